@@ -1,0 +1,25 @@
+"""Errors the archive reports to people, and the redaction of secrets in them."""
+
+from __future__ import annotations
+
+import re
+
+
+class ArchiveError(Exception):
+    """A failure with a one-line reason fit for a user (exit status 1)."""
+
+
+class ArchiveLocked(ArchiveError):
+    """Another run holds the archive's lock (exit status 75)."""
+
+
+class NotImplementedYet(ArchiveError):
+    """A command whose issue has not landed yet."""
+
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@")
+
+
+def redact(text: str) -> str:
+    """Hide the password of any URL in ``text`` (``scheme://user:***@host``)."""
+    return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}:***@", text)

@@ -1,0 +1,1 @@
+"""One module per command of ``osce-archive``; each exposes ``run(args) -> int``."""

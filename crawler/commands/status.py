@@ -1,0 +1,11 @@
+"""`osce-archive status`."""
+
+from __future__ import annotations
+
+import argparse
+
+from archive.errors import NotImplementedYet
+
+
+def run(args: argparse.Namespace) -> int:
+    raise NotImplementedYet("'status' is not implemented yet (issue #4)")

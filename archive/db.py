@@ -1,0 +1,90 @@
+"""Engines from URLs, and the migrations run on first use.
+
+A plain ``postgresql://`` URL means psycopg 3 (the driver the project installs), not
+SQLAlchemy's default psycopg2. SQLite is tuned for one writer and many readers: WAL,
+foreign keys enforced, a busy timeout so a reader never fails on a writer's lock,
+and transactions that really begin at ``BEGIN`` (the driver's own implicit
+transactions would let a read-then-write slip outside the transaction).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from archive.errors import ArchiveError, redact
+
+#: How long a SQLite connection waits for another writer before failing.
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def normalise_url(url: str | URL) -> URL:
+    """``postgresql://`` and ``postgres://`` -> ``postgresql+psycopg://``."""
+    if isinstance(url, str):
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ArchiveError(f"not a database URL: {redact(url)!r}") from exc
+    else:
+        parsed = url
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def display_url(url: str | URL) -> str:
+    """The URL as it may be shown to people: the password hidden."""
+    try:
+        return normalise_url(url).render_as_string(hide_password=True)
+    except ArchiveError:
+        return redact(str(url))
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the project's per-dialect settings."""
+    parsed = normalise_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed, **kwargs)
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **kwargs)
+    except (SQLAlchemyError, ImportError) as exc:
+        reason = redact(str(exc))
+        raise ArchiveError(f"cannot use database {display_url(parsed)}: {reason}") from exc
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    in_memory = url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # ``sqlite_begin="IMMEDIATE"`` takes the write lock up front (used by the
+        # run lock, where a read-then-write must not race another process).
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    return engine
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"

@@ -1,0 +1,258 @@
+"""The archive's tables: SQLAlchemy 2.0 typed models, portable to SQLite and PostgreSQL.
+
+Time lives here as rows: documents and their versions, every address a document was
+seen at, every fetch (capture) with the raw body it returned (stored once per distinct
+content), runs, the one-crawl-at-a-time lock and the change log whose sequence number
+is the cursor of exports. Only portable types are used so that one set of Alembic
+revisions (``archive/migrations``) serves both databases; ``alembic check`` keeps the
+models and the revisions from drifting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Length of ``sha256:<64 hex>``.
+HASH_LEN = 71
+#: Addresses on osce.org are short; 2,000 covers any URL a browser accepts.
+URL_LEN = 2000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both databases.
+
+    SQLite keeps no zone and hands back naive values; this type stores UTC and
+    always returns aware UTC datetimes, so comparisons never mix naive and aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the archive; times must be UTC-aware")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class Document(Base):
+    """One newsroom item, whatever addresses it was seen at: id ``osce.org/<node>``."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(URL_LEN))  # the newest canonical address
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None]
+    duplicate_of: Mapped[str | None] = mapped_column(
+        ForeignKey("documents.id"), index=True, default=None
+    )
+    # The newest version's number (0 before the first); a cache of max(versions.number)
+    # so that the versioning rule reads the newest version with one primary-key lookup.
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Address(Base):
+    """Every address seen, normalised (``archive.urls``), with its fetch state.
+
+    The frontier reads its conditional-request validators (ETag, Last-Modified)
+    and last status from here. Addresses of pages that are not items have no
+    document.
+    """
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(URL_LEN), unique=True)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    how: Mapped[str] = mapped_column(String(16))  # canonical | redirect | alias | page
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_fetched: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    listing: Mapped[dict[str, Any] | None]  # the last ListingEntry that linked it
+
+
+class CompressionDict(Base):
+    """A trained zstandard dictionary (room for one per host; none is trained yet)."""
+
+    __tablename__ = "compression_dicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created: Mapped[datetime]
+    sha256: Mapped[str] = mapped_column(String(HASH_LEN))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Body(Base):
+    """A raw response body, stored once per distinct sha256, compressed."""
+
+    __tablename__ = "bodies"
+
+    sha256: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)  # bytes before compression
+    codec: Mapped[str] = mapped_column(String(16))  # zstd | identity
+    dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime]
+
+
+class Run(Base):
+    """One crawl (or re-extraction): when, how it ended, what it counted."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), index=True)  # running|ok|failed|interrupted
+    counters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+
+
+class Version(Base):
+    """What a reader saw of a document during a span of time: normalised content."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    number: Mapped[int]
+    url: Mapped[str] = mapped_column(String(URL_LEN))
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(String(10))
+    date_source: Mapped[str | None] = mapped_column(String(16))
+    place: Mapped[str | None] = mapped_column(String(200))
+    sources: Mapped[list[Any]]
+    fields_of_work: Mapped[list[Any]]
+    byline: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
+    text_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
+    # SimHash of the text (64 bits, stored signed) and its four 16-bit bands, each
+    # indexed: two texts within 3 bits share a band, so the near-duplicate lookup is
+    # four indexed equalities, never a scan.
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    band0: Mapped[int | None] = mapped_column(Integer, index=True)
+    band1: Mapped[int | None] = mapped_column(Integer, index=True)
+    band2: Mapped[int | None] = mapped_column(Integer, index=True)
+    band3: Mapped[int | None] = mapped_column(Integer, index=True)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    extractor_version: Mapped[str] = mapped_column(String(64))
+    furniture_version: Mapped[str | None] = mapped_column(String(64))
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # date candidates...
+    reason: Mapped[str] = mapped_column(String(16))  # created|changed|returned|reextracted
+
+
+class Capture(Base):
+    """One fetch: what the server said, the raw body's hash, what it did to the archive."""
+
+    __tablename__ = "captures"
+    __table_args__ = (Index(None, "document_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"), index=True)
+    url: Mapped[str] = mapped_column(String(URL_LEN))  # as requested
+    final_url: Mapped[str | None] = mapped_column(String(URL_LEN))
+    redirects: Mapped[list[Any]] = mapped_column(default=list)
+    fetched_at: Mapped[datetime]
+    status: Mapped[int]
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    outcome: Mapped[str] = mapped_column(String(16))  # IngestResult.outcome
+    error: Mapped[str | None] = mapped_column(Text)
+    listing: Mapped[dict[str, Any] | None]
+
+
+class Change(Base):
+    """The change log: ``seq`` strictly increases and is the cursor of exports.
+
+    Writers are serialised by the run lock, so sequence numbers commit in order.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (Index(None, "document_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # created|changed|deleted|returned|...
+    version: Mapped[int | None]
+    at: Mapped[datetime] = mapped_column(index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+
+class Lock(Base):
+    """The one-crawl-at-a-time lock: one row per lock name, with who holds it."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

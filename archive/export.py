@@ -1,0 +1,608 @@
+"""Writers for what downstream projects read: JSONL, CSV, Parquet, WARC, and the manifest.
+
+Every writer takes an *iterator* and writes as it goes, in batches, so an export of
+25,000 or 250,000 records holds one batch in memory, never the whole archive. The
+records are plain dicts in the form of ``record.schema.json`` (the JSONL line is the
+reference form); CSV and Parquet rows convert back to exactly that dict with
+:func:`csv_row_to_record` and :func:`iter_parquet`, which is how the tests hold every
+format to the one schema.
+
+CSV cells and lists
+    A list (``sources``, ``fields_of_work``, ``aliases``) is a JSON array in its cell,
+    e.g. ``["OSCE Secretariat", "Forum for Security Co-operation"]``: a spreadsheet user
+    reads it at a glance, and a program splits it with one ``json.loads``, whatever
+    commas, semicolons or quotes the names hold. This is also the ``array`` type of a
+    Frictionless Table Schema, so the data package's CSV resource is typed exactly.
+    An empty cell is null (an empty string in a nullable field reads back as null);
+    ``deleted`` is ``true``/``false``; times are ISO 8601 UTC with ``Z``.
+
+Dataset package
+    When ``--output`` names a directory (one that exists, or a path ending in ``/``),
+    the export writes ``records.<ext>`` (``captures.warc.gz`` for WARC), a copy of
+    ``record.schema.json`` and a Frictionless ``datapackage.json`` into it.
+
+Files are written beside their target as ``*.part`` and renamed when complete, so a
+failed or interrupted export never leaves a half file where a good one is expected.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from archive.errors import ArchiveError
+from archive.records import RECORD_FIELDS
+
+#: The archive fields ``export`` adds after the extraction fields (``CONTRACT.md``).
+ARCHIVE_FIELDS = (
+    "aliases",
+    "version",
+    "version_seen",
+    "content_hash",
+    "first_seen",
+    "last_seen",
+    "deleted",
+    "duplicate_of",
+)
+#: Every field of an exported record, in the order every format writes them.
+EXPORT_FIELDS = RECORD_FIELDS + ARCHIVE_FIELDS
+LIST_FIELDS = ("sources", "fields_of_work", "aliases")
+TIME_FIELDS = ("version_seen", "first_seen", "last_seen")
+NULLABLE_FIELDS = (
+    "published",
+    "date_source",
+    "place",
+    "byline",
+    "language",
+    "duplicate_of",
+)
+FORMATS = ("jsonl", "csv", "parquet", "warc")
+#: File name of each format inside a dataset package directory.
+PACKAGE_FILES = {
+    "jsonl": "records.jsonl",
+    "csv": "records.csv",
+    "parquet": "records.parquet",
+    "warc": "captures.warc.gz",
+}
+MEDIA_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "warc": "application/warc",
+}
+BATCH_SIZE = 2000
+SCHEMA_FILE = "record.schema.json"
+
+Record = dict[str, Any]
+
+
+# --------------------------------------------------------------------------- times
+
+
+def iso_time(value: datetime | None) -> str | None:
+    """One spelling of a time for every format, so rows compare equal after a round trip.
+
+    A naive datetime is UTC (SQLite hands stored times back without a zone).
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    spec = "microseconds" if value.microsecond else "seconds"
+    return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Parse ``--as-of``: ISO 8601 date or date-time; no zone means UTC.
+
+    A user error is an :class:`ArchiveError` with the value in its one line.
+    """
+    raw = (text or "").strip()
+    try:
+        if len(raw) == 10:
+            parsed = datetime.combine(date.fromisoformat(raw), datetime.max.time())
+        else:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ArchiveError(
+            f"cannot parse time {text!r}: expected ISO 8601, e.g. 2024-05-01T12:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def schema_text() -> str:
+    """The JSON Schema of an exported record, as shipped in the package."""
+    return resources.files("archive").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def record_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(schema_text())
+    return schema
+
+
+def record_validator() -> Any:
+    """A validator of ``record.schema.json`` that also checks ``format`` where it can."""
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(record_schema())
+    return cls(record_schema(), format_checker=cls.FORMAT_CHECKER)
+
+
+# --------------------------------------------------------------------------- output
+
+
+class Output:
+    """Where an export goes: stdout, a file, or a file inside a dataset package.
+
+    Writes to ``<path>.part`` and renames on :meth:`commit`, so readers never see a
+    half-written file; :meth:`abort` removes the part file.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._part = path.with_name(path.name + ".part") if path else None
+        self._handle: IO[bytes] | None = None
+
+    def open(self) -> IO[bytes]:
+        if self._part is None:
+            return sys.stdout.buffer
+        try:
+            self._handle = open(self._part, "wb")  # noqa: SIM115 - closed in commit/abort
+        except OSError as exc:
+            raise ArchiveError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        return self._handle
+
+    def commit(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._part is not None and self.path is not None:
+            try:
+                os.replace(self._part, self.path)
+            except OSError as exc:
+                raise ArchiveError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        else:
+            sys.stdout.buffer.flush()
+
+    def abort(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._part is not None:
+            try:
+                self._part.unlink()
+            except OSError:
+                pass
+
+
+def resolve_output(output: str | None, fmt: str) -> tuple[Path | None, Path | None]:
+    """Decide where ``--output`` writes: ``(file or None for stdout, package dir or None)``.
+
+    An existing directory, or a path ending in ``/``, asks for a dataset package:
+    that is the one signal that needs no new option and cannot be mistaken for a file.
+    """
+    if output is None or output == "-":
+        if fmt in ("parquet", "warc"):
+            raise ArchiveError(f"--format {fmt} needs --output FILE (it is not a text stream)")
+        return None, None
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(f"cannot create {path}: {exc.strerror or exc}") from None
+        return path / PACKAGE_FILES[fmt], path
+    if not path.parent.exists():
+        raise ArchiveError(f"cannot write {path}: folder {path.parent} does not exist")
+    return path, None
+
+
+# --------------------------------------------------------------------------- JSONL
+
+
+def write_jsonl(records: Iterable[Record], out: IO[bytes]) -> int:
+    """One JSON object per line, fields in ``EXPORT_FIELDS`` order, UTF-8."""
+    count = 0
+    chunk: list[str] = []
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for record in records:
+        chunk.append(dumps(record))
+        count += 1
+        if len(chunk) >= BATCH_SIZE:
+            out.write(("\n".join(chunk) + "\n").encode("utf-8"))
+            chunk.clear()
+    if chunk:
+        out.write(("\n".join(chunk) + "\n").encode("utf-8"))
+    return count
+
+
+def iter_jsonl(stream: IO[bytes] | IO[str]) -> Iterator[Record]:
+    for line in stream:
+        if line.strip():
+            yield json.loads(line)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _csv_cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name in LIST_FIELDS:
+        return json.dumps(list(value), ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_csv(records: Iterable[Record], out: IO[bytes]) -> int:
+    """A header row, then one row per record; see the module docstring for the cells."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(EXPORT_FIELDS)
+    count = 0
+    for record in records:
+        writer.writerow([_csv_cell(name, record.get(name)) for name in EXPORT_FIELDS])
+        count += 1
+    text.flush()
+    text.detach()  # leave ``out`` open: the caller owns it
+    return count
+
+
+def csv_row_to_record(row: dict[str, str]) -> Record:
+    """Turn one CSV row back into the record it was written from."""
+    record: Record = {}
+    for name in EXPORT_FIELDS:
+        cell = row.get(name, "")
+        if name in LIST_FIELDS:
+            record[name] = json.loads(cell) if cell else []
+        elif name == "version":
+            record[name] = int(cell)
+        elif name == "deleted":
+            record[name] = cell == "true"
+        elif name in NULLABLE_FIELDS:
+            record[name] = cell or None
+        else:
+            record[name] = cell
+    return record
+
+
+def iter_csv(path: str | os.PathLike[str]) -> Iterator[Record]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            yield csv_row_to_record(row)
+
+
+# --------------------------------------------------------------------------- Parquet
+
+
+def parquet_schema() -> Any:
+    """The typed Arrow schema of the Parquet export: dates, UTC timestamps, string lists."""
+    import pyarrow as pa
+
+    strings = pa.list_(pa.string())
+    when = pa.timestamp("us", tz="UTC")
+    types = {
+        "published": pa.date32(),
+        "sources": strings,
+        "fields_of_work": strings,
+        "aliases": strings,
+        "version": pa.int32(),
+        "version_seen": when,
+        "first_seen": when,
+        "last_seen": when,
+        "deleted": pa.bool_(),
+    }
+    required = {"id", "url", "kind", "title", "text", "version", "content_hash", "deleted"}
+    return pa.schema(
+        [
+            pa.field(name, types.get(name, pa.string()), nullable=name not in required)
+            for name in EXPORT_FIELDS
+        ],
+        metadata={b"osce_archive.schema": SCHEMA_FILE.encode()},
+    )
+
+
+def _arrow_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "published":
+        return date.fromisoformat(value)
+    if name in TIME_FIELDS:
+        return _from_iso(value)
+    return value
+
+
+def write_parquet(records: Iterable[Record], out: IO[bytes], batch_size: int = BATCH_SIZE) -> int:
+    """Row groups of ``batch_size`` records, written as they fill (flat memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = parquet_schema()
+    count = 0
+    columns: dict[str, list[Any]] = {name: [] for name in EXPORT_FIELDS}
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+
+        def flush() -> None:
+            batch = pa.RecordBatch.from_pydict(columns, schema=schema)
+            writer.write_batch(batch)
+            for values in columns.values():
+                values.clear()
+
+        for record in records:
+            for name in EXPORT_FIELDS:
+                columns[name].append(_arrow_value(name, record.get(name)))
+            count += 1
+            if count % batch_size == 0:
+                flush()
+        if columns["id"] or count == 0:
+            flush()
+    return count
+
+
+def iter_parquet(path: str | os.PathLike[str]) -> Iterator[Record]:
+    """Read a Parquet export back as records (batch by batch)."""
+    import pyarrow.parquet as pq
+
+    handle = pq.ParquetFile(path)
+    for batch in handle.iter_batches(batch_size=BATCH_SIZE):
+        for row in batch.to_pylist():
+            record: Record = {}
+            for name in EXPORT_FIELDS:
+                value = row.get(name)
+                if name == "published" and value is not None:
+                    value = value.isoformat()
+                elif name in TIME_FIELDS:
+                    value = iso_time(value)
+                elif name in LIST_FIELDS:
+                    value = list(value or [])
+                record[name] = value
+            yield record
+
+
+# --------------------------------------------------------------------------- WARC
+
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
+            404: "Not Found", 410: "Gone", 500: "Internal Server Error",
+            503: "Service Unavailable"}
+
+
+@dataclass
+class StoredCapture:
+    """One fetch as the archive keeps it, enough to write its WARC record.
+
+    ``body`` loads the raw body on demand, so a revisit (whose body the archive
+    already wrote once) never pays for decompression.
+    """
+
+    url: str
+    fetched_at: datetime
+    status: int
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    body_sha256: str | None  # hex digest of the raw body, None when there was none
+    body: Callable[[], bytes | None]
+    document_id: str | None = None
+
+
+def payload_digest(body: bytes) -> str:
+    """The digest WARC tools (pywb, cdxj-indexer) compare: ``sha1:`` + base32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def _warc_date(value: datetime) -> str:
+    return iso_time(value) or ""
+
+
+def _http_headers(capture: StoredCapture, length: int | None) -> Any:
+    from warcio.statusandheaders import StatusAndHeaders
+
+    headers: list[tuple[str, str]] = []
+    if capture.content_type:
+        headers.append(("Content-Type", capture.content_type))
+    if capture.etag:
+        headers.append(("ETag", capture.etag))
+    if capture.last_modified:
+        headers.append(("Last-Modified", capture.last_modified))
+    if length is not None:
+        headers.append(("Content-Length", str(length)))
+    status = f"{capture.status} {_REASONS.get(capture.status, 'Unknown')}"
+    return StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+
+
+def write_warc(
+    captures: Iterable[StoredCapture], out: IO[bytes], info: dict[str, str] | None = None
+) -> int:
+    """Write captures as WARC/1.1, gzip per record; returns the number of records.
+
+    - a 200 (or any answer with a body) whose payload was not written before is a
+      ``response`` record with the stored body;
+    - a body identical to one already written (same sha256) is a ``revisit`` with the
+      identical-payload-digest profile, referring to that first response;
+    - a 304 is a ``revisit`` with the server-not-modified profile, referring to the
+      last response written for that address (and carrying its payload digest), with
+      no HTTP block, so a replay tool serves the original headers and body;
+    - fetches with no answer (status 0), and 304s with nothing to refer to, are skipped.
+
+    The archive keeps status, Content-Type, ETag and Last-Modified of each fetch, not
+    every header, so the HTTP block holds those (and Content-Length).
+    """
+    from warcio.warcwriter import WARCWriter
+
+    writer = WARCWriter(out, gzip=True, warc_version="1.1")
+    count = 0
+    if info is not None:
+        writer.write_record(writer.create_warcinfo_record("", info))
+        count += 1
+    by_hash: dict[str, tuple[str, str, str]] = {}  # sha256 -> (uri, date, sha1 digest)
+    last_for_url: dict[str, tuple[str, str, str]] = {}
+    for capture in captures:
+        date_text = _warc_date(capture.fetched_at)
+        if capture.status == 304:
+            original = last_for_url.get(capture.url)
+            if original is None:
+                continue
+            uri, ref_date, digest = original
+            record = writer.create_revisit_record(
+                capture.url, digest, uri, ref_date, http_headers=None,
+                warc_headers_dict={"WARC-Date": date_text},
+            )
+            record.rec_headers.replace_header("WARC-Profile", REVISIT_NOT_MODIFIED)
+            writer.write_record(record)
+            count += 1
+            continue
+        if capture.status == 0 or capture.body_sha256 is None:
+            continue
+        seen = by_hash.get(capture.body_sha256)
+        if seen is not None:
+            uri, ref_date, digest = seen
+            record = writer.create_revisit_record(
+                capture.url, digest, uri, ref_date,
+                http_headers=_http_headers(capture, None),
+                warc_headers_dict={"WARC-Date": date_text},
+            )
+            record.rec_headers.replace_header("WARC-Profile", REVISIT_IDENTICAL)
+            writer.write_record(record)
+            last_for_url[capture.url] = seen
+            count += 1
+            continue
+        body = capture.body()
+        if body is None:
+            continue
+        digest = payload_digest(body)
+        record = writer.create_warc_record(
+            capture.url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=_http_headers(capture, len(body)),
+            warc_headers_dict={"WARC-Date": date_text, "WARC-Payload-Digest": digest},
+        )
+        writer.write_record(record)
+        seen = (capture.url, date_text, digest)
+        by_hash[capture.body_sha256] = seen
+        last_for_url[capture.url] = seen
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------- dataset package
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _table_schema() -> dict[str, Any]:
+    """The Frictionless Table Schema of the CSV resource (lists are JSON ``array``)."""
+    types = {name: "string" for name in EXPORT_FIELDS}
+    types.update({name: "array" for name in LIST_FIELDS})
+    types.update({name: "datetime" for name in TIME_FIELDS})
+    types.update({"published": "date", "version": "integer", "deleted": "boolean"})
+    fields: list[dict[str, Any]] = []
+    for name in EXPORT_FIELDS:
+        field: dict[str, Any] = {"name": name, "type": types[name]}
+        if name == "deleted":
+            field["trueValues"] = ["true"]
+            field["falseValues"] = ["false"]
+        if name not in NULLABLE_FIELDS and name not in ("title", "text"):
+            field["constraints"] = {"required": True}
+        fields.append(field)
+    return {"fields": fields, "primaryKey": ["id", "version"], "missingValues": [""]}
+
+
+def write_package(
+    directory: Path,
+    fmt: str,
+    data_file: Path,
+    count: int,
+    cursor: str,
+    options: dict[str, Any],
+    versions: dict[str, Any],
+) -> Path:
+    """Write ``record.schema.json`` and a Frictionless ``datapackage.json`` into ``directory``.
+
+    The manifest lets a dataset be checked (byte size and sha256 of every file) and
+    cited (its cursor says exactly which state of the archive it holds).
+    """
+    schema_path = directory / SCHEMA_FILE
+    part = schema_path.with_name(schema_path.name + ".part")
+    part.write_text(schema_text(), encoding="utf-8")
+    os.replace(part, schema_path)
+
+    resource: dict[str, Any] = {
+        "name": "captures" if fmt == "warc" else "records",
+        "path": data_file.name,
+        "format": {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet", "warc": "warc"}[fmt],
+        "mediatype": MEDIA_TYPES[fmt],
+        "bytes": data_file.stat().st_size,
+        "hash": "sha256:" + sha256_file(data_file),
+        "count": count,
+    }
+    if fmt == "csv":
+        resource.update(
+            profile="tabular-data-resource",
+            encoding="utf-8",
+            dialect={"delimiter": ",", "lineTerminator": "\r\n", "header": True},
+            schema=_table_schema(),
+        )
+    elif fmt != "warc":
+        resource["encoding"] = "utf-8"
+        resource["jsonSchema"] = SCHEMA_FILE
+    schema_resource = {
+        "name": "record-schema",
+        "path": SCHEMA_FILE,
+        "format": "json",
+        "mediatype": "application/schema+json",
+        "bytes": schema_path.stat().st_size,
+        "hash": "sha256:" + sha256_file(schema_path),
+    }
+    manifest = {
+        "profile": "data-package",
+        "name": "osce-newsroom-archive",
+        "title": "OSCE newsroom archive export",
+        "created": iso_time(datetime.now(timezone.utc)),
+        "resources": [resource, schema_resource],
+        "osce_archive": {
+            "format": fmt,
+            "record_count": count,
+            "cursor": cursor,
+            "options": options,
+            **versions,
+        },
+    }
+    path = directory / "datapackage.json"
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(part, path)
+    return path

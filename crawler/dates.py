@@ -1,0 +1,241 @@
+"""Every date of a page: finding the candidates, parsing them, choosing one.
+
+Why one module: the publication date of an OSCE item has no visible value (the
+``Date:`` label is empty), so it comes from one of several machine-readable places
+that can disagree.  All of them are collected, parsed the same way, and chosen by
+one documented precedence (``../notes/interfaces.md``)::
+
+    markup > meta > json-ld > listing > dateline > heuristic
+
+* ``markup``: a ``<time datetime>`` beside the Date label (found by the site profile);
+* ``meta``: ``article:published_time``, ``dcterms.date`` and their kin;
+* ``json-ld``: ``datePublished`` anywhere in a JSON-LD block;
+* ``listing``: the ``Publishing date:`` of the listing entry that linked the item;
+* ``dateline``: the body's ``VIENNA, 26 June 2003 - ...`` (often a day early);
+* ``heuristic``: htmldate with ``original_date=True``, only when nothing else is found
+  (it is the slowest and the least sure).
+
+Parsing tries explicit formats first and python-dateutil last.  A date is taken as
+written (the calendar day of the publisher), never shifted across time zones.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from dateutil import parser as du_parser
+from lxml import etree
+
+from archive.records import DATE_SOURCES, DateCandidate, ListingEntry
+
+log = logging.getLogger(__name__)
+
+#: Meta tags that carry a publication date (name / property / itemprop), most specific first.
+META_DATE_NAMES = (
+    "article:published_time",
+    "dcterms.date",
+    "dcterms.issued",
+    "dcterms.created",
+    "dc.date",
+    "dc.date.issued",
+    "dc.date.created",
+    "datepublished",
+    "date",
+    "publication_date",
+    "publish-date",
+    "pubdate",
+    "og:published_time",
+    "sailthru.date",
+)
+_META_RANK = {name: i for i, name in enumerate(META_DATE_NAMES)}
+
+#: Dates further apart than this are a conflict worth a field and a log line.
+CONFLICT_DAYS = 1
+MIN_YEAR = 1990
+MAX_YEAR = 2100
+
+_EXPLICIT_FORMATS = (
+    "%Y-%m-%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+    "%A, %d %B %Y",
+    "%A %d %B %Y",
+)
+_ISO_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ]|$)")
+_DAY_MONTH_YEAR = (
+    r"\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?,?\s+\d{4}"
+)
+_MONTH_DAY_YEAR = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\s+\d{1,2},?\s+\d{4}"
+)
+#: ``VIENNA, 26 June 2003 - The ...``; ``YERAVAN, 13 March 2006- The ...``.
+DATELINE = re.compile(
+    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ .'’/()-]{1,60}?)\s*,?\s+"
+    r"(?P<date>" + _DAY_MONTH_YEAR + "|" + _MONTH_DAY_YEAR + r")\s*[-–—:]",
+    re.IGNORECASE,
+)
+
+
+def parse_date(text: str | None) -> date | None:
+    """A calendar date from a string: explicit formats first, python-dateutil last."""
+    if not text:
+        return None
+    text = " ".join(str(text).split())
+    if not text or len(text) > 64:
+        return None
+    found: date | None = None
+    m = _ISO_PREFIX.match(text)
+    if m:
+        try:
+            found = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    if found is None:
+        cleaned = text.rstrip(".,;")
+        for fmt in _EXPLICIT_FORMATS:
+            try:
+                found = datetime.strptime(cleaned, fmt).date()
+                break
+            except ValueError:
+                continue
+    if found is None:
+        if not re.search(r"\d{4}", text):  # dateutil would fill a missing year from today
+            return None
+        try:
+            found = du_parser.parse(text, dayfirst=True, fuzzy=False).date()
+        except (ValueError, OverflowError, TypeError, du_parser.ParserError):
+            return None
+    if not (MIN_YEAR <= found.year <= MAX_YEAR):
+        return None
+    return found
+
+
+def _candidate(source: str, raw: str) -> DateCandidate | None:
+    parsed = parse_date(raw)
+    return DateCandidate(source=source, value=parsed.isoformat(), raw=raw[:200]) if parsed else None
+
+
+def markup_candidates(datetimes: Iterable[str]) -> list[DateCandidate]:
+    """``<time datetime>`` values beside the Date label (the profile finds the elements)."""
+    return [c for raw in datetimes if (c := _candidate("markup", raw))]
+
+
+def meta_candidates(tree: etree._Element) -> list[DateCandidate]:
+    """Publication dates in <meta> tags, the most specific name first."""
+    found: list[tuple[int, DateCandidate]] = []
+    for meta in tree.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        rank = _META_RANK.get(key.strip())
+        if rank is None:
+            continue
+        cand = _candidate("meta", meta.get("content") or "")
+        if cand:
+            found.append((rank, cand))
+    found.sort(key=lambda pair: pair[0])
+    return [c for _, c in found]
+
+
+def jsonld_candidates(tree: etree._Element) -> list[DateCandidate]:
+    """``datePublished`` anywhere in the page's JSON-LD blocks."""
+    out: list[DateCandidate] = []
+    for script in tree.iterfind(".//script"):
+        if (script.get("type") or "").lower().strip() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        seen = 0
+        while stack and seen < 10_000:
+            node = stack.pop()
+            seen += 1
+            if isinstance(node, dict):
+                value = node.get("datePublished")
+                if isinstance(value, str) and (c := _candidate("json-ld", value)):
+                    out.append(c)
+                stack.extend(reversed(list(node.values())))
+            elif isinstance(node, list):
+                stack.extend(reversed(node))
+    return out
+
+
+def listing_candidates(listing: ListingEntry | None) -> list[DateCandidate]:
+    if listing is None or not listing.published:
+        return []
+    cand = _candidate("listing", listing.published)
+    return [cand] if cand else []
+
+
+def dateline_candidates(first_paragraph: str | None) -> list[DateCandidate]:
+    """The dateline opening a press release body."""
+    if not first_paragraph:
+        return []
+    m = DATELINE.match(first_paragraph[:160])
+    if not m:
+        return []
+    cand = _candidate("dateline", m.group("date"))
+    return [cand] if cand else []
+
+
+def heuristic_candidates(tree: etree._Element) -> list[DateCandidate]:
+    """htmldate's best guess of the original date: the last resort, and the slowest."""
+    try:
+        from htmldate import find_date
+
+        found = find_date(
+            tree, original_date=True, extensive_search=True, outputformat="%Y-%m-%d"
+        )
+    except Exception:  # noqa: BLE001 - a heuristic that fails is simply no candidate
+        return []
+    cand = _candidate("heuristic", found) if found else None
+    return [cand] if cand else []
+
+
+def choose(candidates: list[DateCandidate]) -> DateCandidate | None:
+    """The winner by precedence (``DATE_SOURCES`` order), first found within a source."""
+    for source in DATE_SOURCES:
+        for cand in candidates:
+            if cand.source == source:
+                return cand
+    return None
+
+
+def conflict(candidates: list[DateCandidate], chosen: DateCandidate | None) -> str | None:
+    """A short description when some candidate is more than a day from the chosen one."""
+    if chosen is None:
+        return None
+    base = date.fromisoformat(chosen.value)
+    far = []
+    for cand in candidates:
+        if cand is chosen:
+            continue
+        days = (date.fromisoformat(cand.value) - base).days
+        if abs(days) > CONFLICT_DAYS:
+            far.append(f"{cand.source} {cand.value} ({days:+d} d)")
+    if not far:
+        return None
+    return f"{chosen.source} {chosen.value} vs " + ", ".join(dict.fromkeys(far))
+
+
+def resolve(
+    candidates: list[DateCandidate], where: str = ""
+) -> tuple[DateCandidate | None, str | None]:
+    """Choose a date and describe (and log) any disagreement beyond a day."""
+    chosen = choose(candidates)
+    problem = conflict(candidates, chosen)
+    if problem:
+        log.info("date conflict %s: %s", where, problem)
+    return chosen, problem

@@ -217,8 +217,11 @@ def export(
         stream = target.open()
         try:
             if fmt == "warc":
-                info = {"software": "osce-archive", "format": "WARC File Format 1.1",
-                        "osce-archive-cursor": cursor}
+                info = {
+                    "software": "osce-archive",
+                    "format": "WARC File Format 1.1",
+                    "osce-archive-cursor": cursor,
+                }
                 count = write_warc(snap.captures(selection.as_of, selection.kinds), stream, info)
             else:
                 writer: Any = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
@@ -237,7 +240,12 @@ def export(
             "kinds": list(selection.kinds) if selection.kinds else None,
         }
         manifest = write_package(
-            package_dir, fmt, path, count, cursor, options,
+            package_dir,
+            fmt,
+            path,
+            count,
+            cursor,
+            options,
             {
                 "archive_version": _package_version(),
                 "schema_revision": revision,
@@ -255,4 +263,3 @@ def _package_version() -> str:
         return version("osce-archive")
     except PackageNotFoundError:
         return "unknown"
-

@@ -23,3 +23,7 @@ _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):(?
 def redact(text: str) -> str:
     """Hide the password of any URL in ``text`` (``scheme://user:***@host``)."""
     return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}:***@", text)
+
+
+class UnknownDocument(ArchiveError):
+    """No document has this id or address."""

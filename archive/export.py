@@ -387,9 +387,16 @@ def iter_parquet(path: str | os.PathLike[str]) -> Iterator[Record]:
 
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
-            404: "Not Found", 410: "Gone", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    404: "Not Found",
+    410: "Gone",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass
@@ -470,7 +477,11 @@ def write_warc(
                 continue
             uri, ref_date, digest = original
             record = writer.create_revisit_record(
-                capture.url, digest, uri, ref_date, http_headers=None,
+                capture.url,
+                digest,
+                uri,
+                ref_date,
+                http_headers=None,
                 warc_headers_dict={"WARC-Date": date_text},
             )
             record.rec_headers.replace_header("WARC-Profile", REVISIT_NOT_MODIFIED)
@@ -483,7 +494,10 @@ def write_warc(
         if seen is not None:
             uri, ref_date, digest = seen
             record = writer.create_revisit_record(
-                capture.url, digest, uri, ref_date,
+                capture.url,
+                digest,
+                uri,
+                ref_date,
                 http_headers=_http_headers(capture, None),
                 warc_headers_dict={"WARC-Date": date_text},
             )

@@ -97,9 +97,7 @@ class Snapshot:
         if seq == 0:
             return "0"
         row = self.conn.execute(
-            select(changes.c.document_id, changes.c.kind, changes.c.at).where(
-                changes.c.seq == seq
-            )
+            select(changes.c.document_id, changes.c.kind, changes.c.at).where(changes.c.seq == seq)
         ).one()
         return f"{seq}.{_check(seq, row.document_id, row.kind, row.at)}"
 

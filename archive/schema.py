@@ -187,20 +187,27 @@ class Version(Base):
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
     text_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
-    # SimHash of the text (64 bits, stored signed) and its four 16-bit bands, each
-    # indexed: two texts within 3 bits share a band, so the near-duplicate lookup is
-    # four indexed equalities, never a scan.
-    simhash: Mapped[int | None] = mapped_column(BigInteger)
-    band0: Mapped[int | None] = mapped_column(Integer, index=True)
-    band1: Mapped[int | None] = mapped_column(Integer, index=True)
-    band2: Mapped[int | None] = mapped_column(Integer, index=True)
-    band3: Mapped[int | None] = mapped_column(Integer, index=True)
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     extractor_version: Mapped[str] = mapped_column(String(64))
     furniture_version: Mapped[str | None] = mapped_column(String(64))
     provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # date candidates...
     reason: Mapped[str] = mapped_column(String(16))  # created|changed|returned|reextracted
+
+
+class NearDupKey(Base):
+    """LSH band keys of a version's text (``archive.dedup``): the near-duplicate index.
+
+    Two texts that share a key are candidates, confirmed by their exact similarity;
+    the lookup is one indexed ``IN`` query, never a scan of all texts.
+    """
+
+    __tablename__ = "near_dup_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[int] = mapped_column(BigInteger, index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
 
 
 class Capture(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-22 06:11:50.075327
+Create Date: 2026-11-22 06:12:57.843432
 """
 
 from __future__ import annotations
@@ -143,11 +143,6 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(length=71), nullable=False),
         sa.Column("text_hash", sa.String(length=71), nullable=False),
-        sa.Column("simhash", sa.BigInteger(), nullable=True),
-        sa.Column("band0", sa.Integer(), nullable=True),
-        sa.Column("band1", sa.Integer(), nullable=True),
-        sa.Column("band2", sa.Integer(), nullable=True),
-        sa.Column("band3", sa.Integer(), nullable=True),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("extractor_version", sa.String(length=64), nullable=False),
@@ -160,10 +155,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_versions")),
         sa.UniqueConstraint("document_id", "number", name=op.f("uq_versions_document_id_number")),
     )
-    op.create_index(op.f("ix_versions_band0"), "versions", ["band0"], unique=False)
-    op.create_index(op.f("ix_versions_band1"), "versions", ["band1"], unique=False)
-    op.create_index(op.f("ix_versions_band2"), "versions", ["band2"], unique=False)
-    op.create_index(op.f("ix_versions_band3"), "versions", ["band3"], unique=False)
     op.create_index(op.f("ix_versions_content_hash"), "versions", ["content_hash"], unique=False)
     op.create_index(op.f("ix_versions_text_hash"), "versions", ["text_hash"], unique=False)
 
@@ -208,8 +199,31 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_captures_run_id"), "captures", ["run_id"], unique=False)
 
+    op.create_table(
+        "near_dup_keys",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("key", sa.BigInteger(), nullable=False),
+        sa.Column("document_id", sa.String(length=200), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], name=op.f("fk_near_dup_keys_document_id_documents")
+        ),
+        sa.ForeignKeyConstraint(
+            ["version_id"], ["versions.id"], name=op.f("fk_near_dup_keys_version_id_versions")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_near_dup_keys")),
+    )
+    op.create_index(
+        op.f("ix_near_dup_keys_document_id"), "near_dup_keys", ["document_id"], unique=False
+    )
+    op.create_index(op.f("ix_near_dup_keys_key"), "near_dup_keys", ["key"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_near_dup_keys_key"), table_name="near_dup_keys")
+    op.drop_index(op.f("ix_near_dup_keys_document_id"), table_name="near_dup_keys")
+
+    op.drop_table("near_dup_keys")
     op.drop_index(op.f("ix_captures_run_id"), table_name="captures")
     op.drop_index(op.f("ix_captures_document_id_id"), table_name="captures")
     op.drop_index(op.f("ix_captures_body_sha256"), table_name="captures")
@@ -218,10 +232,6 @@ def downgrade() -> None:
     op.drop_table("captures")
     op.drop_index(op.f("ix_versions_text_hash"), table_name="versions")
     op.drop_index(op.f("ix_versions_content_hash"), table_name="versions")
-    op.drop_index(op.f("ix_versions_band3"), table_name="versions")
-    op.drop_index(op.f("ix_versions_band2"), table_name="versions")
-    op.drop_index(op.f("ix_versions_band1"), table_name="versions")
-    op.drop_index(op.f("ix_versions_band0"), table_name="versions")
 
     op.drop_table("versions")
     op.drop_table("locks")

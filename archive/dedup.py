@@ -1,0 +1,105 @@
+"""Near-duplicate texts: MinHash (one-permutation hashing) over word shingles, with LSH.
+
+A republished release carries the text of an earlier one, sometimes with a changed
+sentence, title or date. Two releases about the same meeting share names, places and
+stock phrases, but not their sentences. The measure is the Jaccard similarity of the
+sets of word 3-shingles (three consecutive lower-cased words):
+
+* **duplicate** when Jaccard >= :data:`JACCARD_THRESHOLD` (0.8); an exact text-hash
+  match is the fast path for identical texts;
+* a text shorter than :data:`MIN_WORDS` words is never called a duplicate (a one-line
+  item says too little to tell "same" from "similar").
+
+Finding candidates never scans: each version's sketch (64 one-permutation MinHash
+bins) is cut into :data:`BANDS` bands of :data:`ROWS` bins, each band hashed to one
+64-bit key stored in the indexed table ``near_dup_keys``. Two texts become candidates
+when any band key matches: with 16 bands of 4 rows the chance is 1-(1-s^4)^16, i.e.
+>99.9 % at s = 0.8, 64 % at 0.5 and 12 % at 0.3. Each candidate is then confirmed by
+the exact Jaccard of the two texts, so the LSH only decides what to compare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+SHINGLE_WORDS = 3
+JACCARD_THRESHOLD = 0.8
+MIN_WORDS = 8
+BINS = 64
+ROWS = 4
+BANDS = BINS // ROWS
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_EMPTY = (1 << 58) - 1  # larger than any bin value (values are 58-bit)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def shingles(text: str) -> set[str]:
+    """Word 3-shingles of ``text`` (the word sequence itself when shorter)."""
+    tokens = words(text)
+    if len(tokens) < SHINGLE_WORDS:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def similarity(text_a: str, text_b: str) -> float:
+    """The measure the threshold applies to: Jaccard of word 3-shingle sets."""
+    return jaccard(shingles(text_a), shingles(text_b))
+
+
+def is_near_duplicate(text_a: str, text_b: str) -> bool:
+    if len(words(text_a)) < MIN_WORDS or len(words(text_b)) < MIN_WORDS:
+        return False
+    return similarity(text_a, text_b) >= JACCARD_THRESHOLD
+
+
+def _h64(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def sketch(shingle_set: Iterable[str]) -> list[int]:
+    """One-permutation MinHash: one hash per shingle, the minimum kept in each of 64 bins.
+
+    Empty bins borrow from the next non-empty bin to the right (rotation
+    densification), so short texts still give comparable bands.
+    """
+    bins = [_EMPTY] * BINS
+    for shingle in shingle_set:
+        h = _h64(shingle)
+        index, value = h & (BINS - 1), h >> 6
+        if value < bins[index]:
+            bins[index] = value
+    if all(v == _EMPTY for v in bins):
+        return bins
+    for i in range(BINS):
+        j, hops = i, 0
+        while bins[j] == _EMPTY:
+            j = (j + 1) % BINS
+            hops += 1
+        if hops:
+            bins[i] = bins[j] + hops  # offset keeps borrowed values distinct per bin
+    return bins
+
+
+def band_keys(text: str) -> list[int]:
+    """The LSH keys of ``text`` (signed 64-bit, portable BIGINT); none for short texts."""
+    if len(words(text)) < MIN_WORDS:
+        return []
+    bins = sketch(shingles(text))
+    keys = []
+    for band in range(BANDS):
+        chunk = ",".join(str(v) for v in bins[band * ROWS : (band + 1) * ROWS])
+        key = _h64(f"{band}:{chunk}")
+        keys.append(key - (1 << 64) if key >= (1 << 63) else key)
+    return keys

@@ -1,0 +1,560 @@
+"""The archive: ``Archive.ingest(capture, record)`` in one transaction, runs and the lock.
+
+``docs/interfaces.md`` section 3 is the contract with the crawler. Each ingest is a
+handful of indexed statements and one commit: the raw body (once per distinct
+sha256), the addresses, the capture, then the versioning rule (``archive.versioning``)
+with deduplication and the change-log entry.
+
+One crawl at a time: ``start_run`` takes a lock held in the database itself. On
+PostgreSQL that is a session advisory lock on a connection kept open for the run
+(the server frees it the moment the holder's connection dies, on any host), plus a
+``locks`` row that says who holds it. On SQLite it is the ``locks`` row alone,
+written under ``BEGIN IMMEDIATE``; a row whose holder is a dead process on this host,
+or whose heartbeat is older than ``stale_after``, is taken over and its run marked
+``interrupted``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive import bodies, migrations
+from archive.db import display_url, is_postgres, make_engine
+from archive.errors import ArchiveError, ArchiveLocked, redact
+from archive.records import Capture, ListingEntry, Record, utcnow
+from archive.schema import Address, Body, Document, Lock, Run, Version
+from archive.schema import Capture as CaptureRow
+from archive.urls import normalise_address
+from archive.versioning import mark_deleted, record_version
+
+LOCK_NAME = "crawl"
+#: pg_try_advisory_lock key of the crawl lock (any constant unique to this project).
+PG_LOCK_KEY = 0x05CE_A2C1_0002
+#: A lock whose heartbeat is older than this is taken over when its holder's liveness
+#: cannot be checked directly (another host). Ingest beats at most once a minute.
+DEFAULT_STALE_AFTER = timedelta(minutes=15)
+HEARTBEAT_EVERY_S = 60.0
+
+OUTCOMES = ("new_document", "new_version", "unchanged", "not_modified", "deleted", "failed", "page")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str  # one of OUTCOMES
+    document_id: str | None = None
+    version: int | None = None  # the version number created or confirmed
+    capture_id: int | None = None
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressState:
+    """What the archive knows of an address, for the frontier's next visit."""
+
+    url: str  # normalised (archive.urls.normalise_address)
+    document_id: str | None
+    etag: str | None
+    last_modified: str | None
+    last_fetched: datetime | None
+    last_status: int | None
+    last_changed: datetime | None  # the newest version's first_seen
+    deleted: bool
+    listing: ListingEntry | None
+    how: str = "canonical"  # canonical | redirect | alias | page
+
+
+def _pid_alive(pid: int) -> bool:
+    """True when ``pid`` is a live (not zombie) process on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+class Archive:
+    """A versioned, deduplicated archive in any SQLAlchemy database."""
+
+    def __init__(self, engine: Engine, *, stale_after: timedelta = DEFAULT_STALE_AFTER):
+        self.engine = engine
+        self.stale_after = stale_after
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._lock_conn: Connection | None = None
+        self._run_id: int | None = None
+        self._last_beat = 0.0
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, url: str, *, migrate: bool = True, stale_after: timedelta = DEFAULT_STALE_AFTER
+    ) -> Archive:
+        """Open (creating or migrating to head) the archive at ``url``."""
+        engine = make_engine(url)
+        try:
+            if migrate:
+                migrations.upgrade(engine)
+            else:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            raise ArchiveError(f"cannot open archive {display_url(url)}: {reason}") from exc
+        return cls(engine, stale_after=stale_after)
+
+    def close(self) -> None:
+        """Close; a run still open is finished as ``interrupted`` (its lock released)."""
+        if self._run_id is not None:
+            try:
+                self.finish_run(self._run_id, "interrupted", {})
+            except SQLAlchemyError:
+                pass
+        self._release_pg_lock()
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def session(self) -> Session:
+        """A session for reading (``with archive.session() as s: ...``)."""
+        return self._sessions()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- runs and the lock --------------------------------------------------------------
+
+    def start_run(self, options: dict[str, Any]) -> int:
+        """Take the one-crawl-at-a-time lock and open a run; ArchiveLocked if held."""
+        now = utcnow()
+        host, pid = socket.gethostname(), os.getpid()
+        if is_postgres(self.engine):
+            self._take_pg_lock()
+        try:
+            run_id = self._claim(now, host, pid, options)
+        except Exception:
+            self._release_pg_lock()
+            raise
+        self._run_id = run_id
+        self._last_beat = time.monotonic()
+        return run_id
+
+    def _claim(self, now: datetime, host: str, pid: int, options: dict[str, Any]) -> int:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with Session(bind=conn) as s, conn.begin():
+                held = s.get(Lock, LOCK_NAME)
+                if held is not None:
+                    if not self._is_stale(held, now):
+                        raise ArchiveLocked(
+                            f"run {held.run_id} (pid {held.pid} on {held.host}, started "
+                            f"{held.acquired_at:%Y-%m-%d %H:%M:%S} UTC) holds the archive"
+                        )
+                    s.execute(
+                        update(Run)
+                        .where(Run.id == held.run_id, Run.outcome == "running")
+                        .values(outcome="interrupted", finished_at=now)
+                    )
+                    s.delete(held)
+                    s.flush()
+                run = Run(
+                    started_at=now,
+                    heartbeat_at=now,
+                    outcome="running",
+                    counters={},
+                    options=dict(options),
+                    host=host,
+                    pid=pid,
+                )
+                s.add(run)
+                s.flush()
+                s.add(
+                    Lock(
+                        name=LOCK_NAME,
+                        run_id=run.id,
+                        host=host,
+                        pid=pid,
+                        acquired_at=now,
+                        heartbeat_at=now,
+                    )
+                )
+                s.flush()
+                return run.id
+
+    def _is_stale(self, held: Lock, now: datetime) -> bool:
+        if is_postgres(self.engine):
+            return True  # we hold the advisory lock, so the row's holder is gone
+        if held.host == socket.gethostname():
+            return not _pid_alive(held.pid)
+        return now - held.heartbeat_at > self.stale_after
+
+    def _take_pg_lock(self) -> None:
+        conn = self.engine.connect()
+        try:
+            got = conn.execute(select(func.pg_try_advisory_lock(PG_LOCK_KEY))).scalar()
+            conn.commit()
+        except Exception:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            with self._sessions() as s:
+                held = s.get(Lock, LOCK_NAME)
+            who = f"run {held.run_id} (pid {held.pid} on {held.host})" if held else "another run"
+            raise ArchiveLocked(f"{who} holds the archive")
+        self._lock_conn = conn
+
+    def _release_pg_lock(self) -> None:
+        if self._lock_conn is None:
+            return
+        try:
+            self._lock_conn.execute(select(func.pg_advisory_unlock(PG_LOCK_KEY)))
+            self._lock_conn.commit()
+        except SQLAlchemyError:
+            pass
+        finally:
+            self._lock_conn.close()
+            self._lock_conn = None
+
+    def heartbeat(self, run_id: int) -> None:
+        now = utcnow()
+        with self._sessions() as s, s.begin():
+            s.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
+            s.execute(
+                update(Lock)
+                .where(Lock.name == LOCK_NAME, Lock.run_id == run_id)
+                .values(heartbeat_at=now)
+            )
+        self._last_beat = time.monotonic()
+
+    def finish_run(self, run_id: int, outcome: str, counters: dict[str, Any]) -> None:
+        if outcome not in ("ok", "failed", "interrupted"):
+            raise ValueError(f"unknown run outcome {outcome!r}")
+        with self._sessions() as s, s.begin():
+            s.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(outcome=outcome, finished_at=utcnow(), counters=dict(counters))
+            )
+            s.execute(delete(Lock).where(Lock.name == LOCK_NAME, Lock.run_id == run_id))
+        if run_id == self._run_id:
+            self._run_id = None
+            self._release_pg_lock()
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(self, capture: Capture, record: Record | None = None) -> IngestResult:
+        """Store one fetch and what it means for the archive, in one transaction."""
+        with self._sessions() as s, s.begin():
+            result = _ingest(s, capture, record)
+        if capture.run_id is not None and time.monotonic() - self._last_beat > HEARTBEAT_EVERY_S:
+            self.heartbeat(capture.run_id)
+        return result
+
+    # -- what the frontier asks -----------------------------------------------------------
+
+    def address_state(self, url: str) -> AddressState | None:
+        key = normalise_address(url)
+        with self._sessions() as s:
+            row = s.execute(_state_query().where(Address.url == key)).first()
+            return _state(row) if row is not None else None
+
+    def iter_address_states(self, *, all_addresses: bool = False) -> Iterator[AddressState]:
+        """One state per known document, at its canonical address (every address of
+        every document with ``all_addresses``), in a stable order."""
+        query = _state_query().where(Address.document_id.is_not(None))
+        if not all_addresses:
+            query = query.where(Address.how == "canonical")
+        with self._sessions() as s:
+            for row in s.execute(query.order_by(Address.id).execution_options(yield_per=1000)):
+                yield _state(row)
+
+    # -- reading back, integrity, re-extraction (thin wrappers over their modules) ---------
+
+    def history(self, target: str) -> list[Any]:
+        from archive import query
+
+        with self._sessions() as s:
+            return query.history(s, target)
+
+    def verify(self) -> list[str]:
+        from archive import verify
+
+        return verify.verify(self)
+
+    def reextract(
+        self, extract_fn: Callable[..., Record], extractor_version: str
+    ) -> dict[str, int]:
+        from archive import reextract
+
+        return reextract.reextract(self, extract_fn, extractor_version)
+
+    def read_body(self, sha256: str) -> bytes | None:
+        with self._sessions() as s:
+            body = s.get(Body, sha256)
+            if body is None:
+                return None
+            return _decompress(s, body)
+
+
+def _decompress(s: Session, body: Body) -> bytes:
+    dictionary = None
+    if body.dict_id is not None:
+        from archive.schema import CompressionDict
+
+        zdict = s.get(CompressionDict, body.dict_id)
+        dictionary = zdict.data if zdict is not None else None
+    return bodies.decompress(body.codec, body.data, dictionary)
+
+
+def _state_query() -> Any:
+    return (
+        select(
+            Address.url,
+            Address.document_id,
+            Address.etag,
+            Address.last_modified,
+            Address.last_fetched,
+            Address.last_status,
+            Version.first_seen,
+            Document.deleted,
+            Address.listing,
+            Address.how,
+        )
+        .outerjoin(Document, Document.id == Address.document_id)
+        .outerjoin(
+            Version,
+            (Version.document_id == Document.id) & (Version.number == Document.current_version),
+        )
+    )
+
+
+def _state(row: Any) -> AddressState:
+    return AddressState(
+        url=row[0],
+        document_id=row[1],
+        etag=row[2],
+        last_modified=row[3],
+        last_fetched=row[4],
+        last_status=row[5],
+        last_changed=row[6],
+        deleted=bool(row[7]) if row[7] is not None else False,
+        listing=ListingEntry.from_json(row[8]),
+        how=row[9],
+    )
+
+
+# -- the ingest transaction ------------------------------------------------------------------
+
+
+def _ingest(s: Session, capture: Capture, record: Record | None) -> IngestResult:
+    now = capture.fetched_at
+    if now.tzinfo is None:
+        raise ArchiveError("capture.fetched_at must be timezone-aware UTC")
+    body_sha = _store_body(s, capture.body, now) if capture.body is not None else None
+    item = record if record is not None and record.is_item else None
+    status = capture.status
+    if capture.error or status == 0 or status >= 500:
+        category = "failed"
+    elif status == 304:
+        category = "not_modified"
+    elif status in (404, 410):
+        category = "deleted"
+    elif 200 <= status < 300:
+        category = "item" if item is not None else "page"
+    else:
+        category = "failed"  # 403, 429, an unfollowed 3xx...: retried next run
+
+    document_id: str | None = None
+    version: Version | None = None
+    outcome = category
+    duplicate_of: str | None = None
+    if category == "item":
+        assert item is not None
+        result = record_version(s, item, now, run_id=capture.run_id)
+        outcome, document_id, version = result.outcome, result.document.id, result.version
+        duplicate_of = result.document.duplicate_of
+    addresses = _link_addresses(s, capture, item if category == "item" else None, now, category)
+    requested = addresses[normalise_address(capture.url)]
+    answered = addresses[normalise_address(capture.answered_url)]
+    if category == "not_modified":
+        document_id = requested.document_id or answered.document_id
+        if document_id is not None:
+            document = s.get(Document, document_id)
+            assert document is not None
+            document.last_seen = max(document.last_seen, now)
+            version = _newest(s, document)
+            if version is not None:
+                version.last_seen = max(version.last_seen, now)
+            duplicate_of = document.duplicate_of
+    elif category == "deleted":
+        document_id = _deleted_document(s, capture, record, requested, answered)
+        if document_id is not None:
+            document = s.get(Document, document_id)
+            assert document is not None
+            mark_deleted(s, document, now, capture.run_id)
+            version = _newest(s, document)
+
+    row = CaptureRow(
+        address_id=requested.id,
+        url=capture.url,
+        final_url=capture.final_url,
+        redirects=list(capture.redirects),
+        fetched_at=now,
+        status=status,
+        etag=capture.etag,
+        last_modified=capture.last_modified,
+        content_type=capture.content_type,
+        body_sha256=body_sha,
+        run_id=capture.run_id,
+        document_id=document_id,
+        version_id=version.id if version is not None else None,
+        outcome=outcome,
+        error=capture.error,
+        listing=capture.listing.to_json() if capture.listing else None,
+    )
+    s.add(row)
+    s.flush()
+    return IngestResult(
+        outcome=outcome,
+        document_id=document_id,
+        version=version.number if version is not None else None,
+        capture_id=row.id,
+        duplicate_of=duplicate_of,
+    )
+
+
+def _store_body(s: Session, data: bytes, now: datetime) -> str:
+    sha = bodies.body_hash(data)
+    if s.get(Body, sha) is None:
+        codec, stored = bodies.compress(data)
+        s.add(
+            Body(sha256=sha, size=len(data), codec=codec, dict_id=None, data=stored, stored_at=now)
+        )
+    return sha
+
+
+def _newest(s: Session, document: Document) -> Version | None:
+    if not document.current_version:
+        return None
+    return s.scalars(
+        select(Version).where(
+            Version.document_id == document.id, Version.number == document.current_version
+        )
+    ).one_or_none()
+
+
+def _deleted_document(
+    s: Session, capture: Capture, record: Record | None, requested: Address, answered: Address
+) -> str | None:
+    """The document a 404/410 removes: only when the gone address is its canonical one.
+
+    A dead alias (an old path of a moved item that now answers 404) does not delete a
+    document that still lives at its canonical address.
+    """
+    candidates = [answered.document_id, requested.document_id]
+    if record is not None and record.is_item:
+        candidates.append(record.id)
+    gone = {requested.url, answered.url}
+    for document_id in candidates:
+        if document_id is None:
+            continue
+        document = s.get(Document, document_id)
+        if document is not None and normalise_address(document.url) in gone:
+            return document_id
+    return None
+
+
+def _link_addresses(
+    s: Session, capture: Capture, item: Record | None, now: datetime, category: str
+) -> dict[str, Address]:
+    """Upsert every address this capture involved; link them to the item's document."""
+    requested = normalise_address(capture.url)
+    answered = normalise_address(capture.answered_url)
+    hops = [normalise_address(h) for h in capture.redirects]
+    canonical = normalise_address(item.url) if item is not None else None
+    how: dict[str, str] = {}
+    for url in [requested, *hops]:
+        how[url] = "redirect" if url != answered else "alias"
+    how[answered] = "alias"
+    if canonical is not None:
+        how[canonical] = "canonical"
+    if item is None:
+        how = {url: ("page" if category == "page" else h) for url, h in how.items()}
+
+    existing = {a.url: a for a in s.scalars(select(Address).where(Address.url.in_(list(how))))}
+    for url, kind in how.items():
+        address = existing.get(url)
+        if address is None:
+            address = Address(
+                url=url,
+                document_id=None,
+                how=kind,
+                first_seen=now,
+                last_seen=now,
+                etag=None,
+                last_modified=None,
+                last_fetched=None,
+                last_status=None,
+                listing=None,
+            )
+            s.add(address)
+            existing[url] = address
+        address.last_seen = max(address.last_seen, now)
+        if item is not None:
+            address.how = kind
+            address.document_id = item.id
+        elif address.document_id is None:
+            address.how = kind
+    if item is not None and canonical is not None:
+        _demote_old_canonical(s, item.id, canonical)
+    fetched = {requested, answered}
+    for url in fetched:
+        address = existing[url]
+        address.last_fetched = now
+        address.last_status = capture.status
+        if category in ("item", "page", "not_modified"):
+            if capture.etag is not None or category != "not_modified":
+                address.etag = capture.etag
+            if capture.last_modified is not None or category != "not_modified":
+                address.last_modified = capture.last_modified
+    if capture.listing is not None:
+        listing = capture.listing.to_json()
+        for url in {requested, canonical or answered}:
+            existing[url].listing = listing
+    s.flush()
+    return existing
+
+
+def _demote_old_canonical(s: Session, document_id: str, canonical: str) -> None:
+    s.execute(
+        update(Address)
+        .where(
+            Address.document_id == document_id,
+            Address.how == "canonical",
+            Address.url != canonical,
+        )
+        .values(how="alias")
+    )

@@ -1,0 +1,302 @@
+"""THE versioning rule: normalise what a reader sees, hash it, compare, write or touch.
+
+A new version starts only when the content a reader sees changes: title, kind, date,
+place, sources, fields of work, byline or body text (``CONTRACT.md``;
+``archive.records.CONTENT_FIELDS``). Navigation, markup and scripts never reach a
+record, and whitespace is normalised away here, so none of them can make a version.
+The raw bytes are never compared: a rotating token or a changed menu changes the raw
+body's hash (stored with the capture) but not the content hash.
+
+:func:`record_version` is the one place the rule is applied. It runs inside the
+caller's transaction (``Archive.ingest`` or ``Archive.reextract``), so the capture,
+the version or the touch, deduplication and the change-log entry commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import dedup
+from archive.records import CONTENT_FIELDS, Record
+from archive.schema import Change, Document, NearDupKey, Version
+
+_SPACE = re.compile(r"\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+# Characters that render as nothing or as a plain space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def _clean(value: str | None) -> str:
+    if not value:
+        return ""
+    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    return _SPACE.sub(" ", value).strip()
+
+
+def _optional(value: str | None) -> str | None:
+    cleaned = _clean(value)
+    return cleaned or None
+
+
+def normalise_text(text: str | None) -> str:
+    """Paragraphs in order, each on one line with single spaces, one blank line between.
+
+    Line breaks inside a paragraph, runs of spaces, tabs, non-breaking spaces and
+    zero-width characters are layout, not content.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = (_clean(p) for p in _PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def normalise_content(record: Record) -> dict[str, Any]:
+    """The reader-visible content of ``record``, normalised: exactly ``CONTENT_FIELDS``."""
+    content: dict[str, Any] = {
+        "title": _clean(record.title),
+        "kind": _clean(record.kind).lower(),
+        "published": _optional(record.published),
+        "place": _optional(record.place),
+        "sources": [s for s in (_clean(x) for x in record.sources or []) if s],
+        "fields_of_work": [s for s in (_clean(x) for x in record.fields_of_work or []) if s],
+        "byline": _optional(record.byline),
+        "text": normalise_text(record.text),
+    }
+    assert tuple(content) == CONTENT_FIELDS
+    return content
+
+
+def _sha256(data: str) -> str:
+    return "sha256:" + hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """``sha256:`` of the normalised content as canonical JSON (sorted keys, UTF-8)."""
+    canonical = json.dumps(
+        {name: content[name] for name in CONTENT_FIELDS},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return _sha256(canonical)
+
+
+def text_hash(text: str) -> str:
+    return _sha256(text)
+
+
+def version_content(version: Version) -> dict[str, Any]:
+    """The stored content of a version, in the form :func:`content_hash` hashes."""
+    return {name: getattr(version, name) for name in CONTENT_FIELDS}
+
+
+@dataclass
+class VersionOutcome:
+    outcome: str  # new_document | new_version | unchanged
+    document: Document
+    version: Version
+    change: str | None  # the change-log kind written, if any
+
+
+def record_version(
+    session: Session,
+    record: Record,
+    seen_at: datetime,
+    *,
+    run_id: int | None = None,
+    reextract: bool = False,
+) -> VersionOutcome:
+    """Apply the versioning rule for ``record`` seen at ``seen_at``.
+
+    - unknown document: create it with version 1 (then look for what it duplicates);
+    - deleted document seen again: a new version, even with the same content, so the
+      return is on record (``returned``); re-extraction never revives a document;
+    - same content hash as the newest version: only ``last_seen`` moves;
+    - otherwise: version n+1.
+    """
+    content = normalise_content(record)
+    chash = content_hash(content)
+    document = session.get(Document, record.id)
+    if document is None:
+        document = Document(
+            id=record.id,
+            kind=content["kind"],
+            url=record.url,
+            first_seen=seen_at,
+            last_seen=seen_at,
+            deleted=False,
+            deleted_at=None,
+            duplicate_of=None,
+            current_version=0,
+        )
+        session.add(document)
+        version = _write_version(session, document, record, content, chash, seen_at, "created")
+        _log(session, document, "created", version.number, seen_at, run_id)
+        for other, kind in dedup_links(session, document, version):
+            _log(session, other, kind, other.current_version or None, seen_at, run_id)
+        return VersionOutcome("new_document", document, version, "created")
+
+    newest = None
+    if document.current_version:
+        newest = session.scalars(
+            select(Version).where(
+                Version.document_id == document.id, Version.number == document.current_version
+            )
+        ).one()
+    returning = document.deleted and not reextract
+    document.last_seen = max(document.last_seen, seen_at)
+    if newest is not None and newest.content_hash == chash and not returning:
+        newest.last_seen = max(newest.last_seen, seen_at)
+        return VersionOutcome("unchanged", document, newest, None)
+
+    reason = "returned" if returning else "reextracted" if reextract else "changed"
+    if returning:
+        document.deleted = False
+        document.deleted_at = None
+    document.kind = content["kind"]
+    document.url = record.url
+    version = _write_version(session, document, record, content, chash, seen_at, reason)
+    _log(session, document, reason, version.number, seen_at, run_id)
+    return VersionOutcome("new_version", document, version, reason)
+
+
+def _write_version(
+    session: Session,
+    document: Document,
+    record: Record,
+    content: dict[str, Any],
+    chash: str,
+    seen_at: datetime,
+    reason: str,
+) -> Version:
+    document.current_version += 1
+    version = Version(
+        document_id=document.id,
+        number=document.current_version,
+        url=record.url,
+        date_source=record.date_source,
+        language=record.language,
+        content_hash=chash,
+        text_hash=text_hash(content["text"]),
+        first_seen=seen_at,
+        last_seen=seen_at,
+        extractor_version=record.extractor_version or "",
+        furniture_version=record.furniture_version,
+        provenance=record.provenance_json(),
+        reason=reason,
+        **content,
+    )
+    session.add(version)
+    session.flush()  # the version's id, for its near-duplicate keys
+    keys = dedup.band_keys(content["text"])
+    if keys:
+        session.add_all(
+            NearDupKey(key=k, document_id=document.id, version_id=version.id) for k in keys
+        )
+    return version
+
+
+def _log(
+    session: Session,
+    document: Document,
+    kind: str,
+    number: int | None,
+    at: datetime,
+    run_id: int | None,
+) -> None:
+    session.add(Change(document_id=document.id, kind=kind, version=number, at=at, run_id=run_id))
+
+
+def mark_deleted(session: Session, document: Document, at: datetime, run_id: int | None) -> bool:
+    """Tombstone ``document`` (its versions stay); False when it already was."""
+    if document.deleted:
+        return False
+    document.deleted = True
+    document.deleted_at = at
+    document.last_seen = max(document.last_seen, at)
+    _log(session, document, "deleted", document.current_version or None, at, run_id)
+    return True
+
+
+def dedup_links(
+    session: Session, document: Document, version: Version
+) -> list[tuple[Document, str]]:
+    """Link a new document to the earlier document carrying the same text.
+
+    Exact text hash first, then near-duplicate candidates from the LSH index,
+    confirmed by ``dedup.is_near_duplicate``. The earlier of the two (publication
+    date, then node number, then first seen) is the original; when the new document
+    turns out to be the earlier one (a crawl meets the republication first), the
+    existing document is pointed at it instead. Returns the *other* documents whose
+    ``duplicate_of`` changed, with the change-log kind to record for them.
+    """
+    text = version.text
+    if len(dedup.words(text)) < dedup.MIN_WORDS:
+        return []
+    matched: dict[str, Version] = {}
+    exact = session.scalars(
+        select(Version)
+        .where(Version.text_hash == version.text_hash, Version.document_id != document.id)
+        .limit(20)
+    ).all()
+    for candidate in exact:
+        matched.setdefault(candidate.document_id, candidate)
+    keys = dedup.band_keys(text)
+    if keys and not matched:
+        candidate_ids = session.scalars(
+            select(NearDupKey.version_id)
+            .where(NearDupKey.key.in_(keys), NearDupKey.document_id != document.id)
+            .distinct()
+            .limit(200)
+        ).all()
+        if candidate_ids:
+            for candidate in session.scalars(select(Version).where(Version.id.in_(candidate_ids))):
+                if candidate.document_id in matched:
+                    continue
+                if dedup.is_near_duplicate(text, candidate.text):
+                    matched[candidate.document_id] = candidate
+    if not matched:
+        return []
+    others = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(matched)))}
+    # Resolve to roots: a match that is itself a duplicate stands for its original.
+    roots: dict[str, Document] = {}
+    for doc in others.values():
+        root = session.get(Document, doc.duplicate_of) if doc.duplicate_of else doc
+        if root is not None and root.id != document.id:
+            roots[root.id] = root
+    mine = _order_key(document.id, version.published, document.first_seen)
+    earliest = min(
+        roots.values(),
+        key=lambda d: _order_key(d.id, (matched.get(d.id) or version).published, d.first_seen),
+    )
+    earliest_key = _order_key(
+        earliest.id, (matched.get(earliest.id) or version).published, earliest.first_seen
+    )
+    if earliest_key <= mine:
+        document.duplicate_of = earliest.id
+        return []
+    # The new document is the original: every root it matched now points at it, and so
+    # do the duplicates that pointed at those roots.
+    changed: list[tuple[Document, str]] = []
+    for root in roots.values():
+        root.duplicate_of = document.id
+        changed.append((root, "duplicate"))
+        for follower in session.scalars(select(Document).where(Document.duplicate_of == root.id)):
+            follower.duplicate_of = document.id
+            changed.append((follower, "duplicate"))
+    return changed
+
+
+def _order_key(doc_id: str, published: str | None, first_seen: datetime) -> tuple[Any, ...]:
+    node = doc_id.rsplit("/", 1)[-1]
+    return (published or "9999-99-99", int(node) if node.isdigit() else 1 << 62, first_seen)

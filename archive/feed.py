@@ -41,6 +41,7 @@ from archive.errors import ArchiveError
 from archive.export import BATCH_SIZE, Record, StoredCapture, iso_time
 from archive.schema import Address, Body, Change, Document, Version
 from archive.schema import Capture as CaptureRow
+from archive.urls import normalise_address as _normalise
 
 DELETED = "deleted"
 RETURNED = "returned"
@@ -266,10 +267,8 @@ class Snapshot:
         ).scalar()
         if found:
             return str(found)
-        from archive.urls import normalise_address  # the archive's own rule
-
         try:
-            normalised = normalise_address(id_or_url)
+            normalised = _normalise(id_or_url)
         except Exception:  # noqa: BLE001 - not an address at all
             return None
         found = self.conn.execute(
@@ -337,7 +336,7 @@ def _record(row: Any, aliases: Sequence[str]) -> Record:
         "byline": row.byline,
         "language": row.language,
         "text": row.text,
-        "aliases": [url for url in aliases if url != row.url],
+        "aliases": [url for url in aliases if url != row.url and url != _key(row.url)],
         "version": int(row.version),
         "version_seen": iso_time(row.version_seen),
         "content_hash": row.content_hash,
@@ -346,6 +345,11 @@ def _record(row: Any, aliases: Sequence[str]) -> Record:
         "deleted": bool(row.deleted),
         "duplicate_of": row.duplicate_of,
     }
+
+
+def _key(url: str) -> str:
+    """The archive's address key of ``url`` (addresses are stored normalised)."""
+    return _normalise(url)
 
 
 def _body_loader(conn: Connection, sha256: str | None) -> Any:

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive import bodies, migrations
+from archive import bodies, migrations, query
 from archive.db import display_url, is_postgres, make_engine
 from archive.errors import ArchiveError, ArchiveLocked, redact
 from archive.records import Capture, ListingEntry, Record, utcnow
@@ -293,11 +293,20 @@ class Archive:
 
     # -- reading back, integrity, re-extraction (thin wrappers over their modules) ---------
 
-    def history(self, target: str) -> list[Any]:
-        from archive import query
-
+    def history(self, target: str) -> query.History:
+        """A document's versions, oldest first, with field-by-field diffs."""
         with self._sessions() as s:
             return query.history(s, target)
+
+    def as_of(self, when: datetime) -> list[query.DocumentAt]:
+        """Every document as the archive held it at ``when`` (a list: small archives;
+        use ``query.as_of`` with a session to stream)."""
+        with self._sessions() as s:
+            return list(query.as_of(s, when))
+
+    def changes_since(self, seq: int = 0, limit: int | None = None) -> list[query.ChangeEntry]:
+        with self._sessions() as s:
+            return query.changes_since(s, seq, limit)
 
     def verify(self) -> list[str]:
         from archive import verify

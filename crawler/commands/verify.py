@@ -1,11 +1,20 @@
-"""`osce-archive verify`."""
+"""`osce-archive verify`: recompute every stored hash; exit 1 naming what is wrong."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from archive.errors import NotImplementedYet
+from archive.store import Archive
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedYet("'verify' is not implemented yet (issue #4)")
+    with Archive.open(args.db) as archive:
+        problems = archive.verify()
+    for line in problems:
+        print(f"osce-archive verify: {line}", file=sys.stderr)
+    if problems:
+        print(f"osce-archive: verify found {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print("verify: every stored body and version matches its hash")
+    return 0

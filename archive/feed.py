@@ -362,31 +362,20 @@ def _body_loader(conn: Connection, sha256: str | None) -> Any:
 
 
 def read_body(conn: Connection, sha256: str) -> bytes | None:
-    """The raw bytes of a stored body, decompressed."""
+    """The raw bytes of a stored body (decompressed by the archive's own codecs)."""
+    from archive.bodies import decompress
+    from archive.schema import CompressionDict
+
     row = conn.execute(
         select(bodies.c.codec, bodies.c.data, bodies.c.dict_id).where(bodies.c.sha256 == sha256)
     ).one_or_none()
     if row is None:
         return None
-    data = bytes(row.data)
-    if row.codec == "identity":
-        return data
-    if row.codec == "zstd":
-        import zstandard
-
-        dictionary = None
-        if row.dict_id is not None:
-            from archive.schema import CompressionDict
-
-            raw = conn.execute(
-                select(CompressionDict.__table__.c.data).where(
-                    CompressionDict.__table__.c.id == row.dict_id
-                )
-            ).scalar_one()
-            dictionary = zstandard.ZstdCompressionDict(bytes(raw))
-        # A streaming decompressor: frames written without their content size work too.
-        return zstandard.ZstdDecompressor(dict_data=dictionary).decompressobj().decompress(data)
-    raise ArchiveError(f"body {sha256} uses an unknown codec {row.codec!r}")
+    dictionary = None
+    if row.dict_id is not None:
+        table = CompressionDict.__table__
+        dictionary = conn.execute(select(table.c.data).where(table.c.id == row.dict_id)).scalar()
+    return decompress(row.codec, bytes(row.data), bytes(dictionary) if dictionary else None)
 
 
 @contextmanager

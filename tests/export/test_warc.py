@@ -102,7 +102,7 @@ def test_warc_round_trip_against_the_archives_captures(db_url: str, tmp_path: Pa
     ]
     # Responses carry exactly the bytes that were fetched, and what the archive stores.
     by_time = {iso_time(f.capture.fetched_at): f.capture for f in sent}
-    for record, row in zip(body, answered):
+    for record, row in zip(body, answered, strict=True):
         if record["type"] == "response":
             assert record["payload"] == by_time[record["date"]].body
             assert record["payload"] == stored[row.body_sha256]

@@ -83,8 +83,7 @@ _MONTH_DAY_YEAR = (
 #: ``VIENNA, 26 June 2003 - The ...``; ``YERAVAN, 13 March 2006- The ...``.
 DATELINE = re.compile(
     r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ .'’/()-]{1,60}?)\s*,?\s+"
-    r"(?P<date>" + _DAY_MONTH_YEAR + "|" + _MONTH_DAY_YEAR + r")\s*[-–—:]",
-    re.IGNORECASE,
+    r"(?P<date>(?i:" + _DAY_MONTH_YEAR + "|" + _MONTH_DAY_YEAR + r"))\s*[-–—:]",
 )
 
 

@@ -504,14 +504,17 @@ def _find_title(page: list[Line], idx: list[int]) -> int | None:
                 if _label_of(page[idx[q]].text):
                     return pos
     for pos, i in enumerate(idx):
-        text = page[i].text
-        found = _label_of(text)
-        if found and (":" in text or "：" in text) and pos > 0:
-            # Skip a subtitle/byline line between the title and the labels.
-            t = pos - 1
-            if _byline_of(page[idx[t]].text) and t > 0:
-                t -= 1
-            return t
+        if pos == 0 or not _label_of(page[i].text):
+            continue
+        # A run of labels starts here when a label with a colon is among the next lines
+        # (a menu heading such as "Fields of work" alone is not a detail label).
+        window = [page[idx[q]].text for q in range(pos, min(pos + 4, len(idx)))]
+        if not any(_label_of(t) and (":" in t or "：" in t) for t in window):
+            continue
+        t = pos - 1
+        if _byline_of(page[idx[t]].text) and t > 0:  # a byline above the labels
+            t -= 1
+        return t if page[idx[t]].text else None
     return None
 
 

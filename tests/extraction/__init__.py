@@ -1,0 +1,1 @@
+"""Extraction tests (issue 3)."""

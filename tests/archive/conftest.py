@@ -1,0 +1,98 @@
+"""Helpers for archive tests: an open archive on each database, and plain captures and
+records to feed it (no Scrapy, no HTTP: the archive's input is plain data)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from archive.records import Capture, ListingEntry, Record
+from archive.store import Archive
+
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+BASE = "https://www.osce.org"
+
+BODY_TEXT = (
+    "The OSCE Chairperson-in-Office today welcomed the agreement reached in Vienna on "
+    "the next steps of the mediation process.\n\n"
+    "Speaking after the meeting, the Chairperson said that the parties had shown the "
+    "political will needed to move forward and that the OSCE stood ready to assist.\n\n"
+    "The Organization will continue to support confidence-building measures on the "
+    "ground, including monitoring and dialogue facilitation with local communities."
+)
+
+
+@pytest.fixture
+def archive(db_url: str) -> Iterator[Archive]:
+    opened = Archive.open(db_url)
+    yield opened
+    opened.close()
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def make_record(node: int = 55436, section: str = "fsc", **changes: Any) -> Record:
+    record = Record(
+        id=f"osce.org/{node}",
+        url=f"{BASE}/{section}/{node}",
+        kind="press-release",
+        title="OSCE Chairperson welcomes agreement on mediation",
+        published="2003-06-27",
+        date_source="markup",
+        place="VIENNA",
+        sources=["OSCE Chairpersonship"],
+        fields_of_work=["Conflict prevention and resolution"],
+        byline=None,
+        language="en",
+        text=BODY_TEXT,
+        extractor_version="test-1",
+    )
+    return replace(record, **changes)
+
+
+def page_html(record: Record, nav: str = "Menu A", token: str = "t0") -> bytes:
+    """A raw page around the record: navigation and a token that drift between fetches."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in record.text.split("\n\n"))
+    return (
+        f"<html><head><script>var csrf='{token}';</script></head><body><nav>{nav}</nav>"
+        f"<h1>{record.title}</h1>{paragraphs}</body></html>"
+    ).encode()
+
+
+def capture_for(
+    record: Record | None,
+    hours: float,
+    *,
+    url: str | None = None,
+    status: int = 200,
+    final_url: str | None = None,
+    redirects: list[str] | None = None,
+    body: bytes | None = None,
+    nav: str = "Menu A",
+    token: str = "t0",
+    etag: str | None = None,
+    run_id: int | None = None,
+    listing: ListingEntry | None = None,
+    error: str | None = None,
+) -> Capture:
+    if body is None and status == 200 and record is not None:
+        body = page_html(record, nav, token)
+    return Capture(
+        url=url or (record.url if record is not None else f"{BASE}/unknown"),
+        status=status,
+        fetched_at=at(hours),
+        final_url=final_url,
+        redirects=list(redirects or []),
+        etag=etag,
+        body=body,
+        run_id=run_id,
+        listing=listing,
+        error=error,
+        content_type="text/html; charset=utf-8" if body else None,
+    )

@@ -1,0 +1,68 @@
+"""``verify`` recomputes every stored hash and names what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import zstandard
+from sqlalchemy import update
+
+from archive.schema import Body, Version
+from archive.store import Archive
+from crawler.cli import main
+from tests.archive.conftest import capture_for, make_record
+
+
+def _fill(archive: Archive) -> None:
+    record = make_record()
+    archive.ingest(capture_for(record, 0), record)
+    edited = replace(record, title="Edited")
+    archive.ingest(capture_for(edited, 1), edited)
+
+
+def test_a_sound_archive_verifies(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        assert archive.verify() == []
+    assert main(["verify", "--db", db_url]) == 0
+
+
+def test_verify_catches_a_corrupted_body(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        with archive.session() as s, s.begin():
+            body = s.query(Body).order_by(Body.sha256).first()
+            assert body is not None
+            victim = body.sha256
+            forged = zstandard.ZstdCompressor().compress(b"<html>tampered</html>" * 10)
+            s.execute(update(Body).where(Body.sha256 == victim).values(data=forged))
+        problems = archive.verify()
+    assert len(problems) == 1 and victim in problems[0]
+    assert main(["verify", "--db", db_url]) == 1
+    assert victim in capsys.readouterr().err
+
+
+def test_verify_catches_a_corrupted_version(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        with archive.session() as s, s.begin():
+            s.execute(
+                update(Version).where(Version.number == 2).values(text="Somebody rewrote history.")
+            )
+        problems = archive.verify()
+    assert any("version 2 of osce.org/55436" in p for p in problems)
+    assert all("version 1" not in p for p in problems)
+    assert main(["verify", "--db", db_url]) == 1
+    assert "version 2 of osce.org/55436" in capsys.readouterr().err
+
+
+def test_verify_catches_an_undecodable_body(db_url: str) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        with archive.session() as s, s.begin():
+            s.execute(update(Body).values(data=b"\x28\xb5\x2f\xfd garbage"))
+        problems = archive.verify()
+    assert problems and all("cannot be decompressed" in p for p in problems)

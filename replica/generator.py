@@ -1,0 +1,716 @@
+"""Deterministic OSCE-like items, their epochs, and the ground truth the tests check against.
+
+A :class:`Site` is a pure function of ``(items, seed, epoch, today, rates)``. Item
+*metadata* (node, kind, section, dates, where the date lives) is drawn once, cheaply, for
+every item; item *content* (title, details, paragraphs) is derived on demand from a random
+generator seeded by the item's identity and revision, and cached with a bound. That keeps a
+25,000-item site quick to build and a page quick to render.
+
+Every generated paragraph is distinct from every other paragraph of the site (all items,
+all revisions, all epochs), except the deliberately republished copies: each paragraph
+carries one sentence whose four slots (first name, surname, city, number) encode a number
+unique to ``(item, revision, paragraph)`` through a bijection (see :func:`unique_sentence`).
+A furniture model that learns repeated blocks across pages therefore never sees body text
+as furniture.
+
+Epochs are cumulative days: epoch ``k`` is ``today + k`` days. Each epoch adds items, edits
+some (body, title, date correction), deletes some (404 or 410), moves one to another
+section, republishes one item's text under a new node number, changes the markup of some
+items without changing what a reader sees, and at set epochs drifts the navigation.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from replica import vocab
+from replica.navigation import drift_epochs, seed_nav_version, version_for_epoch
+from replica.seeds import SeedItem, seed_items
+
+DEFAULT_TODAY = date(2025, 6, 30)
+FIRST_DAY = date(1995, 1, 1)
+UTC = timezone.utc
+
+#: Where each item's publication date can be found, and how often (CONTRACT.md order).
+DATE_SOURCE_WEIGHTS = (("markup", 0.32), ("meta", 0.22), ("json-ld", 0.22), ("listing", 0.24))
+
+MAX_REVS = 16  # body revisions an item can have (edits beyond wrap onto fresh numbers)
+MAX_PARAS = 16  # paragraphs an item can have
+_SLOT_SIZES = (
+    len(vocab.FIRST_NAMES),
+    len(vocab.SURNAMES),
+    len(vocab.SLOT_CITIES),
+    vocab.NUMBER_COUNT,
+)
+UNIQUE_SPACE = _SLOT_SIZES[0] * _SLOT_SIZES[1] * _SLOT_SIZES[2] * _SLOT_SIZES[3]
+MAX_ITEMS = UNIQUE_SPACE // (MAX_REVS * MAX_PARAS)
+_SCRAMBLE = 7_368_787  # a prime that divides no slot size: multiplication mod UNIQUE_SPACE
+#                        is then a bijection, so the encoding looks random but stays unique
+
+_NODE_ANCHORS = (  # (date, node): the node numbers the real site had around those dates
+    (FIRST_DAY, 1200),
+    (date(2003, 6, 27), 55436),
+    (date(2010, 11, 29), 74289),
+    (date(2024, 5, 17), 568554),
+    (date(2030, 1, 1), 700000),
+)
+
+
+@dataclass(frozen=True)
+class Rates:
+    """How much happens from one epoch to the next (shares of the live items)."""
+
+    new: float = 0.002
+    min_new: int = 3
+    edit: float = 0.01
+    delete: float = 0.002
+    markup: float = 0.01
+    moves: int = 1
+    republish: int = 1
+    #: edits whose sitemap ``<lastmod>`` does NOT move (off: the site tells the truth)
+    silent_edits: bool = False
+
+
+@dataclass
+class Item:
+    """Cheap metadata of one item; content is derived on demand (:meth:`Site.content`)."""
+
+    idx: int  # creation order, unique; the paragraphs' uniqueness hangs on it
+    node: int
+    kind: str
+    section: str
+    source: int  # index into vocab.INSTITUTIONS (-1 for seeds)
+    published: date
+    date_source: str
+    listed: bool
+    dateline: date | None  # the dateline's date (may be a day before ``published``)
+    created_epoch: int
+    lastmod: datetime  # sitemap <lastmod>: last reader-visible change
+    changed: datetime  # the item's own bytes last changed (Last-Modified)
+    body_rev: int = 0
+    title_rev: int = 0
+    markup_rev: int = 0
+    status: int = 200  # 200 live; 404 or 410 once deleted
+    old_paths: list[str] = field(default_factory=list)
+    seed: SeedItem | None = None
+    frozen: Content | None = None  # republished items carry a copy of the original
+    dup_of: int | None = None  # node of the original a republished item copies
+
+    @property
+    def path(self) -> str:
+        return f"/{self.section}/{self.node}"
+
+    @property
+    def live(self) -> bool:
+        return self.status == 200
+
+    @property
+    def item_id(self) -> str:
+        return f"osce.org/{self.node}"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a reader sees of an item (plus the parts of the page that are not the record)."""
+
+    kind: str
+    title: str
+    place: str | None
+    sources: tuple[str, ...]
+    fields_of_work: tuple[str, ...]
+    byline: str | None
+    paragraphs: tuple[str, ...]
+    repeated: bool  # the page shows paragraphs 2..N a second time, as seed 001 does
+    promotion: bool  # the stories' "OSCE Impact" block
+    caption: str | None = None  # a photo caption (not part of the text)
+    documents: tuple[tuple[str, str], ...] = ()  # (title, href of a PDF)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def _key(*parts: int) -> int:
+    """A stable integer seed from small integers (``hash`` of ints is stable, of str not)."""
+    acc = 1469598103934665603
+    for part in parts:
+        acc = ((acc ^ (part & 0xFFFFFFFFFFFF)) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return acc
+
+
+def unique_sentence(number: int, seed: int, rng: random.Random) -> str:
+    """A sentence that no other ``number`` (under the same ``seed``) can produce.
+
+    ``number`` is scrambled by a bijection of ``[0, UNIQUE_SPACE)`` and written in mixed
+    radix over the four slot pools; distinct numbers give distinct slot tuples, and a
+    template renders distinct tuples as distinct strings.
+    """
+    if not 0 <= number < UNIQUE_SPACE:
+        raise ValueError("unique sentence number out of range")
+    value = (number * _SCRAMBLE + seed * 104_729) % UNIQUE_SPACE
+    digits = []
+    for size in _SLOT_SIZES:
+        value, digit = divmod(value, size)
+        digits.append(digit)
+    template = rng.choice(vocab.UNIQUE_TEMPLATES)
+    sentence = template.format(
+        first=vocab.FIRST_NAMES[digits[0]],
+        last=vocab.SURNAMES[digits[1]],
+        city=vocab.SLOT_CITIES[digits[2]],
+        number=vocab.NUMBER_BASE + digits[3],
+        quote=rng.choice(vocab.QUOTES),
+    )
+    return sentence[0].upper() + sentence[1:]
+
+
+def actor(institution: str) -> str:
+    """How a sentence names an institution: ``OSCE Permanent Council``, ``OSCE Mission ...``."""
+    if institution.startswith("OSCE "):
+        return institution.replace(" (closed)", "")
+    if institution == "Summits / Ministerial Councils":
+        return "OSCE Chairpersonship"
+    return "OSCE " + institution
+
+
+def _node_for(day: date) -> int:
+    for (d0, n0), (d1, n1) in zip(_NODE_ANCHORS, _NODE_ANCHORS[1:], strict=False):
+        if d0 <= day <= d1:
+            span = (d1 - d0).days or 1
+            return n0 + (n1 - n0) * (day - d0).days // span
+    return _NODE_ANCHORS[-1][1]
+
+
+def format_day(day: date) -> str:
+    """``26 June 2003``, as datelines and listings write dates."""
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def _stamp(day: date, hour: int = 6, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+
+
+class Site:
+    """The replica's content at one epoch: items, listings' order, ground truth, changes."""
+
+    def __init__(
+        self,
+        items: int = 2000,
+        seed: int = 1,
+        epoch: int = 0,
+        *,
+        today: date = DEFAULT_TODAY,
+        rates: Rates | None = None,
+        sitemap_size: int = 2000,
+        cache_size: int = 4096,
+    ) -> None:
+        if items < 3:
+            raise ValueError("a site has at least the three seed items")
+        if items > MAX_ITEMS // 2:
+            raise ValueError(f"at most {MAX_ITEMS // 2} items")
+        self.size = items
+        self.seed = seed
+        self.today = today
+        self.rates = rates or Rates()
+        self.sitemap_size = sitemap_size
+        self.lock = threading.RLock()
+        self._content_cache: OrderedDict[tuple[int, int, int], Content] = OrderedDict()
+        self._cache_size = cache_size
+        self.render_cache: OrderedDict[Any, Any] = OrderedDict()  # used by replica.pages
+        self._build_epoch0()
+        self.set_epoch(epoch)
+
+    # ------------------------------------------------------------------ time
+
+    def day(self, epoch: int | None = None) -> date:
+        """The calendar day of an epoch (epoch 0 is ``today``)."""
+        return self.today + timedelta(days=self.epoch if epoch is None else epoch)
+
+    @property
+    def nav_version(self) -> int:
+        return version_for_epoch(self.epoch)
+
+    def nav_changed(self, version: int) -> datetime:
+        """When the menu of ``version`` went live (drives Last-Modified of every page)."""
+        if version == 0:
+            return _stamp(FIRST_DAY)
+        return _stamp(self.day(drift_epochs()[version - 1]), 5)
+
+    def page_nav_version(self, item: Item | None) -> int:
+        """Menu version a page shows. In epoch 0 the seed pages show the menu they were
+        captured with (the live site's page cache serves pages rendered at different
+        times); from epoch 1 on every page shows the current menu."""
+        if self.epoch == 0 and item is not None and item.seed is not None:
+            return seed_nav_version(item.seed.number)
+        return self.nav_version
+
+    def set_epoch(self, epoch: int) -> None:
+        """Move the site to ``epoch`` (forward by replaying, backward by rebuilding)."""
+        if epoch < 0:
+            raise ValueError("epochs start at 0")
+        with self.lock:
+            if epoch < getattr(self, "epoch", 0):
+                self._build_epoch0()
+            while self.epoch < epoch:
+                self._advance()
+            self._reindex()
+
+    # ----------------------------------------------------------- epoch 0
+
+    def _build_epoch0(self) -> None:
+        self.epoch = 0
+        self.items: list[Item] = []
+        self._changes: dict[int, dict[str, Any]] = {}
+        self.render_cache.clear()
+        self._content_cache.clear()
+        rng = random.Random(_key(self.seed, 0xBA5E))
+        seeds = seed_items()
+        taken = {s.node for s in seeds}
+        drafts: list[Item] = []
+        kinds = list(vocab.KIND_WEIGHTS)
+        weights = list(vocab.KIND_WEIGHTS.values())
+        span = (self.today - FIRST_DAY).days
+        for _ in range(self.size - len(seeds)):
+            kind = rng.choices(kinds, weights)[0]
+            if kind in ("spot-report", "daily-report"):
+                day = date(2014, 3, 21) + timedelta(days=rng.randrange(2900))
+            else:
+                day = FIRST_DAY + timedelta(days=rng.randrange(span + 1))
+                if kind == "story" and day.year < 2008 and rng.random() < 0.8:
+                    since = date(2008, 1, 1)
+                    day = since + timedelta(days=rng.randrange((self.today - since).days))
+            drafts.append(self._new_item(rng, kind, day, node=0, epoch=0))
+        drafts.sort(key=lambda it: it.published)
+        last = 0
+        for it in drafts:
+            node = max(last + 1, _node_for(it.published)) + rng.randrange(25)
+            while node in taken:
+                node += 1
+            it.node, last = node, node
+            taken.add(node)
+        for _ in range(len(drafts) // 50):  # a few nodes out of date order (drafts, imports)
+            a = rng.randrange(len(drafts))
+            b = min(len(drafts) - 1, a + rng.randrange(1, 200))
+            drafts[a].node, drafts[b].node = drafts[b].node, drafts[a].node
+        for number, s in enumerate(seeds):
+            item = Item(
+                idx=number,
+                node=s.node,
+                kind=s.kind,
+                section=s.section,
+                source=-1,
+                published=s.published,
+                date_source=s.date_source,
+                listed=True,
+                dateline=s.published - timedelta(days=1) if number == 1 else s.published,
+                created_epoch=0,
+                lastmod=_stamp(s.published, 11, 30),
+                changed=_stamp(s.published, 11, 30),
+                seed=s,
+            )
+            self.items.append(item)
+        for it in drafts:
+            it.idx = len(self.items)
+            self.items.append(it)
+        self._changes[0] = self._empty_changes()
+        self._changes[0]["new"] = [it.item_id for it in self.items]
+        self._reindex()
+
+    def _new_item(self, rng: random.Random, kind: str, day: date, node: int,
+                  epoch: int) -> Item:
+        """Metadata of one generated item (content comes later, from its identity)."""
+        year = day.year
+        fits = [
+            i for i, inst in enumerate(vocab.INSTITUTIONS)
+            if kind in inst[5].split() and inst[3] <= year <= inst[4]
+        ] or [1]
+        source = rng.choice(fits)
+        section = vocab.INSTITUTIONS[source][1]
+        has_dateline = rng.random() < {
+            "press-release": 0.85, "news": 0.5, "statement": 0.4, "spot-report": 0.5,
+        }.get(kind, 0.0)
+        r, acc, date_source = rng.random(), 0.0, "listing"
+        for name, weight in DATE_SOURCE_WEIGHTS:
+            acc += weight
+            if r < acc:
+                date_source = name
+                break
+        listed = True
+        if has_dateline and rng.random() < 0.05:
+            date_source, listed = "dateline", False  # only the body's dateline dates it
+        elif date_source != "listing" and rng.random() < 0.01:
+            listed = False  # reachable by sitemap and related links only
+        lag = 1 if (has_dateline and date_source != "dateline" and rng.random() < 0.3) else 0
+        lastmod = _stamp(day, 9 + rng.randrange(9), rng.randrange(60))
+        if epoch == 0 and rng.random() < 0.2:  # historic edits before our first look
+            later = min(self.today, day + timedelta(days=1 + rng.randrange(400)))
+            lastmod = _stamp(later, 8 + rng.randrange(10), rng.randrange(60))
+        return Item(
+            idx=-1,
+            node=node,
+            kind=kind,
+            section=section,
+            source=source,
+            published=day,
+            date_source=date_source,
+            listed=listed,
+            dateline=day - timedelta(days=lag) if has_dateline else None,
+            created_epoch=epoch,
+            lastmod=lastmod,
+            changed=lastmod,
+        )
+
+    # ------------------------------------------------------------ epochs
+
+    @staticmethod
+    def _empty_changes() -> dict[str, Any]:
+        return {
+            "new": [], "edited": [], "deleted": [], "moved": [], "republished": [],
+            "markup_only": [], "nav_drift": False, "edits": {},
+        }
+
+    def _advance(self) -> None:
+        """Apply epoch ``self.epoch + 1`` on top of the current state."""
+        k = self.epoch + 1
+        day = self.day(k)
+        rng = random.Random(_key(self.seed, 0xE90C, k))
+        rates = self.rates
+        ch = self._empty_changes()
+        live = [it for it in self.items
+                if it.live and it.seed is None and it.dup_of is None and it.created_epoch < k]
+        n = len(live)
+
+        def count(rate: float, least: int = 1) -> int:
+            return max(least, round(n * rate))
+
+        n_edit, n_del, n_markup = count(rates.edit), count(rates.delete), count(rates.markup)
+        n_move, n_rep = rates.moves, rates.republish
+        wanted = min(n, n_edit + n_del + n_markup + n_move + n_rep)
+        picked = rng.sample(live, wanted)
+        stamp = _stamp(day, 6, 0)
+
+        edits, picked = picked[:n_edit], picked[n_edit:]
+        for it in edits:
+            what = rng.choices(("body", "title", "date"), (0.5, 0.25, 0.25))[0]
+            if what == "date" and it.date_source == "dateline":
+                what = "body"  # the dateline is that item's only date: correcting it is a body edit
+            if what == "body":
+                it.body_rev += 1
+            elif what == "title":
+                it.title_rev += 1
+            else:
+                shift = rng.choice((-3, -2, -1, 1, 2, 3))
+                new_day = it.published + timedelta(days=shift)
+                if new_day > day:
+                    new_day = it.published - timedelta(days=abs(shift))
+                it.published = new_day
+            it.changed = stamp
+            if not rates.silent_edits:
+                it.lastmod = stamp
+            ch["edited"].append(it.item_id)
+            ch["edits"][it.item_id] = what
+
+        dels, picked = picked[:n_del], picked[n_del:]
+        for it in dels:
+            it.status = rng.choice((404, 410))
+            it.changed = stamp
+            ch["deleted"].append(it.item_id)
+
+        marks, picked = picked[:n_markup], picked[n_markup:]
+        for it in marks:
+            it.markup_rev += 1
+            it.changed = stamp
+            ch["markup_only"].append(it.item_id)
+
+        moves, picked = picked[:n_move], picked[n_move:]
+        for it in moves:
+            old = it.path
+            sections = sorted({inst[1] for inst in vocab.INSTITUTIONS} - {it.section})
+            it.old_paths.append(old)
+            it.section = rng.choice(sections)
+            it.changed = stamp
+            ch["moved"].append({"id": it.item_id, "old": old, "new": it.path})
+
+        top = max(it.node for it in self.items)
+        for original in picked[:n_rep]:
+            top += 1 + rng.randrange(30)
+            copy = self._new_item(rng, original.kind, day, top, k)
+            copy.section, copy.source = original.section, original.source
+            copy.frozen = self.content(original)
+            copy.dup_of = original.node
+            copy.dateline = original.dateline
+            if copy.date_source == "dateline":
+                copy.date_source, copy.listed = "listing", True
+            copy.lastmod = copy.changed = _stamp(day, 10, 15)
+            copy.idx = len(self.items)
+            self.items.append(copy)
+            ch["new"].append(copy.item_id)
+            ch["republished"].append({"id": copy.item_id, "duplicate_of": original.item_id})
+
+        kinds = list(vocab.KIND_WEIGHTS)
+        weights = list(vocab.KIND_WEIGHTS.values())
+        for _ in range(max(rates.min_new, round(n * rates.new))):
+            kind = rng.choices(kinds, weights)[0]
+            if kind in ("spot-report", "daily-report"):
+                kind = "press-release"  # that mission has closed
+            when = day if rng.random() < 0.8 else day - timedelta(days=1)
+            top += 1 + rng.randrange(30)
+            it = self._new_item(rng, kind, when, top, k)
+            it.lastmod = it.changed = _stamp(when, 9 + rng.randrange(9), rng.randrange(60))
+            it.idx = len(self.items)
+            if it.idx * MAX_REVS * MAX_PARAS >= UNIQUE_SPACE:
+                raise ValueError("too many items for unique paragraphs")
+            self.items.append(it)
+            ch["new"].append(it.item_id)
+
+        ch["nav_drift"] = version_for_epoch(k) != version_for_epoch(k - 1)
+        self.epoch = k
+        self._changes[k] = ch
+        self.render_cache.clear()
+
+    def _reindex(self) -> None:
+        """Lookup tables and listing orders for the current epoch."""
+        self.by_path: dict[str, Item] = {}
+        self.by_node: dict[int, Item] = {}
+        self.old_paths: dict[str, Item] = {}
+        for it in self.items:
+            self.by_node[it.node] = it
+            self.by_path[it.path] = it
+            for old in it.old_paths:
+                self.old_paths[old] = it
+        order = sorted(
+            (it for it in self.items if it.live and it.listed),
+            key=lambda it: (it.published, it.node),
+            reverse=True,
+        )
+        self.listing_order: dict[str, list[Item]] = {
+            "newsroom": order,
+            "press-releases": [it for it in order if it.kind == "press-release"],
+            "stories": [it for it in order if it.kind == "story"],
+        }
+        self.sitemap_order = sorted((it for it in self.items if it.live), key=lambda i: i.node)
+        self.render_cache.clear()
+
+    # ------------------------------------------------------------ content
+
+    def content(self, item: Item) -> Content:
+        """The reader-visible content of ``item`` at its current revision (cached)."""
+        if item.frozen is not None:
+            return item.frozen
+        key = (item.idx, item.body_rev, item.title_rev)
+        with self.lock:
+            hit = self._content_cache.get(key)
+            if hit is not None:
+                self._content_cache.move_to_end(key)
+                return hit
+        made = self._seed_content(item.seed) if item.seed else self._make_content(item)
+        with self.lock:
+            self._content_cache[key] = made
+            if len(self._content_cache) > self._cache_size:
+                self._content_cache.popitem(last=False)
+        return made
+
+    @staticmethod
+    def _seed_content(s: SeedItem) -> Content:
+        return Content(
+            kind=s.kind, title=s.title, place=s.place, sources=s.sources,
+            fields_of_work=s.fields_of_work, byline=s.byline, paragraphs=s.paragraphs,
+            repeated=s.repeated, promotion=s.promotion,
+        )
+
+    def _make_content(self, item: Item) -> Content:
+        rng = random.Random(_key(self.seed, item.idx, 0xC0))
+        inst = vocab.INSTITUTIONS[item.source]
+        kind = item.kind
+        topic = rng.choice(vocab.TOPICS)
+        ctx = {
+            "topic": topic,
+            "audience": rng.choice(vocab.AUDIENCES),
+            "country": vocab.SECTION_COUNTRY.get(item.section) or rng.choice(vocab.COUNTRIES),
+            "event": rng.choice(vocab.EVENT_KINDS),
+        }
+        n_fields = rng.choice((0, 0, 1, 1, 2, 2, 3, 4))
+        fields_of_work = tuple(rng.sample(vocab.FIELDS_OF_WORK, n_fields))
+        ctx["field_lc"] = (fields_of_work[0] if fields_of_work else "security").lower()
+        sources = [inst[0]]
+        if rng.random() < 0.25:
+            extra = [i[0] for i in vocab.INSTITUTIONS if "(closed)" not in i[0]]
+            for name in rng.sample(extra, rng.choice((1, 1, 2))):
+                if name not in sources:
+                    sources.append(name)
+        city = rng.choice(vocab.HOME_PLACE.get(item.section, ("VIENNA",) * 3 + vocab.PLACES))
+        place = None
+        if item.dateline is not None and rng.random() < 0.65:
+            place = city
+        elif kind == "story" and rng.random() < 0.1:
+            place = city
+        byline = rng.choice(vocab.BYLINE_AUTHORS) if kind == "story" and rng.random() < 0.45 \
+            else None
+        n_par = {
+            "press-release": (3, 8), "story": (5, 12), "news": (2, 5), "spot-report": (2, 4),
+            "daily-report": (4, 9), "statement": (2, 5),
+        }[kind]
+        count = rng.randint(*n_par)
+        revs = [0] * count
+        for r in range(1, item.body_rev + 1):
+            erng = random.Random(_key(self.seed, item.idx, r, 0xED))
+            if count < MAX_PARAS and erng.random() < 0.3:
+                count += 1
+                revs.append(r)
+            else:
+                revs[erng.randrange(count)] = r
+        paragraphs = []
+        dash = rng.choice((" - ", " - ", " – ", "- "))
+        for p in range(count):
+            text = self._paragraph(item, p, revs[p] % MAX_REVS, ctx, actor(inst[0]))
+            if p == 0 and item.dateline is not None:
+                text = f"{city}, {format_day(item.dateline)}{dash}{text}"
+            paragraphs.append(text)
+        title = self._title(item, ctx, actor(inst[0]), rng.choice(vocab.STORY_OPENERS))
+        caption = None
+        if rng.random() < (0.4 if kind == "story" else 0.1):
+            caption = (f"{ctx['audience'].capitalize()} during a {ctx['event']} on {topic}, "
+                       f"{city.title()}, {format_day(item.published)}. "
+                       f"({rng.choice(vocab.CAPTION_CREDITS)})")
+        documents: tuple[tuple[str, str], ...] = ()
+        if rng.random() < 0.15:
+            doc = rng.choice(vocab.DOCUMENT_TITLES)
+            documents = ((doc, f"/files/f/documents/{item.node % 97}/{item.node}.pdf"),)
+        return Content(
+            kind=kind, title=title, place=place, sources=tuple(sources),
+            fields_of_work=fields_of_work, byline=byline, paragraphs=tuple(paragraphs),
+            repeated=count >= 3 and rng.random() < 0.06,
+            promotion=kind == "story" and rng.random() < 0.9,
+            caption=caption, documents=documents,
+        )
+
+    def _paragraph(self, item: Item, p: int, rev: int, ctx: dict[str, str], inst: str) -> str:
+        rng = random.Random(_key(self.seed, item.idx, rev, p, 0x9A))
+        sentences = []
+        if p == 0:
+            verb = rng.choice(("organized", "hosted", "supported", "held", "opened"))
+            sentences.append(
+                f"The {inst} {verb} a {ctx['event']} on {ctx['topic']} for "
+                f"{ctx['audience']} in {ctx['country']}."
+            )
+        for filler in rng.sample(vocab.FILLER_SENTENCES, rng.randint(1, 3)):
+            sentences.append(filler.format(**ctx))
+        number = (item.idx * MAX_REVS + rev) * MAX_PARAS + p
+        sentences.insert(rng.randrange(len(sentences) + 1) if p else len(sentences),
+                         unique_sentence(number, self.seed, rng))
+        return " ".join(sentences)
+
+    def _title(self, item: Item, ctx: dict[str, str], inst: str, opener: str) -> str:
+        rng = random.Random(_key(self.seed, item.idx, item.title_rev, 0x717))
+        kind = item.kind
+        if kind == "press-release":
+            return (f"{inst} {rng.choice(vocab.VERBS_PR)} {ctx['event']} on {ctx['topic']} "
+                    f"for {ctx['audience']} in {ctx['country']}")
+        if kind == "story":
+            return f"{opener}: {ctx['audience']} in {ctx['country']} take on {ctx['topic']}"
+        if kind == "news":
+            return (f"OSCE {ctx['event']} in {rng.choice(vocab.SLOT_CITIES)} discusses "
+                    f"{ctx['topic']}")
+        if kind == "spot-report":
+            return (f"Spot report: SMM {rng.choice(('observes', 'records', 'follows up on'))} "
+                    f"damage near {rng.choice(('Donetsk', 'Luhansk', 'Avdiivka', 'Shchastia'))}"
+                    f" ({format_day(item.published)})")
+        if kind == "daily-report":
+            return ("Latest from the OSCE Special Monitoring Mission to Ukraine (SMM), based on "
+                    f"information received as of 19:30, {format_day(item.published)}")
+        return f"Statement by the {rng.choice(vocab.ROLES)} on {ctx['topic']}"
+
+    def title(self, item: Item) -> str:
+        return self.content(item).title
+
+    # ------------------------------------------------------- ground truth
+
+    def record(self, item: Item, base: str = "") -> dict[str, Any]:
+        """The expected extraction record of one item (CONTRACT.md fields)."""
+        c = self.content(item)
+        return {
+            "id": item.item_id,
+            "url": base + item.path,
+            "kind": item.kind,
+            "title": c.title,
+            "published": item.published.isoformat(),
+            "date_source": item.date_source,
+            "place": c.place,
+            "sources": list(c.sources),
+            "fields_of_work": list(c.fields_of_work),
+            "byline": c.byline,
+            "language": "en",
+            "text": c.text,
+        }
+
+    def ground_truth(self, base: str = "") -> dict[str, dict[str, Any]]:
+        """Expected record of every live item of the current epoch, keyed by id."""
+        with self.lock:
+            items = [it for it in self.items if it.live]
+        return {it.item_id: self.record(it, base) for it in items}
+
+    def changes(self, epoch: int) -> dict[str, Any]:
+        """What changed from ``epoch - 1`` to ``epoch`` (epoch 0: everything is new).
+
+        ``new`` lists every id that did not exist before (republished copies included;
+        ``republished`` says which those are). ``edited`` ids changed what a reader sees
+        (``edits`` says how: body, title or date). ``markup_only`` ids changed bytes only.
+        ``nav_drift`` means the menu changed on every page.
+        """
+        if epoch > self.epoch:
+            return Site(self.size, self.seed, epoch, today=self.today, rates=self.rates,
+                        sitemap_size=self.sitemap_size).changes(epoch)
+        ch = self._changes[epoch]
+        return {key: (list(value) if isinstance(value, list) else
+                      dict(value) if isinstance(value, dict) else value)
+                for key, value in ch.items()}
+
+    def item_paths(self) -> list[str]:
+        """Canonical paths of the live items (every kind, listed or not)."""
+        return [it.path for it in self.items if it.live]
+
+    def items_live(self) -> list[Item]:
+        return [it for it in self.items if it.live]
+
+    def find(self, id_or_node: str | int) -> Item:
+        node = int(str(id_or_node).rsplit("/", 1)[-1])
+        return self.by_node[node]
+
+    def related(self, item: Item) -> list[Item]:
+        """Up to three older items a page links to (stable across epochs)."""
+        if item.idx < 4:
+            return []
+        rng = random.Random(_key(self.seed, item.idx, 0x2E1))
+        picks = {rng.randrange(item.idx) for _ in range(3)}
+        return [self.items[i] for i in sorted(picks)]
+
+    def listing_page(self, name: str, page: int, rows: int) -> tuple[list[Item], int]:
+        """Items of listing ``name`` on ``page`` and the number of pages."""
+        order = self.listing_order[name]
+        pages = max(1, -(-len(order) // rows))
+        return order[page * rows:(page + 1) * rows], pages
+
+    def with_rates(self, **changes: Any) -> Rates:
+        return replace(self.rates, **changes)
+
+    def render(self, path: str, host: str = "127.0.0.1", faults: Any = None) -> Any:
+        """``(status, headers, body)`` the server answers for ``GET path`` (a
+        :class:`replica.routes.Response`, which unpacks as that tuple)."""
+        from replica.routes import render
+
+        return render(self, path, host, faults)
+
+
+def epoch_of_day(site: Site, day: date) -> int:
+    """The epoch whose calendar day is ``day`` (helper for people reading logs)."""
+    return max(0, (day - site.today).days)
+
+
+__all__ = [
+    "DEFAULT_TODAY", "Content", "Item", "Rates", "Site", "epoch_of_day",
+    "format_day", "unique_sentence",
+]

@@ -82,7 +82,10 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "warc": "application/warc",
 }
+#: Rows per Parquet row group (and per read-back batch).
 BATCH_SIZE = 2000
+#: Rows fetched from the database at a time.
+FETCH_SIZE = 500
 SCHEMA_FILE = "record.schema.json"
 
 Record = dict[str, Any]
@@ -224,18 +227,15 @@ def resolve_output(output: str | None, fmt: str) -> tuple[Path | None, Path | No
 
 
 def write_jsonl(records: Iterable[Record], out: IO[bytes]) -> int:
-    """One JSON object per line, fields in ``EXPORT_FIELDS`` order, UTF-8."""
+    """One JSON object per line, fields in ``EXPORT_FIELDS`` order, UTF-8.
+
+    Line by line into the (buffered) stream: nothing larger than one record is held.
+    """
     count = 0
-    chunk: list[str] = []
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for record in records:
-        chunk.append(dumps(record))
+        out.write(dumps(record).encode("utf-8") + b"\n")
         count += 1
-        if len(chunk) >= BATCH_SIZE:
-            out.write(("\n".join(chunk) + "\n").encode("utf-8"))
-            chunk.clear()
-    if chunk:
-        out.write(("\n".join(chunk) + "\n").encode("utf-8"))
     return count
 
 

@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Engine, and_, case, collate, exists, func, or
 from sqlalchemy.sql.elements import ColumnElement
 
 from archive.errors import ArchiveError
-from archive.export import BATCH_SIZE, Record, StoredCapture, iso_time
+from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
 from archive.schema import Address, Body, Change, Document, Version
 from archive.schema import Capture as CaptureRow
 from archive.urls import normalise_address as _normalise
@@ -233,10 +233,10 @@ class Snapshot:
             .where(*conditions)
             .order_by(self._order(docs.c.id), vers.c.number)
         )
-        result = self.conn.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(
+        result = self.conn.execution_options(stream_results=True, yield_per=FETCH_SIZE).execute(
             query
         )
-        for batch in result.partitions(BATCH_SIZE):
+        for batch in result.partitions(FETCH_SIZE):
             aliases = self._aliases({row.id for row in batch}, as_of)
             for row in batch:
                 stats.count += 1

@@ -1,11 +1,140 @@
-"""`osce-archive crawl`."""
+"""`osce-archive crawl`: run the newsroom spider in-process and report the run.
+
+Scrapy runs here exactly as ``scrapy crawl newsroom`` would run it (the project
+settings of ``crawler.settings``, then the command's ``-s NAME=VALUE`` overrides), in
+a ``CrawlerProcess``, so SIGINT/SIGTERM stop it gracefully (the pages in flight are
+archived, the run is recorded as ``interrupted``) and a second signal stops it at once.
+
+Exit status: 0 when the run finished; 75 when another run holds the archive; 1 with a
+one-line reason when the site cannot be reached, the address is not a site, or the
+archive failed; 130 when the run was interrupted (what it archived is kept).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import sys
+from typing import Any
+from urllib.parse import urlsplit
 
-from archive.errors import NotImplementedYet
+from archive.errors import ArchiveError, ArchiveLocked, redact
+
+EXIT_INTERRUPTED = 130
+#: Scrapy's start-up chatter (component lists, settings) is noise for a daily run.
+QUIET_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.addons")
+
+
+def check_site(site: str) -> str:
+    """The base URL to crawl, or ArchiveError (exit 1) when it is not an http(s) site."""
+    text = (site or "").strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise ArchiveError(f"not a site address: {site!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArchiveError(f"not a site address (http:// or https:// expected): {site!r}")
+    del port
+    return text.rstrip("/")
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """``-s NAME=VALUE`` pairs, as ``scrapy crawl -s`` takes them."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ArchiveError(f"-s expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
+def build_settings(
+    db: str, overrides: dict[str, str], *, quiet: bool = False, machine: bool = False
+) -> Any:
+    """The project settings with the command's choices on top (Scrapy's cmdline priority)."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("OSCE_ARCHIVE_DB", db, priority="cmdline")
+    if quiet:
+        settings.set("OSCE_PROGRESS", "off", priority="cmdline")
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    elif sys.stderr.isatty() and not machine:
+        # The progress line says what INFO lines would; warnings still show.
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def run_crawl(settings: Any, **spider_args: Any) -> dict[str, Any]:
+    """Run one crawl to its end in this process; the run's summary, or ArchiveError."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.extensions import STATS_PREFIX, run_counters
+    from crawler.spiders.newsroom import NewsroomSpider
+
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(NewsroomSpider)
+    failures: list[Any] = []
+    deferred = process.crawl(crawler, **spider_args)
+    deferred.addErrback(failures.append)
+    process.start()
+
+    if failures:
+        exc = failures[0].value
+        if isinstance(exc, ArchiveError):
+            raise exc
+        raise ArchiveError(f"the crawl could not start: {type(exc).__name__}: {redact(str(exc))}")
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    summary: dict[str, Any] = {"run_id": stats.get(STATS_PREFIX + "run_id")}
+    summary.update(run_counters(stats))
+    summary["outcome"] = stats.get(STATS_PREFIX + "outcome", "failed")
+    summary["reason"] = stats.get(STATS_PREFIX + "reason")
+    elapsed = stats.get("elapsed_time_seconds")
+    summary["seconds"] = round(float(elapsed), 2) if elapsed is not None else None
+    error = stats.get(STATS_PREFIX + "error")
+    if error:
+        if stats.get(STATS_PREFIX + "error_type") == "ArchiveLocked":
+            raise ArchiveLocked(error)
+        raise ArchiveError(error)
+    return summary
+
+
+def print_summary(summary: dict[str, Any], machine: bool) -> None:
+    if machine:
+        print(json.dumps(summary, sort_keys=False))
+        return
+    print(
+        f"run {summary['run_id']} {summary['outcome']} in {summary.get('seconds')} s: "
+        f"{summary['requests']} requests; {summary['new_documents']} new documents, "
+        f"{summary['new_versions']} new versions, {summary['unchanged']} unchanged "
+        f"({summary.get('not_modified', 0)} answered 304), {summary['deleted']} deleted, "
+        f"{summary['failed']} failed"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedYet("'crawl' is not implemented yet (issue #5)")
+    site = check_site(args.site)
+    overrides = parse_overrides(args.settings)
+    settings = build_settings(args.db, overrides, quiet=args.quiet, machine=args.json)
+    summary = run_crawl(
+        settings,
+        site=site,
+        full=args.full,
+        kinds=args.kinds,
+        max_items=args.max_items,
+    )
+    print_summary(summary, args.json)
+    if summary["outcome"] == "interrupted":
+        print("osce-archive: crawl interrupted; the next run resumes", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if summary["outcome"] != "ok":
+        print(f"osce-archive: crawl {summary['outcome']} ({summary['reason']})", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,214 @@
+"""The run: one archive connection per crawl, its lock, heartbeat, counters and outcome.
+
+``ArchiveRun`` is the Scrapy extension that opens the archive named by
+``OSCE_ARCHIVE_DB``, takes the one-crawl-at-a-time lock (``Archive.start_run``,
+raising ``ArchiveLocked`` when another live run holds it), beats the heartbeat, and at
+the end records the run's counters and outcome (``ok``, ``failed``, ``interrupted``).
+
+Every call into the archive goes through one ``ArchiveSession`` per crawler, which runs
+them on a single dedicated thread: the database never sees two threads of this
+process at once (SQLite is happiest that way), and the reactor keeps fetching while a
+page is being written. The spider (through the frontier) and the pipeline share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from scrapy import Spider, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
+
+from archive.errors import redact
+from archive.store import Archive
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Counters of a run, as ``CONTRACT.md`` names them for ``crawl --json``.
+COUNTERS = ("requests", "new_documents", "new_versions", "unchanged", "deleted", "failed")
+#: Where each ingest outcome is counted.
+OUTCOME_COUNTER = {
+    "new_document": "new_documents",
+    "new_version": "new_versions",
+    "unchanged": "unchanged",
+    "not_modified": "unchanged",
+    "deleted": "deleted",
+    "failed": "failed",
+    "page": "pages",
+}
+STATS_PREFIX = "osce/"
+
+_SESSIONS: weakref.WeakKeyDictionary[Any, ArchiveSession] = weakref.WeakKeyDictionary()
+
+
+class ArchiveSession:
+    """The crawl's one archive connection and the one thread that talks to it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
+        try:
+            self.archive: Archive = self.call_sync(Archive.open, url)
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            raise
+        self.run_id: int | None = None
+        #: Why the crawl must stop, when the archive itself failed (exit 1).
+        self.error: str | None = None
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> ArchiveSession:
+        """The session of this crawler (opened by ``ArchiveRun``)."""
+        try:
+            return _SESSIONS[crawler]
+        except KeyError:
+            raise NotConfigured("the ArchiveRun extension is not enabled") from None
+
+    def call_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the archive thread and wait (start and end of a run only)."""
+        return self._executor.submit(fn, *args).result()
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the archive thread without blocking the reactor."""
+        return await asyncio.wrap_future(self._executor.submit(fn, *args))
+
+    def close(self) -> None:
+        try:
+            self.call_sync(self.archive.close)
+        finally:
+            self._executor.shutdown(wait=True)
+
+
+class ArchiveRun:
+    """Opens the run at crawler start, closes it with an outcome when the spider closes.
+
+    Settings: ``OSCE_ARCHIVE_DB`` (SQLAlchemy URL; empty switches the extension off),
+    ``OSCE_ARCHIVE_HEARTBEAT`` (seconds between heartbeats).
+    """
+
+    def __init__(self, crawler: Crawler, url: str, heartbeat: float) -> None:
+        self.crawler = crawler
+        self.session = ArchiveSession(url)
+        _SESSIONS[crawler] = self.session
+        self.heartbeat_every = heartbeat
+        self._beat: task.LoopingCall | None = None
+        self._closed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveRun:
+        url = crawler.settings.get("OSCE_ARCHIVE_DB")
+        if not url:
+            raise NotConfigured("OSCE_ARCHIVE_DB is empty")
+        ext = cls(crawler, url, crawler.settings.getfloat("OSCE_ARCHIVE_HEARTBEAT", 15.0))
+        ext.start(getattr(crawler, "spider", None))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    def start(self, spider: Spider | None) -> None:
+        """Take the lock and open the run; ``ArchiveLocked`` propagates (exit 75)."""
+        options = {
+            "site": getattr(spider, "site", None),
+            "full": bool(getattr(spider, "full", False)),
+            "kinds": sorted(getattr(spider, "kinds", ()) or ()),
+            "max_items": getattr(spider, "max_items", None),
+            "spider": getattr(spider, "name", None),
+        }
+        try:
+            self.session.run_id = self.session.call_sync(self.session.archive.start_run, options)
+        except BaseException:
+            self._close()
+            raise
+        self.crawler.stats.set_value(STATS_PREFIX + "run_id", self.session.run_id)
+        logger.info("run %s started on %s", self.session.run_id, redact(self.session.url))
+
+    def spider_opened(self, spider: Spider) -> None:
+        self._beat = task.LoopingCall(self._heartbeat)
+        self._beat.start(self.heartbeat_every, now=False)
+
+    def _heartbeat(self) -> None:
+        run_id = self.session.run_id
+        if run_id is None:
+            return
+        future = self.session._executor.submit(self.session.archive.heartbeat, run_id)
+        future.add_done_callback(_log_failure("heartbeat"))
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._beat is not None and self._beat.running:
+            self._beat.stop()
+        run_id = self.session.run_id
+        stats = self.crawler.stats
+        counters = run_counters(stats.get_stats())
+        outcome = outcome_of(reason, self.session.error)
+        stats.set_value(STATS_PREFIX + "outcome", outcome)
+        stats.set_value(STATS_PREFIX + "reason", reason)
+        if run_id is not None:
+            try:
+                self.session.call_sync(self.session.archive.finish_run, run_id, outcome, counters)
+                logger.info("run %s finished: %s (%s)", run_id, outcome, reason)
+            except Exception as exc:  # noqa: BLE001 - report it; the lock dies with us
+                self.session.error = self.session.error or f"cannot record the run: {exc}"
+                stats.set_value(STATS_PREFIX + "error", redact(self.session.error))
+        self._close()
+
+    def engine_stopped(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.session.close()
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("closing the archive: %s", redact(str(exc)))
+
+
+def outcome_of(reason: str, error: str | None) -> str:
+    """The run's outcome from the spider's close reason."""
+    if error or reason in ("archive_error", "site_unreachable"):
+        return "failed"
+    if reason in ("finished", "max_items"):
+        return "ok"
+    if reason in ("shutdown", "cancelled"):
+        return "interrupted"
+    return "failed"
+
+
+def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's counters from the crawler stats (what ``crawl --json`` prints)."""
+    counters: dict[str, Any] = {
+        "requests": int(stats.get("downloader/request_count", 0)),
+    }
+    for name in (*COUNTERS[1:], "pages", "items", "skipped"):
+        counters[name] = int(stats.get(STATS_PREFIX + name, 0))
+    counters["not_modified"] = int(stats.get(STATS_PREFIX + "not_modified", 0))
+    counters["bytes"] = int(stats.get("downloader/response_bytes", 0))
+    return counters
+
+
+def close_crawl(crawler: Crawler, reason: str) -> None:
+    """Ask the engine to close the spider with ``reason`` (pages in flight finish first)."""
+    engine = crawler.engine
+    if engine is not None and engine.spider is not None:
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+
+
+def _log_failure(what: str) -> Callable[[Any], None]:
+    def done(future: Any) -> None:
+        exc = future.exception()
+        if exc is not None:
+            logger.warning("%s failed: %s", what, redact(str(exc)))
+
+    return done

@@ -1,0 +1,643 @@
+"""What to visit, why, and with what conditional headers: the crawl's decisions.
+
+The frontier reads the site's discovery documents (listing pages, the sitemap index
+and its files, the RSS feed) and asks the archive what it already holds; it keeps no
+knowledge of its own from one run to the next. Its rules, which the README repeats:
+
+**Discovery.** Listing pages newest first (``/press-releases?page=N&rows=50``,
+``/stories?page=N&rows=50``, ``/newsroom`` for other kinds), the sitemap index and
+its files, the RSS feed. A listing entry's labelled data (a ``ListingEntry``, merged
+with the sitemap's ``<lastmod>``) travels with the item's request into extraction
+and into the archive, so a later revisit without a listing can still date the item.
+
+**Incremental runs (the default).**
+
+* Listing pages are read newest first. A page *brings something new* when one of its
+  entries is an address the archive does not know, or a known one whose labels
+  changed. When page 0 brings nothing new, nothing was published: paging stops
+  there. Otherwise paging goes on until ``1 + OSCE_FRONTIER_LISTING_MARGIN`` pages in
+  a row bring nothing new (margin 1 by default: a late insertion just below the
+  newest items is still caught).
+* A sitemap file is read only when its ``<lastmod>`` in the index differs from the
+  one recorded at the end of the last *complete* run (finished, no item limit, no
+  page failed for good); when one file is read, all are, so that an address that
+  vanished from the sitemap can be told from one that moved to another file.
+* An item is revisited when its sitemap ``<lastmod>`` differs from the one the
+  archive stored with its last capture (or, with none stored, is newer than that
+  capture), when its listing labels changed, when its last fetch failed, when it
+  vanished from a fully read sitemap and from the listings read (a 404/410 then
+  marks it deleted; a 301 links the new address to the same document), and on the
+  revisit schedule below.
+* Every revisit is conditional (``If-None-Match`` / ``If-Modified-Since`` from the
+  archive), so an unchanged item costs a 304.
+
+**Revisit schedule** (items nothing vouches for). An item's age is counted from its
+publication date (else from when its content last changed); its interval is 1 day
+up to 14 days old, 7 days up to 60 days, 30 days up to a year and 180 days beyond.
+It is due when the time since its last fetch exceeds its interval times a factor
+between 0.5 and 1.0 fixed by a hash of its id: revisits of items fetched together
+spread over the second half of their interval, the same way every run, and a run
+right after another schedules none (no interval is shorter than 12 hours).
+
+**``--full``** visits every item (still conditionally): every listing page, every
+sitemap file, every address the archive knows. ``--max-items N`` stops scheduling
+items after N.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+
+from archive.records import ListingEntry
+from crawler.site_profile import HOST_ALIASES, node_id, slug_type
+
+if TYPE_CHECKING:
+    from archive.store import AddressState, Archive
+
+#: The site's discovery documents (paths relative to the crawled base).
+LISTING_PATHS = {"press-release": "/press-releases", "story": "/stories"}
+NEWSROOM_PATH = "/newsroom"
+SITEMAP_PATH = "/sitemap.xml"
+RSS_PATH = "/press-releases/rss"
+DEFAULT_KINDS = ("press-release", "story")
+#: A listing chain never reads more pages than this (a site that pages forever).
+MAX_LISTING_PAGES = 5000
+
+#: (age up to, revisit interval) for the revisit schedule; beyond the last: the last.
+REVISIT_SCHEDULE = (
+    (timedelta(days=14), timedelta(days=1)),
+    (timedelta(days=60), timedelta(days=7)),
+    (timedelta(days=365), timedelta(days=30)),
+)
+REVISIT_OLD = timedelta(days=180)
+#: Statuses after which an address is fetched again next run (answered nothing usable).
+FAILED_STATUSES = frozenset({0, 400, 401, 403, 408, 429})
+
+UNKNOWN = "new"
+
+
+@dataclass
+class Visit:
+    """One item request the frontier asks for, and why."""
+
+    url: str
+    reason: str  # new | retry | full | listing-changed | lastmod | vanished | scheduled
+    listing: ListingEntry | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def validators(self) -> dict[str, Any] | None:
+        if not (self.etag or self.last_modified):
+            return None
+        return {"url": self.url, "etag": self.etag, "last_modified": self.last_modified}
+
+
+@dataclass
+class SitemapFile:
+    """A sitemap file read in this run, recorded in the archive when the run completes."""
+
+    url: str
+    lastmod: str | None
+    status: int
+    body: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _xml_root(body: bytes) -> etree._Element | None:
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(64 * 1024 * 1024)
+        except (OSError, EOFError):
+            return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, recover=True)
+    try:
+        return etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def parse_sitemap(body: bytes) -> tuple[str, list[tuple[str, str | None]]]:
+    """``("index" | "urlset", [(loc, lastmod), ...])`` of a sitemap document."""
+    root = _xml_root(body)
+    if root is None:
+        return "urlset", []
+    kind = "index" if _local(root.tag) == "sitemapindex" else "urlset"
+    entries: list[tuple[str, str | None]] = []
+    for child in root:
+        if _local(child.tag) not in ("sitemap", "url"):
+            continue
+        loc = lastmod = None
+        for field_ in child:
+            name = _local(field_.tag)
+            if name == "loc":
+                loc = (field_.text or "").strip()
+            elif name == "lastmod":
+                lastmod = (field_.text or "").strip() or None
+        if loc:
+            entries.append((loc, lastmod))
+    return kind, entries
+
+
+def parse_rss(body: bytes, base: str) -> list[ListingEntry]:
+    """Entries of an RSS 2.0 (or Atom) feed, each with its title and date."""
+    from crawler import dates
+
+    root = _xml_root(body)
+    if root is None:
+        return []
+    entries: list[ListingEntry] = []
+    for item in root.iter():
+        if _local(item.tag) not in ("item", "entry"):
+            continue
+        link = title = when = None
+        for field_ in item:
+            name = _local(field_.tag)
+            if name == "link":
+                link = (field_.text or field_.get("href") or "").strip()
+            elif name == "title":
+                title = " ".join((field_.text or "").split()) or None
+            elif name in ("pubDate", "published", "date", "updated") and when is None:
+                parsed = dates.parse_date(field_.text or "")
+                when = parsed.isoformat() if parsed else None
+        if link:
+            entries.append(
+                ListingEntry(url=urljoin(base, link), title=title, published=when, source="rss")
+            )
+    return entries
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+class Site:
+    """The crawled base URL and the spellings of its addresses."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) site address: {base!r}")
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc
+        self.base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        host = parts.hostname.lower()
+        bare = host[4:] if host.startswith("www.") else host
+        port = f":{parts.port}" if parts.port else ""
+        self._hosts = {bare + port, "www." + bare + port}
+        self._aliases = {h.lower() for h in HOST_ALIASES}
+
+    def url(self, path: str, **query: Any) -> str:
+        q = urlencode(query) if query else ""
+        return urlunsplit((self.scheme, self.netloc, path, q, ""))
+
+    def rebase(self, url: str) -> str | None:
+        """``url`` as an address of the crawled site, or ``None`` when it is off-site.
+
+        A mirror or a local copy may name the original host (www.osce.org) in its
+        links and sitemap; those are read as the same path on the crawled site.
+        """
+        try:
+            parts = urlsplit(urljoin(self.base + "/", url.strip()))
+        except ValueError:
+            return None
+        netloc = parts.netloc.lower()
+        if netloc not in self._hosts and (parts.hostname or "") not in self._aliases:
+            return None
+        return urlunsplit((self.scheme, self.netloc, parts.path or "/", parts.query, ""))
+
+
+def key_of(url: str) -> str:
+    """Identity of an item within a run: its node number, else the address."""
+    return node_id(url) or url
+
+
+def node_of_document(document_id: str | None) -> str | None:
+    if document_id and "/" in document_id:
+        tail = document_id.rsplit("/", 1)[1]
+        return tail if tail.isdigit() else None
+    return None
+
+
+# --------------------------------------------------------------------------- decisions
+
+LABEL_FIELDS = ("title", "published", "kind_label", "where", "what")
+
+
+def merge_listing(stored: ListingEntry | None, fresh: ListingEntry | None) -> ListingEntry | None:
+    """What is known of an item's listing: fresh values over stored ones, field by field."""
+    if fresh is None:
+        return stored
+    if stored is None:
+        return fresh
+    merged = replace(stored, url=fresh.url)
+    for name in (*LABEL_FIELDS, "lastmod"):
+        value = getattr(fresh, name)
+        if value is not None:
+            setattr(merged, name, value)
+    if fresh.source == "listing" or stored.source != "listing":
+        merged.source = fresh.source
+    return merged
+
+
+def listing_changed(fresh: ListingEntry, stored: ListingEntry | None) -> bool:
+    """Whether a listing page now labels an item differently from its last capture."""
+    if fresh.source != "listing":
+        return False  # sitemap and RSS entries say nothing the listing does not
+    if stored is None or stored.source != "listing":
+        return True
+    return any(
+        getattr(fresh, name) is not None and getattr(fresh, name) != getattr(stored, name)
+        for name in LABEL_FIELDS
+    )
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 date or datetime as aware UTC (a bare date is its midnight UTC)."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = datetime.combine(date.fromisoformat(text[:10]), datetime.min.time())
+        except ValueError:
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def lastmod_moved(fresh: ListingEntry, state: AddressState) -> bool:
+    """Whether the sitemap says the item changed since the archive's last capture."""
+    if not fresh.lastmod:
+        return False
+    stored = state.listing.lastmod if state.listing else None
+    if stored:
+        return fresh.lastmod.strip() != stored.strip()
+    if state.last_fetched is None:
+        return True
+    when = parse_time(fresh.lastmod)
+    return when is not None and when > state.last_fetched
+
+
+def failed(state: AddressState) -> bool:
+    status = state.last_status
+    return status is not None and (status in FAILED_STATUSES or status >= 500)
+
+
+def decide(fresh: ListingEntry, state: AddressState | None, full: bool) -> str | None:
+    """Why an item discovered in a listing, sitemap or feed is to be visited, or None."""
+    if state is None:
+        return UNKNOWN
+    if failed(state):
+        return "retry"
+    if full:
+        return "full"
+    if listing_changed(fresh, state.listing):
+        return "listing-changed"
+    if lastmod_moved(fresh, state):
+        return "lastmod"
+    return None
+
+
+def spread(key: str) -> float:
+    """A factor in [0.5, 1.0) fixed by ``key``: the same for an item in every run."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return 0.5 + int.from_bytes(digest[:8], "big") / 2**64 / 2
+
+
+def revisit_interval(state: AddressState, now: datetime) -> timedelta:
+    """How often an item nothing vouches for is fetched again, from its age."""
+    published = None
+    if state.listing and state.listing.published:
+        try:
+            published = date.fromisoformat(state.listing.published[:10])
+        except ValueError:
+            published = None
+    if published is not None:
+        age = now.date() - published
+    elif state.last_changed is not None:
+        age = now - state.last_changed
+    else:
+        return REVISIT_SCHEDULE[0][1]
+    for up_to, interval in REVISIT_SCHEDULE:
+        if age <= up_to:
+            return interval
+    return REVISIT_OLD
+
+
+def revisit_due(state: AddressState, now: datetime) -> bool:
+    if state.last_fetched is None:
+        return True
+    interval = revisit_interval(state, now) * spread(state.document_id or state.url)
+    return now - state.last_fetched >= interval
+
+
+# --------------------------------------------------------------------------- the run's frontier
+
+
+@dataclass
+class ChainState:
+    """Paging state of one listing chain (press releases, stories, newsroom)."""
+
+    name: str
+    path: str
+    kinds: frozenset[str] | None  # entries kept (None: every kind)
+    page: int = 0
+    quiet: int = 0  # pages in a row that brought nothing new
+
+
+@dataclass
+class Frontier:
+    """The decisions of one run. Holds only sets of ids and the sitemap's lastmods."""
+
+    site: Site
+    kinds: frozenset[str] | None  # None: every kind
+    full: bool = False
+    max_items: int | None = None
+    margin: int = 1
+    rows: int = 50
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def __post_init__(self) -> None:
+        self.visited: set[str] = set()  # keys (node numbers) scheduled in this run
+        self.listed: set[str] = set()  # keys seen on listing pages in this run
+        self.sitemap: dict[str, tuple[str, str | None]] = {}  # key -> (url, lastmod)
+        self.rss: dict[str, ListingEntry] = {}
+        self.sitemap_files: list[SitemapFile] = []
+        self.sitemap_complete = False  # every sitemap file was read with a 200
+        self.incomplete_reasons: list[str] = []  # why this run cannot vouch for the sitemap
+        self.scheduled = 0
+        self.reasons: dict[str, int] = {}
+
+    # -- budget ----------------------------------------------------------------------------
+
+    @property
+    def budget_left(self) -> bool:
+        return self.max_items is None or self.scheduled < self.max_items
+
+    def wants(self, kind_label: str | None) -> bool:
+        if self.kinds is None or kind_label is None:
+            return True
+        return slug_type(kind_label) in self.kinds
+
+    def _take(self, key: str, visit: Visit) -> Visit | None:
+        if key in self.visited or not self.budget_left:
+            if not self.budget_left:
+                self.incomplete("item limit reached")
+            return None
+        self.visited.add(key)
+        self.scheduled += 1
+        self.reasons[visit.reason] = self.reasons.get(visit.reason, 0) + 1
+        return visit
+
+    def incomplete(self, why: str) -> None:
+        if why not in self.incomplete_reasons:
+            self.incomplete_reasons.append(why)
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete_reasons
+
+    # -- listings ------------------------------------------------------------------------------
+
+    def chains(self) -> list[ChainState]:
+        """The listing chains this run reads for its kinds."""
+        wanted = set(self.kinds) if self.kinds is not None else None
+        chains = []
+        for kind, path in LISTING_PATHS.items():
+            if wanted is None or kind in wanted:
+                chains.append(ChainState(kind, path, frozenset({kind})))
+        others = None if wanted is None else wanted - set(LISTING_PATHS)
+        if others is None or others:
+            kinds = None if others is None else frozenset(others)
+            chains.append(ChainState("newsroom", NEWSROOM_PATH, kinds))
+        return chains
+
+    def listing_url(self, chain: ChainState) -> str:
+        return self.site.url(chain.path, page=chain.page, rows=self.rows)
+
+    def listing_entries(
+        self, chain: ChainState, entries: Iterable[ListingEntry]
+    ) -> list[ListingEntry]:
+        """The entries of a listing page that are on the site and of a wanted kind."""
+        kept = []
+        for entry in entries:
+            url = self.site.rebase(entry.url)
+            if url is None or node_id(url) is None:
+                continue
+            if chain.kinds is not None and entry.kind_label:
+                if slug_type(entry.kind_label) not in chain.kinds:
+                    continue
+            elif chain.kinds is None and not self.wants(entry.kind_label):
+                continue
+            entry = replace(entry, url=url, source="listing")
+            _, lastmod = self.sitemap.get(key_of(url), (None, None))
+            if lastmod and not entry.lastmod:
+                entry.lastmod = lastmod
+            kept.append(entry)
+        return kept
+
+    def from_listing(
+        self, entries: list[ListingEntry], states: list[AddressState | None]
+    ) -> tuple[list[Visit], bool]:
+        """Visits for one listing page's entries, and whether the page brought anything new."""
+        visits: list[Visit] = []
+        brought_new = False
+        for entry, state in zip(entries, states, strict=True):
+            key = key_of(entry.url)
+            self.listed.add(key)
+            if key in self.visited:
+                continue
+            rss = self.rss.get(key)
+            fresh = merge_listing(rss, entry) if rss else entry
+            reason = decide(fresh, state, self.full)
+            if reason in (UNKNOWN, "listing-changed"):
+                brought_new = True
+            if reason is None:
+                continue
+            visit = self._visit(fresh, state, reason)
+            if self._take(key, visit):
+                visits.append(visit)
+        return visits, brought_new
+
+    def next_page(self, chain: ChainState, n_entries: int, brought_new: bool) -> bool:
+        """Advance ``chain`` and say whether its next page is to be read."""
+        if n_entries == 0 or chain.page + 1 >= MAX_LISTING_PAGES or not self.budget_left:
+            return False
+        chain.quiet = 0 if brought_new else chain.quiet + 1
+        chain.page += 1
+        if self.full:
+            return True
+        if chain.page == 1 and not brought_new:
+            return False  # the newest page holds nothing new: nothing was published
+        return chain.quiet <= self.margin
+
+    # -- sitemap and feed ----------------------------------------------------------------------
+
+    def files_to_read(
+        self, files: list[tuple[str, str | None]], states: list[AddressState | None]
+    ) -> list[tuple[str, str | None, dict[str, Any] | None]]:
+        """Sitemap files to read: all when any moved (or in a full run), else none."""
+        on_site = []
+        for (url, lastmod), state in zip(files, states, strict=True):
+            rebased = self.site.rebase(url)
+            if rebased is not None:
+                on_site.append((rebased, lastmod, state))
+        moved = self.full or any(
+            lastmod is None
+            or state is None
+            or state.listing is None
+            or state.listing.lastmod != lastmod
+            or failed(state)
+            for _, lastmod, state in on_site
+        )
+        if not moved:
+            return []
+        return [(url, lastmod, None) for url, lastmod, _ in on_site]
+
+    def add_sitemap(self, entries: list[tuple[str, str | None]]) -> None:
+        for loc, lastmod in entries:
+            url = self.site.rebase(loc)
+            if url is None or node_id(url) is None:
+                continue
+            self.sitemap[key_of(url)] = (url, lastmod)
+
+    def add_rss(self, entries: list[ListingEntry]) -> None:
+        for entry in entries:
+            url = self.site.rebase(entry.url)
+            if url is None or node_id(url) is None:
+                continue
+            self.rss[key_of(url)] = replace(entry, url=url)
+
+    def leftovers(self) -> Iterator[ListingEntry]:
+        """Sitemap and feed entries that no listing page read in this run showed."""
+        for key, (url, lastmod) in self.sitemap.items():
+            if key in self.listed or key in self.visited:
+                continue
+            rss = self.rss.get(key)
+            entry = ListingEntry(url=url, lastmod=lastmod, source="sitemap")
+            yield merge_listing(entry, rss) if rss else entry
+        for key, entry in self.rss.items():
+            if key not in self.sitemap and key not in self.listed and key not in self.visited:
+                yield entry
+
+    def from_leftovers(
+        self, entries: list[ListingEntry], states: list[AddressState | None]
+    ) -> tuple[list[Visit], dict[str, ListingEntry]]:
+        """Visits for known leftovers; unknown ones come back keyed by node, to be
+        matched against the archive (a moved item's new address is unknown, its node
+        is not) before they are visited."""
+        visits: list[Visit] = []
+        unknown: dict[str, ListingEntry] = {}
+        for entry, state in zip(entries, states, strict=True):
+            key = key_of(entry.url)
+            if key in self.visited:
+                continue
+            if state is None:
+                unknown[key] = entry
+                continue
+            reason = decide(entry, state, self.full)
+            if reason is None:
+                continue
+            visit = self._visit(entry, state, reason)
+            if self._take(key, visit):
+                visits.append(visit)
+        return visits, unknown
+
+    # -- the archive's own list ----------------------------------------------------------------
+
+    def scan_archive(
+        self, archive: Archive, unknown: dict[str, ListingEntry]
+    ) -> tuple[list[Visit], list[Visit]]:
+        """One pass over the archive's items (run on the archive thread).
+
+        Returns the visits of unknown addresses (each with the listing the archive
+        stored for its node, if the node is known: a moved item keeps its labels) and
+        the revisits the rules call for: failed last time, vanished, due by schedule,
+        every item in a full run.
+        """
+        stored: dict[str, ListingEntry | None] = {}
+        revisits: list[Visit] = []
+        visited = frozenset(self.visited)
+        sitemap_keys = self.sitemap.keys() if self.sitemap_complete else None
+        listed = frozenset(self.listed)
+        for state in archive.iter_address_states():
+            key = node_of_document(state.document_id) or key_of(state.url)
+            if key in unknown:
+                stored[key] = state.listing
+                continue
+            if key in visited:
+                continue
+            reason = self._revisit_reason(key, state, sitemap_keys, listed)
+            if reason is None:
+                continue
+            url = self.site.rebase(state.url)
+            if url is None:
+                continue
+            revisits.append(
+                Visit(url, reason, state.listing, state.etag, state.last_modified)
+            )
+        new: list[Visit] = []
+        for key, entry in unknown.items():
+            listing = merge_listing(stored.get(key), entry)
+            new.append(Visit(entry.url, UNKNOWN if key not in stored else "moved", listing))
+        return new, revisits
+
+    def _revisit_reason(
+        self,
+        key: str,
+        state: AddressState,
+        sitemap_keys: Any,
+        listed: frozenset[str],
+    ) -> str | None:
+        if failed(state):
+            return "retry"
+        if self.full:
+            return "full"
+        if state.deleted:
+            return None
+        if sitemap_keys is not None and key not in sitemap_keys and key not in listed:
+            return "vanished"
+        if revisit_due(state, self.now):
+            return "scheduled"
+        return None
+
+    def take(self, visits: Iterable[Visit]) -> Iterator[Visit]:
+        """The visits still within this run's budget, each item once."""
+        for visit in visits:
+            taken = self._take(key_of(visit.url), visit)
+            if taken is not None:
+                yield taken
+            elif not self.budget_left:
+                return
+
+    def _visit(self, fresh: ListingEntry, state: AddressState | None, reason: str) -> Visit:
+        if state is None:
+            return Visit(fresh.url, reason, fresh)
+        listing = merge_listing(state.listing, fresh)
+        return Visit(fresh.url, reason, listing, state.etag, state.last_modified)
+
+
+def lookup_states(archive: Archive, urls: list[str]) -> list[AddressState | None]:
+    """The archive's state of each address (run on the archive thread)."""
+    return [archive.address_state(url) for url in urls]

@@ -1,0 +1,179 @@
+"""Downloader middlewares: conditional requests, bounded Retry-After, staying on the site.
+
+Each is an ordinary Scrapy component (``from_crawler``, settings with its own prefix,
+``NotConfigured`` to switch it off), enabled in ``crawler.settings``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+#: Request meta key holding the validators the archive has for the requested address.
+VALIDATORS_META = "osce_validators"
+
+
+class ConditionalRequestMiddleware:
+    """Turns every revisit into a conditional request (If-None-Match / If-Modified-Since).
+
+    The frontier puts the archive's last ETag and Last-Modified of an address into
+    ``request.meta["osce_validators"]``; they are sent only to that very address, so a
+    redirect hop to another address (a moved item) is fetched in full rather than
+    answered by a 304 that would tell the archive nothing about the new address.
+    Setting: ``OSCE_CONDITIONAL_ENABLED`` (default on).
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        if not enabled:
+            raise NotConfigured
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        return cls(crawler.settings.getbool("OSCE_CONDITIONAL_ENABLED", True))
+
+    def process_request(self, request: Request) -> None:
+        validators: dict[str, Any] | None = request.meta.get(VALIDATORS_META)
+        if not validators:
+            return None
+        if request.url != validators.get("url"):
+            request.headers.pop(b"If-None-Match", None)
+            request.headers.pop(b"If-Modified-Since", None)
+            return None
+        if validators.get("etag"):
+            request.headers[b"If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            request.headers[b"If-Modified-Since"] = validators["last_modified"]
+        return None
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retry, plus a wait before each retry: what ``Retry-After`` asks, bounded.
+
+    A server answering 429 or 503 with ``Retry-After`` is asking for time; retrying
+    at once would only repeat the refusal. The wait is capped by
+    ``OSCE_RETRY_AFTER_MAX`` (seconds) so a hostile header cannot stall a run, and
+    without the header it backs off exponentially from ``OSCE_RETRY_BACKOFF_BASE``.
+    The number of retries stays Scrapy's ``RETRY_TIMES``.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("OSCE_RETRY_AFTER_MAX", 120.0)
+        self.backoff_base = settings.getfloat("OSCE_RETRY_BACKOFF_BASE", 1.0)
+
+    def _wait_for(self, request: Request, response: Response | None) -> float:
+        asked = None
+        if response is not None:
+            asked = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if asked is None:
+            attempt = request.meta.get("retry_times", 0) + 1
+            asked = self.backoff_base * 2 ** (attempt - 1)
+        return min(asked, self.max_wait)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, f"HTTP {response.status}")
+        if retry is None:
+            return response
+        delay = self._wait_for(request, response)
+        if delay > 0:
+            await _sleep(delay)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        retry = super().process_exception(request, exception)
+        if isinstance(retry, Request):
+            delay = self._wait_for(request, None)
+            if delay > 0:
+                await _sleep(delay)
+        return retry
+
+
+async def _sleep(seconds: float) -> None:
+    from twisted.internet import reactor  # the installed one (importing it early would install)
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+class OnSiteMiddleware:
+    """Refuses every request to a host other than the crawled site's, redirects included.
+
+    Scrapy's own offsite filter lets through requests marked ``dont_filter`` (retries,
+    for instance); this one has no exception, so a redirect or a link to another host
+    is never requested. The site's host is the spider's ``site`` (with or without
+    ``www.``, same port). Setting: ``OSCE_ONSITE_ENABLED`` (default on).
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        if not enabled:
+            raise NotConfigured
+        self.allowed: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OnSiteMiddleware:
+        mw = cls(crawler.settings.getbool("OSCE_ONSITE_ENABLED", True))
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self, spider: Spider) -> None:
+        site = getattr(spider, "site", None)
+        if site:
+            self.allowed = site_netlocs(site)
+
+    def process_request(self, request: Request) -> None:
+        if not self.allowed:
+            return None
+        netloc = _netloc(request.url)
+        if netloc not in self.allowed:
+            raise IgnoreRequest(f"off-site address refused: {netloc}")
+        return None
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return host if port in (None, default) else f"{host}:{port}"
+
+
+def site_netlocs(site: str) -> set[str]:
+    """The host[:port] spellings that count as the site: with and without ``www.``."""
+    netloc = _netloc(site)
+    bare = netloc[4:] if netloc.startswith("www.") else netloc
+    return {bare, "www." + bare}

@@ -85,7 +85,11 @@ class Changes:
         self.since = since
         self.cursor: str = self._snap.cursor
         self._selection = Selection(since=since or "0", kinds=kinds)
-        self._snap.parse_cursor(self._selection.since or "0")  # fail early on a bad cursor
+        try:
+            self._snap.parse_cursor(self._selection.since or "0")  # fail early on a bad one
+        except BaseException:
+            self.close()
+            raise
 
     def __iter__(self) -> Iterator[Record]:
         try:

@@ -135,7 +135,7 @@ class Snapshot:
         if as_of is not None:
             conditions.append(docs.c.first_seen <= as_of)
             conditions.append(vers.c.first_seen <= as_of)
-            newest = (
+            newest: Any = (
                 select(func.max(vers.c.number))
                 .where(vers.c.document_id == docs.c.id, vers.c.first_seen <= as_of)
                 .correlate(docs)

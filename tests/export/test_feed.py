@@ -79,6 +79,7 @@ def test_as_of_is_the_export_taken_then(scenario: Scenario, reader: ArchiveReade
     # An ISO string works as well as a datetime, and a date means the end of that day.
     text = at(1.5).isoformat().replace("+00:00", "Z")
     assert list(reader.records(as_of=text)) == scenario.rounds[1].full
+    assert list(reader.records(as_of="2024-01-02")) == scenario.rounds[1].full  # 23:59:59.999
 
 
 def test_history_one_record_per_version_in_stable_order(

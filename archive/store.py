@@ -514,6 +514,9 @@ def _link_addresses(
         how = {url: ("page" if category == "page" else h) for url, h in how.items()}
 
     existing = {a.url: a for a in s.scalars(select(Address).where(Address.url.in_(list(how))))}
+    moved = canonical is not None and (
+        canonical not in existing or existing[canonical].how != "canonical"
+    )
     for url, kind in how.items():
         address = existing.get(url)
         if address is None:
@@ -537,7 +540,7 @@ def _link_addresses(
             address.document_id = item.id
         elif address.document_id is None:
             address.how = kind
-    if item is not None and canonical is not None:
+    if item is not None and canonical is not None and moved:
         _demote_old_canonical(s, item.id, canonical)
     fetched = {requested, answered}
     for url in fetched:

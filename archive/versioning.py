@@ -199,6 +199,7 @@ def _write_version(
     session.add(version)
     session.flush()  # the version's id, for its near-duplicate keys
     keys = dedup.band_keys(content["text"])
+    session.info.setdefault("band_keys", {})[version.id] = keys  # reused by dedup_links
     if keys:
         session.add_all(
             NearDupKey(key=k, document_id=document.id, version_id=version.id) for k in keys
@@ -251,7 +252,9 @@ def dedup_links(
     ).all()
     for candidate in exact:
         matched.setdefault(candidate.document_id, candidate)
-    keys = dedup.band_keys(text)
+    keys = session.info.get("band_keys", {}).pop(version.id, None)
+    if keys is None:
+        keys = dedup.band_keys(text)
     if keys and not matched:
         candidate_ids = session.scalars(
             select(NearDupKey.version_id)

@@ -90,6 +90,7 @@ class ArchivePipeline:
         self.session = ArchiveSession.of(crawler)
         self._pool: ProcessPoolExecutor | None = None
         self._local_furniture: Any = None
+        self._pool_broken = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -100,17 +101,17 @@ class ArchivePipeline:
             settings.get("OSCE_EXTRACT_FURNITURE"),
         )
 
-    def open_spider(self) -> None:
-        if self.workers:
+    def _start_pool(self) -> ProcessPoolExecutor | None:
+        """Start the workers on the first page to extract: a run that only meets 304s
+        (the usual daily run) never pays for them."""
+        if self._pool is None and self.workers and not self._pool_broken:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
                 initargs=(os.getpid(), self.furniture_path),
             )
-            # Start the workers (imports, model) while robots.txt and the sitemap load.
-            for _ in range(self.workers):
-                self._pool.submit(int)
+        return self._pool
 
     def close_spider(self) -> None:
         if self._pool is not None:
@@ -162,11 +163,14 @@ class ArchivePipeline:
         return kinds is None or kind in kinds
 
     async def _extract(self, body: bytes, url: str, listing: ListingEntry | None) -> Record:
-        if self._pool is not None:
+        pool = self._start_pool()
+        if pool is not None:
             try:
-                return await asyncio.wrap_future(self._pool.submit(_extract, body, url, listing))
+                return await asyncio.wrap_future(pool.submit(_extract, body, url, listing))
             except BrokenProcessPool:
-                logger.warning("extraction workers died; extracting in the crawling process")
+                if not self._pool_broken:
+                    logger.warning("extraction workers died; extracting in the crawling process")
+                self._pool_broken = True
                 self._pool = None
         from crawler.extract import extract
         from crawler.furniture import FurnitureModel

@@ -77,10 +77,10 @@ def run_crawl(settings: Any, **spider_args: Any) -> dict[str, Any]:
     from crawler.extensions import STATS_PREFIX, run_counters
     from crawler.spiders.newsroom import NewsroomSpider
 
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsroomSpider)
+    for name in QUIET_LOGGERS:  # after Scrapy's logging set-up, which resets them
+        logging.getLogger(name).setLevel(logging.WARNING)
     failures: list[Any] = []
     deferred = process.crawl(crawler, **spider_args)
     deferred.addErrback(failures.append)

@@ -83,7 +83,7 @@ class ListingEntry:
     def from_json(cls, data: dict[str, Any] | None) -> ListingEntry | None:
         if not data:
             return None
-        known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        known: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
 

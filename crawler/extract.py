@@ -154,9 +154,13 @@ def _body(
         if site_profile._descends(owner, container):
             drop.append(owner)
     for el in container.iter():
-        if isinstance(el.tag, str) and el.tag.lower() in site_profile.CHROME_TAGS:
-            if id(el) not in body_ancestors:
-                drop.append(el)
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower()
+        if tag in site_profile.PRUNE_TAGS or (
+            tag in site_profile.CHROME_TAGS and id(el) not in body_ancestors
+        ):
+            drop.append(el)
     seen_drop: set[int] = set()
     for el in drop:
         if id(el) in seen_drop or el is container or el.getparent() is None:

@@ -57,9 +57,11 @@ DETAIL_FIELDS = {"date": "date", "place": "place", "source": "sources", "sources
 BYLINE = re.compile(r"^by\s+(?P<name>\S.*)$", re.IGNORECASE | re.DOTALL)
 BYLINE_MAX = 200
 
-#: Lines of the promotion block that closes stories; the body ends where it starts.
-PROMOTION_START = ("osce impact",)
+#: Lines of the promotion block that closes stories.
 PROMOTION_LINES = ("osce impact", "discover more stories about how the osce improves lives.")
+#: Headings after which nothing is body: the promotion block, attached documents, links
+#: to other sites, related items.
+BODY_END = frozenset({"osce impact", "related documents", "see also", "related content"})
 
 #: Furniture lines the profile knows by heart (lowercase, whitespace collapsed).  Anything
 #: else that repeats across a host's pages is the learned furniture model's job.
@@ -79,7 +81,7 @@ KNOWN_FURNITURE = frozenset(
     }
 )
 #: Prefixes of lines that are cookie notices or share links wherever they appear.
-FURNITURE_PREFIXES = ("this website uses cookies", "we use cookies", "share on ")
+FURNITURE_PREFIXES = ("this website uses cookies", "we use cookies", "share on ", "share this")
 
 #: Listing pages (``/press-releases``, ``/stories``, ``/newsroom``): entry labels.
 LISTING_LABEL = re.compile(
@@ -107,9 +109,13 @@ SKIP_TAGS = frozenset(
     "script style noscript template head svg iframe object embed button select option "
     "textarea input canvas map video audio".split()
 )
+#: Never body text: photos and their captions.
+PRUNE_TAGS = frozenset({"figure", "figcaption"})
 #: Containers of site chrome (menus, page header and footer, sidebars, cookie banners).
-CHROME_TAGS = frozenset({"nav", "footer", "aside"})
-CHROME_ROLES = frozenset({"navigation", "contentinfo", "banner", "complementary", "search"})
+CHROME_TAGS = frozenset({"nav", "footer", "aside", "dialog"})
+CHROME_ROLES = frozenset(
+    {"navigation", "contentinfo", "banner", "complementary", "search", "dialog", "alertdialog"}
+)
 #: Inside these, a <header> is an article header, not the page banner.
 CONTENT_TAGS = frozenset({"article", "main"})
 
@@ -220,7 +226,9 @@ def lines(tree: etree._Element) -> list[Line]:
             continue
         tag = tag.lower()
         if event == "start":
-            if tag in SKIP_TAGS:
+            if tag in SKIP_TAGS or tag in PRUNE_TAGS:
+                if tag in PRUNE_TAGS:
+                    flush()
                 walker.skip_subtree()
                 chrome_stack.append(False)
                 continue
@@ -242,8 +250,10 @@ def lines(tree: etree._Element) -> list[Line]:
             if el.text:
                 buf.append(el.text)
         else:
-            if tag in SKIP_TAGS:
+            if tag in SKIP_TAGS or tag in PRUNE_TAGS:
                 chrome_stack.pop()
+                if tag in PRUNE_TAGS:
+                    flush()
             else:
                 if tag in BLOCK_TAGS:
                     flush()
@@ -436,20 +446,23 @@ def read_item(page: list[Line]) -> ItemHeader | None:
         if name == "date":
             date_times.extend(t.get("datetime", "") for t in label_line.times if t.get("datetime"))
         stop = labels[k + 1][0] if k + 1 < len(labels) else len(idx)
+        last = k + 1 == len(labels)
+        # The label's own element holds its values (nested list, span) unless it is a
+        # wider block that holds other labels too.
+        row: etree._Element | None = label_line.owner
+        if any(_descends(page[idx[x]].owner, label_line.owner) for x, _ in labels if x != q):
+            row = None
+        shared = last and _holds_body(page, idx, q, row, container)
         r = q + 1
         while r < stop:
             ln = page[idx[r]]
-            inside = _descends(ln.owner, label_line.owner)
-            if k + 1 == len(labels) and not inside:
-                # After the last label only value-like lines within the details block count.
-                if values or not _value_like(ln.text) or not _descends(ln.owner, container):
+            if row is None or not _descends(ln.owner, row):
+                if not _value_like(ln.text) or _byline_of(ln.text):
                     break
-                if name == "place" and values:
+                # After the last label, values stay within the details block; when that
+                # block also holds the body (plain rows beside paragraphs), one line at most.
+                if last and (not _descends(ln.owner, container) or (shared and values)):
                     break
-            elif not inside and not _value_like(ln.text):
-                break
-            if _byline_of(ln.text) and not inside:
-                break
             if ln.text:
                 values.append(ln.text)
             header.append(idx[r])
@@ -476,9 +489,13 @@ def read_item(page: list[Line]) -> ItemHeader | None:
                 header.append(idx[q])
                 break
     body_start = idx[nxt] if nxt < len(idx) else len(page)
+    # The body ends at the promotion / documents / see-also headings, or where the
+    # item's <article> (or <main>) ends, whichever comes first.
+    scope = _content_scope(page[title_at].owner)
     body_end = len(page)
     for q in range(nxt, len(idx)):
-        if norm_key(page[idx[q]].text) in PROMOTION_START:
+        ln = page[idx[q]]
+        if norm_key(ln.text) in BODY_END or (scope is not None and not _descends(ln.owner, scope)):
             body_end = idx[q]
             break
     return ItemHeader(
@@ -493,6 +510,33 @@ def read_item(page: list[Line]) -> ItemHeader | None:
         body_end=body_end,
         labels_seen=[name for _, name in labels],
     )
+
+
+def _holds_body(
+    page: list[Line],
+    idx: list[int],
+    q: int,
+    row: etree._Element | None,
+    container: etree._Element,
+) -> bool:
+    """Does the details block also hold the body (the first non-value line after label q)?"""
+    for r in range(q + 1, min(q + 40, len(idx))):
+        ln = page[idx[r]]
+        if row is not None and _descends(ln.owner, row):
+            continue
+        if not _value_like(ln.text) or _byline_of(ln.text):
+            return _descends(ln.owner, container)
+    return False
+
+
+def _content_scope(el: etree._Element) -> etree._Element | None:
+    """The innermost <article> or <main> around the title, if any."""
+    node: etree._Element | None = el
+    while node is not None:
+        if isinstance(node.tag, str) and node.tag.lower() in CONTENT_TAGS:
+            return node
+        node = node.getparent()
+    return None
 
 
 def _find_title(page: list[Line], idx: list[int]) -> int | None:

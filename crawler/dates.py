@@ -131,6 +131,23 @@ def markup_candidates(datetimes: Iterable[str]) -> list[DateCandidate]:
     return [c for raw in datetimes if (c := _candidate("markup", raw))]
 
 
+_ANY_DATE = re.compile(r"(?i:" + _DAY_MONTH_YEAR + "|" + _MONTH_DAY_YEAR + r")|\d{4}-\d{2}-\d{2}")
+
+
+def visible_candidates(texts: Iterable[str]) -> list[DateCandidate]:
+    """A date written beside the Date label (older captures: ``VIENNA 27 June 2003``).
+
+    It is the page's own statement of its date, so it ranks as ``markup``, after any
+    ``<time datetime>``.
+    """
+    out = []
+    for text in texts:
+        m = _ANY_DATE.search(text[:200])
+        if m and (c := _candidate("markup", m.group(0))):
+            out.append(c)
+    return out
+
+
 def meta_candidates(tree: etree._Element) -> list[DateCandidate]:
     """Publication dates in <meta> tags, the most specific name first."""
     found: list[tuple[int, DateCandidate]] = []

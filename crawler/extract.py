@@ -86,6 +86,7 @@ def _extract(
 
     candidates: list[DateCandidate] = []
     candidates += dates.markup_candidates(header.date_times)
+    candidates += dates.visible_candidates(header.date_texts)
     candidates += dates.meta_candidates(tree)
     candidates += dates.jsonld_candidates(tree)
     candidates += dates.listing_candidates(listing)

@@ -83,13 +83,18 @@ class FurnitureModel:
 
     @classmethod
     def learn_by_host(
-        cls, pages: Iterable[tuple[str, bytes | str]], **kwargs: float
+        cls,
+        pages: Iterable[tuple[str, bytes | str]],
+        min_share: float = MIN_SHARE,
+        min_pages: int = MIN_PAGES,
     ) -> dict[str, FurnitureModel]:
         """One model per host of the given pages."""
         by_host: dict[str, list[tuple[str, bytes | str]]] = {}
         for url, body in pages:
             by_host.setdefault(_host(url), []).append((url, body))
-        return {host: cls.learn(group, **kwargs) for host, group in sorted(by_host.items())}
+        return {
+            host: cls.learn(group, min_share, min_pages) for host, group in sorted(by_host.items())
+        }
 
     @classmethod
     def learn_from_texts(

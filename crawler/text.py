@@ -14,6 +14,7 @@ record's text is.  Two choices matter for an archive:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import trafilatura
 from lxml import etree
@@ -22,7 +23,7 @@ from lxml import html as lxml_html
 log = logging.getLogger(__name__)
 
 #: Options of every body extraction (kept together so EXTRACTOR_VERSION covers them).
-TRAFILATURA_OPTIONS = {
+TRAFILATURA_OPTIONS: dict[str, Any] = {
     "output_format": "txt",
     "fast": True,  # no readability/justext fallback: faster and one deterministic path
     "favor_recall": True,  # the container is already the body: keep short paragraphs

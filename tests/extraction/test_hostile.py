@@ -55,3 +55,29 @@ def test_extremes() -> None:
     _ok(extract(huge, URL))
     _ok(extract(PAGE, "::not a url::"))
     _ok(extract(PAGE.encode("utf-16"), URL))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(min_value=0, max_value=39),
+    cut=st.floats(min_value=0, max_value=1),
+    drop=st.integers(min_value=0, max_value=2000),
+    junk=st.binary(max_size=40),
+)
+def test_mutated_replica_pages(which: int, cut: float, drop: int, junk: bytes) -> None:
+    """Real replica pages cut, spliced with junk bytes and with a span removed."""
+    body = _replica_pages()[which % len(_replica_pages())]
+    at = int(len(body) * cut)
+    _ok(extract(body[:at] + junk + body[at + drop :], URL))
+
+
+_PAGES: list[bytes] = []
+
+
+def _replica_pages() -> list[bytes]:
+    if not _PAGES:
+        from replica import Site
+
+        site = Site(items=40, seed=5, epoch=0)
+        _PAGES.extend(bytes(site.render(p).body) for p in site.item_paths()[:40])
+    return _PAGES

@@ -114,6 +114,26 @@ def test_learned_furniture_model_keeps_every_body(served: tuple[Site, ReplicaSer
     _report("learned model", checked, wrong)
 
 
+def test_replica_sample_covers_every_variant(served: tuple[Site, ReplicaServer]) -> None:
+    """The items checked above span every markup style, label form and date source."""
+    from replica.pages import variant_for
+
+    site, _ = served
+    seen_styles, seen_labels, seen_sources, seen_split = set(), set(), set(), set()
+    for epoch in (0, max(drift_epochs()) + 3):
+        site.set_epoch(epoch)
+        for item in site.items_live():
+            v = variant_for(site, item)
+            seen_styles.add(v.style)
+            seen_labels.add(v.label_form)
+            seen_split.add(v.split_values)
+            seen_sources.add(item.date_source)
+    assert seen_styles == {"ul", "dl", "div", "p", "span"}
+    assert seen_labels == {"{}:", "UPPER", "{} :"}
+    assert seen_split == {True, False}
+    assert seen_sources == {"markup", "meta", "json-ld", "listing", "dateline"}
+
+
 def _seed_body(number: int) -> list[str]:
     """The body of a seed file read independently: long prose lines, each once (a long
     title is prose too: the caller drops it)."""

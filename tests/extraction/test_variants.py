@@ -200,3 +200,16 @@ def test_non_items_are_pages() -> None:
     assert record.title == "Partnerships"
     assert record.id == "osce.org/partnerships"
     assert record.published is None
+
+
+@pytest.mark.parametrize("layout", ["list", "dl", "strong", "rows"])
+def test_visible_date_beside_label(layout: str) -> None:
+    """Older captures showed ``VIENNA 27 June 2003`` as the Date value: markup, not dateline."""
+    item = Item()
+    page = render(item, layout=layout, date_in=("meta",)).replace(
+        "Date:", "Date:<span> VIENNA 27 June 2003</span>", 1
+    ).replace("2003-06-27T10", "2003-06-20T10")
+    record = extract(page, URL)
+    assert (record.published, record.date_source) == ("2003-06-27", "markup")
+    assert record.date_conflict and "meta 2003-06-20" in record.date_conflict
+    check(record, item, "markup")

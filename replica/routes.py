@@ -202,14 +202,47 @@ def _topic_pages() -> dict[str, str]:
     return pages.nav_pages()
 
 
+def item_validators(site: Site, item: Item, host: str, faults: Faults) -> tuple[str, datetime]:
+    """ETag and Last-Modified of a live item page, known without rendering it.
+
+    The ETag is weak (RFC 9110): it names everything that decides the page's bytes except
+    the titles of the related items it links to, so a conditional revisit is answered 304
+    without rendering. Any change of content, markup, menu, address or fault changes it.
+    """
+    shown = site.page_nav_version(item)
+    state = (
+        site.seed, item.node, item.section, item.body_rev, item.title_rev,
+        item.published.toordinal(), item.markup_rev, shown, host, site.day().year,
+        faults.redirect_loop, faults.offsite_links, faults.decide("malformed", item.path),
+        faults.decide("oversized", item.path) and faults.oversized_bytes,
+        faults.decide("wrong_charset", item.path),
+    )
+    etag = 'W/"' + hashlib.blake2b(repr(state).encode(), digest_size=10).hexdigest() + '"'
+    return etag, max(item.changed, site.nav_changed(shown))
+
+
+def peek(site: Site, target: str, host: str, faults: Faults | None = None,
+         ) -> tuple[str, str] | None:
+    """(ETag, Last-Modified) of a live item page without rendering it; None otherwise."""
+    path = urlsplit(target).path.rstrip("/")
+    with site.lock:
+        item = site.by_path.get(path)
+        if item is None or not item.live:
+            return None
+        etag, modified = item_validators(site, item, host, faults or NO_FAULTS)
+    return etag, http_date(modified)
+
+
 def _item(site: Site, item: Item, path: str, base: str, host: str,
           faults: Faults) -> Response:
-    modified = max(item.changed, site.nav_changed(site.page_nav_version(item)))
     if not item.live:
         return _answer(item.status, pages.error_page(site, item.status, faults.redirect_loop),
                        item.changed)
+    etag, modified = item_validators(site, item, host, faults)
     html = pages.item_page(site, item, base, host, faults.redirect_loop, faults.offsite_links)
-    return _content_faults(site, faults, item.path, html, modified, item=True)
+    resp = _content_faults(site, faults, item.path, html, modified, item=True)
+    resp.headers["ETag"] = etag
+    return resp
 
 
 def _content_faults(site: Site, faults: Faults, path: str, html: str, modified: datetime,

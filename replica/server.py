@@ -1,0 +1,426 @@
+"""The replica's HTTP server: conditional requests, gzip, keep-alive, faults, request log.
+
+Standard library only (``http.server``): one thread per connection, HTTP/1.1 keep-alive,
+each answer written with a single ``send`` (status line, headers and body together) so
+that Nagle's algorithm and delayed ACKs never stall a keep-alive client. Rendered answers
+and their gzip form are cached by the site, so a revisit costs a dictionary lookup.
+
+In-process use (tests)::
+
+    server = ReplicaServer(Site(items=300), faults=Faults(error_rate=0.1)).start()
+    ... crawl server.url ...
+    server.log            # list of RequestLogEntry, in arrival order
+    server.stop()
+
+A crawl that measures its own speed should run the server in another process
+(``python -m replica serve``, or :func:`spawn`), so the two do not share one GIL.
+That server also answers ``POST /__replica__/epoch/<n>`` (never linked, never logged) so
+a test can move it in time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from replica.faults import Faults
+from replica.generator import Site
+from replica.routes import Response, peek
+
+CONTROL_PREFIX = "/__replica__/"
+_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
+            404: "Not Found", 410: "Gone", 500: "Internal Server Error",
+            503: "Service Unavailable"}
+_COMPRESSIBLE = ("text/", "application/xml", "application/rss+xml", "application/json")
+
+
+@dataclass(frozen=True)
+class RequestLogEntry:
+    """One request as the server saw and answered it."""
+
+    method: str
+    path: str  # the request target, query included
+    host: str
+    if_none_match: str | None
+    if_modified_since: str | None
+    status: int
+    bytes: int  # body bytes actually sent
+    time: float  # epoch seconds when the answer was sent
+    attempt: int = 0  # how many earlier requests this server had for the same target
+    fault: str | None = None  # error | slow | truncated (transport faults applied)
+    user_agent: str | None = None
+    encoding: str | None = None  # "gzip" when the body was compressed
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 13.1.2): ``W/`` prefixes do not matter."""
+    if header.strip() == "*":
+        return True
+    want = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == want for tag in header.split(","))
+
+
+def _not_modified(resp: Response, inm: str | None, ims: str | None) -> bool:
+    if inm is not None:  # If-None-Match wins; If-Modified-Since is then ignored
+        return _etag_matches(inm, resp.headers.get("ETag", ""))
+    if ims is None or "Last-Modified" not in resp.headers:
+        return False
+    try:
+        since = parsedate_to_datetime(ims)
+        modified = parsedate_to_datetime(resp.headers["Last-Modified"])
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None or modified.tzinfo is None:
+        return False
+    return modified <= since
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` forbids it)."""
+    for part in (header or "").split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        if name.lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        return quality > 0
+    return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Apache"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections are closed after this many seconds
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # the request log is ours; stderr stays quiet
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(head=True)
+
+    def do_POST(self) -> None:  # noqa: N802
+        replica = self.server.replica
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        if replica.control and self.path.startswith(CONTROL_PREFIX + "epoch/"):
+            epoch = int(self.path.rsplit("/", 1)[-1])
+            replica.site.set_epoch(epoch)
+            self._write(200, {"Content-Type": "application/json"},
+                        json.dumps({"epoch": replica.site.epoch}).encode(), head=False)
+            return
+        self._write(405, {"Content-Type": "text/plain", "Allow": "GET, HEAD"},
+                    b"Method not allowed\n", head=False)
+
+    def _serve(self, head: bool) -> None:
+        replica = self.server.replica
+        target = self.path
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+        faults = replica.faults
+        attempt = replica.next_attempt(target)
+        fault = None
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+
+        def log(status: int, sent: int, encoding: str | None = None) -> None:
+            replica.record(RequestLogEntry(
+                method=self.command, path=target, host=host, if_none_match=inm,
+                if_modified_since=ims, status=status, bytes=sent, time=time.time(),
+                attempt=attempt, fault=fault, user_agent=self.headers.get("User-Agent"),
+                encoding=encoding,
+            ))
+
+        if faults.decide("slow", target, attempt):
+            fault = "slow"
+            time.sleep(faults.slow_seconds)
+        if faults.decide("error", target, attempt):
+            fault = "error"
+            status = faults.error_status(target, attempt)
+            body = (f"<!DOCTYPE html><html><head><title>{_REASONS[status]}</title></head>"
+                    f"<body><h1>{_REASONS[status]}</h1><p>Please try again later.</p>"
+                    "</body></html>\n").encode()
+            sent = self._write(status, {"Content-Type": "text/html; charset=utf-8",
+                                        "Retry-After": str(faults.retry_after)}, body, head)
+            log(status, sent)
+            return
+
+        if inm is not None or ims is not None:
+            known = peek(replica.site, target, host, faults)
+            if known is not None:
+                validators = {"ETag": known[0], "Last-Modified": known[1]}
+                if _not_modified(Response(200, validators, b""), inm, ims):
+                    self._write(304, {**validators, "Cache-Control": "public, max-age=300",
+                                      "Vary": "Accept-Encoding"}, b"", head=True)
+                    log(304, 0)
+                    return
+        resp = replica.site.render(target, host, faults)
+        if resp.status == 200 and _not_modified(resp, inm, ims):
+            keep = {k: v for k, v in resp.headers.items()
+                    if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")}
+            self._write(304, keep, b"", head=True)
+            log(304, 0)
+            return
+
+        headers = dict(resp.headers)
+        body = resp.body
+        encoding = None
+        content_type = headers.get("Content-Type", "")
+        if (_accepts_gzip(self.headers.get("Accept-Encoding")) and len(body) > 200
+                and content_type.startswith(_COMPRESSIBLE)):
+            if resp.gzipped is None:
+                resp.gzipped = gzip.compress(body, compresslevel=1, mtime=0)
+            body, encoding = resp.gzipped, "gzip"
+            headers["Content-Encoding"] = "gzip"
+        truncate = (resp.status == 200 and not head
+                    and faults.decide("truncate", target, attempt))
+        if truncate:
+            fault = "truncated"
+            sent = self._write(resp.status, headers, body, head, cut=max(1, len(body) // 2))
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        else:
+            sent = self._write(resp.status, headers, body, head)
+        log(resp.status, sent, encoding)
+
+    def _write(self, status: int, headers: dict[str, str], body: bytes, head: bool,
+               cut: int | None = None) -> int:
+        """Status line, headers and body in one send; returns body bytes sent."""
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
+                 f"Date: {self.date_time_string()}", "Server: Apache"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if status != 304:
+            lines.append(f"Content-Length: {len(body)}")
+        if self.close_connection or cut is not None:
+            lines.append("Connection: close")
+        payload = b"" if head or status == 304 else (body if cut is None else body[:cut])
+        try:
+            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
+        except OSError:
+            self.close_connection = True
+            return 0
+        return len(payload)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], replica: ReplicaServer) -> None:
+        self.replica = replica
+        self.connections: set[socket.socket] = set()
+        self.conn_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.conn_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.conn_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_all(self) -> None:
+        with self.conn_lock:
+            open_now = list(self.connections)
+            self.connections.clear()
+        for conn in open_now:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class ReplicaServer:
+    """Serves a :class:`Site` on a loopback port from a background thread."""
+
+    def __init__(self, site: Site, faults: Faults | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, log_path: str | os.PathLike[str] | None = None,
+                 control: bool = False) -> None:
+        self.site = site
+        self.faults = faults or Faults()
+        self.log: list[RequestLogEntry] = []
+        self.control = control
+        self._bind = (host, port)
+        self._log_lock = threading.Lock()
+        self._attempts: dict[str, int] = {}
+        self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -------------------------------------------------------------- lifecycle
+
+    def listen(self) -> str:
+        """Bind the port (0 picks a free one) and return the base URL."""
+        if self._httpd is None:
+            self._httpd = _HTTPServer(self._bind, self)
+        return self.url
+
+    def start(self) -> ReplicaServer:
+        """Serve from a daemon thread; returns self."""
+        self.listen()
+        assert self._httpd is not None
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="replica-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            if self._thread is not None:
+                self._httpd.shutdown()
+                self._thread = None
+            self._httpd.close_all()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def __enter__(self) -> ReplicaServer:
+        return self.start() if self._thread is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the command line uses this)."""
+        self.listen()
+        assert self._httpd is not None
+        try:
+            self._httpd.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("server not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None
+        return f"http://{self._httpd.server_address[0]}:{self.port}"
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def next_attempt(self, target: str) -> int:
+        with self._log_lock:
+            n = self._attempts.get(target, 0)
+            self._attempts[target] = n + 1
+            return n
+
+    def reset_attempts(self) -> None:
+        with self._log_lock:
+            self._attempts.clear()
+
+    def record(self, entry: RequestLogEntry) -> None:
+        with self._log_lock:
+            self.log.append(entry)
+            if self._log_file is not None:
+                self._log_file.write(json.dumps(entry.to_json()) + "\n")
+                self._log_file.flush()
+
+    def requested(self, path_prefix: str) -> list[RequestLogEntry]:
+        """Log entries whose target starts with ``path_prefix``."""
+        with self._log_lock:
+            return [e for e in self.log if e.path.startswith(path_prefix)]
+
+
+# ----------------------------------------------------------------- subprocess
+
+
+class ReplicaProcess:
+    """``python -m replica serve`` in a child process (for crawls that measure speed)."""
+
+    def __init__(self, proc: subprocess.Popen[str], url: str, log_path: Path | None) -> None:
+        self.proc = proc
+        self.url = url
+        self.log_path = log_path
+
+    def read_log(self) -> list[RequestLogEntry]:
+        if self.log_path is None or not self.log_path.exists():
+            return []
+        with open(self.log_path, encoding="utf-8") as fh:
+            return [RequestLogEntry(**json.loads(line)) for line in fh if line.strip()]
+
+    def set_epoch(self, epoch: int) -> None:
+        import urllib.request
+
+        req = urllib.request.Request(f"{self.url}{CONTROL_PREFIX}epoch/{epoch}", method="POST",
+                                     data=b"")
+        with urllib.request.urlopen(req, timeout=120) as answer:
+            answer.read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> ReplicaProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def spawn(items: int = 2000, seed: int = 1, epoch: int = 0, faults: str = "",
+          log_path: str | os.PathLike[str] | None = None, timeout: float = 120.0,
+          ) -> ReplicaProcess:
+    """Start ``python -m replica serve`` on a free port; returns once it answers."""
+    cmd = [sys.executable, "-m", "replica", "serve", "--items", str(items), "--seed",
+           str(seed), "--epoch", str(epoch), "--port", "0", "--control"]
+    if faults:
+        cmd += ["--faults", faults]
+    if log_path:
+        cmd += ["--log", str(log_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.startswith("serving "):
+            url = line.split()[1]
+            return ReplicaProcess(proc, url, Path(log_path) if log_path else None)
+    proc.kill()
+    raise RuntimeError("the replica subprocess did not start")

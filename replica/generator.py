@@ -98,6 +98,8 @@ class Item:
     status: int = 200  # 200 live; 404 or 410 once deleted
     old_paths: list[str] = field(default_factory=list)
     seed: SeedItem | None = None
+    first_day: date | None = None  # publication day before any correction (titles use it)
+    home: str = ""  # section at creation: content never depends on where the item moved
     frozen: Content | None = None  # republished items carry a copy of the original
     dup_of: int | None = None  # node of the original a republished item copies
 
@@ -175,6 +177,11 @@ def actor(institution: str) -> str:
     if institution == "Summits / Ministerial Councils":
         return "OSCE Chairpersonship"
     return "OSCE " + institution
+
+
+def article(noun: str) -> str:
+    """``a workshop``, ``an expert meeting``."""
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 def _node_for(day: date) -> int:
@@ -362,6 +369,8 @@ class Site:
             created_epoch=epoch,
             lastmod=lastmod,
             changed=lastmod,
+            first_day=day,
+            home=section,
         )
 
     # ------------------------------------------------------------ epochs
@@ -440,6 +449,7 @@ class Site:
             top += 1 + rng.randrange(30)
             copy = self._new_item(rng, original.kind, day, top, k)
             copy.section, copy.source = original.section, original.source
+            copy.home = original.home
             copy.frozen = self.content(original)
             copy.dup_of = original.node
             copy.dateline = original.dateline
@@ -530,7 +540,7 @@ class Site:
         ctx = {
             "topic": topic,
             "audience": rng.choice(vocab.AUDIENCES),
-            "country": vocab.SECTION_COUNTRY.get(item.section) or rng.choice(vocab.COUNTRIES),
+            "country": vocab.SECTION_COUNTRY.get(item.home) or rng.choice(vocab.COUNTRIES),
             "event": rng.choice(vocab.EVENT_KINDS),
         }
         n_fields = rng.choice((0, 0, 1, 1, 2, 2, 3, 4))
@@ -542,7 +552,7 @@ class Site:
             for name in rng.sample(extra, rng.choice((1, 1, 2))):
                 if name not in sources:
                     sources.append(name)
-        city = rng.choice(vocab.HOME_PLACE.get(item.section, ("VIENNA",) * 3 + vocab.PLACES))
+        city = rng.choice(vocab.HOME_PLACE.get(item.home, ("VIENNA",) * 3 + vocab.PLACES))
         place = None
         if item.dateline is not None and rng.random() < 0.65:
             place = city
@@ -574,7 +584,7 @@ class Site:
         caption = None
         if rng.random() < (0.4 if kind == "story" else 0.1):
             caption = (f"{ctx['audience'].capitalize()} during a {ctx['event']} on {topic}, "
-                       f"{city.title()}, {format_day(item.published)}. "
+                       f"{city.title()}, {format_day(item.first_day or item.published)}. "
                        f"({rng.choice(vocab.CAPTION_CREDITS)})")
         documents: tuple[tuple[str, str], ...] = ()
         if rng.random() < 0.15:
@@ -594,7 +604,7 @@ class Site:
         if p == 0:
             verb = rng.choice(("organized", "hosted", "supported", "held", "opened"))
             sentences.append(
-                f"The {inst} {verb} a {ctx['event']} on {ctx['topic']} for "
+                f"The {inst} {verb} {article(ctx['event'])} on {ctx['topic']} for "
                 f"{ctx['audience']} in {ctx['country']}."
             )
         for filler in rng.sample(vocab.FILLER_SENTENCES, rng.randint(1, 3)):
@@ -604,9 +614,27 @@ class Site:
                          unique_sentence(number, self.seed, rng))
         return " ".join(sentences)
 
-    def _title(self, item: Item, ctx: dict[str, str], inst: str, opener: str) -> str:
-        rng = random.Random(_key(self.seed, item.idx, item.title_rev, 0x717))
+    def _title(self, item: Item, ctx: dict[str, str], inst: str, opener: str,
+               rev: int | None = None) -> str:
+        """The title at revision ``rev``; each revision differs from the one before."""
+        rev = item.title_rev if rev is None else rev
+        previous = self._title(item, ctx, inst, opener, rev - 1) if rev else None
+        for attempt in range(8):
+            rng = random.Random(_key(self.seed, item.idx, rev, attempt, 0x717))
+            if rev:
+                opener = rng.choice(vocab.STORY_OPENERS)
+            title = self._draw_title(item, ctx, inst, opener, rng)
+            if attempt >= 4:
+                title += rng.choice((" (updated)", " – update", ": corrected version"))
+            if title != previous:
+                return title
+        raise AssertionError("no distinct title revision")
+
+    @staticmethod
+    def _draw_title(item: Item, ctx: dict[str, str], inst: str, opener: str,
+                    rng: random.Random) -> str:
         kind = item.kind
+        day = item.first_day or item.published
         if kind == "press-release":
             return (f"{inst} {rng.choice(vocab.VERBS_PR)} {ctx['event']} on {ctx['topic']} "
                     f"for {ctx['audience']} in {ctx['country']}")
@@ -618,10 +646,10 @@ class Site:
         if kind == "spot-report":
             return (f"Spot report: SMM {rng.choice(('observes', 'records', 'follows up on'))} "
                     f"damage near {rng.choice(('Donetsk', 'Luhansk', 'Avdiivka', 'Shchastia'))}"
-                    f" ({format_day(item.published)})")
+                    f" ({format_day(day)})")
         if kind == "daily-report":
             return ("Latest from the OSCE Special Monitoring Mission to Ukraine (SMM), based on "
-                    f"information received as of 19:30, {format_day(item.published)}")
+                    f"information received as of 19:30, {format_day(day)}")
         return f"Statement by the {rng.choice(vocab.ROLES)} on {ctx['topic']}"
 
     def title(self, item: Item) -> str:

@@ -373,7 +373,12 @@ def head_dates(item: Item, v: Variant, c: Content, canonical: str) -> str:
             out.append(f'<meta property="article:published_time" content="{pub}">')
         if v.meta_form in (1, 2):
             out.append(f'<meta name="dcterms.date" content="{item.published.isoformat()}">')
-    out.append(f'<meta property="article:modified_time" content="{modified}">')
+    # A page dated only by its listing or dateline carries no date of publication at all:
+    # a modification time is shown only when it is a later day (a distractor, not a hint).
+    undated = src in ("listing", "dateline")
+    show_modified = not undated or item.lastmod.date() != item.published
+    if show_modified:
+        out.append(f'<meta property="article:modified_time" content="{modified}">')
     out.append(f'<meta property="og:title" content="{e(c.title)}">')
     out.append('<meta property="og:type" content="article">')
     out.append(f'<meta property="og:url" content="{e(canonical)}">')
@@ -384,13 +389,14 @@ def head_dates(item: Item, v: Variant, c: Content, canonical: str) -> str:
             "@type": "NewsArticle" if item.kind != "story" else "Article",
             "headline": c.title,
             "name": c.title,
-            "dateModified": modified,
             "publisher": {"@type": "Organization", "name": "OSCE",
                           "url": "https://www.osce.org/"},
             "inLanguage": "en",
         }
         if with_pub:
             data["datePublished"] = pub
+        if show_modified:
+            data["dateModified"] = modified
         doc = ({"@context": "https://schema.org", "@graph": [data]} if v.jsonld_graph
                else {"@context": "https://schema.org", **data})
         out.append('<script type="application/ld+json">'

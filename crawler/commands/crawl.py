@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,7 +71,23 @@ def build_settings(
     return settings
 
 
-def run_crawl(settings: Any, **spider_args: Any) -> dict[str, Any]:
+class OneLineErrors(logging.Filter):
+    """Folds a logged traceback into its log line: a daily run's log says what failed in
+    one line per failure (``--debug`` or ``$OSCE_ARCHIVE_DEBUG`` keeps the tracebacks)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}{': ' if detail else ''}"
+            record.msg += f"{redact(detail)})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def run_crawl(settings: Any, *, debug: bool = False, **spider_args: Any) -> dict[str, Any]:
     """Run one crawl to its end in this process; the run's summary, or ArchiveError."""
     from scrapy.crawler import CrawlerProcess
 
@@ -84,6 +101,9 @@ def run_crawl(settings: Any, **spider_args: Any) -> dict[str, Any]:
     failures: list[Any] = []
     deferred = process.crawl(crawler, **spider_args)
     deferred.addErrback(failures.append)
+    if not debug:  # the crawl has installed its log handler by now
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(OneLineErrors())
     process.start()
 
     if failures:
@@ -125,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(args.db, overrides, quiet=args.quiet, machine=args.json)
     summary = run_crawl(
         settings,
+        debug=bool(getattr(args, "debug", False) or os.environ.get("OSCE_ARCHIVE_DEBUG")),
         site=site,
         full=args.full,
         kinds=args.kinds,

@@ -1,0 +1,195 @@
+"""The frontier's decisions, one rule per test: what is visited, why, and with what."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from archive.records import ListingEntry
+from archive.store import AddressState
+from crawler.frontier import (
+    ChainState,
+    Frontier,
+    Site,
+    decide,
+    merge_listing,
+    parse_rss,
+    parse_sitemap,
+    revisit_due,
+    revisit_interval,
+    spread,
+)
+from crawler.middlewares import retry_after_seconds, site_netlocs
+from crawler.spiders.newsroom import parse_kinds
+
+NOW = datetime(2026, 1, 10, 6, 0, tzinfo=timezone.utc)
+BASE = "https://www.osce.org"
+
+
+def state(**kw: object) -> AddressState:
+    values: dict[str, object] = {
+        "url": "https://osce.org/fsc/55436",
+        "document_id": "osce.org/55436",
+        "etag": 'W/"abc"',
+        "last_modified": "Mon, 05 Jan 2026 10:00:00 GMT",
+        "last_fetched": NOW - timedelta(hours=1),
+        "last_status": 200,
+        "last_changed": NOW - timedelta(days=400),
+        "deleted": False,
+        "listing": ListingEntry(
+            url=f"{BASE}/fsc/55436", title="T", published="2003-06-27",
+            kind_label="Press release", lastmod="2003-06-27T10:00:00+00:00",
+        ),
+    }
+    values.update(kw)
+    return AddressState(**values)  # type: ignore[arg-type]
+
+
+def listed(**kw: object) -> ListingEntry:
+    values: dict[str, object] = {
+        "url": f"{BASE}/fsc/55436", "title": "T", "published": "2003-06-27",
+        "kind_label": "Press release",
+    }
+    values.update(kw)
+    return ListingEntry(**values)  # type: ignore[arg-type]
+
+
+def test_unknown_address_is_new() -> None:
+    assert decide(listed(), None, full=False) == "new"
+
+
+def test_known_and_unchanged_is_not_visited_unless_full() -> None:
+    entry = listed(lastmod="2003-06-27T10:00:00+00:00")
+    assert decide(entry, state(), full=False) is None
+    assert decide(entry, state(), full=True) == "full"
+
+
+def test_moved_lastmod_or_changed_label_means_revisit() -> None:
+    assert decide(listed(lastmod="2026-01-09T08:00:00+00:00"), state(), False) == "lastmod"
+    assert decide(listed(title="T, corrected"), state(), False) == "listing-changed"
+
+
+def test_without_stored_lastmod_the_capture_time_decides() -> None:
+    bare = state(listing=None)
+    older = ListingEntry(url=f"{BASE}/fsc/55436", lastmod="2025-01-01", source="sitemap")
+    newer = ListingEntry(url=f"{BASE}/fsc/55436", lastmod="2026-01-10T05:59:00Z", source="sitemap")
+    assert decide(older, bare, False) is None
+    assert decide(newer, bare, False) == "lastmod"
+
+
+@pytest.mark.parametrize("status", [0, 429, 500, 503])
+def test_a_failed_fetch_is_retried(status: int) -> None:
+    assert decide(listed(), state(last_status=status), False) == "retry"
+
+
+def test_feed_entries_never_count_as_label_changes() -> None:
+    rss = ListingEntry(url=f"{BASE}/fsc/55436", title="Other wording", source="rss")
+    assert decide(rss, state(), False) is None
+
+
+def test_merge_keeps_stored_labels_under_fresh_values() -> None:
+    stored = state().listing
+    fresh = ListingEntry(url=f"{BASE}/new/55436", lastmod="2026-01-01", source="sitemap")
+    merged = merge_listing(stored, fresh)
+    assert merged is not None
+    assert merged.url == f"{BASE}/new/55436" and merged.lastmod == "2026-01-01"
+    assert merged.title == "T" and merged.published == "2003-06-27"
+    assert merged.source == "listing"
+
+
+def test_schedule_recent_items_often_old_ones_rarely() -> None:
+    recent = state(listing=listed(published="2026-01-05"))
+    month = state(listing=listed(published="2025-12-01"))
+    year = state(listing=listed(published="2025-06-01"))
+    old = state(listing=listed(published="2003-06-27"))
+    intervals = [revisit_interval(s, NOW) for s in (recent, month, year, old)]
+    assert intervals == sorted(intervals)
+    assert intervals[0] == timedelta(days=1) and intervals[-1] == timedelta(days=180)
+
+
+def test_schedule_spreads_deterministically_and_none_right_after_a_run() -> None:
+    factors = [spread(f"osce.org/{n}") for n in range(2000)]
+    assert all(0.5 <= f < 1.0 for f in factors)
+    assert spread("osce.org/1") == spread("osce.org/1")
+    assert min(factors) < 0.55 and max(factors) > 0.95  # spread over the whole half
+    recent = state(listing=listed(published="2026-01-09"), last_fetched=NOW - timedelta(minutes=5))
+    assert not revisit_due(recent, NOW)
+    assert revisit_due(state(listing=listed(published="2026-01-09"),
+                             last_fetched=NOW - timedelta(days=1)), NOW)
+    old = state(last_fetched=NOW - timedelta(days=89))
+    assert not revisit_due(old, NOW)
+    assert revisit_due(state(last_fetched=NOW - timedelta(days=181)), NOW)
+
+
+def frontier(full: bool = False, margin: int = 1) -> Frontier:
+    return Frontier(Site(BASE), frozenset({"press-release", "story"}), full=full, margin=margin,
+                    now=NOW)
+
+
+def test_paging_stops_at_once_when_the_newest_page_brings_nothing() -> None:
+    f, chain = frontier(), ChainState("press-release", "/press-releases", frozenset())
+    assert f.next_page(chain, 50, brought_new=False) is False
+
+
+def test_paging_reads_the_margin_past_the_last_new_page() -> None:
+    f, chain = frontier(margin=1), ChainState("press-release", "/press-releases", frozenset())
+    assert f.next_page(chain, 50, brought_new=True) is True  # page 0 new -> page 1
+    assert f.next_page(chain, 50, brought_new=True) is True  # page 1 new -> page 2
+    assert f.next_page(chain, 50, brought_new=False) is True  # page 2 quiet: margin
+    assert f.next_page(chain, 50, brought_new=False) is False  # two quiet pages: stop
+    full, chain = frontier(full=True), ChainState("story", "/stories", frozenset())
+    assert all(full.next_page(chain, 50, brought_new=False) for _ in range(10))
+    assert full.next_page(chain, 0, brought_new=False) is False  # an empty page ends it
+
+
+def test_each_item_is_visited_once_per_run_and_max_items_holds() -> None:
+    f = Frontier(Site(BASE), None, max_items=2, now=NOW)
+    entries = [listed(url=f"{BASE}/fsc/{n}") for n in (1, 2, 3)]
+    entries.append(listed(url=f"{BASE}/node/1"))  # another address of node 1
+    visits, brought_new = f.from_listing(entries, [None] * 4)
+    assert [v.url for v in visits] == [f"{BASE}/fsc/1", f"{BASE}/fsc/2"]
+    assert brought_new and not f.complete
+
+
+def test_revisits_carry_the_archive_validators() -> None:
+    f = frontier()
+    visits, _ = f.from_listing([listed(lastmod="2026-01-09")], [state()])
+    assert visits[0].validators == {
+        "url": f"{BASE}/fsc/55436", "etag": 'W/"abc"',
+        "last_modified": "Mon, 05 Jan 2026 10:00:00 GMT",
+    }
+
+
+def test_off_site_and_mirror_addresses() -> None:
+    site = Site("http://127.0.0.1:8800")
+    assert site.rebase("https://www.osce.org/fsc/1?x=1") == "http://127.0.0.1:8800/fsc/1?x=1"
+    assert site.rebase("/stories/2") == "http://127.0.0.1:8800/stories/2"
+    assert site.rebase("https://www.vindobona.org/article/3") is None
+    assert site.rebase("http://127.0.0.1:9999/fsc/1") is None
+    assert site_netlocs("https://www.osce.org") == {"osce.org", "www.osce.org"}
+
+
+def test_sitemap_and_feed_parsing() -> None:
+    index = (b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+             b'sitemap/0.9"><sitemap><loc>https://www.osce.org/sitemap.xml?page=1</loc>'
+             b'<lastmod>2025-06-16T12:11:00+00:00</lastmod></sitemap></sitemapindex>')
+    assert parse_sitemap(index) == (
+        "index", [("https://www.osce.org/sitemap.xml?page=1", "2025-06-16T12:11:00+00:00")]
+    )
+    assert parse_sitemap(b"<not xml") == ("urlset", [])
+    rss = (b'<rss version="2.0"><channel><item><title>A  title</title><link>/fsc/9</link>'
+           b"<pubDate>Fri, 27 Jun 2003 10:00:00 +0000</pubDate></item></channel></rss>")
+    (entry,) = parse_rss(rss, BASE)
+    assert (entry.url, entry.title, entry.published, entry.source) == (
+        f"{BASE}/fsc/9", "A title", "2003-06-27", "rss"
+    )
+
+
+def test_retry_after_values_and_kinds() -> None:
+    assert retry_after_seconds(b"3") == 3.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0 - 10) == 10.0
+    assert retry_after_seconds(b"soon") is None
+    assert parse_kinds("all") is None
+    assert parse_kinds(None) == frozenset({"press-release", "story"})
+    assert parse_kinds("news, story") == frozenset({"news", "story"})

@@ -163,9 +163,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = (f"<!DOCTYPE html><html><head><title>{_REASONS[status]}</title></head>"
                     f"<body><h1>{_REASONS[status]}</h1><p>Please try again later.</p>"
                     "</body></html>\n").encode()
-            sent = self._write(status, {"Content-Type": "text/html; charset=utf-8",
-                                        "Retry-After": str(faults.retry_after)}, body, head)
-            log(status, sent)
+            self._write(status, {"Content-Type": "text/html; charset=utf-8",
+                                 "Retry-After": str(faults.retry_after)}, body, head,
+                        log=lambda n: log(status, n))
             return
 
         if inm is not None or ims is not None:
@@ -174,15 +174,14 @@ class _Handler(BaseHTTPRequestHandler):
                 validators = {"ETag": known[0], "Last-Modified": known[1]}
                 if _not_modified(Response(200, validators, b""), inm, ims):
                     self._write(304, {**validators, "Cache-Control": "public, max-age=300",
-                                      "Vary": "Accept-Encoding"}, b"", head=True)
-                    log(304, 0)
+                                      "Vary": "Accept-Encoding"}, b"", head=True,
+                                log=lambda n: log(304, n))
                     return
         resp = replica.site.render(target, host, faults)
         if resp.status == 200 and _not_modified(resp, inm, ims):
             keep = {k: v for k, v in resp.headers.items()
                     if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")}
-            self._write(304, keep, b"", head=True)
-            log(304, 0)
+            self._write(304, keep, b"", head=True, log=lambda n: log(304, n))
             return
 
         headers = dict(resp.headers)
@@ -199,19 +198,23 @@ class _Handler(BaseHTTPRequestHandler):
                     and faults.decide("truncate", target, attempt))
         if truncate:
             fault = "truncated"
-            sent = self._write(resp.status, headers, body, head, cut=max(1, len(body) // 2))
+            self._write(resp.status, headers, body, head, cut=max(1, len(body) // 2),
+                        log=lambda n: log(resp.status, n, encoding))
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
         else:
-            sent = self._write(resp.status, headers, body, head)
-        log(resp.status, sent, encoding)
+            self._write(resp.status, headers, body, head,
+                        log=lambda n: log(resp.status, n, encoding))
 
     def _write(self, status: int, headers: dict[str, str], body: bytes, head: bool,
-               cut: int | None = None) -> int:
-        """Status line, headers and body in one send; returns body bytes sent."""
+               cut: int | None = None, log: Any = None) -> int:
+        """Status line, headers and body in one send; returns body bytes sent.
+
+        ``log(sent)`` is called *before* the bytes go out, so a client that has read the
+        answer always finds it in the request log."""
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
                  f"Date: {self.date_time_string()}", "Server: Apache"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
@@ -220,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection or cut is not None:
             lines.append("Connection: close")
         payload = b"" if head or status == 304 else (body if cut is None else body[:cut])
+        if log is not None:
+            log(len(payload))
         try:
             self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
         except OSError:

@@ -226,6 +226,7 @@ class Site:
         self.sitemap_size = sitemap_size
         self.lock = threading.RLock()
         self._content_cache: OrderedDict[tuple[int, int, int], Content] = OrderedDict()
+        self._titles: OrderedDict[tuple[int, int, int], str] = OrderedDict()
         self._cache_size = cache_size
         self.render_cache: OrderedDict[Any, Any] = OrderedDict()  # used by replica.pages
         self._build_epoch0()
@@ -274,6 +275,7 @@ class Site:
         self._changes: dict[int, dict[str, Any]] = {}
         self.render_cache.clear()
         self._content_cache.clear()
+        self._titles.clear()
         rng = random.Random(_key(self.seed, 0xBA5E))
         seeds = seed_items()
         taken = {s.node for s in seeds}
@@ -532,17 +534,40 @@ class Site:
             repeated=s.repeated, promotion=s.promotion,
         )
 
-    def _make_content(self, item: Item) -> Content:
-        rng = random.Random(_key(self.seed, item.idx, 0xC0))
-        inst = vocab.INSTITUTIONS[item.source]
-        kind = item.kind
-        topic = rng.choice(vocab.TOPICS)
+    def _context(self, item: Item) -> tuple[dict[str, str], str]:
+        """What an item is about (topic, audience, country, event) and a story opener:
+        all a title needs, drawn apart from the body so titles are cheap."""
+        rng = random.Random(_key(self.seed, item.idx, 0xC1))
         ctx = {
-            "topic": topic,
+            "topic": rng.choice(vocab.TOPICS),
             "audience": rng.choice(vocab.AUDIENCES),
             "country": vocab.SECTION_COUNTRY.get(item.home) or rng.choice(vocab.COUNTRIES),
             "event": rng.choice(vocab.EVENT_KINDS),
         }
+        return ctx, rng.choice(vocab.STORY_OPENERS)
+
+    def title(self, item: Item) -> str:
+        """The item's current title, without generating its body (related links use it)."""
+        if item.seed is not None or item.frozen is not None:
+            return self.content(item).title
+        key = (item.idx, -1, item.title_rev)
+        with self.lock:
+            hit = self._titles.get(key)
+        if hit is None:
+            ctx, opener = self._context(item)
+            hit = self._title(item, ctx, actor(vocab.INSTITUTIONS[item.source][0]), opener)
+            with self.lock:
+                self._titles[key] = hit
+                if len(self._titles) > 4 * self._cache_size:
+                    self._titles.popitem(last=False)
+        return hit
+
+    def _make_content(self, item: Item) -> Content:
+        rng = random.Random(_key(self.seed, item.idx, 0xC0))
+        inst = vocab.INSTITUTIONS[item.source]
+        kind = item.kind
+        ctx, opener = self._context(item)
+        topic = ctx["topic"]
         n_fields = rng.choice((0, 0, 1, 1, 2, 2, 3, 4))
         fields_of_work = tuple(rng.sample(vocab.FIELDS_OF_WORK, n_fields))
         ctx["field_lc"] = (fields_of_work[0] if fields_of_work else "security").lower()
@@ -580,7 +605,7 @@ class Site:
             if p == 0 and item.dateline is not None:
                 text = f"{city}, {format_day(item.dateline)}{dash}{text}"
             paragraphs.append(text)
-        title = self._title(item, ctx, actor(inst[0]), rng.choice(vocab.STORY_OPENERS))
+        title = self.title(item)
         caption = None
         if rng.random() < (0.4 if kind == "story" else 0.1):
             caption = (f"{ctx['audience'].capitalize()} during a {ctx['event']} on {topic}, "
@@ -651,9 +676,6 @@ class Site:
             return ("Latest from the OSCE Special Monitoring Mission to Ukraine (SMM), based on "
                     f"information received as of 19:30, {format_day(day)}")
         return f"Statement by the {rng.choice(vocab.ROLES)} on {ctx['topic']}"
-
-    def title(self, item: Item) -> str:
-        return self.content(item).title
 
     # ------------------------------------------------------- ground truth
 

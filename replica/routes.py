@@ -97,11 +97,12 @@ def render(site: Site, target: str, host: str = "127.0.0.1", faults: Faults | No
 
 
 def _answer(status: int, body: str | bytes, last_modified: datetime, *,
-            content_type: str = HTML, extra: dict[str, str] | None = None) -> Response:
+            content_type: str = HTML, extra: dict[str, str] | None = None,
+            etag: str | None = None) -> Response:
     data = body.encode("utf-8") if isinstance(body, str) else body
     headers = {
         "Content-Type": content_type,
-        "ETag": _etag(data),
+        "ETag": etag or _etag(data),
         "Last-Modified": http_date(last_modified),
         "Cache-Control": "public, max-age=300",
         "Vary": "Accept-Encoding",
@@ -240,13 +241,11 @@ def _item(site: Site, item: Item, path: str, base: str, host: str,
                        item.changed)
     etag, modified = item_validators(site, item, host, faults)
     html = pages.item_page(site, item, base, host, faults.redirect_loop, faults.offsite_links)
-    resp = _content_faults(site, faults, item.path, html, modified, item=True)
-    resp.headers["ETag"] = etag
-    return resp
+    return _content_faults(site, faults, item.path, html, modified, item=True, etag=etag)
 
 
 def _content_faults(site: Site, faults: Faults, path: str, html: str, modified: datetime,
-                    item: bool) -> Response:
+                    item: bool, etag: str | None = None) -> Response:
     """Malformed markup, a wrong charset, an oversized page: same content, harder bytes."""
     extra: dict[str, str] = {}
     content_type = HTML
@@ -256,7 +255,7 @@ def _content_faults(site: Site, faults: Faults, path: str, html: str, modified: 
         html = html.replace("</body>", oversize_block(faults.oversized_bytes) + "</body>", 1)
     if faults.decide("wrong_charset", path):
         content_type = "text/html; charset=iso-8859-1"
-    return _answer(200, html, modified, content_type=content_type, extra=extra)
+    return _answer(200, html, modified, content_type=content_type, extra=extra, etag=etag)
 
 
 def malform(html: str) -> str:

@@ -339,7 +339,8 @@ class ReplicaServer:
     @property
     def url(self) -> str:
         assert self._httpd is not None
-        return f"http://{self._httpd.server_address[0]}:{self.port}"
+        host = self._httpd.server_address[0]
+        return f"http://{host if isinstance(host, str) else host.decode()}:{self.port}"
 
     # ------------------------------------------------------------ bookkeeping
 

@@ -13,6 +13,18 @@ unique to ``(item, revision, paragraph)`` through a bijection (see :func:`unique
 A furniture model that learns repeated blocks across pages therefore never sees body text
 as furniture.
 
+Ground-truth conventions (what the extraction must produce, CONTRACT.md fields):
+
+- ``place`` is the value under the ``Place:`` label, else ``None`` (a dateline city alone
+  is not a place);
+- ``text`` is the body paragraphs once, in order, joined by a blank line; a press
+  release's dateline stays in its first paragraph; photo captions, document links, share
+  links, related content and the promotion block are not text;
+- ``date_source`` follows CONTRACT.md's precedence and the page carries nothing that
+  outranks it; ``heuristic`` is never the expected source (every item has a listing
+  entry or a dateline);
+- items the listings leave out (about 6%) are found through the sitemap and related links.
+
 Epochs are cumulative days: epoch ``k`` is ``today + k`` days. Each epoch adds items, edits
 some (body, title, date correction), deletes some (404 or 410), moves one to another
 section, republishes one item's text under a new node number, changes the markup of some

@@ -23,7 +23,7 @@ Ground-truth conventions (what the extraction must produce, CONTRACT.md fields):
 - ``date_source`` follows CONTRACT.md's precedence and the page carries nothing that
   outranks it; ``heuristic`` is never the expected source (every item has a listing
   entry or a dateline);
-- items the listings leave out (about 6%) are found through the sitemap and related links.
+- items the listings leave out (about 3%) are found through the sitemap and related links.
 
 Epochs are cumulative days: epoch ``k`` is ``today + k`` days. Each epoch adds items, edits
 some (body, title, date correction), deletes some (404 or 410), moves one to another

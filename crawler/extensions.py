@@ -195,6 +195,9 @@ def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
         counters[name] = int(stats.get(STATS_PREFIX + name, 0))
     counters["not_modified"] = int(stats.get(STATS_PREFIX + "not_modified", 0))
     counters["bytes"] = int(stats.get("downloader/response_bytes", 0))
+    # Whether the listings were read to the end of their rule: if not, the next run
+    # reads them all (``crawler.frontier.needs_catch_up``).
+    counters["listings_complete"] = bool(stats.get(STATS_PREFIX + "listings_complete", False))
     return counters
 
 

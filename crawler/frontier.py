@@ -18,6 +18,10 @@ and into the archive, so a later revisit without a listing can still date the it
   there. Otherwise paging goes on until ``1 + OSCE_FRONTIER_LISTING_MARGIN`` pages in
   a row bring nothing new (margin 1 by default: a late insertion just below the
   newest items is still caught).
+* After a run that did not read its listings to the end (killed, interrupted, failed,
+  cut by ``--max-items``, or a listing page failed for good), the next run reads every
+  listing page (a *catch-up*: still deciding item by item), so the items the broken
+  run never reached are found with their listing labels.
 * A sitemap file is read only when its ``<lastmod>`` in the index differs from the
   one recorded at the end of the last *complete* run (finished, no item limit, no
   page failed for good); when one file is read, all are, so that an address that
@@ -29,7 +33,9 @@ and into the archive, so a later revisit without a listing can still date the it
   marks it deleted; a 301 links the new address to the same document), and on the
   revisit schedule below.
 * Every revisit is conditional (``If-None-Match`` / ``If-Modified-Since`` from the
-  archive), so an unchanged item costs a 304.
+  archive), so an unchanged item costs a 304 -- except when the listing shows labels the
+  archive has not seen with the item: then the page is fetched in full, so the record is
+  extracted again with them (a 304 would leave a date taken without its listing).
 
 **Revisit schedule** (items nothing vouches for). An item's age is counted from its
 publication date (else from when its content last changed); its interval is 1 day
@@ -364,6 +370,7 @@ class ChainState:
     kinds: frozenset[str] | None  # entries kept (None: every kind)
     page: int = 0
     quiet: int = 0  # pages in a row that brought nothing new
+    failures: int = 0  # pages that failed for good
 
 
 @dataclass
@@ -386,6 +393,8 @@ class Frontier:
         self.sitemap_files: list[SitemapFile] = []
         self.sitemap_complete = False  # every sitemap file was read with a 200
         self.incomplete_reasons: list[str] = []  # why this run cannot vouch for the sitemap
+        self.listings_complete = True  # every listing chain ended by its own rule
+        self.catch_up = False  # read every listing page (the last run did not finish them)
         self.scheduled = 0
         self.reasons: dict[str, int] = {}
 
@@ -403,16 +412,19 @@ class Frontier:
     def _take(self, key: str, visit: Visit) -> Visit | None:
         if key in self.visited or not self.budget_left:
             if not self.budget_left:
-                self.incomplete("item limit reached")
+                self.incomplete("item limit reached", listings=True)
             return None
         self.visited.add(key)
         self.scheduled += 1
         self.reasons[visit.reason] = self.reasons.get(visit.reason, 0) + 1
         return visit
 
-    def incomplete(self, why: str) -> None:
+    def incomplete(self, why: str, listings: bool = False) -> None:
+        """This run cannot vouch for the sitemap (and, with ``listings``, for its listings)."""
         if why not in self.incomplete_reasons:
             self.incomplete_reasons.append(why)
+        if listings:
+            self.listings_complete = False
 
     @property
     def complete(self) -> bool:
@@ -486,7 +498,7 @@ class Frontier:
             return False
         chain.quiet = 0 if brought_new else chain.quiet + 1
         chain.page += 1
-        if self.full:
+        if self.full or self.catch_up:
             return True
         if chain.page == 1 and not brought_new:
             return False  # the newest page holds nothing new: nothing was published
@@ -635,7 +647,34 @@ class Frontier:
         if state is None:
             return Visit(fresh.url, reason, fresh)
         listing = merge_listing(state.listing, fresh)
+        if reason == "listing-changed":
+            return Visit(fresh.url, reason, listing)  # in full: extract with the new labels
         return Visit(fresh.url, reason, listing, state.etag, state.last_modified)
+
+
+def needs_catch_up(previous: dict[str, Any] | None) -> bool:
+    """Whether the last run left listing pages unread (so this one reads them all)."""
+    if previous is None:
+        return False  # a first run: every page brings something new anyway
+    if previous.get("outcome") != "ok":
+        return True
+    return previous.get("counters", {}).get("listings_complete") is False
+
+
+def previous_run(archive: Archive, current: int | None) -> dict[str, Any] | None:
+    """The last run before ``current`` (any outcome): outcome, options, counters."""
+    from sqlalchemy import select
+
+    from archive.schema import Run
+
+    with archive.session() as s:
+        query = select(Run).order_by(Run.id.desc()).limit(1)
+        if current is not None:
+            query = query.where(Run.id != current)
+        run = s.scalars(query).first()
+        if run is None:
+            return None
+        return {"id": run.id, "outcome": run.outcome, "counters": dict(run.counters or {})}
 
 
 def lookup_states(archive: Archive, urls: list[str]) -> list[AddressState | None]:

@@ -41,8 +41,10 @@ from crawler.frontier import (
     SitemapFile,
     Visit,
     lookup_states,
+    needs_catch_up,
     parse_rss,
     parse_sitemap,
+    previous_run,
 )
 from crawler.middlewares import VALIDATORS_META
 from crawler.pipelines import PageItem
@@ -58,6 +60,8 @@ LOOKUP_BATCH = 500
 PRIORITY_DISCOVERY = 100
 PRIORITY_LISTING = 50
 PRIORITY_ITEM = 0
+#: Listing pages of one chain that may fail for good before a full read gives up on it.
+MAX_LISTING_FAILURES = 3
 
 
 def _flag(value: Any) -> bool:
@@ -149,7 +153,11 @@ class NewsroomSpider(Spider):
             self.crawler.stats.set_value(STATS_PREFIX + "error", redact(self.session.error))
             raise CloseSpider("site_unreachable")
 
-        # 2. the listing chains, newest first
+        # 2. the listing chains, newest first (all pages after a run that left some unread)
+        previous = await self.session.call(previous_run, archive, self.session.run_id)
+        frontier.catch_up = not frontier.full and needs_catch_up(previous)
+        if frontier.catch_up:
+            logger.info("the last run left listing pages unread: reading every listing page")
         for chain in frontier.chains():
             yield self._listing_request(chain)
         await self._settle()
@@ -201,14 +209,23 @@ class NewsroomSpider(Spider):
             meta={"osce_what": what, **meta},
         )
 
-    def discovery_failed(self, failure: Failure) -> None:
+    def discovery_failed(self, failure: Failure) -> Iterator[Request]:
         self._pending -= 1
         request = failure.request  # type: ignore[attr-defined]
         what = request.meta.get("osce_what", "discovery page")
         reason = _failure_reason(failure)
         self._first_error = self._first_error or reason
-        self.frontier.incomplete(f"{what} failed")
+        chain: ChainState | None = request.meta.get("osce_chain")
+        self.frontier.incomplete(f"{what} failed", listings=chain is not None)
         logger.warning("%s %s failed: %s", what, request.url, reason)
+        frontier = self.frontier
+        if chain is not None and (frontier.full or frontier.catch_up):
+            # Reading everything: skip the page that failed rather than end the chain
+            # (its items still come from the sitemap; the next run catches up).
+            chain.failures += 1
+            if chain.failures <= MAX_LISTING_FAILURES and frontier.budget_left:
+                chain.page += 1
+                yield self._listing_request(chain)
 
     async def parse_sitemap_index(self, response: Response) -> AsyncIterator[Request]:
         try:
@@ -353,6 +370,7 @@ class NewsroomSpider(Spider):
         self._recorded = True
         session = getattr(self, "session", None)
         frontier = self.frontier
+        self.crawler.stats.set_value(STATS_PREFIX + "listings_complete", frontier.listings_complete)
         if session is None or session.error or not frontier.complete:
             if frontier.incomplete_reasons:
                 logger.info(

@@ -344,3 +344,40 @@ def test_demo_crawls_the_bundled_copy(tmp_path: Path) -> None:
     truth = wanted_truth(Site(items=40, seed=1), "")
     assert set(records) == set(truth)
     assert all(records[k]["title"] == truth[k]["title"] for k in truth)
+
+
+def test_pages_failed_for_good_are_recorded_and_retried_next_run(
+    serve: Any, crawl: Any, tmp_path: Path
+) -> None:
+    server = serve(items=80, faults=Faults(error_rate=0.25, seed=3))
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    first = crawl(server.url, db, "-s", "RETRY_TIMES=0")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.summary["failed"] > 0
+    failed = _failed_captures(db)
+    assert len(failed) == first.summary["failed"]
+    assert all(status in (500, 503) and error.startswith("HTTP 50") for _, status, error in failed)
+
+    server.faults = Faults()
+    server.log.clear()
+    second = crawl(server.url, db)
+    assert second.returncode == 0, second.stderr[-2000:]
+    _assert_records_equal_truth(db, wanted_truth(server.site, server.url))
+    fetched = {e.path for e in server.log}
+    for url, _, _ in failed:
+        assert url.removeprefix(server.url) in fetched, f"{url} was not retried"
+
+
+def _failed_captures(db: str) -> list[tuple[str, int, str]]:
+    from sqlalchemy import text
+
+    from archive.db import make_engine
+
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "select url, status, error from captures where outcome = 'failed'"))
+            return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
+    finally:
+        engine.dispose()

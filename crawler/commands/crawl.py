@@ -61,6 +61,10 @@ def build_settings(
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("OSCE_ARCHIVE_DB", db, priority="cmdline")
+    # The command prints its own summary; Scrapy's stats dump and version list are noise
+    # in a daily run's log (``-s STATS_DUMP=1`` brings the dump back).
+    settings.set("STATS_DUMP", False, priority="cmdline")
+    settings.set("LOG_VERSIONS", [], priority="cmdline")
     if quiet:
         settings.set("OSCE_PROGRESS", "off", priority="cmdline")
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")

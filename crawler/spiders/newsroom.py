@@ -163,6 +163,8 @@ class NewsroomSpider(Spider):
         await self._settle()
 
         # 3. what only the sitemap or the feed showed, then the archive's revisits
+        if not frontier.budget_left:
+            return
         leftovers = list(frontier.leftovers())
         unknown: dict[str, ListingEntry] = {}
         for start in range(0, len(leftovers), LOOKUP_BATCH):
@@ -176,7 +178,7 @@ class NewsroomSpider(Spider):
         del leftovers
         new, revisits = await self.session.call(frontier.scan_archive, archive, unknown)
         logger.info(
-            "discovery done: %d new from the sitemap/feed, %d revisits from the archive",
+            "discovery done: %d unknown addresses from the sitemap/feed, %d revisits due",
             len(new),
             len(revisits),
         )

@@ -247,10 +247,8 @@ def node_of_document(document_id: str | None) -> str | None:
 LABEL_FIELDS = ("title", "published", "kind_label", "where", "what")
 
 
-def merge_listing(stored: ListingEntry | None, fresh: ListingEntry | None) -> ListingEntry | None:
+def merge_listing(stored: ListingEntry | None, fresh: ListingEntry) -> ListingEntry:
     """What is known of an item's listing: fresh values over stored ones, field by field."""
-    if fresh is None:
-        return stored
     if stored is None:
         return fresh
     merged = replace(stored, url=fresh.url)

@@ -104,7 +104,10 @@ class RetryAfterMiddleware(RetryMiddleware):
             asked = self.backoff_base * 2 ** (attempt - 1)
         return min(asked, self.max_wait)
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy awaits coroutine middleware methods; the base class declares plain ones.
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         retry = self._retry(request, f"HTTP {response.status}")
@@ -115,7 +118,9 @@ class RetryAfterMiddleware(RetryMiddleware):
             await _sleep(delay)
         return retry
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
         retry = super().process_exception(request, exception)
         if isinstance(retry, Request):
             delay = self._wait_for(request, None)

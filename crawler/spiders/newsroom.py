@@ -87,6 +87,12 @@ class NewsroomSpider(Spider):
     """Discovers, fetches conditionally and hands every answer to the archive pipeline."""
 
     name = "newsroom"
+    # Set in from_crawler, once the settings are known.
+    frontier: Frontier
+    site_urls: Site
+    session: ArchiveSession
+    queue_target: int
+    allowed_domains: list[str]
 
     def __init__(
         self,

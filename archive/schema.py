@@ -246,7 +246,7 @@ class Change(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # created|changed|deleted|returned|...
+    kind: Mapped[str] = mapped_column(String(16))  # created|changed|deleted|returned|moved|...
     version: Mapped[int | None]
     at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))

@@ -157,6 +157,12 @@ def record_version(
     document.last_seen = max(document.last_seen, seen_at)
     if newest is not None and newest.content_hash == chash and not returning:
         newest.last_seen = max(newest.last_seen, seen_at)
+        if record.url and record.url != document.url and not reextract:
+            # The item moved (a 301 to a new section): same content, new canonical
+            # address. Not a version, but downstream feeds must learn the new url.
+            document.url = record.url
+            _log(session, document, "moved", newest.number, seen_at, run_id)
+            return VersionOutcome("unchanged", document, newest, "moved")
         return VersionOutcome("unchanged", document, newest, None)
 
     reason = "returned" if returning else "reextracted" if reextract else "changed"

@@ -201,3 +201,22 @@ def test_not_modified_touches_and_keeps_validators(archive: Archive) -> None:
     assert state.etag == '"v1"' and state.last_status == 304
     assert state.last_fetched == capture_for(None, 5).fetched_at
     assert state.last_changed == capture_for(None, 0).fetched_at
+
+
+def test_a_moved_item_keeps_its_id_and_takes_the_new_canonical_address(archive: Archive) -> None:
+    """A 301 to another section with the same content: no version, but a new url and a
+    change-log entry, so exports and the change feed learn where the item lives now."""
+    record = make_record(section="fsc")
+    archive.ingest(capture_for(record, 0), record)
+    moved = replace(record, url=f"{BASE}/secretariat/55436")
+    old_url = record.url
+    result = archive.ingest(
+        capture_for(moved, 1, url=old_url, final_url=moved.url, redirects=[old_url]), moved
+    )
+    assert result.outcome == "unchanged"
+    with archive.session() as s:
+        document = s.get(Document, record.id)
+        assert document is not None and document.url == moved.url
+        assert count(archive, Version) == 1
+    kinds = [c.kind for c in archive.changes_since(0)]
+    assert kinds == ["created", "moved"]

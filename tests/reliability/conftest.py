@@ -198,9 +198,23 @@ def diff_dumps(got: dict[str, list[Any]], want: dict[str, list[Any]]) -> str:
 
 def runs(db: str) -> list[tuple[Any, ...]]:
     """(id, outcome, started_at, finished_at, counters) of every run, oldest first."""
+    import json
+
     rows = query(db, "select id, outcome, started_at, finished_at, counters from runs "
                      "order by id")
-    return [(int(r[0]), str(r[1]), r[2], r[3], r[4]) for r in rows]
+    return [(int(r[0]), str(r[1]), _time(r[2]), _time(r[3]),
+             json.loads(r[4]) if isinstance(r[4], str) else r[4]) for r in rows]
+
+
+def _time(value: Any) -> Any:
+    """A time column as an aware datetime (SQLite hands text back to a raw query)."""
+    from datetime import datetime, timezone
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
 
 
 def records(db: str) -> dict[str, dict[str, Any]]:

@@ -238,6 +238,27 @@ class Archive:
             self._lock_conn.close()
             self._lock_conn = None
 
+    def holds_lock(self) -> bool:
+        """Whether the run lock this archive took is still ours.
+
+        On PostgreSQL the lock lives as long as the one connection that took it: if the
+        server drops that connection (a restart, ``pg_terminate_backend``), another run
+        may start, so the crawl must stop rather than keep writing (it asks every few
+        seconds). On SQLite the ``locks`` row is the lock; it must still name our run.
+        """
+        if self._run_id is None:
+            return False
+        try:
+            if self._lock_conn is not None:
+                self._lock_conn.execute(text("SELECT 1"))
+                self._lock_conn.commit()
+                return True
+            with self._sessions() as s:
+                held = s.get(Lock, LOCK_NAME)
+                return held is not None and held.run_id == self._run_id
+        except SQLAlchemyError:
+            return False
+
     def heartbeat(self, run_id: int) -> None:
         now = utcnow()
         with self._sessions() as s, s.begin():

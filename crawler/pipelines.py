@@ -45,6 +45,11 @@ class PageItem:
     reason: str = ""
     extract: bool = True
 
+    def __repr__(self) -> str:
+        # Scrapy logs a dropped item's repr: the address, never a whole page body.
+        c = self.capture
+        return f"<page {c.url} status {c.status} {len(c.body or b'')} bytes ({self.reason})>"
+
 
 # --------------------------------------------------------------------------- worker side
 

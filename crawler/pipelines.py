@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from archive.errors import redact
+from archive.errors import one_line
 from archive.records import Capture, ListingEntry, Record
 from crawler.extensions import OUTCOME_COUNTER, STATS_PREFIX, ArchiveSession, close_crawl
 
@@ -185,8 +185,7 @@ class ArchivePipeline:
         return extract(body, url, listing, self._local_furniture)
 
     def _archive_failed(self, exc: Exception) -> None:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        message = redact(f"archive write failed: {type(exc).__name__}: {first}")
+        message = f"archive write failed: {one_line(exc)}"
         if self.session.error is None:
             self.session.error = message
             self.crawler.stats.set_value(STATS_PREFIX + "error", message)

@@ -39,6 +39,15 @@ def _time(fn, pages: list[tuple[str, bytes]], repeat: int) -> float:  # noqa: AN
     return time.perf_counter() - start
 
 
+def bare_rate(pages: list[tuple[str, bytes]]) -> float:
+    """Pages per second of bare ``trafilatura.extract`` over ``pages`` in this process
+    (the extraction floor of bench/run.py); the first page warms imports and caches."""
+    from crawler.text import bare_extract
+
+    bare_extract(pages[0][1])
+    return len(pages) / _time(lambda body, url: bare_extract(body), pages, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=300)

@@ -2,8 +2,11 @@
 
 ``ArchiveRun`` is the Scrapy extension that opens the archive named by
 ``OSCE_ARCHIVE_DB``, takes the one-crawl-at-a-time lock (``Archive.start_run``,
-raising ``ArchiveLocked`` when another live run holds it), beats the heartbeat, and at
-the end records the run's counters and outcome (``ok``, ``failed``, ``interrupted``).
+raising ``ArchiveLocked`` when another live run holds it), beats the heartbeat, checks
+every few seconds that the lock is still its own (on PostgreSQL it dies with the
+connection holding it: a dropped connection stops the run, exit 1, rather than let a
+second run write beside it), and at the end records the run's counters and outcome
+(``ok``, ``failed``, ``interrupted``).
 
 Every call into the archive goes through one ``ArchiveSession`` per crawler, which runs
 them on a single dedicated thread: the database never sees two threads of this
@@ -25,7 +28,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from archive.errors import redact
+from archive.errors import one_line, redact
 from archive.store import Archive
 
 if TYPE_CHECKING:
@@ -93,15 +96,20 @@ class ArchiveRun:
     """Opens the run at crawler start, closes it with an outcome when the spider closes.
 
     Settings: ``OSCE_ARCHIVE_DB`` (SQLAlchemy URL; empty switches the extension off),
-    ``OSCE_ARCHIVE_HEARTBEAT`` (seconds between heartbeats).
+    ``OSCE_ARCHIVE_HEARTBEAT`` (seconds between heartbeats), ``OSCE_ARCHIVE_LOCK_CHECK``
+    (seconds between checks that the run still holds its lock; 0 switches them off).
     """
 
-    def __init__(self, crawler: Crawler, url: str, heartbeat: float) -> None:
+    def __init__(
+        self, crawler: Crawler, url: str, heartbeat: float, lock_check: float = 2.0
+    ) -> None:
         self.crawler = crawler
         self.session = ArchiveSession(url)
         _SESSIONS[crawler] = self.session
         self.heartbeat_every = heartbeat
+        self.lock_check_every = lock_check
         self._beat: task.LoopingCall | None = None
+        self._watch: task.LoopingCall | None = None
         self._closed = False
 
     @classmethod
@@ -109,7 +117,12 @@ class ArchiveRun:
         url = crawler.settings.get("OSCE_ARCHIVE_DB")
         if not url:
             raise NotConfigured("OSCE_ARCHIVE_DB is empty")
-        ext = cls(crawler, url, crawler.settings.getfloat("OSCE_ARCHIVE_HEARTBEAT", 15.0))
+        ext = cls(
+            crawler,
+            url,
+            crawler.settings.getfloat("OSCE_ARCHIVE_HEARTBEAT", 15.0),
+            crawler.settings.getfloat("OSCE_ARCHIVE_LOCK_CHECK", 2.0),
+        )
         ext.start(getattr(crawler, "spider", None))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -136,6 +149,30 @@ class ArchiveRun:
     def spider_opened(self, spider: Spider) -> None:
         self._beat = task.LoopingCall(self._heartbeat)
         self._beat.start(self.heartbeat_every, now=False)
+        if self.lock_check_every > 0:
+            self._watch = task.LoopingCall(lambda: deferred_from_coro(self._check_lock()))
+            self._watch.start(self.lock_check_every, now=False)
+
+    async def _check_lock(self) -> None:
+        """Stop the run (exit 1) once its lock is no longer its own."""
+        session = self.session
+        if session.run_id is None or session.error or self._closed:
+            return
+        try:
+            held = await session.call(session.archive.holds_lock)
+        except Exception as exc:  # noqa: BLE001 - a failed check is not a lost lock
+            logger.warning("checking the run lock failed: %s", redact(str(exc)))
+            return
+        if held or session.error:
+            return
+        message = (
+            "lost the archive's run lock (the database dropped the connection holding it); "
+            "stopped so that no other run writes beside this one"
+        )
+        session.error = message
+        self.crawler.stats.set_value(STATS_PREFIX + "error", message)
+        logger.error("%s", message)
+        close_crawl(self.crawler, "archive_error")
 
     def _heartbeat(self) -> None:
         run_id = self.session.run_id
@@ -145,8 +182,9 @@ class ArchiveRun:
         future.add_done_callback(_log_failure("heartbeat"))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self._beat is not None and self._beat.running:
-            self._beat.stop()
+        for loop in (self._beat, self._watch):
+            if loop is not None and loop.running:
+                loop.stop()
         run_id = self.session.run_id
         stats = self.crawler.stats
         counters = run_counters(stats.get_stats())
@@ -158,7 +196,7 @@ class ArchiveRun:
                 self.session.call_sync(self.session.archive.finish_run, run_id, outcome, counters)
                 logger.info("run %s finished: %s (%s)", run_id, outcome, reason)
             except Exception as exc:  # noqa: BLE001 - report it; the lock dies with us
-                self.session.error = self.session.error or f"cannot record the run: {exc}"
+                self.session.error = self.session.error or f"cannot record the run: {one_line(exc)}"
                 stats.set_value(STATS_PREFIX + "error", redact(self.session.error))
         self._close()
 

@@ -20,7 +20,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.errors import ArchiveError, ArchiveLocked, redact
+from archive.errors import ArchiveError, ArchiveLocked, one_line, redact
 
 EXIT_INTERRUPTED = 130
 #: Scrapy's start-up chatter (component lists, settings) is noise for a daily run.
@@ -81,10 +81,7 @@ class OneLineErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            record.msg = f"{record.getMessage()} ({type(exc).__name__}{': ' if detail else ''}"
-            record.msg += f"{redact(detail)})"
+            record.msg = f"{record.getMessage()} ({one_line(record.exc_info[1])})"
             record.args = ()
             record.exc_info = None
             record.exc_text = None

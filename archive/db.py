@@ -86,5 +86,21 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     return engine
 
 
+def begin_immediately(engine: Engine) -> None:
+    """Make every transaction of ``engine`` take SQLite's write lock at ``BEGIN``.
+
+    A deferred transaction that has read and then writes cannot wait for another
+    process's write lock: SQLite fails it at once with "database is locked" (the busy
+    timeout only applies before a transaction has read anything), so a crawl's ingest
+    would die whenever ``osce-archive status``, ``verify`` or an overlapping cron start
+    opened the archive (opening takes the write lock briefly for the migrations). The
+    crawl's archive writes in nearly every transaction from one thread, so it begins
+    them all ``IMMEDIATE`` and waits its turn; readers elsewhere are not slowed (WAL).
+    No effect on PostgreSQL.
+    """
+    if engine.dialect.name == "sqlite":
+        engine.update_execution_options(sqlite_begin="IMMEDIATE")
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"

@@ -28,6 +28,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from archive.db import begin_immediately
 from archive.errors import one_line, redact
 from archive.store import Archive
 
@@ -62,6 +63,7 @@ class ArchiveSession:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
         try:
             self.archive: Archive = self.call_sync(Archive.open, url)
+            begin_immediately(self.archive.engine)
         except BaseException:
             self._executor.shutdown(wait=True)
             raise

@@ -126,7 +126,8 @@ class Address(Base):
 
 
 class CompressionDict(Base):
-    """A trained zstandard dictionary (room for one per host; none is trained yet)."""
+    """A zstandard dictionary trained on the archive's first bodies (``archive.bodies``):
+    the pages of one site share most of their markup, which the dictionary holds once."""
 
     __tablename__ = "compression_dicts"
 
@@ -193,6 +194,10 @@ class Version(Base):
     furniture_version: Mapped[str | None] = mapped_column(String(64))
     provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # date candidates...
     reason: Mapped[str] = mapped_column(String(16))  # created|changed|returned|reextracted
+    # The text's MinHash sketch (archive.dedup.pack, 128 bytes): lets near-duplicate
+    # candidates be ruled out without reading their text. None for short texts and for
+    # versions written before revision 0002.
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class NearDupKey(Base):
@@ -206,7 +211,9 @@ class NearDupKey(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[int] = mapped_column(BigInteger, index=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    # Not indexed: no query looks keys up by document (revision 0002 dropped the index,
+    # a third of this table's bytes).
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,6 +99,7 @@ class Archive:
         self._lock_conn: Connection | None = None
         self._run_id: int | None = None
         self._last_beat = 0.0
+        self._bodies = BodyStore()
 
     # -- opening -------------------------------------------------------------------------
 
@@ -288,19 +289,70 @@ class Archive:
 
     def ingest(self, capture: Capture, record: Record | None = None) -> IngestResult:
         """Store one fetch and what it means for the archive, in one transaction."""
-        with self._sessions() as s, s.begin():
-            result = _ingest(s, capture, record)
-        if capture.run_id is not None and time.monotonic() - self._last_beat > HEARTBEAT_EVERY_S:
-            self.heartbeat(capture.run_id)
+        try:
+            with self._sessions() as s, s.begin():
+                result = _ingest(s, capture, record, self._bodies)
+        except BaseException:
+            self._bodies.forget()  # a dictionary trained in the lost transaction is gone
+            raise
+        self._beat_if_due(capture.run_id)
         return result
+
+    def ingest_many(
+        self, pairs: Sequence[tuple[Capture, Record | None]]
+    ) -> list[IngestResult | Exception]:
+        """Store several fetches in one transaction: each as :meth:`ingest` stores it, in
+        order, and all of them or none.
+
+        A crawl hands over the pages that finished while the previous batch was being
+        written, so a busy crawl pays one commit for many pages and a quiet one still
+        writes each page at once. Each capture still commits together with its version
+        (they are in the same transaction); a crash loses only the pages of the batch
+        in flight, which no caller has seen acknowledged. When the batch fails, every
+        page is stored again on its own, so one bad page fails alone: its entry in the
+        returned list is the exception, the others' their results.
+        """
+        if not pairs:
+            return []
+        try:
+            with self._sessions() as s, s.begin():
+                results: list[IngestResult | Exception] = [
+                    _ingest(s, capture, record, self._bodies) for capture, record in pairs
+                ]
+        except Exception:
+            self._bodies.forget()
+            if len(pairs) == 1:
+                raise
+            results = []
+            for capture, record in pairs:
+                try:
+                    results.append(self.ingest(capture, record))
+                except Exception as exc:  # noqa: BLE001 - reported per page to the caller
+                    results.append(exc)
+            return results
+        self._beat_if_due(pairs[-1][0].run_id)
+        return results
+
+    def _beat_if_due(self, run_id: int | None) -> None:
+        if run_id is not None and time.monotonic() - self._last_beat > HEARTBEAT_EVERY_S:
+            self.heartbeat(run_id)
 
     # -- what the frontier asks -----------------------------------------------------------
 
     def address_state(self, url: str) -> AddressState | None:
-        key = normalise_address(url)
-        with self._sessions() as s:
-            row = s.execute(_state_query().where(Address.url == key)).first()
-            return _state(row) if row is not None else None
+        return self.address_states([url])[0]
+
+    def address_states(self, urls: Sequence[str]) -> list[AddressState | None]:
+        """:meth:`address_state` of each of ``urls``, in one query (a listing page's
+        fifty entries cost one round trip, not fifty)."""
+        keys = [normalise_address(url) for url in urls]
+        found: dict[str, AddressState] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = sorted(set(keys[start : start + 500]))
+                for row in conn.execute(_state_query().where(Address.url.in_(chunk))):
+                    found[row[0]] = _state(row)
+        return [found.get(key) for key in keys]
 
     def iter_address_states(self, *, all_addresses: bool = False) -> Iterator[AddressState]:
         """One state per known document, at its canonical address (every address of
@@ -399,11 +451,14 @@ def _state(row: Any) -> AddressState:
 # -- the ingest transaction ------------------------------------------------------------------
 
 
-def _ingest(s: Session, capture: Capture, record: Record | None) -> IngestResult:
+def _ingest(
+    s: Session, capture: Capture, record: Record | None, store: BodyStore | None = None
+) -> IngestResult:
     now = capture.fetched_at
     if now.tzinfo is None:
         raise ArchiveError("capture.fetched_at must be timezone-aware UTC")
-    body_sha = _store_body(s, capture.body, now) if capture.body is not None else None
+    store = store or BodyStore()
+    body_sha = store.store(s, capture.body, now) if capture.body is not None else None
     item = record if record is not None and record.is_item else None
     status = capture.status
     if capture.error or status == 0 or status >= 500:
@@ -426,7 +481,14 @@ def _ingest(s: Session, capture: Capture, record: Record | None) -> IngestResult
         result = record_version(s, item, now, run_id=capture.run_id)
         outcome, document_id, version = result.outcome, result.document.id, result.version
         duplicate_of = result.document.duplicate_of
-    addresses = _link_addresses(s, capture, item if category == "item" else None, now, category)
+    addresses = _link_addresses(
+        s,
+        capture,
+        item if category == "item" else None,
+        now,
+        category,
+        new_document=outcome == "new_document",
+    )
     requested = addresses[normalise_address(capture.url)]
     answered = addresses[normalise_address(capture.answered_url)]
     if category == "not_modified":
@@ -476,14 +538,92 @@ def _ingest(s: Session, capture: Capture, record: Record | None) -> IngestResult
     )
 
 
-def _store_body(s: Session, data: bytes, now: datetime) -> str:
-    sha = bodies.body_hash(data)
-    if s.get(Body, sha) is None:
-        codec, stored = bodies.compress(data)
+class BodyStore:
+    """Writes raw bodies, compressed with the archive's trained dictionary once it has one.
+
+    The dictionary is trained once per archive, inside the ingest transaction that
+    stores the :data:`bodies.TRAIN_AFTER`-th body without one, from the bodies stored so
+    far; those are recompressed with it in the same transaction. Bodies compressed
+    without a dictionary stay readable as they are (``dict_id`` NULL). What this object
+    knows (the dictionary, how many bodies lack one) is a cache of the database: after a
+    failed transaction it is forgotten and read again.
+    """
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self._loaded = False
+        self.dictionary: tuple[int, bytes] | None = None
+        self._plain = 0  # bodies compressed without a dictionary (counted until trained)
+
+    def _load(self, s: Session) -> None:
+        from archive.schema import CompressionDict
+
+        newest = s.execute(
+            select(CompressionDict.id, CompressionDict.data)
+            .order_by(CompressionDict.id.desc())
+            .limit(1)
+        ).first()
+        if newest is not None:
+            self.dictionary = (int(newest[0]), bytes(newest[1]))
+        else:
+            self._plain = int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Body)
+                    .where(Body.codec == bodies.CODEC_ZSTD, Body.dict_id.is_(None))
+                )
+                or 0
+            )
+        self._loaded = True
+
+    def store(self, s: Session, data: bytes, now: datetime) -> str:
+        sha = bodies.body_hash(data)
+        if s.get(Body, sha) is not None:
+            return sha
+        if not self._loaded:
+            self._load(s)
+        if self.dictionary is None and self._plain >= bodies.TRAIN_AFTER:
+            self._train(s, now)
+        zdict = self.dictionary
+        codec, stored = bodies.compress(data, zdict[1] if zdict else None)
+        dict_id = zdict[0] if zdict is not None and codec == bodies.CODEC_ZSTD else None
+        if codec == bodies.CODEC_ZSTD and dict_id is None:
+            self._plain += 1
         s.add(
-            Body(sha256=sha, size=len(data), codec=codec, dict_id=None, data=stored, stored_at=now)
+            Body(sha256=sha, size=len(data), codec=codec, dict_id=dict_id, data=stored,
+                 stored_at=now)
         )
-    return sha
+        return sha
+
+    def _train(self, s: Session, now: datetime) -> None:
+        from archive.schema import CompressionDict
+
+        rows = s.execute(
+            select(Body.sha256, Body.data)
+            .where(Body.codec == bodies.CODEC_ZSTD, Body.dict_id.is_(None))
+            .order_by(Body.stored_at, Body.sha256)
+            .limit(bodies.TRAIN_AFTER)
+        ).all()
+        samples = [bodies.decompress(bodies.CODEC_ZSTD, data) for _, data in rows]
+        try:
+            trained = bodies.train(samples)
+        except Exception:  # noqa: BLE001 - zstd refuses samples too alike: no dictionary yet
+            self._plain = 0  # try again after as many more bodies
+            return
+        row = CompressionDict(created=now, sha256=bodies.body_hash(trained), data=trained)
+        s.add(row)
+        s.flush()
+        s.execute(
+            update(Body),
+            [
+                {"sha256": sha, "data": bodies.compress(raw, trained)[1], "dict_id": row.id}
+                for (sha, _), raw in zip(rows, samples, strict=True)
+            ],
+        )
+        self.dictionary = (row.id, trained)
+        self._plain = 0
 
 
 def _newest(s: Session, document: Document) -> Version | None:
@@ -518,9 +658,18 @@ def _deleted_document(
 
 
 def _link_addresses(
-    s: Session, capture: Capture, item: Record | None, now: datetime, category: str
+    s: Session,
+    capture: Capture,
+    item: Record | None,
+    now: datetime,
+    category: str,
+    *,
+    new_document: bool = False,
 ) -> dict[str, Address]:
-    """Upsert every address this capture involved; link them to the item's document."""
+    """Upsert every address this capture involved; link them to the item's document.
+
+    ``new_document``: the item's document was created in this transaction, so no other
+    address can be its canonical one yet (no demotion to look for)."""
     requested = normalise_address(capture.url)
     answered = normalise_address(capture.answered_url)
     hops = [normalise_address(h) for h in capture.redirects]
@@ -561,7 +710,7 @@ def _link_addresses(
             address.document_id = item.id
         elif address.document_id is None:
             address.how = kind
-    if item is not None and canonical is not None and moved:
+    if item is not None and canonical is not None and moved and not new_document:
         _demote_old_canonical(s, item.id, canonical)
     fetched = {requested, answered}
     for url in fetched:

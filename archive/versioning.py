@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from archive import dedup
@@ -31,6 +31,8 @@ from archive.schema import Change, Document, NearDupKey, Version
 
 _SPACE = re.compile(r"\s+")
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+#: Near-duplicate candidates examined per new document (most shared LSH bands first).
+CANDIDATES = 200
 # Characters that render as nothing or as a plain space.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
@@ -202,13 +204,17 @@ def _write_version(
         reason=reason,
         **content,
     )
+    sig = dedup.signature(content["text"])
+    version.sketch = sig.packed
     session.add(version)
     session.flush()  # the version's id, for its near-duplicate keys
-    keys = dedup.band_keys(content["text"])
-    session.info.setdefault("band_keys", {})[version.id] = keys  # reused by dedup_links
-    if keys:
-        session.add_all(
-            NearDupKey(key=k, document_id=document.id, version_id=version.id) for k in keys
+    session.info.setdefault("signatures", {})[version.id] = sig  # reused by dedup_links
+    if sig.keys:
+        # Plain rows in one executemany: sixteen ORM objects per version cost more
+        # than the rest of the version's write.
+        session.execute(
+            insert(NearDupKey),
+            [{"key": k, "document_id": document.id, "version_id": version.id} for k in sig.keys],
         )
     return version
 
@@ -247,8 +253,10 @@ def dedup_links(
     existing document is pointed at it instead. Returns the *other* documents whose
     ``duplicate_of`` changed, with the change-log kind to record for them.
     """
-    text = version.text
-    if len(dedup.words(text)) < dedup.MIN_WORDS:
+    sig = session.info.get("signatures", {}).pop(version.id, None)
+    if sig is None:
+        sig = dedup.signature(version.text)
+    if sig.n_words < dedup.MIN_WORDS:
         return []
     matched: dict[str, Version] = {}
     exact = session.scalars(
@@ -258,22 +266,40 @@ def dedup_links(
     ).all()
     for candidate in exact:
         matched.setdefault(candidate.document_id, candidate)
-    keys = session.info.get("band_keys", {}).pop(version.id, None)
-    if keys is None:
-        keys = dedup.band_keys(text)
-    if keys and not matched:
-        candidate_ids = session.scalars(
-            select(NearDupKey.version_id)
-            .where(NearDupKey.key.in_(keys), NearDupKey.document_id != document.id)
-            .distinct()
-            .limit(200)
+    if sig.keys and not matched:
+        # Candidates sharing most bands first, so the cap never drops a likely match.
+        shared = func.count().label("shared")
+        candidates = session.execute(
+            select(NearDupKey.version_id, Version.document_id, Version.sketch)
+            .join(Version, Version.id == NearDupKey.version_id)
+            .where(NearDupKey.key.in_(sig.keys), NearDupKey.document_id != document.id)
+            .group_by(NearDupKey.version_id, Version.document_id, Version.sketch)
+            .order_by(shared.desc(), NearDupKey.version_id)
+            .limit(CANDIDATES)
         ).all()
-        if candidate_ids:
-            for candidate in session.scalars(select(Version).where(Version.id.in_(candidate_ids))):
-                if candidate.document_id in matched:
-                    continue
-                if dedup.is_near_duplicate(text, candidate.text):
-                    matched[candidate.document_id] = candidate
+        to_read = [
+            version_id
+            for version_id, _document_id, sketch in candidates
+            if sketch is None
+            or sig.packed is None
+            or dedup.agreement(sig.packed, sketch) >= dedup.SKETCH_FLOOR
+        ]
+        if to_read:
+            texts = session.execute(
+                select(Version.id, Version.document_id, Version.text).where(
+                    Version.id.in_(to_read)
+                )
+            ).all()
+            confirmed = [
+                version_id
+                for version_id, document_id, text in texts
+                if document_id not in matched and sig.near_duplicate_of(text)
+            ]
+            if confirmed:
+                for candidate in session.scalars(
+                    select(Version).where(Version.id.in_(confirmed)).order_by(Version.id)
+                ):
+                    matched.setdefault(candidate.document_id, candidate)
     if not matched:
         return []
     others = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(matched)))}

@@ -676,5 +676,5 @@ def previous_run(archive: Archive, current: int | None) -> dict[str, Any] | None
 
 
 def lookup_states(archive: Archive, urls: list[str]) -> list[AddressState | None]:
-    """The archive's state of each address (run on the archive thread)."""
-    return [archive.address_state(url) for url in urls]
+    """The archive's state of each address (run on the archive thread), in one query."""
+    return archive.address_states(urls)

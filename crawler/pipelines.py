@@ -116,13 +116,16 @@ class ExtractionPool:
     and compete with the reactor and the archive thread for the crawl's one interpreter
     lock (a fifth of the crawling process's time in a profile of a 2,000-page crawl).
     Here the loop itself writes each page to an idle worker's pipe and reads the record
-    back when the pipe is readable: no thread, two small pickles per page. At most
-    :attr:`depth` pages wait in a worker's pipe (so a send never blocks the loop); the
-    rest queue here. A worker that dies breaks the pool: every page it held fails with
-    ``BrokenProcessPool`` and the pipeline extracts in-process from then on.
+    back when the pipe is readable: no thread, two small pickles per page. A worker holds
+    at most :attr:`depth` page, sent only while it waits in ``recv``: a second page sent
+    while the worker writes back a large record fills both directions of the pipe, and
+    loop and worker then block on each other forever (a 300 KB page of binary bytes did
+    it, and SIGTERM could no longer stop the crawl). The rest queue here. A worker that
+    dies breaks the pool: every page it held fails with ``BrokenProcessPool`` and the
+    pipeline extracts in-process from then on.
     """
 
-    depth = 2
+    depth = 1
 
     def __init__(self, workers: int, furniture_path: str | None) -> None:
         self._loop = asyncio.get_running_loop()

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
@@ -88,12 +88,18 @@ class RetryAfterMiddleware(RetryMiddleware):
     ``OSCE_RETRY_AFTER_MAX`` (seconds) so a hostile header cannot stall a run, and
     without the header it backs off exponentially from ``OSCE_RETRY_BACKOFF_BASE``.
     The number of retries stays Scrapy's ``RETRY_TIMES``.
+
+    It also names the one failure Scrapy leaves nameless: a body that grows past
+    ``DOWNLOAD_MAXSIZE`` while it streams (no Content-Length, or a false one) is
+    cancelled with an empty ``DownloadCancelledError``; the page's capture should say
+    why it failed, so the error is re-raised saying so.
     """
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.max_wait = settings.getfloat("OSCE_RETRY_AFTER_MAX", 120.0)
         self.backoff_base = settings.getfloat("OSCE_RETRY_BACKOFF_BASE", 1.0)
+        self.maxsize = settings.getint("DOWNLOAD_MAXSIZE", 0)
 
     def _wait_for(self, request: Request, response: Response | None) -> float:
         asked = None
@@ -121,6 +127,12 @@ class RetryAfterMiddleware(RetryMiddleware):
     async def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
+        if isinstance(exception, DownloadCancelledError) and not str(exception).strip():
+            maxsize = request.meta.get("download_maxsize", self.maxsize)
+            raise DownloadCancelledError(
+                f"download cancelled: the body grew past the size limit (DOWNLOAD_MAXSIZE "
+                f"{maxsize} bytes), or the run was stopping"
+            ) from exception
         retry = super().process_exception(request, exception)
         if isinstance(retry, Request):
             delay = self._wait_for(request, None)

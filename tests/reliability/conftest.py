@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -61,16 +62,18 @@ def run_command(cmd: list[str], cwd: Path, timeout: float = 180,
     started = time.monotonic()
     with open(out_path, "w+") as out, open(err_path, "w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env or ENV,
-                                preexec_fn=preexec_fn)
+                                preexec_fn=preexec_fn, start_new_session=True)
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)  # the crawl and its workers
                 os.wait4(proc.pid, 0)
-                raise AssertionError(f"{cmd[3:5]} did not finish within {timeout} s")
+                err.seek(0)
+                raise AssertionError(f"{cmd[3:5]} did not finish within {timeout} s (hung?): "
+                                     f"{err.read()[-2000:]}")
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)

@@ -10,7 +10,8 @@ module serves them over loopback, in front of a replica ``Site`` (pages rendered
 the replica's code.
 
 ``HostileServer.overlay[path] = kind`` switches a fault on for one path at run time
-(``del`` switches it off again, and the replica's page comes back); ``extra_sitemap``
+(``del`` switches it off again, and the replica's page comes back); ``pages[path] =
+body`` serves fixed bytes as a 200 HTML page (fuzzed pages); ``extra_sitemap``
 adds addresses to the first sitemap file so the crawl discovers them; ``robots_extra``
 adds ``Disallow`` lines. ``log`` records every request as the server saw it.
 
@@ -194,6 +195,8 @@ class HostileServer(_Base):
         self.site = site
         self.faults = faults or Faults()
         self.overlay: dict[str, str] = {}
+        #: Fixed bodies served as 200 text/html at made-up paths (fuzzed pages).
+        self.pages: dict[str, bytes] = {}
         self.extra_sitemap: list[str] = []
         self.extra_sitemap_files: list[str] = []
         self.robots_extra: list[str] = []
@@ -214,6 +217,11 @@ class HostileServer(_Base):
     def handle(self, handler: _Handler) -> None:
         target = handler.path
         path = target.split("?", 1)[0]
+        fixed = self.pages.get(path)
+        if fixed is not None:
+            self.record(handler, 200, "page")
+            handler.send_all(200, {"Content-Type": "text/html; charset=utf-8"}, fixed)
+            return
         kind = self.overlay.get(path)
         if kind is not None:
             self._hostile(handler, path, kind)
@@ -285,13 +293,13 @@ class HostileServer(_Base):
             raise ValueError(f"unknown overlay {kind!r}; known: {KINDS}")
 
     def _page(self, path: str) -> bytes:
-        """The replica's page at ``path``, or (for a made-up path) some live item's page."""
+        """The replica's page at ``path``, or (for a made-up path) a static page of it
+        (not an item: a hostile copy must not pose as a real item's new version)."""
         host = self.url.removeprefix("http://")
         status, _, body = render(self.site, path, host, self.faults)
         if status == 200:
             return bytes(body)
-        item = self.site.items_live()[0]
-        return bytes(render(self.site, item.path, host, self.faults).body)
+        return bytes(render(self.site, "/partnerships", host, self.faults).body)
 
     def _stream_huge(self, h: _Handler, *, declared: bool) -> None:
         head = ["HTTP/1.1 200 OK", f"Date: {h.date_time_string()}",

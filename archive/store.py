@@ -22,9 +22,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +54,9 @@ PG_LOCK_KEY = 0x05CE_A2C1_0002
 #: cannot be checked directly (another host). Ingest beats at most once a minute.
 DEFAULT_STALE_AFTER = timedelta(minutes=15)
 HEARTBEAT_EVERY_S = 60.0
+
+_CAPTURES = cast(Table, CaptureRow.__table__)
+_BODIES = cast(Table, Body.__table__)
 
 OUTCOMES = ("new_document", "new_version", "unchanged", "not_modified", "deleted", "failed", "page")
 
@@ -509,7 +522,10 @@ def _ingest(
             mark_deleted(s, document, now, capture.run_id)
             version = _newest(s, document)
 
-    row = CaptureRow(
+    # One plain INSERT: the capture is never read back in this transaction, and a
+    # flush of the ORM's unit of work for it cost more than the statement itself.
+    s.flush()  # what the capture refers to (addresses, version) exists first
+    row = dict(
         address_id=requested.id,
         url=capture.url,
         final_url=capture.final_url,
@@ -527,13 +543,14 @@ def _ingest(
         error=capture.error,
         listing=capture.listing.to_json() if capture.listing else None,
     )
-    s.add(row)
-    s.flush()
+    inserted = s.connection().execute(insert(_CAPTURES), row)
+    key = inserted.inserted_primary_key
+    assert key is not None
     return IngestResult(
         outcome=outcome,
         document_id=document_id,
         version=version.number if version is not None else None,
-        capture_id=row.id,
+        capture_id=int(key[0]),
         duplicate_of=duplicate_of,
     )
 
@@ -580,7 +597,10 @@ class BodyStore:
 
     def store(self, s: Session, data: bytes, now: datetime) -> str:
         sha = bodies.body_hash(data)
-        if s.get(Body, sha) is not None:
+        added: set[str] = s.info.setdefault("bodies_added", set())
+        if sha in added:
+            return sha
+        if s.connection().execute(select(_BODIES.c.sha256).where(_BODIES.c.sha256 == sha)).first():
             return sha
         if not self._loaded:
             self._load(s)
@@ -595,6 +615,7 @@ class BodyStore:
             Body(sha256=sha, size=len(data), codec=codec, dict_id=dict_id, data=stored,
                  stored_at=now)
         )
+        added.add(sha)
         return sha
 
     def _train(self, s: Session, now: datetime) -> None:
@@ -683,7 +704,10 @@ def _link_addresses(
     if item is None:
         how = {url: ("page" if category == "page" else h) for url, h in how.items()}
 
-    existing = {a.url: a for a in s.scalars(select(Address).where(Address.url.in_(list(how))))}
+    with s.no_autoflush:  # nothing pending can be one of these addresses
+        existing = {
+            a.url: a for a in s.scalars(select(Address).where(Address.url.in_(list(how))))
+        }
     moved = canonical is not None and (
         canonical not in existing or existing[canonical].how != "canonical"
     )

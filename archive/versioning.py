@@ -144,7 +144,9 @@ def record_version(
         session.add(document)
         version = _write_version(session, document, record, content, chash, seen_at, "created")
         _log(session, document, "created", version.number, seen_at, run_id)
-        for other, kind in dedup_links(session, document, version):
+        with session.no_autoflush:  # only the change-log row is pending: dedup never reads it
+            links = dedup_links(session, document, version)
+        for other, kind in links:
             _log(session, other, kind, other.current_version or None, seen_at, run_id)
         return VersionOutcome("new_document", document, version, "created")
 

@@ -73,6 +73,20 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.OnSiteMiddleware": 40,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
 }
+#: Bytes of fetched pages waiting for extraction and the archive before the downloader
+#: pauses (Scrapy's default is 5 MB, 250 pages here): fetching runs at most about fifty
+#: pages ahead of what is archived, so memory stays flat and a stopped crawl leaves
+#: little fetched but not yet archived.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+#: Outputs of one response handled at once. An item page yields one item and a listing
+#: page fifty requests; Scrapy starts this many tasks for every response whatever it
+#: yields, and its default of 100 made that the reactor thread's largest cost.
+CONCURRENT_ITEMS = 4
+SPIDER_MIDDLEWARES = {
+    # Depth is never limited here (the frontier decides what to visit), and the
+    # middleware wrapped every page's output on the crawl's busiest thread.
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {
     "crawler.extensions.ArchiveRun": 100,

@@ -151,9 +151,11 @@ class OnSiteMiddleware:
     """Refuses every request to a host other than the crawled site's, redirects included.
 
     Scrapy's own offsite filter lets through requests marked ``dont_filter`` (retries,
-    for instance); this one has no exception, so a redirect or a link to another host
-    is never requested. The site's host is the spider's ``site`` (with or without
-    ``www.``, same port). Setting: ``OSCE_ONSITE_ENABLED`` (default on).
+    for instance) and compares host names without ports; this one has no exception, so
+    a redirect or a link to another host is never requested, and a page redirected off
+    the site is recorded as failed rather than silently forgotten. The site's host is
+    the spider's ``site`` (with or without ``www.``, same port). Setting:
+    ``OSCE_ONSITE_ENABLED`` (default on).
     """
 
     def __init__(self, enabled: bool) -> None:
@@ -178,6 +180,11 @@ class OnSiteMiddleware:
         netloc = _netloc(request.url)
         if netloc not in self.allowed:
             raise IgnoreRequest(f"off-site address refused: {netloc}")
+        # A redirect hop inherits this meta, so Scrapy's own offsite filter lets it reach
+        # this middleware, which refuses it with IgnoreRequest: the request's errback then
+        # records a failed capture of the address that redirected off the site. Scrapy's
+        # filter would drop the hop at scheduling without a word, and the page with it.
+        request.meta["allow_offsite"] = True
         return None
 
 

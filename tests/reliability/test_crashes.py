@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -25,11 +24,20 @@ from typing import Any
 
 from tests.reliability.conftest import (
     ENV,
+    assert_records_equal_truth,
     crawl_args,
     diff_dumps,
     dump,
     query,
     runs,
+    wanted_truth,
+)
+from tests.reliability.crashing import (
+    kill_at,
+    no_orphans,
+    progress,
+    random_moment,
+    verify_in_process,
 )
 
 KILLS = int(os.environ.get("OSCE_RELIABILITY_KILLS", "10"))
@@ -37,72 +45,6 @@ ITEMS = 24
 #: The run after a kill extracts in its own process: a normal run all the same, and one
 #: pool start-up fewer per kill keeps ten kills inside the fast suite's budget.
 NO_POOL = ["-s", "OSCE_EXTRACT_WORKERS=0"]
-
-
-def _progress(path: Path) -> tuple[int, int]:
-    """(runs, captures) of an SQLite archive another process is writing; (0, 0) before
-    its tables exist."""
-    if not path.exists():
-        return 0, 0
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5) as conn:
-            runs_n = conn.execute("select count(*) from runs").fetchone()[0]
-            captures = conn.execute("select count(*) from captures").fetchone()[0]
-            return int(runs_n), int(captures)
-    except sqlite3.Error:
-        return 0, 0
-
-
-def verify_in_process(db: str) -> tuple[int, str]:
-    """``osce-archive verify`` through the command line's own entry point."""
-    import contextlib
-    import io
-
-    from crawler.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["verify", "--db", db])
-    return code, out.getvalue() + err.getvalue()
-
-
-def kill_at(cmd: list[str], cwd: Path, db_path: Path, moment: dict[str, Any]) -> str:
-    """Start the crawl, SIGKILL it at ``moment``; what the moment turned out to be."""
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=ENV, start_new_session=True)
-    started = time.monotonic()
-    try:
-        if moment["phase"] == "start-up":
-            time.sleep(moment["after"])
-        else:
-            deadline = started + 60
-            while _progress(db_path)[1] < moment["captures"] and time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.005)
-            time.sleep(moment["after"])
-        state = "already finished" if proc.poll() is not None else "killed"
-        if moment["group"]:
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
-    _no_orphans(proc.pid)
-    n_runs, captures = _progress(db_path)
-    return (f"{state} at {time.monotonic() - started:.2f} s ({moment['phase']}, "
-            f"{'group' if moment['group'] else 'process'}) with {captures} captures, "
-            f"{n_runs} runs")
-
-
-def _no_orphans(session_id: int) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        found = subprocess.run(["pgrep", "-s", str(session_id)], capture_output=True, text=True)
-        if not found.stdout.strip():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"processes of the killed crawl outlived it: {found.stdout.split()}")
 
 
 def test_sigkill_at_random_moments_then_a_normal_run_equals_uninterrupted(
@@ -120,12 +62,7 @@ def test_sigkill_at_random_moments_then_a_normal_run_equals_uninterrupted(
     for n in range(KILLS):
         db_path = tmp_path / f"killed-{n}.sqlite"
         db = f"sqlite:///{db_path}"
-        if rng.random() < 0.25:
-            moment = {"phase": "start-up", "after": rng.uniform(0.3, startup + 0.5)}
-        else:
-            moment = {"phase": "crawling", "captures": rng.randrange(0, total_captures),
-                      "after": rng.uniform(0, 0.05)}
-        moment["group"] = rng.random() < 0.5
+        moment = random_moment(rng, startup, total_captures)
         cmd = crawl_args(server.url, db)
         what = kill_at(cmd, tmp_path, db_path, moment)
 
@@ -151,12 +88,11 @@ def test_sigkill_at_random_moments_then_a_normal_run_equals_uninterrupted(
 def test_sigterm_stops_cleanly_records_interrupted_and_next_run_completes(
     serve: Any, crawl: Any, cli: Any, tmp_path: Path, rng: random.Random
 ) -> None:
-    server = serve(items=60)
-    whole = f"sqlite:///{tmp_path / 'whole.sqlite'}"
-    assert crawl(server.url, whole).returncode == 0
+    server = serve(items=40)
+    truth = wanted_truth(server.site, server.url)
     db_path = tmp_path / "archive.sqlite"
     db = f"sqlite:///{db_path}"
-    wait_for = rng.randrange(5, 30)
+    wait_for = rng.randrange(5, 25)
     proc = subprocess.Popen(
         # Slow enough that ingest keeps up with fetching even on a loaded machine: a
         # stop then leaves pages unfetched (a graceful stop archives what was fetched).
@@ -166,7 +102,7 @@ def test_sigterm_stops_cleanly_records_interrupted_and_next_run_completes(
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while _progress(db_path)[1] < wait_for and time.monotonic() < deadline:
+    while progress(db_path)[1] < wait_for and time.monotonic() < deadline:
         assert proc.poll() is None, "the crawl ended before SIGTERM"
         time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
@@ -183,12 +119,12 @@ def test_sigterm_stops_cleanly_records_interrupted_and_next_run_completes(
     assert outcome == "interrupted" and finished is not None and finished >= started
     assert counters and counters["requests"] > 0, "the interrupted run's counters were lost"
     assert query(db, "select count(*) from locks")[0][0] == 0, "SIGTERM left the lock held"
-    _no_orphans(proc.pid)
+    no_orphans(proc.pid)
     assert cli("verify", "--db", db).returncode == 0
     partial = query(db, "select count(*) from documents")[0][0]
-    assert 0 < partial < len(dump(whole)["documents"])
+    assert 0 < partial < len(truth)
 
     again = crawl(server.url, db)
     assert again.returncode == 0, again.stderr[-2000:]
     assert [r[1] for r in runs(db)] == ["interrupted", "ok"]
-    assert dump(db) == dump(whole), diff_dumps(dump(db), dump(whole))
+    assert_records_equal_truth(db, truth)

@@ -105,7 +105,7 @@ def test_postgresql_connections_dropped_mid_run(
     from sqlalchemy.engine import make_url
 
     dbname = str(make_url(pg_url).database)
-    server = serve(items=100)
+    server = serve(items=60)
     proc = subprocess.Popen(crawl_args(server.url, pg_url, *SLOWER), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:

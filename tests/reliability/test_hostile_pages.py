@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import random
 import signal
 import subprocess
@@ -96,7 +97,7 @@ def test_each_mutation_alone_on_every_page() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None,
                     reason="atheris is not installed (pip install atheris)")
 def test_atheris_fuzz(tmp_path: Path) -> None:
-    runs = 400
+    runs = int(os.environ.get("OSCE_ATHERIS_RUNS", "200"))
     done = subprocess.run(
         [sys.executable, "-m", "tests.reliability.fuzz_atheris", str(tmp_path / "corpus"),
          f"-runs={runs}", "-timeout=2", "-rss_limit_mb=2048", "-seed=1"],

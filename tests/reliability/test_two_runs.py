@@ -24,7 +24,7 @@ from tests.reliability.conftest import (
 )
 from tests.reliability.test_database import assert_consistent
 
-STARTS = 8
+STARTS = 6
 INTERVAL = 1.0
 
 

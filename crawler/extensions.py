@@ -3,7 +3,7 @@
 ``ArchiveRun`` is the Scrapy extension that opens the archive named by
 ``OSCE_ARCHIVE_DB``, takes the one-crawl-at-a-time lock (``Archive.start_run``,
 raising ``ArchiveLocked`` when another live run holds it), beats the heartbeat, checks
-every few seconds that the lock is still its own (on PostgreSQL it dies with the
+every second, and at the end, that the lock is still its own (on PostgreSQL it dies with the
 connection holding it: a dropped connection stops the run, exit 1, rather than let a
 second run write beside it), and at the end records the run's counters and outcome
 (``ok``, ``failed``, ``interrupted``).
@@ -103,7 +103,7 @@ class ArchiveRun:
     """
 
     def __init__(
-        self, crawler: Crawler, url: str, heartbeat: float, lock_check: float = 2.0
+        self, crawler: Crawler, url: str, heartbeat: float, lock_check: float = 1.0
     ) -> None:
         self.crawler = crawler
         self.session = ArchiveSession(url)
@@ -123,7 +123,7 @@ class ArchiveRun:
             crawler,
             url,
             crawler.settings.getfloat("OSCE_ARCHIVE_HEARTBEAT", 15.0),
-            crawler.settings.getfloat("OSCE_ARCHIVE_LOCK_CHECK", 2.0),
+            crawler.settings.getfloat("OSCE_ARCHIVE_LOCK_CHECK", 1.0),
         )
         ext.start(getattr(crawler, "spider", None))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
@@ -167,14 +167,17 @@ class ArchiveRun:
             return
         if held or session.error:
             return
+        self._lock_lost()
+        close_crawl(self.crawler, "archive_error")
+
+    def _lock_lost(self) -> None:
         message = (
             "lost the archive's run lock (the database dropped the connection holding it); "
             "stopped so that no other run writes beside this one"
         )
-        session.error = message
+        self.session.error = message
         self.crawler.stats.set_value(STATS_PREFIX + "error", message)
         logger.error("%s", message)
-        close_crawl(self.crawler, "archive_error")
 
     def _heartbeat(self) -> None:
         run_id = self.session.run_id
@@ -189,6 +192,15 @@ class ArchiveRun:
                 loop.stop()
         run_id = self.session.run_id
         stats = self.crawler.stats
+        if run_id is not None and not self.session.error:
+            # A lock lost after the last periodic check still makes the run's writes
+            # unguarded: the run is then not "ok", whatever it fetched.
+            try:
+                held = self.session.call_sync(self.session.archive.holds_lock)
+            except Exception:  # noqa: BLE001 - finish_run below reports the database
+                held = True
+            if not held:
+                self._lock_lost()
         counters = run_counters(stats.get_stats())
         outcome = outcome_of(reason, self.session.error)
         stats.set_value(STATS_PREFIX + "outcome", outcome)

@@ -36,7 +36,7 @@ from tests.reliability.conftest import (
     wanted_truth,
 )
 
-SLOWER = ["-s", "DOWNLOAD_DELAY=0.03"]
+SLOWER = ["-s", "DOWNLOAD_DELAY=0.05"]
 
 
 def assert_one_line_failure(returncode: int, stderr: str, *words: str) -> str:

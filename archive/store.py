@@ -84,6 +84,10 @@ class AddressState:
     deleted: bool
     listing: ListingEntry | None
     how: str = "canonical"  # canonical | redirect | alias | page
+    kind: str | None = None  # the document's kind
+    published: str | None = None  # the newest version's date ...
+    date_source: str | None = None  # ... and where it came from (a "listing" date is only
+    # as fresh as the listing page it was read from)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -437,6 +441,9 @@ def _state_query() -> Any:
             Document.deleted,
             Address.listing,
             Address.how,
+            Document.kind,
+            Version.published,
+            Version.date_source,
         )
         .outerjoin(Document, Document.id == Address.document_id)
         .outerjoin(
@@ -458,6 +465,9 @@ def _state(row: Any) -> AddressState:
         deleted=bool(row[7]) if row[7] is not None else False,
         listing=ListingEntry.from_json(row[8]),
         how=row[9],
+        kind=row[10],
+        published=row[11],
+        date_source=row[12],
     )
 
 

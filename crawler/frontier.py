@@ -32,6 +32,12 @@ and into the archive, so a later revisit without a listing can still date the it
   vanished from a fully read sitemap and from the listings read (a 404/410 then
   marks it deleted; a 301 links the new address to the same document), and on the
   revisit schedule below.
+* An item whose date came from its listing entry (its page carries none) and whose
+  ``<lastmod>`` moved, but which no listing page read so far showed, has its listing
+  page read again: a date correction is visible only there. The page is found from
+  the item's rank by date among the archived items of its chain (shifted by the new
+  items this run found on top); a neighbouring page is read too when the item sits
+  within ``TARGET_EDGE`` places of the page's edge, since a corrected date moves it.
 * Every revisit is conditional (``If-None-Match`` / ``If-Modified-Since`` from the
   archive), so an unchanged item costs a 304 -- except when the listing shows labels the
   archive has not seen with the item: then the page is fetched in full, so the record is
@@ -75,6 +81,10 @@ NEWSROOM_PATH = "/newsroom"
 SITEMAP_PATH = "/sitemap.xml"
 RSS_PATH = "/press-releases/rss"
 DEFAULT_KINDS = ("press-release", "story")
+#: Places from a listing page's edge within which its neighbour is read as well, when a
+#: listing-dated item's page is read again (a date correction moves an item a few places).
+TARGET_EDGE = 8
+
 #: A listing chain never reads more pages than this (a site that pages forever).
 MAX_LISTING_PAGES = 5000
 
@@ -323,6 +333,29 @@ def decide(fresh: ListingEntry, state: AddressState | None, full: bool) -> str |
     return None
 
 
+def _chain_for(chains: list[ChainState], kind: str | None) -> ChainState | None:
+    """The chain that lists items of ``kind``: its own listing, else the newsroom."""
+    for chain in chains:
+        if chain.kinds is not None and kind in chain.kinds:
+            return chain
+    for chain in chains:
+        if chain.kinds is None:
+            return chain
+    return None
+
+
+def _count_greater(descending: list[str], value: str) -> int:
+    """How many items of a descending list are greater than ``value`` (binary search)."""
+    lo, hi = 0, len(descending)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if descending[mid] > value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def spread(key: str) -> float:
     """A factor in [0.5, 1.0) fixed by ``key``: the same for an item in every run."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()
@@ -395,6 +428,8 @@ class Frontier:
         self.catch_up = False  # read every listing page (the last run did not finish them)
         self.scheduled = 0
         self.reasons: dict[str, int] = {}
+        self.read_pages: set[tuple[str, int]] = set()  # (chain, page) requested in this run
+        self.new_by_kind: dict[str | None, int] = {}  # unknown items listings showed
 
     # -- budget ----------------------------------------------------------------------------
 
@@ -444,7 +479,60 @@ class Frontier:
         return chains
 
     def listing_url(self, chain: ChainState) -> str:
+        self.read_pages.add((chain.name, chain.page))
         return self.site.url(chain.path, page=chain.page, rows=self.rows)
+
+    def listing_targets(self, states: Iterable[AddressState]) -> list[ChainState]:
+        """Listing pages to read again for items dated only by their listing entry whose
+        sitemap ``<lastmod>`` moved and which no listing page of this run showed.
+
+        ``states`` is one pass over the archive's items (``iter_address_states``). Each
+        returned chain state is positioned at one page to read (and not to follow).
+        """
+        if self.full or self.catch_up or not self.sitemap:
+            return []
+        chains = self.chains()
+        dates: dict[str, list[str]] = {chain.name: [] for chain in chains}
+        wanted: list[tuple[ChainState, str]] = []
+        for state in states:
+            listed = state.listing is not None and state.listing.source == "listing"
+            if state.deleted or not listed or not state.published:
+                continue
+            for listing_chain in chains:  # every chain that lists it counts it in its ranks
+                if listing_chain.kinds is None or state.kind in listing_chain.kinds:
+                    dates[listing_chain.name].append(state.published)
+            chain = _chain_for(chains, state.kind)
+            if chain is None:
+                continue
+            key = node_of_document(state.document_id) or key_of(state.url)
+            if key in self.listed or key in self.visited or state.date_source != "listing":
+                continue
+            url, lastmod = self.sitemap.get(key, (None, None))
+            if url is not None and lastmod_moved(ListingEntry(url=url, lastmod=lastmod), state):
+                wanted.append((chain, state.published))
+        if not wanted:
+            return []
+        for chain_dates in dates.values():
+            chain_dates.sort(reverse=True)
+        pages: set[tuple[str, int]] = set()
+        for chain, published in wanted:
+            newer = dates[chain.name]
+            # places ahead of the item: archived items dated later, and this run's new ones
+            rank = _count_greater(newer, published) + sum(
+                n for kind, n in self.new_by_kind.items()
+                if chain.kinds is None or kind in chain.kinds
+            )
+            page, place = divmod(rank, self.rows)
+            pages.add((chain.name, page))
+            if place < TARGET_EDGE and page > 0:
+                pages.add((chain.name, page - 1))
+            if place >= self.rows - TARGET_EDGE:
+                pages.add((chain.name, page + 1))
+        by_name = {chain.name: chain for chain in chains}
+        return [
+            replace(by_name[name], page=page)
+            for name, page in sorted(pages - self.read_pages)
+        ]
 
     def listing_entries(
         self, chain: ChainState, entries: Iterable[ListingEntry]
@@ -483,6 +571,9 @@ class Frontier:
             reason = decide(fresh, state, self.full)
             if reason in (UNKNOWN, "listing-changed"):
                 brought_new = True
+            if reason == UNKNOWN:
+                kind = slug_type(fresh.kind_label) if fresh.kind_label else None
+                self.new_by_kind[kind] = self.new_by_kind.get(kind, 0) + 1
             if reason is None:
                 continue
             visit = self._visit(fresh, state, reason)

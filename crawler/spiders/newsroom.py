@@ -168,6 +168,18 @@ class NewsroomSpider(Spider):
             yield self._listing_request(chain)
         await self._settle()
 
+        # 2b. the listing pages of items dated only by their listing whose <lastmod>
+        #     moved beyond the pages read: a date correction shows only there
+        if frontier.sitemap and not frontier.full and not frontier.catch_up:
+            targets = await self.session.call(
+                lambda: frontier.listing_targets(archive.iter_address_states())
+            )
+            if targets:
+                logger.info("re-reading %d listing page(s) of listing-dated items", len(targets))
+            for chain in targets:
+                yield self._listing_request(chain, follow=False)
+            await self._settle()
+
         # 3. what only the sitemap or the feed showed, then the archive's revisits
         if not frontier.budget_left:
             return
@@ -283,12 +295,13 @@ class NewsroomSpider(Spider):
         finally:
             self._pending -= 1
 
-    def _listing_request(self, chain: ChainState) -> Request:
+    def _listing_request(self, chain: ChainState, follow: bool = True) -> Request:
         request = self._discovery(
             self.frontier.listing_url(chain), self.parse_listing, "listing page"
         )
         request.priority = PRIORITY_LISTING
         request.meta["osce_chain"] = chain
+        request.meta["osce_follow"] = follow
         return request
 
     async def parse_listing(self, response: Response) -> AsyncIterator[Request]:
@@ -302,7 +315,8 @@ class NewsroomSpider(Spider):
             visits, brought_new = self.frontier.from_listing(kept, states)
             for visit in visits:
                 yield self._item_request(visit)
-            if self.frontier.next_page(chain, len(entries), brought_new):
+            follow = response.meta.get("osce_follow", True)
+            if follow and self.frontier.next_page(chain, len(entries), brought_new):
                 await self._room()
                 yield self._listing_request(chain)
         finally:

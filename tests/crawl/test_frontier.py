@@ -193,3 +193,40 @@ def test_retry_after_values_and_kinds() -> None:
     assert parse_kinds("all") is None
     assert parse_kinds(None) == frozenset({"press-release", "story"})
     assert parse_kinds("news, story") == frozenset({"news", "story"})
+
+
+def _dated(
+    node: int, published: str, *, source: str = "markup", lastmod: str = "L0"
+) -> AddressState:
+    return state(
+        url=f"https://osce.org/fsc/{node}",
+        document_id=f"osce.org/{node}",
+        kind="press-release",
+        published=published,
+        date_source=source,
+        listing=listed(url=f"{BASE}/fsc/{node}", published=published, lastmod=lastmod),
+    )
+
+
+def test_listing_dated_item_whose_lastmod_moved_has_its_listing_page_read_again() -> None:
+    """A date correction of an item whose page carries no date shows only on its listing
+    page: the frontier finds that page from the item's rank by date."""
+    f = Frontier(Site(BASE), frozenset({"press-release"}), now=NOW, rows=50)
+    # 200 archived press releases, newest first: node 1000+i published i days before.
+    day0 = datetime(2020, 1, 1).date()
+    states = [_dated(1000 + i, (day0 - timedelta(days=i)).isoformat()) for i in range(200)]
+    target = states[75] = _dated(1075, states[75].published or "", source="listing")
+    f.add_sitemap([(f"{BASE}/fsc/{1000 + i}", "L0") for i in range(200)])
+    assert f.listing_targets(states) == []  # nothing moved
+    f.add_sitemap([(f"{BASE}/fsc/1075", "L1")])  # its <lastmod> moved
+    pages = [(c.name, c.page) for c in f.listing_targets(states)]
+    assert pages == [("press-release", 1)]  # place 25 of page 1: far from both edges
+    # twenty new items on top push it to place 45: near the edge, the next page too
+    f.new_by_kind["press-release"] = 20
+    assert [c.page for c in f.listing_targets(states)] == [1, 2]
+    # a page this run already read is not read again
+    f.read_pages.add(("press-release", 2))
+    assert [c.page for c in f.listing_targets(states)] == [1]
+    # an item dated by its own page needs no listing page
+    states[75] = _dated(1075, target.published or "", source="markup")
+    assert f.listing_targets(states) == []

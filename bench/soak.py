@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     survived: list[str] = []
     unlinked = 0
+    hung: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="osce-soak-") as tmp:
             folder = Path(tmp)
@@ -188,9 +189,11 @@ def main(argv: list[str] | None = None) -> int:
                 if got != want:
                     raise SystemExit(f"crash {n} ({what}): {diff_dumps(got, want)}")
                 assert_records_equal_truth(db, truth)
-                if moment.get("signal") == signal.SIGTERM and "killed" in what:
+                if "HUNG" in what:
+                    hung.append(f"crash {n}: {what}")
+                elif moment.get("signal") == signal.SIGTERM and "(exit 130)" in what:
                     outcomes = [r[1] for r in runs(db)]
-                    if outcomes[0] not in ("interrupted",):
+                    if outcomes[0] != "interrupted":
                         raise SystemExit(f"crash {n}: SIGTERM recorded as {outcomes[0]}")
                 kind = "SIGTERM" if moment.get("signal") == signal.SIGTERM else "SIGKILL"
                 note = f"; {gaps} alias(es) unlinked after a failed redirect hop" if gaps else ""
@@ -214,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         "atheris_inputs": fuzzed,
         "aliases_unlinked_after_failed_hops": unlinked,
         "lost": 0,
+        "hung_after_signal": hung,
         "seconds": round(time.monotonic() - started, 1),
     }
     if args.json:
@@ -226,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         if unlinked:
             print(f"known gap: {unlinked} redirecting alias(es) left unlinked after their "
                   "redirect target failed its retries (a fault effect, not a crash effect)")
+    if hung:
+        # Nothing was lost (each archive was checked after), but a stop that needs
+        # SIGKILL is a broken guarantee: see the report of issue 8 (the spider's
+        # back-pressure wait, ``NewsroomSpider._room``, outlives the engine's close).
+        print(f"BROKEN: {len(hung)} crawl(s) did not stop on SIGTERM: {hung}")
+        return 1
     return 0
 
 

@@ -61,7 +61,8 @@ def verify_in_process(db: str) -> tuple[int, str]:
 
 
 def kill_at(cmd: list[str], cwd: Path, db_path: Path, moment: dict[str, Any]) -> str:
-    """Start the crawl, signal it at ``moment``; what the moment turned out to be.
+    """Start the crawl, signal it at ``moment``; what the moment turned out to be, with
+    the exit status, and "HUNG" when it did not end within a minute of the signal.
     (SQLite only: the moment is read from the archive file.)"""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=ENV, start_new_session=True)
@@ -88,7 +89,7 @@ def kill_at(cmd: list[str], cwd: Path, db_path: Path, moment: dict[str, Any]) ->
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            state += ", then hung until SIGKILLed"
+            state += ", then HUNG until SIGKILLed"
     no_orphans(proc.pid)
     n_runs, captures = progress(db_path)
     state += f" (exit {proc.returncode})"

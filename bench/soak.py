@@ -70,7 +70,7 @@ def faults_injected(server: ReplicaServer) -> Counter[str]:
             for kind in ("malformed", "wrong_charset"):
                 if server.faults.decide(kind, path):
                     count[kind] += 1
-            if path in items and server.faults.decide("oversized", path):
+            if path.rstrip("/") in items and server.faults.decide("oversized", path.rstrip("/")):
                 count["oversized"] += 1
         if entry.path.startswith("/loop/"):
             count["redirect loop hop"] += 1

@@ -204,15 +204,21 @@ class NewsroomSpider(Spider):
             await self._room()
             yield self._item_request(visit)
 
+    def _stopping(self) -> bool:
+        """The crawl is shutting down (SIGTERM, Ctrl-C, CloseSpider): no wait may outlive it,
+        since the scheduler will not drain and dropped requests never call back."""
+        engine = self.crawler.engine
+        return not self.crawler.crawling or engine is None or not engine.running
+
     async def _settle(self) -> None:
         """Wait until every discovery request of the current phase has been handled."""
-        while self._pending > 0:
+        while self._pending > 0 and not self._stopping():
             await asyncio.sleep(0.02)
 
     async def _room(self) -> None:
         """Hold back new item requests while enough wait in the scheduler (flat memory)."""
         engine = self.crawler.engine
-        while engine is not None and engine.scheduler is not None:
+        while engine is not None and engine.scheduler is not None and not self._stopping():
             if len(engine.scheduler) < self.queue_target:  # type: ignore[arg-type]
                 return
             await asyncio.sleep(0.05)

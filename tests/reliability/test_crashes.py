@@ -132,10 +132,6 @@ def test_sigterm_stops_cleanly_records_interrupted_and_next_run_completes(
     assert_records_equal_truth(db, truth)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "NewsroomSpider._room() waits for the scheduler to drain, which never happens once the "
-    "engine closes: a listing callback waiting there keeps the scraper busy and SIGTERM "
-    "hangs (fix: return from _room when the crawler stops or the slot is closing)"))
 def test_sigterm_while_discovery_waits_for_room_stops(
     serve: Any, tmp_path: Path
 ) -> None:

@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.reliability.conftest import (
     ENV,
     assert_records_equal_truth,

@@ -208,7 +208,10 @@ class NewsroomSpider(Spider):
         """The crawl is shutting down (SIGTERM, Ctrl-C, CloseSpider): no wait may outlive it,
         since the scheduler will not drain and dropped requests never call back."""
         engine = self.crawler.engine
-        return not self.crawler.crawling or engine is None or not engine.running
+        if not self.crawler.crawling or engine is None or not engine.running:
+            return True
+        slot = getattr(engine, "_slot", None)  # closing: CloseSpider, e.g. an archive error
+        return slot is not None and getattr(slot, "closing", None) is not None
 
     async def _settle(self) -> None:
         """Wait until every discovery request of the current phase has been handled."""

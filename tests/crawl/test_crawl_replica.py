@@ -227,11 +227,13 @@ def test_sigkill_halfway_then_rerun_equals_uninterrupted(
 def test_sigterm_stops_cleanly_and_is_recorded_interrupted(
     serve: Any, crawl: Any, tmp_path: Path
 ) -> None:
-    server = serve(items=120)
+    server = serve(items=160)
     base = server.url
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    # Slow enough (about 10 requests/s) that the stop always leaves pages unfetched,
+    # however loaded the machine: archiving must not catch up with fetching first.
     proc = subprocess.Popen(
-        [*crawl_command(base, db), "-s", "DOWNLOAD_DELAY=0.02"], cwd=tmp_path,
+        [*crawl_command(base, db), "-s", "DOWNLOAD_DELAY=0.1"], cwd=tmp_path,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

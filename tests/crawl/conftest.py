@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,18 +71,14 @@ def crawl(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    """``serve(items=..., faults=...)`` -> a started ReplicaServer, stopped after the test."""
-    servers: list[ReplicaServer] = []
+def serve(replica_factory: Any) -> Any:
+    """``serve(items=..., seed=..., faults=...)`` -> a started ReplicaServer (200 items by
+    default), stopped after the test: the replica's own factory with this suite's size."""
 
     def _serve(items: int = 200, seed: int = 1, faults: Faults | None = None) -> ReplicaServer:
-        server = ReplicaServer(Site(items=items, seed=seed), faults=faults).start()
-        servers.append(server)
-        return server
+        return replica_factory(items=items, seed=seed, faults=faults)
 
-    yield _serve
-    for server in servers:
-        server.stop()
+    return _serve
 
 
 def wanted_truth(site: Site, base: str) -> dict[str, dict[str, Any]]:

@@ -110,18 +110,14 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    """``serve(items=..., faults=...)`` -> a started ReplicaServer (the replica's own)."""
-    servers: list[ReplicaServer] = []
+def serve(replica_factory: Any) -> Any:
+    """``serve(items=..., seed=..., faults=...)`` -> a started ReplicaServer (100 items by
+    default), stopped after the test: the replica's own factory with this suite's size."""
 
     def _serve(items: int = 100, seed: int = 1, faults: Faults | None = None) -> ReplicaServer:
-        server = ReplicaServer(Site(items=items, seed=seed), faults=faults).start()
-        servers.append(server)
-        return server
+        return replica_factory(items=items, seed=seed, faults=faults)
 
-    yield _serve
-    for server in servers:
-        server.stop()
+    return _serve
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,34 +46,13 @@ from tests.reliability.conftest import (  # noqa: E402
     crawl_args,
     diff_dumps,
     dump,
+    faults_injected,
     query,
     run_command,
     runs,
     wanted_truth,
 )
 from tests.reliability.crashing import kill_at, random_moment, verify_in_process  # noqa: E402
-
-
-def faults_injected(server: ReplicaServer) -> Counter[str]:
-    """Faults the replica applied, by type (transport faults from its log; content faults
-    from its per-path decisions on every page it served)."""
-    count: Counter[str] = Counter()
-    items = server.site.by_path
-    for entry in server.log:
-        if entry.fault == "error":
-            count[f"error {entry.status}"] += 1
-        elif entry.fault:
-            count[entry.fault] += 1
-        if entry.status == 200 and entry.fault != "error":
-            path = entry.path.split("?", 1)[0]
-            for kind in ("malformed", "wrong_charset"):
-                if server.faults.decide(kind, path):
-                    count[kind] += 1
-            if path.rstrip("/") in items and server.faults.decide("oversized", path.rstrip("/")):
-                count["oversized"] += 1
-        if entry.path.startswith("/loop/"):
-            count["redirect loop hop"] += 1
-    return count
 
 
 def unlinked_after_failure(got: dict[str, list[Any]], want: dict[str, list[Any]],

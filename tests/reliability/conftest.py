@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,3 +243,25 @@ def assert_records_equal_truth(db: str, truth: dict[str, dict[str, Any]]) -> Non
     once = query(db, "select document_id, count(*) from versions group by document_id "
                      "having count(*) > 1")
     assert not once, f"items archived more than once: {once[:5]}"
+
+
+def faults_injected(server: Any) -> Counter[str]:
+    """Faults the replica applied, by type (transport faults from its log; content faults
+    from its per-path decisions on every page it served)."""
+    count: Counter[str] = Counter()
+    items = server.site.by_path
+    for entry in server.log:
+        if entry.fault == "error":
+            count[f"error {entry.status}"] += 1
+        elif entry.fault:
+            count[entry.fault] += 1
+        if entry.status == 200 and entry.fault != "error":
+            path = entry.path.split("?", 1)[0]
+            for kind in ("malformed", "wrong_charset"):
+                if server.faults.decide(kind, path):
+                    count[kind] += 1
+            if path.rstrip("/") in items and server.faults.decide("oversized", path.rstrip("/")):
+                count["oversized"] += 1
+        if entry.path.startswith("/loop/"):
+            count["redirect loop hop"] += 1
+    return count

@@ -17,6 +17,7 @@ from typing import Any
 from replica import Faults
 from tests.reliability.conftest import (
     assert_records_equal_truth,
+    faults_injected,
     query,
     runs,
     wanted_truth,
@@ -26,24 +27,6 @@ ITEMS = 150
 #: The run's own timing settings on loopback: Retry-After capped to 0.2 s (conftest's
 #: LOOPBACK), so a retry that came sooner than this did not wait as asked.
 MIN_RETRY_WAIT = 0.15
-
-
-def _faults_injected(server: Any) -> Counter[str]:
-    """Faults the replica applied, by type, from its request log and fault decisions."""
-    count: Counter[str] = Counter()
-    faults = server.faults
-    items = server.site.by_path
-    for entry in server.log:
-        if entry.fault == "error":
-            count[f"error {entry.status}"] += 1
-        elif entry.fault:
-            count[entry.fault] += 1
-        if entry.status == 200 and entry.fault != "error":
-            path = entry.path.split("?", 1)[0]
-            for kind in ("malformed", "wrong_charset", "oversized"):
-                if faults.decide(kind, path) and (kind != "oversized" or path in items):
-                    count[kind] += 1
-    return count
 
 
 def test_every_item_archived_once_and_right_through_mixed_faults(
@@ -63,7 +46,7 @@ def test_every_item_archived_once_and_right_through_mixed_faults(
     assert result.summary["failed"] == 0
     assert result.summary["new_documents"] == len(truth)
 
-    injected = _faults_injected(server)
+    injected = faults_injected(server)
     print(f"faults injected over {len(server.log)} requests: {dict(sorted(injected.items()))}")
     for kind in ("error 500", "error 503", "slow", "truncated", "malformed", "wrong_charset",
                  "oversized"):

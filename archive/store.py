@@ -622,8 +622,9 @@ class BodyStore:
         if codec == bodies.CODEC_ZSTD and dict_id is None:
             self._plain += 1
         s.add(
-            Body(sha256=sha, size=len(data), codec=codec, dict_id=dict_id, data=stored,
-                 stored_at=now)
+            Body(
+                sha256=sha, size=len(data), codec=codec, dict_id=dict_id, data=stored, stored_at=now
+            )
         )
         added.add(sha)
         return sha
@@ -715,9 +716,7 @@ def _link_addresses(
         how = {url: ("page" if category == "page" else h) for url, h in how.items()}
 
     with s.no_autoflush:  # nothing pending can be one of these addresses
-        existing = {
-            a.url: a for a in s.scalars(select(Address).where(Address.url.in_(list(how))))
-        }
+        existing = {a.url: a for a in s.scalars(select(Address).where(Address.url.in_(list(how))))}
     moved = canonical is not None and (
         canonical not in existing or existing[canonical].how != "canonical"
     )

@@ -288,9 +288,7 @@ def dedup_links(
         ]
         if to_read:
             texts = session.execute(
-                select(Version.id, Version.document_id, Version.text).where(
-                    Version.id.in_(to_read)
-                )
+                select(Version.id, Version.document_id, Version.text).where(Version.id.in_(to_read))
             ).all()
             confirmed = [
                 version_id

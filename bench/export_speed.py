@@ -59,8 +59,7 @@ print(json.dumps({"count": result.count, "seconds": seconds, "base_kb": base,
 def synthetic(i: int, rng: random.Random) -> tuple[Capture, Record]:
     node = 100000 + i
     paragraphs = [
-        " ".join(rng.choice(WORDS) + str(rng.randrange(1000)) for _ in range(70))
-        for _ in range(4)
+        " ".join(rng.choice(WORDS) + str(rng.randrange(1000)) for _ in range(70)) for _ in range(4)
     ]
     record = Record(
         id=f"osce.org/{node}",
@@ -107,7 +106,10 @@ def build(url: str, n: int) -> float:
 def measure(url: str, fmt: str, out: Path, as_of: str = "") -> dict[str, float]:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, url, fmt, str(out), as_of],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     return json.loads(proc.stdout)
 
@@ -124,20 +126,26 @@ def main() -> int:
         print(f"building an archive of {n} records through Archive.ingest ...", flush=True)
         seconds = build(url, n)
         print(f"ingest: {n} records in {seconds:.1f} s ({n / seconds:.0f} records/s)")
-        print(f"{'format':8} {'records':>8} {'seconds':>8} {'records/s':>10} "
-              f"{'base MB':>8} {'peak MB':>8} {'file MB':>8}")
+        print(
+            f"{'format':8} {'records':>8} {'seconds':>8} {'records/s':>10} "
+            f"{'base MB':>8} {'peak MB':>8} {'file MB':>8}"
+        )
         for fmt in ("jsonl", "csv", "parquet", "warc"):
             out = Path(tmp) / f"out.{fmt}"
             got = measure(url, fmt, out)
             size = out.stat().st_size / 1e6
-            print(f"{fmt:8} {got['count']:>8} {got['seconds']:>8.2f} "
-                  f"{got['count'] / got['seconds']:>10.0f} {got['base_kb'] / 1024:>8.1f} "
-                  f"{got['peak_kb'] / 1024:>8.1f} {size:>8.1f}")
+            print(
+                f"{fmt:8} {got['count']:>8} {got['seconds']:>8.2f} "
+                f"{got['count'] / got['seconds']:>10.0f} {got['base_kb'] / 1024:>8.1f} "
+                f"{got['peak_kb'] / 1024:>8.1f} {size:>8.1f}"
+            )
         half = (T0 + timedelta(seconds=n // 2)).isoformat()
         for fmt in ("jsonl", "parquet"):
             got = measure(url, fmt, Path(tmp) / f"half.{fmt}", as_of=half)
-            print(f"{fmt:8} N/2 as-of: {got['count']} records, peak "
-                  f"{got['peak_kb'] / 1024:.1f} MB (flat memory: close to the N peak)")
+            print(
+                f"{fmt:8} N/2 as-of: {got['count']} records, peak "
+                f"{got['peak_kb'] / 1024:.1f} MB (flat memory: close to the N peak)"
+            )
     return 0
 
 

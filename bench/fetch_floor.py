@@ -46,30 +46,39 @@ def main() -> int:
     args = parser.parse_args()
     with open(args.urls, encoding="utf-8") as fh:
         urls = [line.strip() for line in fh if line.strip()]
-    process = CrawlerProcess({
-        "LOG_LEVEL": "WARNING",
-        "TELNETCONSOLE_ENABLED": False,
-        "ROBOTSTXT_OBEY": False,
-        "COOKIES_ENABLED": False,
-        "AUTOTHROTTLE_ENABLED": False,
-        "DOWNLOAD_DELAY": 0,
-        "CONCURRENT_REQUESTS": args.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": args.concurrency,
-        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
-        "STATS_DUMP": False,
-        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-    })
+    process = CrawlerProcess(
+        {
+            "LOG_LEVEL": "WARNING",
+            "TELNETCONSOLE_ENABLED": False,
+            "ROBOTSTXT_OBEY": False,
+            "COOKIES_ENABLED": False,
+            "AUTOTHROTTLE_ENABLED": False,
+            "DOWNLOAD_DELAY": 0,
+            "CONCURRENT_REQUESTS": args.concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": args.concurrency,
+            "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+            "STATS_DUMP": False,
+            "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        }
+    )
     crawler = process.create_crawler(FloorSpider)
     process.crawl(crawler, urls=urls)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    statuses = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
-                if k.startswith("downloader/response_status_count/")}
-    print(json.dumps({
-        "pages": int(stats.get("downloader/response_count", 0)),
-        "seconds": float(stats.get("elapsed_time_seconds", 0.0)),
-        "statuses": statuses,
-    }))
+    statuses = {
+        k.rsplit("/", 1)[-1]: v
+        for k, v in stats.items()
+        if k.startswith("downloader/response_status_count/")
+    }
+    print(
+        json.dumps(
+            {
+                "pages": int(stats.get("downloader/response_count", 0)),
+                "seconds": float(stats.get("elapsed_time_seconds", 0.0)),
+                "statuses": statuses,
+            }
+        )
+    )
     return 0
 
 

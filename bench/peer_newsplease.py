@@ -92,8 +92,11 @@ ITEM_CLASS = 'newsplease.crawler.items.NewscrawlerItem'
 def ensure_venv(log: Path) -> tuple[Path | None, str]:
     """The venv's python with news-please importable, or (None, why not)."""
     python = VENV / "bin" / "python"
-    probe = [str(python), "-c", "import newsplease, importlib.metadata as m; "
-             "print(m.version('news-please'))"]
+    probe = [
+        str(python),
+        "-c",
+        "import newsplease, importlib.metadata as m; print(m.version('news-please'))",
+    ]
     if python.exists():
         got = subprocess.run(probe, capture_output=True, text=True)
         if got.returncode == 0:
@@ -104,13 +107,20 @@ def ensure_venv(log: Path) -> tuple[Path | None, str]:
         if step.returncode != 0:
             return None, f"python -m venv failed (exit {step.returncode}; see {log})"
         try:
-            step = subprocess.run([str(python), "-m", "pip", "install", "-q", PACKAGE],
-                                  stdout=fh, stderr=fh, timeout=INSTALL_TIMEOUT_S)
+            step = subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", PACKAGE],
+                stdout=fh,
+                stderr=fh,
+                timeout=INSTALL_TIMEOUT_S,
+            )
         except subprocess.TimeoutExpired:
             return None, f"pip install {PACKAGE} took over {INSTALL_TIMEOUT_S} s"
     if step.returncode != 0:
-        tail = [line for line in log.read_text(errors="replace").splitlines()
-                if line.strip() and not line.startswith("WARNING: Location")][-1:]
+        tail = [
+            line
+            for line in log.read_text(errors="replace").splitlines()
+            if line.strip() and not line.startswith("WARNING: Location")
+        ][-1:]
         return None, f"pip install {PACKAGE} failed: {' '.join(tail)[:200]}"
     got = subprocess.run(probe, capture_output=True, text=True)
     if got.returncode != 0:
@@ -129,9 +139,12 @@ def _articles(work: Path) -> list[dict[str, Any]]:
     return out
 
 
-def run_peer(base: str, truth: dict[str, dict[str, Any]], timeout: float = 1800.0,
-             log_level: str = "WARNING",
-             ) -> dict[str, Any]:
+def run_peer(
+    base: str,
+    truth: dict[str, dict[str, Any]],
+    timeout: float = 1800.0,
+    log_level: str = "WARNING",
+) -> dict[str, Any]:
     """Crawl ``base`` with news-please; rate and date accuracy against ``truth``
     (ground-truth records keyed by id, ``url`` rooted at ``base``)."""
     log = OUT / "newsplease-install.log"
@@ -144,14 +157,20 @@ def run_peer(base: str, truth: dict[str, dict[str, Any]], timeout: float = 1800.
     cfg = work / "config.cfg"
     cfg.write_text(CONFIG.format(work=work, log_level=log_level), encoding="utf-8")
     sites = work / "sitelist.hjson"
-    sites.write_text(json.dumps({"base_urls": [{"url": base + "/", "crawler": "SitemapCrawler"}]}),
-                     encoding="utf-8")
+    sites.write_text(
+        json.dumps({"base_urls": [{"url": base + "/", "crawler": "SitemapCrawler"}]}),
+        encoding="utf-8",
+    )
     script = next((VENV / "lib").glob("python*/site-packages/newsplease/single_crawler.py"))
     started = time.perf_counter()
     try:
-        proc = subprocess.run([str(python), str(script), str(cfg), str(sites), "0", "False",
-                               "False"], cwd=work, capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(
+            [str(python), str(script), str(cfg), str(sites), "0", "False", "False"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return {"ok": False, "why": f"news-please did not finish within {timeout:.0f} s"}
     seconds = time.perf_counter() - started
@@ -192,8 +211,20 @@ def serve_portless(items: int, seed: int = 1) -> Any:
     is filtered as off-site. Port 80 needs root; elsewhere the peer cannot run."""
     from replica.server import ReplicaProcess
 
-    cmd = [sys.executable, "-m", "replica", "serve", "--items", str(items), "--seed",
-           str(seed), "--host", PEER_HOST, "--port", "80"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "replica",
+        "serve",
+        "--items",
+        str(items),
+        "--seed",
+        str(seed),
+        "--host",
+        PEER_HOST,
+        "--port",
+        "80",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout is not None
     line = proc.stdout.readline()

@@ -30,8 +30,12 @@ from replica.generator import Site  # noqa: E402
 from replica.server import spawn  # noqa: E402
 
 
-def fetch_all(base: str, paths: list[str], clients: int, etags: dict[str, str] | None = None,
-              ) -> tuple[float, dict[int, int], dict[str, str]]:
+def fetch_all(
+    base: str,
+    paths: list[str],
+    clients: int,
+    etags: dict[str, str] | None = None,
+) -> tuple[float, dict[int, int], dict[str, str]]:
     """GET every path over ``clients`` keep-alive connections; (seconds, statuses, etags)."""
     netloc = urlsplit(base).netloc
     host, port = netloc.split(":")

@@ -57,8 +57,16 @@ from replica.server import ReplicaProcess, spawn  # noqa: E402
 
 SEED = 1
 KINDS = ("press-release", "story")
-LOOPBACK = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0",
-            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "OSCE_PROGRESS=off"]
+LOOPBACK = [
+    "-s",
+    "AUTOTHROTTLE_ENABLED=0",
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    "-s",
+    "OSCE_PROGRESS=off",
+]
 EXTRACT_FLOOR_PAGES = 1500
 REPLICA_SPEED_PAGES = 3000
 PEER_ITEMS = 5000
@@ -132,13 +140,30 @@ def _child_cpu_s() -> float:
 
 def crawl(site: str, db: str, name: str, *options: str) -> dict[str, Any]:
     """``osce-archive crawl`` in a child process: its summary, wall time, CPU and memory."""
-    cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--site", site, "--db", db,
-           "--json", *LOOPBACK, *options]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "crawl",
+        "--site",
+        site,
+        "--db",
+        db,
+        "--json",
+        *LOOPBACK,
+        *options,
+    ]
     err = open(OUT / f"{name}.log", "w", encoding="utf-8")  # noqa: SIM115
     cpu0 = _child_cpu_s()
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=OUT, stdout=subprocess.PIPE, stderr=err, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        cmd,
+        cwd=OUT,
+        stdout=subprocess.PIPE,
+        stderr=err,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     memory = TreeMemory(proc.pid)
     memory.start()
     out, _ = proc.communicate()
@@ -177,13 +202,15 @@ def archived(db: str) -> dict[str, dict[str, Any]]:
 
 
 def date_accuracy(records: dict[str, dict[str, Any]], truth: dict[str, dict[str, Any]]) -> float:
-    right = sum(1 for k, t in truth.items()
-                if records.get(k, {}).get("published") == t["published"])
+    right = sum(
+        1 for k, t in truth.items() if records.get(k, {}).get("published") == t["published"]
+    )
     return right / max(1, len(truth))
 
 
-def missed_changes(db: str, site: Site, base: str, epoch: int,
-                   before: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def missed_changes(
+    db: str, site: Site, base: str, epoch: int, before: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """Every change of ``epoch`` (new, edited, deleted, moved, republished items of the
     crawled kinds) that the archive does not reflect, and records that differ at all;
     ``before`` is the ground truth of the epoch before."""
@@ -196,12 +223,20 @@ def missed_changes(db: str, site: Site, base: str, epoch: int,
     def differs(key: str) -> bool:
         got = records.get(key)
         want = truth[key]
-        return got is None or bool(got.get("deleted")) or got.get("url") != want["url"] or any(
-            got.get(f) != want[f] for f in CONTENT_FIELDS)
+        return (
+            got is None
+            or bool(got.get("deleted"))
+            or got.get("url") != want["url"]
+            or any(got.get(f) != want[f] for f in CONTENT_FIELDS)
+        )
 
     expected = 0
-    for key in {*changes["new"], *changes["edited"], *(m["id"] for m in changes["moved"]),
-                *(r["id"] for r in changes["republished"])}:
+    for key in {
+        *changes["new"],
+        *changes["edited"],
+        *(m["id"] for m in changes["moved"]),
+        *(r["id"] for r in changes["republished"]),
+    }:
         if key in crawled and key in truth:
             expected += 1
             if differs(key):
@@ -216,8 +251,12 @@ def missed_changes(db: str, site: Site, base: str, epoch: int,
             if not records.get(key, {}).get("deleted"):
                 missed.append(key + " (deletion)")
     wrong = sum(1 for k in wanted(truth) if differs(k))
-    return {"changes": expected, "missed": missed, "records_wrong": wrong,
-            "markup_only": len(changes["markup_only"])}
+    return {
+        "changes": expected,
+        "missed": missed,
+        "records_wrong": wrong,
+        "markup_only": len(changes["markup_only"]),
+    }
 
 
 def sqlite_bytes(db_path: Path) -> int:
@@ -241,10 +280,20 @@ def stored_responses(db: str) -> Any:
     archive = Archive.open(db, migrate=False)
     try:
         with archive.session() as s:
-            query = (select(CaptureRow.url, CaptureRow.final_url, CaptureRow.status,
-                            CaptureRow.content_type, CaptureRow.etag, CaptureRow.last_modified,
-                            Body).join(Body, Body.sha256 == CaptureRow.body_sha256)
-                     .order_by(CaptureRow.id).execution_options(yield_per=500))
+            query = (
+                select(
+                    CaptureRow.url,
+                    CaptureRow.final_url,
+                    CaptureRow.status,
+                    CaptureRow.content_type,
+                    CaptureRow.etag,
+                    CaptureRow.last_modified,
+                    Body,
+                )
+                .join(Body, Body.sha256 == CaptureRow.body_sha256)
+                .order_by(CaptureRow.id)
+                .execution_options(yield_per=500)
+            )
             for url, final, status, ctype, etag, modified, body in s.execute(query):
                 headers = {"Content-Type": ctype or "text/html"}
                 if etag:
@@ -274,12 +323,21 @@ def fetch_floor(site: Site, base: str) -> dict[str, Any]:
     urls = OUT / "fetch-floor-urls.txt"
     urls.write_text("\n".join(base + p for p in site.item_paths()) + "\n", encoding="utf-8")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(BENCH / "fetch_floor.py"), str(urls)],
-                          capture_output=True, text=True, cwd=ROOT, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "fetch_floor.py"), str(urls)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     seconds = time.perf_counter() - started
     got = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"pages": got["pages"], "seconds": seconds, "pages_per_s": got["pages"] / seconds,
-            "statuses": got["statuses"]}
+    return {
+        "pages": got["pages"],
+        "seconds": seconds,
+        "pages_per_s": got["pages"] / seconds,
+        "statuses": got["statuses"],
+    }
 
 
 def export_rates(db: str) -> dict[str, float]:
@@ -314,8 +372,9 @@ def machine() -> str:
     cpu = platform.processor() or "?"
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-            cpu = next((line.split(":", 1)[1].strip() for line in fh
-                        if line.startswith("model name")), cpu)
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu
+            )
     except OSError:
         pass
     return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.1f} GB RAM"
@@ -323,8 +382,12 @@ def machine() -> str:
 
 def run(items: int, peer: bool) -> dict[str, Any]:
     OUT.mkdir(parents=True, exist_ok=True)
-    r: dict[str, Any] = {"items": items, "date": datetime.now(timezone.utc).isoformat(
-        timespec="seconds"), "machine": machine(), "notes": {}}
+    r: dict[str, Any] = {
+        "items": items,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "notes": {},
+    }
     # The small crawl is both memory's reference size and the peer's replica: 5,000 of
     # 25,000 items (the issue's figures); a fifth of N with --items.
     small = min(PEER_ITEMS, max(100, items // 5))
@@ -378,8 +441,7 @@ def run(items: int, peer: bool) -> dict[str, Any]:
     try:
         log("full crawl")
         full = crawl(server.url, db, "full", "--full")
-        r["full"] = {k: v for k, v in full.items() if k != "summary"} | {
-            "summary": full["summary"]}
+        r["full"] = {k: v for k, v in full.items() if k != "summary"} | {"summary": full["summary"]}
         r["full_items_per_s"] = full["items_per_s"]
         r["full_peak_rss_mb"] = full["peak_rss_mb"]
         r["full_main_peak_rss_mb"] = full["main_peak_rss_mb"]
@@ -394,8 +456,9 @@ def run(items: int, peer: bool) -> dict[str, Any]:
         ef = extract_floor(site, server.url)
         r["extract_floor_pages"] = ef["pages"]
         r["extract_floor_items_per_s"] = ef["pages_per_s"]
-        r["full_vs_floor"] = r["full_items_per_s"] / min(r["fetch_floor_items_per_s"],
-                                                         r["extract_floor_items_per_s"])
+        r["full_vs_floor"] = r["full_items_per_s"] / min(
+            r["fetch_floor_items_per_s"], r["extract_floor_items_per_s"]
+        )
 
         log("no-op incremental run")
         noop = crawl(server.url, db, "noop")
@@ -453,8 +516,9 @@ def table_bytes(db_path: Path) -> dict[str, int]:
     """Bytes per table and index (SQLite's dbstat), largest first."""
     con = sqlite3.connect(db_path)
     try:
-        rows = con.execute("select name, sum(pgsize) from dbstat group by name "
-                           "order by 2 desc").fetchall()
+        rows = con.execute(
+            "select name, sum(pgsize) from dbstat group by name order by 2 desc"
+        ).fetchall()
     except sqlite3.Error:
         rows = []
     finally:
@@ -486,8 +550,12 @@ def _met(key: str, value: Any) -> str:
     if goal is None or value is None:
         return ""
     op, limit = goal.split()
-    ok = {">=": value >= float(limit), "<=": value <= float(limit),
-          "==": value == float(limit), "<": value < float(limit)}[op]
+    ok = {
+        ">=": value >= float(limit),
+        "<=": value <= float(limit),
+        "==": value == float(limit),
+        "<": value < float(limit),
+    }[op]
     return f"goal {goal}: {'met' if ok else 'MISSED'}"
 
 
@@ -501,66 +569,124 @@ def table(r: dict[str, Any]) -> str:
 
     small, large = r["rss_items"]
     rows = [
-        ("full crawl, items/s", f(r["full_items_per_s"]),
-         f"{r['full']['item_pages']} item pages, {r['full']['summary']['requests']} requests "
-         f"in {r['full']['seconds']:.0f} s"),
+        (
+            "full crawl, items/s",
+            f(r["full_items_per_s"]),
+            f"{r['full']['item_pages']} item pages, {r['full']['summary']['requests']} requests "
+            f"in {r['full']['seconds']:.0f} s",
+        ),
         ("  fetch floor (Scrapy, empty callback), items/s", f(r["fetch_floor_items_per_s"]), ""),
-        ("  extract floor (bare trafilatura, 1 process), items/s",
-         f(r["extract_floor_items_per_s"]), f"{r['extract_floor_pages']} pages"),
-        ("  full / min(floors)", f(r["full_vs_floor"], 2), _met("full_vs_floor",
-                                                                 r["full_vs_floor"])),
-        ("  peak RSS, crawl + workers, MB", f(r["full_peak_rss_mb"]),
-         f"crawl process alone {r['full_main_peak_rss_mb']:.0f} MB"),
+        (
+            "  extract floor (bare trafilatura, 1 process), items/s",
+            f(r["extract_floor_items_per_s"]),
+            f"{r['extract_floor_pages']} pages",
+        ),
+        (
+            "  full / min(floors)",
+            f(r["full_vs_floor"], 2),
+            _met("full_vs_floor", r["full_vs_floor"]),
+        ),
+        (
+            "  peak RSS, crawl + workers, MB",
+            f(r["full_peak_rss_mb"]),
+            f"crawl process alone {r['full_main_peak_rss_mb']:.0f} MB",
+        ),
         ("  CPU ms per item (crawl + workers)", f(r["full_cpu_ms_per_item"]), ""),
-        ("no-op run: requests", f(r["noop_requests"]),
-         f"{r['noop_share_of_full']:.2%} of the full crawl's; "
-         + _met("noop_share_of_full", r["noop_share_of_full"])),
+        (
+            "no-op run: requests",
+            f(r["noop_requests"]),
+            f"{r['noop_share_of_full']:.2%} of the full crawl's; "
+            + _met("noop_share_of_full", r["noop_share_of_full"]),
+        ),
         ("no-op run: seconds", f(r["noop_s"]), ""),
-        ("epoch run: requests", f(r["epoch_requests"]),
-         f"{r['epoch_changes']} changes of crawled kinds + {r['epoch_summary']['unchanged']} "
-         "unchanged revisits"),
+        (
+            "epoch run: requests",
+            f(r["epoch_requests"]),
+            f"{r['epoch_changes']} changes of crawled kinds + {r['epoch_summary']['unchanged']} "
+            "unchanged revisits",
+        ),
         ("epoch run: seconds", f(r["epoch_s"]), ""),
-        ("epoch run: missed changes", f(r["epoch_missed_changes"]),
-         _met("epoch_missed_changes", r["epoch_missed_changes"])
-         + f"; records differing from truth: {r['epoch_records_wrong']}"),
-        ("archive, bytes/item", f(r["archive_bytes_per_item"], 0),
-         f"{r['archive_vs_warc']:.2f} of the WARC; " + _met("archive_vs_warc",
-                                                           r["archive_vs_warc"])),
+        (
+            "epoch run: missed changes",
+            f(r["epoch_missed_changes"]),
+            _met("epoch_missed_changes", r["epoch_missed_changes"])
+            + f"; records differing from truth: {r['epoch_records_wrong']}",
+        ),
+        (
+            "archive, bytes/item",
+            f(r["archive_bytes_per_item"], 0),
+            f"{r['archive_vs_warc']:.2f} of the WARC; "
+            + _met("archive_vs_warc", r["archive_vs_warc"]),
+        ),
         ("WARC.gz (warcio), bytes/item", f(r["warc_gz_bytes_per_item"], 0), ""),
         (f"peak RSS at {small} items, MB", f(r["rss_mb_at_5k"]), ""),
-        (f"peak RSS at {large} items, MB", f(r["rss_mb_at_25k"]),
-         f"x{r['rss_ratio']:.2f}; " + _met("rss_ratio", r["rss_ratio"]) + "; "
-         + _met("rss_mb_at_25k", r["rss_mb_at_25k"])),
+        (
+            f"peak RSS at {large} items, MB",
+            f(r["rss_mb_at_25k"]),
+            f"x{r['rss_ratio']:.2f}; "
+            + _met("rss_ratio", r["rss_ratio"])
+            + "; "
+            + _met("rss_mb_at_25k", r["rss_mb_at_25k"]),
+        ),
         ("export JSONL, records/s", f(r["export_jsonl_records_per_s"], 0), ""),
         ("export Parquet, records/s", f(r["export_parquet_records_per_s"], 0), ""),
-        ("replica, pages/s (4 clients)", f(r["replica_pages_per_s"], 0),
-         f"x{r['replica_vs_crawl']:.1f} the crawl's {r['crawl_pages_per_s']:.0f} pages/s; "
-         + _met("replica_vs_crawl", r["replica_vs_crawl"])),
-        (f"ours at {small} items: items/s, date accuracy",
-         f"{r['small_items_per_s']:.1f}, {r['our_date_accuracy']:.1%}", ""),
+        (
+            "replica, pages/s (4 clients)",
+            f(r["replica_pages_per_s"], 0),
+            f"x{r['replica_vs_crawl']:.1f} the crawl's {r['crawl_pages_per_s']:.0f} pages/s; "
+            + _met("replica_vs_crawl", r["replica_vs_crawl"]),
+        ),
+        (
+            f"ours at {small} items: items/s, date accuracy",
+            f"{r['small_items_per_s']:.1f}, {r['our_date_accuracy']:.1%}",
+            "",
+        ),
     ]
     if r.get("peer_newsplease_items_per_s") is not None:
         p = r["peer"]
-        rows.append((f"news-please {p['version']} at {small} items: items/s, date accuracy",
-                     f"{p['items_per_s']:.1f}, {p['date_accuracy']:.1%}",
-                     f"{p['articles']} articles in {p['seconds']:.0f} s; dates right on "
-                     f"{p['date_accuracy_of_found']:.1%} of those it found"))
+        rows.append(
+            (
+                f"news-please {p['version']} at {small} items: items/s, date accuracy",
+                f"{p['items_per_s']:.1f}, {p['date_accuracy']:.1%}",
+                f"{p['articles']} articles in {p['seconds']:.0f} s; dates right on "
+                f"{p['date_accuracy_of_found']:.1%} of those it found",
+            )
+        )
     else:
         rows.append(("news-please", "n/a", r["notes"].get("peer", "")))
     width = max(len(a) for a, _, _ in rows)
-    lines = [f"osce-archive benchmarks, {r['items']} items, {r['date']}, {r['machine']}",
-             f"{'measure':{width}}  {'value':>12}  note"]
+    lines = [
+        f"osce-archive benchmarks, {r['items']} items, {r['date']}, {r['machine']}",
+        f"{'measure':{width}}  {'value':>12}  note",
+    ]
     lines += [f"{a:{width}}  {b:>12}  {c}".rstrip() for a, b, c in rows]
     return "\n".join(lines)
 
 
-KEYS = ("full_items_per_s", "full_peak_rss_mb", "full_cpu_ms_per_item",
-        "fetch_floor_items_per_s", "extract_floor_items_per_s", "full_vs_floor",
-        "noop_requests", "noop_s", "epoch_requests", "epoch_s", "epoch_missed_changes",
-        "archive_bytes_per_item", "warc_gz_bytes_per_item", "rss_mb_at_5k", "rss_mb_at_25k",
-        "export_jsonl_records_per_s", "export_parquet_records_per_s",
-        "peer_newsplease_items_per_s", "peer_newsplease_date_accuracy", "our_date_accuracy",
-        "replica_pages_per_s", "replica_vs_crawl")
+KEYS = (
+    "full_items_per_s",
+    "full_peak_rss_mb",
+    "full_cpu_ms_per_item",
+    "fetch_floor_items_per_s",
+    "extract_floor_items_per_s",
+    "full_vs_floor",
+    "noop_requests",
+    "noop_s",
+    "epoch_requests",
+    "epoch_s",
+    "epoch_missed_changes",
+    "archive_bytes_per_item",
+    "warc_gz_bytes_per_item",
+    "rss_mb_at_5k",
+    "rss_mb_at_25k",
+    "export_jsonl_records_per_s",
+    "export_parquet_records_per_s",
+    "peer_newsplease_items_per_s",
+    "peer_newsplease_date_accuracy",
+    "our_date_accuracy",
+    "replica_pages_per_s",
+    "replica_vs_crawl",
+)
 
 
 def main() -> int:
@@ -576,8 +702,9 @@ def main() -> int:
     print(text)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     (OUT / f"run-{args.items}-{stamp}.txt").write_text(text + "\n", encoding="utf-8")
-    (OUT / f"run-{args.items}-{stamp}.json").write_text(json.dumps(r, indent=1, default=str),
-                                                         encoding="utf-8")
+    (OUT / f"run-{args.items}-{stamp}.json").write_text(
+        json.dumps(r, indent=1, default=str), encoding="utf-8"
+    )
     if args.json:
         out = {k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in KEYS}
         out.update({k: r[k] for k in ("items", "date", "machine", "bench_seconds")})

@@ -55,8 +55,9 @@ from tests.reliability.conftest import (  # noqa: E402
 from tests.reliability.crashing import kill_at, random_moment, verify_in_process  # noqa: E402
 
 
-def unlinked_after_failure(got: dict[str, list[Any]], want: dict[str, list[Any]],
-                           db: str, reference: str) -> int:
+def unlinked_after_failure(
+    got: dict[str, list[Any]], want: dict[str, list[Any]], db: str, reference: str
+) -> int:
     """Forgive (and count) one known difference that faults, not crashes, cause.
 
     A redirecting alias (``/node/<n>``) whose redirect target failed its retries is kept
@@ -65,6 +66,7 @@ def unlinked_after_failure(got: dict[str, list[Any]], want: dict[str, list[Any]]
     unlinked in one archive and linked in another. Rows differing only so are made
     equal in ``got``; anything else is left for the comparison to report.
     """
+
     def failed_fetch(archive: str, url: str) -> bool:
         rows = query(archive, "select last_status from addresses where url = :u", u=url)
         return bool(rows) and (rows[0][0] in (0, None) or rows[0][0] >= 500)
@@ -73,9 +75,14 @@ def unlinked_after_failure(got: dict[str, list[Any]], want: dict[str, list[Any]]
     fixed, forgiven = [], 0
     for row in got["addresses"]:
         other = wanted.get(row[0])
-        if other is not None and other != row and row[2] == other[2] == "redirect" and (
-            (row[1] is None and failed_fetch(db, row[0]))
-            or (other[1] is None and failed_fetch(reference, row[0]))
+        if (
+            other is not None
+            and other != row
+            and row[2] == other[2] == "redirect"
+            and (
+                (row[1] is None and failed_fetch(db, row[0]))
+                or (other[1] is None and failed_fetch(reference, row[0]))
+            )
         ):
             fixed.append(other)
             forgiven += 1
@@ -90,8 +97,10 @@ def settle(site_url: str, db: str, cwd: Path, extra: list[str], tries: int = 4) 
     for n in range(1, tries + 1):
         done = run_command(crawl_args(site_url, db, *extra), cwd, timeout=900)
         if done.returncode != 0:
-            raise SystemExit(f"a normal run failed (exit {done.returncode}): "
-                             f"{done.stderr.strip().splitlines()[-1:]}")
+            raise SystemExit(
+                f"a normal run failed (exit {done.returncode}): "
+                f"{done.stderr.strip().splitlines()[-1:]}"
+            )
         if done.summary["failed"] == 0:
             return n
     raise SystemExit(f"still failing pages after {tries} normal runs")
@@ -104,9 +113,19 @@ def atheris_fuzz(runs: int, folder: Path) -> int:
     if runs <= 0 or importlib.util.find_spec("atheris") is None:
         return 0
     done = subprocess.run(
-        [sys.executable, "-m", "tests.reliability.fuzz_atheris", str(folder / "corpus"),
-         f"-runs={runs}", "-timeout=2", "-rss_limit_mb=2048"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.fuzz_atheris",
+            str(folder / "corpus"),
+            f"-runs={runs}",
+            "-timeout=2",
+            "-rss_limit_mb=2048",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0 or f"Done {runs} runs" not in done.stderr:
         raise SystemExit(f"atheris found a failure:\n{done.stderr[-3000:]}")
@@ -124,8 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     rng = random.Random(seed)
-    print(f"soak: {args.items} items, fault rate {args.fault_rate}, {args.kills} crashes, "
-          f"seed {seed} (replay with --seed {seed})", flush=True)
+    print(
+        f"soak: {args.items} items, fault rate {args.fault_rate}, {args.kills} crashes, "
+        f"seed {seed} (replay with --seed {seed})",
+        flush=True,
+    )
 
     faults = Faults.all_on(args.fault_rate, seed=seed % 1000)
     server = ReplicaServer(Site(items=args.items, seed=1), faults=faults).start()
@@ -144,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             assert_records_equal_truth(reference, truth)
             want = dump(reference)
             total_captures = query(reference, "select count(*) from captures")[0][0]
-            print(f"reference: {len(want['documents'])} documents in {crawl_seconds:.1f} s",
-                  flush=True)
+            print(
+                f"reference: {len(want['documents'])} documents in {crawl_seconds:.1f} s",
+                flush=True,
+            )
 
             for n in range(args.kills):
                 db_path = folder / f"crash-{n}.sqlite"
@@ -202,12 +226,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report))
     else:
         print(f"faults injected over {report['requests']} requests: {report['faults_injected']}")
-        print(f"crashes survived: {report['crashes_survived']} "
-              f"({report['crashes_killed_mid_run']} hit a live crawl); atheris inputs: "
-              f"{fuzzed}; nothing lost; {report['seconds']} s")
+        print(
+            f"crashes survived: {report['crashes_survived']} "
+            f"({report['crashes_killed_mid_run']} hit a live crawl); atheris inputs: "
+            f"{fuzzed}; nothing lost; {report['seconds']} s"
+        )
         if unlinked:
-            print(f"known gap: {unlinked} redirecting alias(es) left unlinked after their "
-                  "redirect target failed its retries (a fault effect, not a crash effect)")
+            print(
+                f"known gap: {unlinked} redirecting alias(es) left unlinked after their "
+                "redirect target failed its retries (a fault effect, not a crash effect)"
+            )
     if hung:
         # Nothing was lost (each archive was checked after), but a stop that needs
         # SIGKILL is a broken guarantee: see the report of issue 8 (the spider's

@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="crawl the bundled copy of the site into demo-archive.sqlite")
     p.add_argument("--items", type=int, default=300, help="items in the demo site (default 300)")
-    p.add_argument("--db", default=None, metavar="URL", help="default sqlite:///demo-archive.sqlite")
+    p.add_argument(
+        "--db", default=None, metavar="URL", help="default sqlite:///demo-archive.sqlite"
+    )
     return parser
 
 

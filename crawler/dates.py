@@ -211,9 +211,7 @@ def heuristic_candidates(tree: etree._Element) -> list[DateCandidate]:
     try:
         from htmldate import find_date
 
-        found = find_date(
-            tree, original_date=True, extensive_search=True, outputformat="%Y-%m-%d"
-        )
+        found = find_date(tree, original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
     except Exception:  # noqa: BLE001 - a heuristic that fails is simply no candidate
         return []
     cand = _candidate("heuristic", found) if found else None

@@ -519,7 +519,8 @@ class Frontier:
             newer = dates[chain.name]
             # places ahead of the item: archived items dated later, and this run's new ones
             rank = _count_greater(newer, published) + sum(
-                n for kind, n in self.new_by_kind.items()
+                n
+                for kind, n in self.new_by_kind.items()
                 if chain.kinds is None or kind in chain.kinds
             )
             page, place = divmod(rank, self.rows)
@@ -529,10 +530,7 @@ class Frontier:
             if place >= self.rows - TARGET_EDGE:
                 pages.add((chain.name, page + 1))
         by_name = {chain.name: chain for chain in chains}
-        return [
-            replace(by_name[name], page=page)
-            for name, page in sorted(pages - self.read_pages)
-        ]
+        return [replace(by_name[name], page=page) for name, page in sorted(pages - self.read_pages)]
 
     def listing_entries(
         self, chain: ChainState, entries: Iterable[ListingEntry]
@@ -695,9 +693,7 @@ class Frontier:
             url = self.site.rebase(state.url)
             if url is None:
                 continue
-            revisits.append(
-                Visit(url, reason, state.listing, state.etag, state.last_modified)
-            )
+            revisits.append(Visit(url, reason, state.listing, state.etag, state.last_modified))
         new: list[Visit] = []
         for key, entry in unknown.items():
             listing = merge_listing(stored.get(key), entry)

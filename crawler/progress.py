@@ -33,9 +33,7 @@ logger = logging.getLogger(__name__)
 def snapshot(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
     """The figures the display shows, from the crawler stats."""
     items = int(stats.get(STATS_PREFIX + "items", 0))
-    errors = int(stats.get(STATS_PREFIX + "failed", 0)) + int(
-        stats.get("log_count/ERROR", 0)
-    )
+    errors = int(stats.get(STATS_PREFIX + "failed", 0)) + int(stats.get("log_count/ERROR", 0))
     return {
         "requests": int(stats.get("downloader/request_count", 0)),
         "pages": int(stats.get("downloader/response_count", 0)),
@@ -83,8 +81,8 @@ class ProgressDisplay:
             mode = "line" if stream.isatty() else "log"
         else:
             mode = "line" if setting == "on" else "log"
-        interval = 0.5 if mode == "line" else crawler.settings.getfloat(
-            "OSCE_PROGRESS_LOG_INTERVAL", 30.0
+        interval = (
+            0.5 if mode == "line" else crawler.settings.getfloat("OSCE_PROGRESS_LOG_INTERVAL", 30.0)
         )
         ext = cls(crawler, mode, interval, stream)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)

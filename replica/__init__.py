@@ -11,5 +11,4 @@ from replica.faults import Faults
 from replica.generator import DEFAULT_TODAY, Rates, Site
 from replica.server import ReplicaServer, RequestLogEntry, spawn
 
-__all__ = ["DEFAULT_TODAY", "Faults", "Rates", "ReplicaServer", "RequestLogEntry", "Site",
-           "spawn"]
+__all__ = ["DEFAULT_TODAY", "Faults", "Rates", "ReplicaServer", "RequestLogEntry", "Site", "spawn"]

@@ -24,11 +24,16 @@ def _site_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--items", type=int, default=2000, help="items in epoch 0 (default 2000)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--epoch", type=int, default=0)
-    p.add_argument("--today", type=date.fromisoformat, default=DEFAULT_TODAY,
-                   help=f"the day of epoch 0 (default {DEFAULT_TODAY})")
+    p.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=DEFAULT_TODAY,
+        help=f"the day of epoch 0 (default {DEFAULT_TODAY})",
+    )
     p.add_argument("--edit-rate", type=float, default=Rates.edit)
-    p.add_argument("--silent-edits", action="store_true",
-                   help="edits do not move the sitemap <lastmod>")
+    p.add_argument(
+        "--silent-edits", action="store_true", help="edits do not move the sitemap <lastmod>"
+    )
 
 
 def _fault_flag(name: str) -> tuple[str, str]:
@@ -45,24 +50,32 @@ def build_parser() -> argparse.ArgumentParser:
     _site_options(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8800, help="0 picks a free port")
-    serve.add_argument("--log", default=None, metavar="FILE", help="append the request log "
-                       "to FILE as JSON lines")
-    serve.add_argument("--control", action="store_true",
-                       help="accept POST /__replica__/epoch/<n> to move in time")
-    serve.add_argument("--faults", default="", metavar="SPEC",
-                       help="'all' or name=value,... (fields of replica.Faults)")
+    serve.add_argument(
+        "--log", default=None, metavar="FILE", help="append the request log to FILE as JSON lines"
+    )
+    serve.add_argument(
+        "--control", action="store_true", help="accept POST /__replica__/epoch/<n> to move in time"
+    )
+    serve.add_argument(
+        "--faults",
+        default="",
+        metavar="SPEC",
+        help="'all' or name=value,... (fields of replica.Faults)",
+    )
     for f in fields(Faults):
         flag, dest = _fault_flag(f.name)
         if f.type == "bool":
             serve.add_argument(flag, dest=dest, action="store_true", default=None)
         else:
-            serve.add_argument(flag, dest=dest, type=float if f.type == "float" else int,
-                               default=None)
+            serve.add_argument(
+                flag, dest=dest, type=float if f.type == "float" else int, default=None
+            )
     truth = sub.add_parser("truth", help="print the ground truth as JSON lines")
     _site_options(truth)
     truth.add_argument("--base", default="", help="prefix of every record's url")
-    truth.add_argument("--changes", action="store_true",
-                       help="print what changed in --epoch instead")
+    truth.add_argument(
+        "--changes", action="store_true", help="print what changed in --epoch instead"
+    )
     return parser
 
 
@@ -74,8 +87,11 @@ def _site(args: argparse.Namespace) -> Site:
 def _faults(args: argparse.Namespace) -> Faults:
     spec = args.faults.strip()
     faults = Faults.all_on() if spec == "all" else Faults.parse(spec)
-    overrides = {f.name: getattr(args, _fault_flag(f.name)[1]) for f in fields(Faults)
-                 if getattr(args, _fault_flag(f.name)[1], None) is not None}
+    overrides = {
+        f.name: getattr(args, _fault_flag(f.name)[1])
+        for f in fields(Faults)
+        if getattr(args, _fault_flag(f.name)[1], None) is not None
+    }
     return replace(faults, **overrides)
 
 
@@ -91,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from replica.server import ReplicaServer
 
-    server = ReplicaServer(site, _faults(args), host=args.host, port=args.port,
-                           log_path=args.log, control=args.control)
+    server = ReplicaServer(
+        site, _faults(args), host=args.host, port=args.port, log_path=args.log, control=args.control
+    )
     url = server.listen()
     print(f"serving {url}", flush=True)
     server.serve_forever()

@@ -56,8 +56,9 @@ class Faults:
         return int.from_bytes(digest, "big") / 2**64 < rate
 
     def error_status(self, path: str, attempt: int) -> int:
-        digest = hashlib.blake2b(f"{self.seed}|status|{path}|{attempt}".encode(),
-                                 digest_size=2).digest()
+        digest = hashlib.blake2b(
+            f"{self.seed}|status|{path}|{attempt}".encode(), digest_size=2
+        ).digest()
         return 503 if digest[0] % 2 else 500
 
     @classmethod
@@ -83,7 +84,14 @@ class Faults:
     def all_on(cls, rate: float = 0.1, seed: int = 0) -> Faults:
         """Every fault at ``rate`` (used by the soak tests and ``--faults all``)."""
         return cls(
-            error_rate=rate, slow_rate=rate, truncate_rate=rate, malformed_rate=rate,
-            wrong_charset_rate=rate, oversized_rate=rate / 10, redirect_loop=True,
-            offsite_links=True, slow_seconds=0.2, seed=seed,
+            error_rate=rate,
+            slow_rate=rate,
+            truncate_rate=rate,
+            malformed_rate=rate,
+            wrong_charset_rate=rate,
+            oversized_rate=rate / 10,
+            redirect_loop=True,
+            offsite_links=True,
+            slow_seconds=0.2,
+            seed=seed,
         )

@@ -18,8 +18,14 @@ from replica.pages import teaser
 #: Paths robots.txt forbids. Pages DO link to /search, /user/login and /print/<n>.
 DISALLOWED = ("/search", "/user", "/admin", "/print/", "/comment/reply/")
 
-STATIC_SITEMAP_PATHS = ("/", "/newsroom", "/press-releases", "/stories", "/partnerships",
-                        "/about-us")
+STATIC_SITEMAP_PATHS = (
+    "/",
+    "/newsroom",
+    "/press-releases",
+    "/stories",
+    "/partnerships",
+    "/about-us",
+)
 
 
 def robots_txt(base: str) -> str:
@@ -39,16 +45,20 @@ def sitemap_chunks(site: Site) -> list[list[tuple[str, datetime]]]:
     entries: list[tuple[str, datetime]] = [(p, static_time) for p in STATIC_SITEMAP_PATHS]
     entries += [(it.path, it.lastmod) for it in site.sitemap_order]
     size = max(1, site.sitemap_size)
-    return [entries[i:i + size] for i in range(0, len(entries), size)]
+    return [entries[i : i + size] for i in range(0, len(entries), size)]
 
 
 def sitemap_index(site: Site, base: str) -> str:
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
     for n, chunk in enumerate(sitemap_chunks(site), start=1):
         newest = max(moment for _, moment in chunk)
-        out.append(f"<sitemap><loc>{base}/sitemap.xml?page={n}</loc>"
-                   f"<lastmod>{_w3c(newest)}</lastmod></sitemap>")
+        out.append(
+            f"<sitemap><loc>{base}/sitemap.xml?page={n}</loc>"
+            f"<lastmod>{_w3c(newest)}</lastmod></sitemap>"
+        )
     out.append("</sitemapindex>\n")
     return "\n".join(out)
 
@@ -57,11 +67,15 @@ def sitemap_file(site: Site, base: str, number: int) -> str | None:
     chunks = sitemap_chunks(site)
     if not 1 <= number <= len(chunks):
         return None
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
     for path, moment in chunks[number - 1]:
-        out.append(f"<url><loc>{escape(base + path)}</loc><lastmod>{_w3c(moment)}</lastmod>"
-                   "<changefreq>daily</changefreq></url>")
+        out.append(
+            f"<url><loc>{escape(base + path)}</loc><lastmod>{_w3c(moment)}</lastmod>"
+            "<changefreq>daily</changefreq></url>"
+        )
     out.append("</urlset>\n")
     return "\n".join(out)
 
@@ -74,13 +88,16 @@ def _rfc822(item: Item) -> str:
 def rss(site: Site, base: str, count: int = 20) -> str:
     """The newest press releases, as Drupal's feed shows them."""
     items = site.listing_order["press-releases"][:count]
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           '<rss version="2.0" xml:base="' + base + '" '
-           'xmlns:dc="http://purl.org/dc/elements/1.1/">',
-           "<channel>", "<title>OSCE press releases</title>",
-           f"<link>{base}/press-releases</link>",
-           "<description>Press releases of the Organization for Security and Co-operation in "
-           "Europe</description>", "<language>en</language>"]
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xml:base="' + base + '" xmlns:dc="http://purl.org/dc/elements/1.1/">',
+        "<channel>",
+        "<title>OSCE press releases</title>",
+        f"<link>{base}/press-releases</link>",
+        "<description>Press releases of the Organization for Security and Co-operation in "
+        "Europe</description>",
+        "<language>en</language>",
+    ]
     for it in items:
         c = site.content(it)
         out.append(

@@ -341,18 +341,21 @@ class Site:
         self._changes[0]["new"] = [it.item_id for it in self.items]
         self._reindex()
 
-    def _new_item(self, rng: random.Random, kind: str, day: date, node: int,
-                  epoch: int) -> Item:
+    def _new_item(self, rng: random.Random, kind: str, day: date, node: int, epoch: int) -> Item:
         """Metadata of one generated item (content comes later, from its identity)."""
         year = day.year
         fits = [
-            i for i, inst in enumerate(vocab.INSTITUTIONS)
+            i
+            for i, inst in enumerate(vocab.INSTITUTIONS)
             if kind in inst[5].split() and inst[3] <= year <= inst[4]
         ] or [1]
         source = rng.choice(fits)
         section = vocab.INSTITUTIONS[source][1]
         has_dateline = rng.random() < {
-            "press-release": 0.85, "news": 0.5, "statement": 0.4, "spot-report": 0.5,
+            "press-release": 0.85,
+            "news": 0.5,
+            "statement": 0.4,
+            "spot-report": 0.5,
         }.get(kind, 0.0)
         r, acc, date_source = rng.random(), 0.0, "listing"
         for name, weight in DATE_SOURCE_WEIGHTS:
@@ -392,8 +395,14 @@ class Site:
     @staticmethod
     def _empty_changes() -> dict[str, Any]:
         return {
-            "new": [], "edited": [], "deleted": [], "moved": [], "republished": [],
-            "markup_only": [], "nav_drift": False, "edits": {},
+            "new": [],
+            "edited": [],
+            "deleted": [],
+            "moved": [],
+            "republished": [],
+            "markup_only": [],
+            "nav_drift": False,
+            "edits": {},
         }
 
     def _advance(self) -> None:
@@ -403,8 +412,11 @@ class Site:
         rng = random.Random(_key(self.seed, 0xE90C, k))
         rates = self.rates
         ch = self._empty_changes()
-        live = [it for it in self.items
-                if it.live and it.seed is None and it.dup_of is None and it.created_epoch < k]
+        live = [
+            it
+            for it in self.items
+            if it.live and it.seed is None and it.dup_of is None and it.created_epoch < k
+        ]
         n = len(live)
 
         def count(rate: float, least: int = 1) -> int:
@@ -541,9 +553,15 @@ class Site:
     @staticmethod
     def _seed_content(s: SeedItem) -> Content:
         return Content(
-            kind=s.kind, title=s.title, place=s.place, sources=s.sources,
-            fields_of_work=s.fields_of_work, byline=s.byline, paragraphs=s.paragraphs,
-            repeated=s.repeated, promotion=s.promotion,
+            kind=s.kind,
+            title=s.title,
+            place=s.place,
+            sources=s.sources,
+            fields_of_work=s.fields_of_work,
+            byline=s.byline,
+            paragraphs=s.paragraphs,
+            repeated=s.repeated,
+            promotion=s.promotion,
         )
 
     def _context(self, item: Item) -> tuple[dict[str, str], str]:
@@ -595,11 +613,16 @@ class Site:
             place = city
         elif kind == "story" and rng.random() < 0.1:
             place = city
-        byline = rng.choice(vocab.BYLINE_AUTHORS) if kind == "story" and rng.random() < 0.45 \
-            else None
+        byline = (
+            rng.choice(vocab.BYLINE_AUTHORS) if kind == "story" and rng.random() < 0.45 else None
+        )
         n_par = {
-            "press-release": (3, 8), "story": (5, 12), "news": (2, 5), "spot-report": (2, 4),
-            "daily-report": (4, 9), "statement": (2, 5),
+            "press-release": (3, 8),
+            "story": (5, 12),
+            "news": (2, 5),
+            "spot-report": (2, 4),
+            "daily-report": (4, 9),
+            "statement": (2, 5),
         }[kind]
         count = rng.randint(*n_par)
         revs = [0] * count
@@ -620,19 +643,27 @@ class Site:
         title = self.title(item)
         caption = None
         if rng.random() < (0.4 if kind == "story" else 0.1):
-            caption = (f"{ctx['audience'].capitalize()} during a {ctx['event']} on {topic}, "
-                       f"{city.title()}, {format_day(item.first_day or item.published)}. "
-                       f"({rng.choice(vocab.CAPTION_CREDITS)})")
+            caption = (
+                f"{ctx['audience'].capitalize()} during a {ctx['event']} on {topic}, "
+                f"{city.title()}, {format_day(item.first_day or item.published)}. "
+                f"({rng.choice(vocab.CAPTION_CREDITS)})"
+            )
         documents: tuple[tuple[str, str], ...] = ()
         if rng.random() < 0.15:
             doc = rng.choice(vocab.DOCUMENT_TITLES)
             documents = ((doc, f"/files/f/documents/{item.node % 97}/{item.node}.pdf"),)
         return Content(
-            kind=kind, title=title, place=place, sources=tuple(sources),
-            fields_of_work=fields_of_work, byline=byline, paragraphs=tuple(paragraphs),
+            kind=kind,
+            title=title,
+            place=place,
+            sources=tuple(sources),
+            fields_of_work=fields_of_work,
+            byline=byline,
+            paragraphs=tuple(paragraphs),
             repeated=count >= 3 and rng.random() < 0.06,
             promotion=kind == "story" and rng.random() < 0.9,
-            caption=caption, documents=documents,
+            caption=caption,
+            documents=documents,
         )
 
     def _paragraph(self, item: Item, p: int, rev: int, ctx: dict[str, str], inst: str) -> str:
@@ -647,12 +678,15 @@ class Site:
         for filler in rng.sample(vocab.FILLER_SENTENCES, rng.randint(1, 3)):
             sentences.append(filler.format(**ctx))
         number = (item.idx * MAX_REVS + rev) * MAX_PARAS + p
-        sentences.insert(rng.randrange(len(sentences) + 1) if p else len(sentences),
-                         unique_sentence(number, self.seed, rng))
+        sentences.insert(
+            rng.randrange(len(sentences) + 1) if p else len(sentences),
+            unique_sentence(number, self.seed, rng),
+        )
         return " ".join(sentences)
 
-    def _title(self, item: Item, ctx: dict[str, str], inst: str, opener: str,
-               rev: int | None = None) -> str:
+    def _title(
+        self, item: Item, ctx: dict[str, str], inst: str, opener: str, rev: int | None = None
+    ) -> str:
         """The title at revision ``rev``; each revision differs from the one before."""
         rev = item.title_rev if rev is None else rev
         previous = self._title(item, ctx, inst, opener, rev - 1) if rev else None
@@ -668,25 +702,33 @@ class Site:
         raise AssertionError("no distinct title revision")
 
     @staticmethod
-    def _draw_title(item: Item, ctx: dict[str, str], inst: str, opener: str,
-                    rng: random.Random) -> str:
+    def _draw_title(
+        item: Item, ctx: dict[str, str], inst: str, opener: str, rng: random.Random
+    ) -> str:
         kind = item.kind
         day = item.first_day or item.published
         if kind == "press-release":
-            return (f"{inst} {rng.choice(vocab.VERBS_PR)} {ctx['event']} on {ctx['topic']} "
-                    f"for {ctx['audience']} in {ctx['country']}")
+            return (
+                f"{inst} {rng.choice(vocab.VERBS_PR)} {ctx['event']} on {ctx['topic']} "
+                f"for {ctx['audience']} in {ctx['country']}"
+            )
         if kind == "story":
             return f"{opener}: {ctx['audience']} in {ctx['country']} take on {ctx['topic']}"
         if kind == "news":
-            return (f"OSCE {ctx['event']} in {rng.choice(vocab.SLOT_CITIES)} discusses "
-                    f"{ctx['topic']}")
+            return (
+                f"OSCE {ctx['event']} in {rng.choice(vocab.SLOT_CITIES)} discusses {ctx['topic']}"
+            )
         if kind == "spot-report":
-            return (f"Spot report: SMM {rng.choice(('observes', 'records', 'follows up on'))} "
-                    f"damage near {rng.choice(('Donetsk', 'Luhansk', 'Avdiivka', 'Shchastia'))}"
-                    f" ({format_day(day)})")
+            return (
+                f"Spot report: SMM {rng.choice(('observes', 'records', 'follows up on'))} "
+                f"damage near {rng.choice(('Donetsk', 'Luhansk', 'Avdiivka', 'Shchastia'))}"
+                f" ({format_day(day)})"
+            )
         if kind == "daily-report":
-            return ("Latest from the OSCE Special Monitoring Mission to Ukraine (SMM), based on "
-                    f"information received as of 19:30, {format_day(day)}")
+            return (
+                "Latest from the OSCE Special Monitoring Mission to Ukraine (SMM), based on "
+                f"information received as of 19:30, {format_day(day)}"
+            )
         return f"Statement by the {rng.choice(vocab.ROLES)} on {ctx['topic']}"
 
     # ------------------------------------------------------- ground truth
@@ -724,12 +766,25 @@ class Site:
         ``nav_drift`` means the menu changed on every page.
         """
         if epoch > self.epoch:
-            return Site(self.size, self.seed, epoch, today=self.today, rates=self.rates,
-                        sitemap_size=self.sitemap_size).changes(epoch)
+            return Site(
+                self.size,
+                self.seed,
+                epoch,
+                today=self.today,
+                rates=self.rates,
+                sitemap_size=self.sitemap_size,
+            ).changes(epoch)
         ch = self._changes[epoch]
-        return {key: (list(value) if isinstance(value, list) else
-                      dict(value) if isinstance(value, dict) else value)
-                for key, value in ch.items()}
+        return {
+            key: (
+                list(value)
+                if isinstance(value, list)
+                else dict(value)
+                if isinstance(value, dict)
+                else value
+            )
+            for key, value in ch.items()
+        }
 
     def item_paths(self) -> list[str]:
         """Canonical paths of the live items (every kind, listed or not)."""
@@ -754,7 +809,7 @@ class Site:
         """Items of listing ``name`` on ``page`` and the number of pages."""
         order = self.listing_order[name]
         pages = max(1, -(-len(order) // rows))
-        return order[page * rows:(page + 1) * rows], pages
+        return order[page * rows : (page + 1) * rows], pages
 
     def with_rates(self, **changes: Any) -> Rates:
         return replace(self.rates, **changes)
@@ -773,6 +828,12 @@ def epoch_of_day(site: Site, day: date) -> int:
 
 
 __all__ = [
-    "DEFAULT_TODAY", "Content", "Item", "Rates", "Site", "epoch_of_day",
-    "format_day", "unique_sentence",
+    "DEFAULT_TODAY",
+    "Content",
+    "Item",
+    "Rates",
+    "Site",
+    "epoch_of_day",
+    "format_day",
+    "unique_sentence",
 ]

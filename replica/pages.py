@@ -68,11 +68,29 @@ class Variant:
 
 
 SEED_VARIANT = Variant(
-    style="ul", classes=("field", "field__items", "field__label", "field__item", "node",
-                         "text-formatted", "node__content", "content-type"),
-    label_form="{}:", split_values=False, class_first=True, wrappers=1, type_tag="div",
-    title_span=True, time_format=0, meta_form=2, jsonld_graph=True, extra_jsonld=False,
-    extra_meta=False, share_first=False,
+    style="ul",
+    classes=(
+        "field",
+        "field__items",
+        "field__label",
+        "field__item",
+        "node",
+        "text-formatted",
+        "node__content",
+        "content-type",
+    ),
+    label_form="{}:",
+    split_values=False,
+    class_first=True,
+    wrappers=1,
+    type_tag="div",
+    title_span=True,
+    time_format=0,
+    meta_form=2,
+    jsonld_graph=True,
+    extra_jsonld=False,
+    extra_meta=False,
+    share_first=False,
 )
 
 
@@ -84,8 +102,9 @@ def variant_for(site: Site, item: Item) -> Variant:
     for _ in range(8):
         name = rng.choice(vocab.CLASS_POOL)
         if rng.random() < 0.4:
-            name += rng.choice(("--", "__", "-")) + rng.choice(("inline", "value", "wrap", "a",
-                                                                 "meta", "x", "lg", "1", "2"))
+            name += rng.choice(("--", "__", "-")) + rng.choice(
+                ("inline", "value", "wrap", "a", "meta", "x", "lg", "1", "2")
+            )
         classes.append(name)
     r = rng.random()
     label_form = "{}:" if r < 0.8 else ("UPPER" if r < 0.9 else "{} :")
@@ -115,8 +134,9 @@ def label(v: Variant, name: str) -> str:
 
 def attrs(v: Variant, cls: str, **others: str) -> str:
     """`` class="x" id="y"`` in the variant's attribute order."""
-    parts = [f'class="{e(cls)}"'] + [f'{k.replace("_", "-")}="{e(val)}"'
-                                     for k, val in others.items()]
+    parts = [f'class="{e(cls)}"'] + [
+        f'{k.replace("_", "-")}="{e(val)}"' for k, val in others.items()
+    ]
     if not v.class_first:
         parts.reverse()
     return " " + " ".join(parts)
@@ -144,8 +164,10 @@ def http_date(moment: datetime) -> str:
 @lru_cache(maxsize=32)
 def nav_html(version: int) -> str:
     """The menu of one version: top headings are toggle buttons, sub headings spans."""
-    out = ['<nav class="main-navigation" aria-label="Main navigation" role="navigation">',
-           '<ul class="menu menu--main">']
+    out = [
+        '<nav class="main-navigation" aria-label="Main navigation" role="navigation">',
+        '<ul class="menu menu--main">',
+    ]
     top_open = sub_open = False
     for entry in nav_version(version):
         if entry.heading and entry.top:
@@ -153,21 +175,26 @@ def nav_html(version: int) -> str:
                 out.append("</ul></li>")
             if top_open:
                 out.append("</ul></li>")
-            out.append('<li class="menu-item menu-item--expanded">'
-                       '<button type="button" class="menu-toggle" aria-expanded="false">'
-                       f"{e(entry.text)}</button>"
-                       '<ul class="menu menu--level-1">')
+            out.append(
+                '<li class="menu-item menu-item--expanded">'
+                '<button type="button" class="menu-toggle" aria-expanded="false">'
+                f"{e(entry.text)}</button>"
+                '<ul class="menu menu--level-1">'
+            )
             top_open, sub_open = True, False
         elif entry.heading:
             if sub_open:
                 out.append("</ul></li>")
-            out.append('<li class="menu-item menu-item--heading">'
-                       f'<span class="menu-heading">{e(entry.text)}</span>'
-                       '<ul class="menu menu--level-2">')
+            out.append(
+                '<li class="menu-item menu-item--heading">'
+                f'<span class="menu-heading">{e(entry.text)}</span>'
+                '<ul class="menu menu--level-2">'
+            )
             sub_open = True
         else:
-            out.append(f'<li class="menu-item"><a href="{_nav_href(entry)}">'
-                       f"{e(entry.text)}</a></li>")
+            out.append(
+                f'<li class="menu-item"><a href="{_nav_href(entry)}">{e(entry.text)}</a></li>'
+            )
     if sub_open:
         out.append("</ul></li>")
     if top_open:
@@ -204,18 +231,22 @@ HEAD_ASSETS = (
     '<link rel="icon" href="/themes/custom/osce/favicon.ico" type="image/vnd.microsoft.icon">\n'
 )
 
-SKIP_LINKS = ('<div class="skip-links"><h2 class="visually-hidden">Skip Links</h2>'
-              '<a href="#main-content" class="visually-hidden focusable">Skip to main content'
-              "</a></div>")
+SKIP_LINKS = (
+    '<div class="skip-links"><h2 class="visually-hidden">Skip Links</h2>'
+    '<a href="#main-content" class="visually-hidden focusable">Skip to main content'
+    "</a></div>"
+)
 
 
 def header_html() -> str:
-    return ('<header class="site-header" role="banner"><div class="site-branding">'
-            '<a href="/" rel="home" class="site-logo"><img src="/themes/custom/osce/logo.svg" '
-            'alt="Organization for Security and Co-operation in Europe" width="180"></a></div>'
-            '<div class="header-tools"><a href="/search?keys=" class="search-toggle">'
-            "<span>Search</span></a>"
-            '<a href="/user/login" class="login-link" rel="nofollow">Log in</a></div></header>')
+    return (
+        '<header class="site-header" role="banner"><div class="site-branding">'
+        '<a href="/" rel="home" class="site-logo"><img src="/themes/custom/osce/logo.svg" '
+        'alt="Organization for Security and Co-operation in Europe" width="180"></a></div>'
+        '<div class="header-tools"><a href="/search?keys=" class="search-toggle">'
+        "<span>Search</span></a>"
+        '<a href="/user/login" class="login-link" rel="nofollow">Log in</a></div></header>'
+    )
 
 
 def footer_html(site: Site, loop: bool) -> str:
@@ -251,9 +282,18 @@ COOKIE_NOTICE = (
 )
 
 
-def page(site: Site, *, title: str, head_extra: str, body_class: str, main: str,
-         nav_version_shown: int, canonical: str | None, loop: bool,
-         lang: str = "en") -> str:
+def page(
+    site: Site,
+    *,
+    title: str,
+    head_extra: str,
+    body_class: str,
+    main: str,
+    nav_version_shown: int,
+    canonical: str | None,
+    loop: bool,
+    lang: str = "en",
+) -> str:
     canonical_link = f'<link rel="canonical" href="{e(canonical)}">\n' if canonical else ""
     return (
         "<!DOCTYPE html>\n"
@@ -285,20 +325,23 @@ def link_variant(site: Site, item: Item, host: str, salt: int = 0) -> str:
     if r < 88:
         return f"/node/{item.node}"
     if r < 94:
-        return (f"{bare}{item.path}?utm_source=newsletter&utm_medium=email"
-                f"&utm_campaign=osce-{item.node % 13}")
+        return (
+            f"{bare}{item.path}?utm_source=newsletter&utm_medium=email"
+            f"&utm_campaign=osce-{item.node % 13}"
+        )
     return f"{bare}{item.path}/"
 
 
 def _values_html(v: Variant, name: str, values: list[str], hrefs: list[str]) -> str:
-    linked = [f'<a href="{h}">{e(t)}</a>' if h else e(t)
-              for t, h in zip(values, hrefs, strict=True)]
+    linked = [
+        f'<a href="{h}">{e(t)}</a>' if h else e(t) for t, h in zip(values, hrefs, strict=True)
+    ]
     if v.split_values and len(values) > 1:
         if v.style == "ul":
             return "".join(f"<li>{x}</li>" for x in linked)
         if v.style == "dl":
             return "".join(f"<dd>{x}</dd>" for x in linked)
-        return "".join(f'<div{attrs(v, v.c(6))}>{x}</div>' for x in linked)
+        return "".join(f"<div{attrs(v, v.c(6))}>{x}</div>" for x in linked)
     joined = ", ".join(linked)
     if v.style == "ul":
         return f"<li>{joined}</li>"
@@ -315,41 +358,52 @@ def details_html(site: Site, item: Item, c: Content, v: Variant) -> str:
     if c.sources:
         rows.append(("Source", list(c.sources), [_source_href(s) for s in c.sources]))
     if c.fields_of_work:
-        rows.append(("Fields of work", list(c.fields_of_work),
-                     [NavEntry(f, False, False).href for f in c.fields_of_work]))
+        rows.append(
+            (
+                "Fields of work",
+                list(c.fields_of_work),
+                [NavEntry(f, False, False).href for f in c.fields_of_work],
+            )
+        )
     time_el = ""
     if item.date_source == "markup":
-        time_el = (f'<time datetime="{iso_time(item.published, v.time_format, item.node)}">'
-                   "</time>")
+        time_el = f'<time datetime="{iso_time(item.published, v.time_format, item.node)}"></time>'
     out = []
     for name, values, hrefs in rows:
         lab = label(v, name)
         if v.style == "ul":
-            inner = time_el if name == "Date" else (
-                f'<ul{attrs(v, v.c(3))}>{_values_html(v, name, values, hrefs)}</ul>')
-            out.append(f'<li{attrs(v, v.c(1))}><span{attrs(v, v.c(2))}>{e(lab)}</span>'
-                       f"{inner}</li>")
+            inner = (
+                time_el
+                if name == "Date"
+                else (f"<ul{attrs(v, v.c(3))}>{_values_html(v, name, values, hrefs)}</ul>")
+            )
+            out.append(f"<li{attrs(v, v.c(1))}><span{attrs(v, v.c(2))}>{e(lab)}</span>{inner}</li>")
         elif v.style == "dl":
-            inner = f"<dd>{time_el}</dd>" if name == "Date" else _values_html(
-                v, name, values, hrefs)
+            inner = (
+                f"<dd>{time_el}</dd>" if name == "Date" else _values_html(v, name, values, hrefs)
+            )
             out.append(f"<dt{attrs(v, v.c(2))}>{e(lab)}</dt>{inner}")
         elif v.style == "div":
             inner = time_el if name == "Date" else _values_html(v, name, values, hrefs)
-            out.append(f'<div{attrs(v, v.c(1))}><div{attrs(v, v.c(2))}>{e(lab)}</div>'
-                       f'<div{attrs(v, v.c(3))}>{inner}</div></div>')
+            out.append(
+                f"<div{attrs(v, v.c(1))}><div{attrs(v, v.c(2))}>{e(lab)}</div>"
+                f"<div{attrs(v, v.c(3))}>{inner}</div></div>"
+            )
         elif v.style == "p":
             inner = time_el if name == "Date" else _values_html(v, name, values, hrefs)
             out.append(f"<p{attrs(v, v.c(1))}><strong>{e(lab)}</strong> {inner}</p>")
         else:
             inner = time_el if name == "Date" else _values_html(v, name, values, hrefs)
-            out.append(f'<div{attrs(v, v.c(1))}><span{attrs(v, v.c(2))}>{e(lab)}</span> '
-                       f'<span{attrs(v, v.c(3))}>{inner}</span></div>')
+            out.append(
+                f"<div{attrs(v, v.c(1))}><span{attrs(v, v.c(2))}>{e(lab)}</span> "
+                f"<span{attrs(v, v.c(3))}>{inner}</span></div>"
+            )
     body = "".join(out)
     if v.style == "ul":
-        return f'<ul{attrs(v, v.c(0), data_block="details")}>{body}</ul>'
+        return f"<ul{attrs(v, v.c(0), data_block='details')}>{body}</ul>"
     if v.style == "dl":
-        return f'<dl{attrs(v, v.c(0))}>{body}</dl>'
-    return f'<div{attrs(v, v.c(0))}>{body}</div>'
+        return f"<dl{attrs(v, v.c(0))}>{body}</dl>"
+    return f"<div{attrs(v, v.c(0))}>{body}</div>"
 
 
 @lru_cache(maxsize=64)
@@ -389,18 +443,23 @@ def head_dates(item: Item, v: Variant, c: Content, canonical: str) -> str:
             "@type": "NewsArticle" if item.kind != "story" else "Article",
             "headline": c.title,
             "name": c.title,
-            "publisher": {"@type": "Organization", "name": "OSCE",
-                          "url": "https://www.osce.org/"},
+            "publisher": {"@type": "Organization", "name": "OSCE", "url": "https://www.osce.org/"},
             "inLanguage": "en",
         }
         if with_pub:
             data["datePublished"] = pub
         if show_modified:
             data["dateModified"] = modified
-        doc = ({"@context": "https://schema.org", "@graph": [data]} if v.jsonld_graph
-               else {"@context": "https://schema.org", **data})
-        out.append('<script type="application/ld+json">'
-                   + json.dumps(doc, ensure_ascii=False).replace("</", "<\\/") + "</script>")
+        doc = (
+            {"@context": "https://schema.org", "@graph": [data]}
+            if v.jsonld_graph
+            else {"@context": "https://schema.org", **data}
+        )
+        out.append(
+            '<script type="application/ld+json">'
+            + json.dumps(doc, ensure_ascii=False).replace("</", "<\\/")
+            + "</script>"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -411,26 +470,27 @@ def teaser(c: Content, limit: int = 220) -> str:
     return first[:limit].rsplit(" ", 1)[0] + " ..."
 
 
-def item_main(site: Site, item: Item, c: Content, v: Variant, host: str,
-              offsite: bool) -> str:
+def item_main(site: Site, item: Item, c: Content, v: Variant, host: str, offsite: bool) -> str:
     kind_label = vocab.KIND_LABELS[item.kind]
-    crumb = {"press-release": ("/press-releases", "Press releases"),
-             "story": ("/stories", "Stories")}.get(item.kind, ("/newsroom", "Newsroom"))
+    crumb = {
+        "press-release": ("/press-releases", "Press releases"),
+        "story": ("/stories", "Stories"),
+    }.get(item.kind, ("/newsroom", "Newsroom"))
     parts = [
         '<nav class="breadcrumb" aria-label="Breadcrumb"><ol><li><a href="/">Home</a></li>'
         f'<li><a href="/newsroom">Newsroom</a></li><li><a href="{crumb[0]}">{crumb[1]}</a>'
         "</li></ol></nav>",
-        f'<article{attrs(v, v.c(4) + " node--type-" + item.kind, data_nid=str(item.node))}>',
+        f"<article{attrs(v, v.c(4) + ' node--type-' + item.kind, data_nid=str(item.node))}>",
     ]
     parts.append("<div>" * v.wrappers)
-    parts.append(f'<{v.type_tag}{attrs(v, v.c(7))}>{e(kind_label)}</{v.type_tag}>')
+    parts.append(f"<{v.type_tag}{attrs(v, v.c(7))}>{e(kind_label)}</{v.type_tag}>")
     title = f"<span>{e(c.title)}</span>" if v.title_span else e(c.title)
     if v.type_tag == "span":
         parts[-1] = f"<div>{parts[-1]}</div>"
-    parts.append(f'<h1{attrs(v, "page-title " + v.c(5))}>{title}</h1>')
+    parts.append(f"<h1{attrs(v, 'page-title ' + v.c(5))}>{title}</h1>")
     parts.append(details_html(site, item, c, v))
     if c.byline:
-        parts.append(f'<p{attrs(v, "byline " + v.c(6))}>By {e(c.byline)}</p>')
+        parts.append(f"<p{attrs(v, 'byline ' + v.c(6))}>By {e(c.byline)}</p>")
     share = share_html(site, item, host)
     if v.share_first:
         parts.append(share)
@@ -443,25 +503,38 @@ def item_main(site: Site, item: Item, c: Content, v: Variant, host: str,
     paras = "".join(f"<p>{e(p)}</p>" for p in c.paragraphs)
     if c.repeated:
         paras += "".join(f"<p>{e(p)}</p>" for p in c.paragraphs[1:])
-    parts.append(f'<div{attrs(v, "text-formatted field--name-body " + v.c(5))}>{paras}</div>')
+    parts.append(f"<div{attrs(v, 'text-formatted field--name-body ' + v.c(5))}>{paras}</div>")
     docs = list(c.documents)
     links = []
     if offsite:
-        docs.append(("Annual report",
-                     f"/files/f/documents/{item.node % 89}/annual-{item.node}.pdf"))
+        docs.append(
+            ("Annual report", f"/files/f/documents/{item.node % 89}/annual-{item.node}.pdf")
+        )
         rng = random.Random(_key(site.seed, item.node, 0x0FF))
         links = rng.sample(vocab.OTHER_HOSTS, 2)
     if docs:
-        parts.append('<div class="documents"><h2>Related documents</h2><ul>' + "".join(
-            f'<li><a href="{href}" type="application/pdf">{e(t)}</a> (PDF)</li>'
-            for t, href in docs) + "</ul></div>")
+        parts.append(
+            '<div class="documents"><h2>Related documents</h2><ul>'
+            + "".join(
+                f'<li><a href="{href}" type="application/pdf">{e(t)}</a> (PDF)</li>'
+                for t, href in docs
+            )
+            + "</ul></div>"
+        )
     if links:
-        parts.append('<div class="see-also"><h2>See also</h2><ul>' + "".join(
-            f'<li><a href="{href}" rel="noopener">{e(href.split("/")[2])}</a></li>'
-            for href in links) + "</ul></div>")
+        parts.append(
+            '<div class="see-also"><h2>See also</h2><ul>'
+            + "".join(
+                f'<li><a href="{href}" rel="noopener">{e(href.split("/")[2])}</a></li>'
+                for href in links
+            )
+            + "</ul></div>"
+        )
     if c.promotion:
-        parts.append(f'<div class="osce-impact"><h2>{PROMOTION_LINES[0]}</h2><p>'
-                     f'<a href="/stories">{PROMOTION_LINES[1]}</a></p></div>')
+        parts.append(
+            f'<div class="osce-impact"><h2>{PROMOTION_LINES[0]}</h2><p>'
+            f'<a href="/stories">{PROMOTION_LINES[1]}</a></p></div>'
+        )
     parts.append("</div>" * v.wrappers)
     if not v.share_first:
         parts.append(share)
@@ -471,11 +544,16 @@ def item_main(site: Site, item: Item, c: Content, v: Variant, host: str,
         rows = []
         for other in related:
             href = link_variant(site, other, host, salt=item.node)
-            rows.append(f'<li><a href="{e(href)}">{e(site.title(other))}</a> '
-                        f'<time datetime="{other.published.isoformat()}">'
-                        f"{format_day(other.published)}</time></li>")
-        parts.append('<aside class="related-content"><h2>Related content</h2><ul>'
-                     + "".join(rows) + "</ul></aside>")
+            rows.append(
+                f'<li><a href="{e(href)}">{e(site.title(other))}</a> '
+                f'<time datetime="{other.published.isoformat()}">'
+                f"{format_day(other.published)}</time></li>"
+            )
+        parts.append(
+            '<aside class="related-content"><h2>Related content</h2><ul>'
+            + "".join(rows)
+            + "</ul></aside>"
+        )
     return "".join(parts)
 
 
@@ -492,13 +570,14 @@ def share_html(site: Site, item: Item, host: str) -> str:
     )
 
 
-def item_page(site: Site, item: Item, base: str, host: str, loop: bool,
-              offsite: bool) -> str:
+def item_page(site: Site, item: Item, base: str, host: str, loop: bool, offsite: bool) -> str:
     c = site.content(item)
     v = variant_for(site, item)
     canonical = base + item.path
-    head = (head_dates(item, v, c, canonical)
-            + f'<link rel="shortlink" href="{base}/node/{item.node}">\n')
+    head = (
+        head_dates(item, v, c, canonical)
+        + f'<link rel="shortlink" href="{base}/node/{item.node}">\n'
+    )
     return page(
         site,
         title=c.title,
@@ -513,8 +592,7 @@ def item_page(site: Site, item: Item, base: str, host: str, loop: bool,
 
 # --------------------------------------------------------------------------- listings
 
-LISTING_TITLES = {"press-releases": "Press releases", "stories": "Stories",
-                  "newsroom": "Newsroom"}
+LISTING_TITLES = {"press-releases": "Press releases", "stories": "Stories", "newsroom": "Newsroom"}
 
 
 def where_we_are(item: Item) -> str:
@@ -523,14 +601,17 @@ def where_we_are(item: Item) -> str:
     return vocab.INSTITUTIONS[item.source][2]
 
 
-def listing_page(site: Site, name: str, page_no: int, rows: int, base: str, host: str,
-                 loop: bool) -> str:
+def listing_page(
+    site: Site, name: str, page_no: int, rows: int, base: str, host: str, loop: bool
+) -> str:
     entries, pages = site.listing_page(name, page_no, rows)
-    out = [f'<h1 class="page-title">{LISTING_TITLES[name]}</h1>',
-           '<div class="view view-newsroom"><div class="view-filters"><form action="/search" '
-           'method="get"><label for="keys">Search the newsroom</label><input id="keys" '
-           'name="keys" type="text"><button type="submit">Apply</button></form></div>'
-           '<div class="view-content">']
+    out = [
+        f'<h1 class="page-title">{LISTING_TITLES[name]}</h1>',
+        '<div class="view view-newsroom"><div class="view-filters"><form action="/search" '
+        'method="get"><label for="keys">Search the newsroom</label><input id="keys" '
+        'name="keys" type="text"><button type="submit">Apply</button></form></div>'
+        '<div class="view-content">',
+    ]
     if not entries:
         out.append('<div class="view-empty"><p>No content found.</p></div>')
     for item in entries:
@@ -545,35 +626,54 @@ def listing_page(site: Site, name: str, page_no: int, rows: int, base: str, host
         ]
         where = where_we_are(item)
         if where:
-            rows_html.append('<div class="teaser-meta"><span class="label">Where we are:</span> '
-                             f"{e(where)}</div>")
+            rows_html.append(
+                '<div class="teaser-meta"><span class="label">Where we are:</span> '
+                f"{e(where)}</div>"
+            )
         if c.fields_of_work:
-            rows_html.append('<div class="teaser-meta"><span class="label">What we do:</span> '
-                             f"{e(', '.join(c.fields_of_work))}</div>")
+            rows_html.append(
+                '<div class="teaser-meta"><span class="label">What we do:</span> '
+                f"{e(', '.join(c.fields_of_work))}</div>"
+            )
         rows_html.append(f'<div class="teaser-text"><p>{e(teaser(c))}</p></div>')
-        out.append('<div class="views-row"><article class="teaser">' + "".join(rows_html)
-                   + "</article></div>")
+        out.append(
+            '<div class="views-row"><article class="teaser">'
+            + "".join(rows_html)
+            + "</article></div>"
+        )
     out.append("</div>")
     pager = ['<nav class="pager" role="navigation" aria-label="Pagination"><ul>']
     rows_q = "" if rows == 10 else f"&rows={rows}"
     if page_no > 0:
         pager.append(f'<li class="pager__item--first"><a href="?page=0{rows_q}">« First</a></li>')
-        pager.append(f'<li class="pager__item--previous"><a href="?page={page_no - 1}{rows_q}">'
-                     "‹ Previous</a></li>")
+        pager.append(
+            f'<li class="pager__item--previous"><a href="?page={page_no - 1}{rows_q}">'
+            "‹ Previous</a></li>"
+        )
     pager.append(f'<li class="pager__item is-active">Page {page_no + 1}</li>')
     if page_no + 1 < pages:
-        pager.append(f'<li class="pager__item--next"><a href="?page={page_no + 1}{rows_q}" '
-                     'rel="next">Next ›</a></li>')
-        pager.append(f'<li class="pager__item--last"><a href="?page={pages - 1}{rows_q}">'
-                     "Last »</a></li>")
+        pager.append(
+            f'<li class="pager__item--next"><a href="?page={page_no + 1}{rows_q}" '
+            'rel="next">Next ›</a></li>'
+        )
+        pager.append(
+            f'<li class="pager__item--last"><a href="?page={pages - 1}{rows_q}">Last »</a></li>'
+        )
     pager.append("</ul></nav></div>")
     out.extend(pager)
     if name == "press-releases":
         out.append('<p class="feed-icon"><a href="/press-releases/rss">RSS feed</a></p>')
     canonical = f"{base}/{name}" + (f"?page={page_no}" if page_no else "")
-    return page(site, title=LISTING_TITLES[name], head_extra="", body_class=f"path-{name}",
-                main="".join(out), nav_version_shown=site.nav_version, canonical=canonical,
-                loop=loop)
+    return page(
+        site,
+        title=LISTING_TITLES[name],
+        head_extra="",
+        body_class=f"path-{name}",
+        main="".join(out),
+        nav_version_shown=site.nav_version,
+        canonical=canonical,
+        loop=loop,
+    )
 
 
 # ------------------------------------------------------------------------ static pages
@@ -589,9 +689,11 @@ def partnerships_page(site: Site, base: str, loop: bool) -> str:
         line = lines[i]
         if line.endswith("CSCECSCE"):  # a glossary tooltip splits this paragraph in three
             head = line[: -len("CSCE")]
-            body.append(f'<div class="paragraph">{e(head[:-4])}<abbr class="glossary">CSCE'
-                        f'<span class="glossary-tooltip" role="tooltip">CSCE'
-                        f"<p>{e(lines[i + 1])}</p></span></abbr> {e(lines[i + 2])}</div>")
+            body.append(
+                f'<div class="paragraph">{e(head[:-4])}<abbr class="glossary">CSCE'
+                f'<span class="glossary-tooltip" role="tooltip">CSCE'
+                f"<p>{e(lines[i + 1])}</p></span></abbr> {e(lines[i + 2])}</div>"
+            )
             i += 3
             continue
         if len(line) < 70 and not line.endswith("."):
@@ -599,27 +701,45 @@ def partnerships_page(site: Site, base: str, loop: bool) -> str:
         else:
             body.append(f"<p>{e(line)}</p>")
         i += 1
-    main = ('<article class="node node--type-page"><h1 class="page-title">Partnerships</h1>'
-            f'<div class="text-formatted">{"".join(body)}</div></article>')
-    return page(site, title="Partnerships", head_extra="",
-                body_class="path-node page-node-type-page", main=main,
-                nav_version_shown=site.nav_version, canonical=base + "/partnerships",
-                loop=loop)
+    main = (
+        '<article class="node node--type-page"><h1 class="page-title">Partnerships</h1>'
+        f'<div class="text-formatted">{"".join(body)}</div></article>'
+    )
+    return page(
+        site,
+        title="Partnerships",
+        head_extra="",
+        body_class="path-node page-node-type-page",
+        main=main,
+        nav_version_shown=site.nav_version,
+        canonical=base + "/partnerships",
+        loop=loop,
+    )
 
 
 STATIC_TEXT = {
-    "/about-us": ("About us", (
-        "With 57 participating States in North America, Europe and Asia, the OSCE is the "
-        "world's largest regional security organization.",
-        "The OSCE works for stability, peace and democracy for more than a billion people, "
-        "through political dialogue about shared values and through practical work that "
-        "aims to make a lasting difference.",
-    )),
+    "/about-us": (
+        "About us",
+        (
+            "With 57 participating States in North America, Europe and Asia, the OSCE is the "
+            "world's largest regional security organization.",
+            "The OSCE works for stability, peace and democracy for more than a billion people, "
+            "through political dialogue about shared values and through practical work that "
+            "aims to make a lasting difference.",
+        ),
+    ),
     "/contacts": ("Contacts", ("OSCE Secretariat, Wallnerstrasse 6, 1010 Vienna, Austria.",)),
-    "/privacy-policy": ("Privacy policy", ("This notice explains how the OSCE website "
-                                           "processes personal data.",)),
-    "/terms-of-use": ("Terms of use", ("Content on this website may be reproduced for "
-                                       "non-commercial purposes with attribution.",)),
+    "/privacy-policy": (
+        "Privacy policy",
+        ("This notice explains how the OSCE website processes personal data.",),
+    ),
+    "/terms-of-use": (
+        "Terms of use",
+        (
+            "Content on this website may be reproduced for "
+            "non-commercial purposes with attribution.",
+        ),
+    ),
     "/employment": ("Employment", ("Vacancies are published on the jobs portal.",)),
     "/procurement": ("Procurement", ("Current tenders are listed on the procurement portal.",)),
     "/search": ("Search", ("Enter keywords to search the website.",)),
@@ -627,37 +747,73 @@ STATIC_TEXT = {
 }
 
 
-def static_page(site: Site, path: str, title: str, paragraphs: tuple[str, ...], base: str,
-                loop: bool) -> str:
+def static_page(
+    site: Site, path: str, title: str, paragraphs: tuple[str, ...], base: str, loop: bool
+) -> str:
     body = "".join(f"<p>{e(p)}</p>" for p in paragraphs)
-    main = (f'<article class="node node--type-page"><h1 class="page-title">{e(title)}</h1>'
-            f'<div class="text-formatted">{body}</div></article>')
-    return page(site, title=title, head_extra="", body_class="path-page", main=main,
-                nav_version_shown=site.nav_version, canonical=base + path, loop=loop)
+    main = (
+        f'<article class="node node--type-page"><h1 class="page-title">{e(title)}</h1>'
+        f'<div class="text-formatted">{body}</div></article>'
+    )
+    return page(
+        site,
+        title=title,
+        head_extra="",
+        body_class="path-page",
+        main=main,
+        nav_version_shown=site.nav_version,
+        canonical=base + path,
+        loop=loop,
+    )
 
 
 def topic_page(site: Site, path: str, title: str, base: str, loop: bool) -> str:
-    paragraphs = (f"{title}: an overview of the OSCE's work in this area.",
-                  f"Read the latest news and press releases about {title}.")
+    paragraphs = (
+        f"{title}: an overview of the OSCE's work in this area.",
+        f"Read the latest news and press releases about {title}.",
+    )
     return static_page(site, path, title, paragraphs, base, loop)
 
 
 def home_page(site: Site, base: str, host: str, loop: bool) -> str:
     latest, _ = site.listing_page("newsroom", 0, 6)
-    rows = "".join(f'<li><a href="{e(link_variant(site, it, host, 7))}">'
-                   f"{e(site.title(it))}</a></li>" for it in latest)
-    main = ('<h1 class="visually-hidden">Organization for Security and Co-operation in Europe'
-            '</h1><section class="latest"><h2>Latest news</h2><ul>' + rows + "</ul>"
-            '<p><a href="/newsroom">More news</a> <a href="/press-releases">Press releases</a> '
-            '<a href="/stories">Stories</a></p></section>')
-    return page(site, title="Home", head_extra="", body_class="path-frontpage", main=main,
-                nav_version_shown=site.nav_version, canonical=base + "/", loop=loop)
+    rows = "".join(
+        f'<li><a href="{e(link_variant(site, it, host, 7))}">{e(site.title(it))}</a></li>'
+        for it in latest
+    )
+    main = (
+        '<h1 class="visually-hidden">Organization for Security and Co-operation in Europe'
+        '</h1><section class="latest"><h2>Latest news</h2><ul>' + rows + "</ul>"
+        '<p><a href="/newsroom">More news</a> <a href="/press-releases">Press releases</a> '
+        '<a href="/stories">Stories</a></p></section>'
+    )
+    return page(
+        site,
+        title="Home",
+        head_extra="",
+        body_class="path-frontpage",
+        main=main,
+        nav_version_shown=site.nav_version,
+        canonical=base + "/",
+        loop=loop,
+    )
 
 
 def error_page(site: Site, status: int, loop: bool) -> str:
     title = "Page not found" if status == 404 else "Page gone"
-    text = ("The requested page could not be found." if status == 404
-            else "The requested page is no longer available.")
+    text = (
+        "The requested page could not be found."
+        if status == 404
+        else "The requested page is no longer available."
+    )
     main = f'<h1 class="page-title">{title}</h1><p>{text}</p>'
-    return page(site, title=title, head_extra="", body_class="path-error", main=main,
-                nav_version_shown=site.nav_version, canonical=None, loop=loop)
+    return page(
+        site,
+        title=title,
+        head_extra="",
+        body_class="path-error",
+        main=main,
+        nav_version_shown=site.nav_version,
+        canonical=None,
+        loop=loop,
+    )

@@ -79,8 +79,12 @@ def _epoch_stamp(site: Site) -> datetime:
     return datetime.combine(site.day(), time(6, 0), tzinfo=UTC)
 
 
-def render(site: Site, target: str, host: str = "127.0.0.1", faults: Faults | None = None,
-           ) -> Response:
+def render(
+    site: Site,
+    target: str,
+    host: str = "127.0.0.1",
+    faults: Faults | None = None,
+) -> Response:
     """What the server answers for ``GET target`` with ``Host: host``."""
     faults = faults or NO_FAULTS
     key = (site.epoch, host, target, faults)
@@ -96,9 +100,15 @@ def render(site: Site, target: str, host: str = "127.0.0.1", faults: Faults | No
         return made
 
 
-def _answer(status: int, body: str | bytes, last_modified: datetime, *,
-            content_type: str = HTML, extra: dict[str, str] | None = None,
-            etag: str | None = None) -> Response:
+def _answer(
+    status: int,
+    body: str | bytes,
+    last_modified: datetime,
+    *,
+    content_type: str = HTML,
+    extra: dict[str, str] | None = None,
+    etag: str | None = None,
+) -> Response:
     data = body.encode("utf-8") if isinstance(body, str) else body
     headers = {
         "Content-Type": content_type,
@@ -116,9 +126,11 @@ def _answer(status: int, body: str | bytes, last_modified: datetime, *,
 
 def _redirect(site: Site, location: str, base: str, status: int = 301) -> Response:
     url = location if location.startswith("http") else base + location
-    body = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Redirecting</title>'
-            f'<meta http-equiv="refresh" content="0;url={url}"></head><body>'
-            f'<p>Redirecting to <a href="{url}">{url}</a>.</p></body></html>\n')
+    body = (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Redirecting</title>'
+        f'<meta http-equiv="refresh" content="0;url={url}"></head><body>'
+        f'<p>Redirecting to <a href="{url}">{url}</a>.</p></body></html>\n'
+    )
     return _answer(status, body, _epoch_stamp(site), extra={"Location": url})
 
 
@@ -139,8 +151,12 @@ def _route(site: Site, target: str, host: str, faults: Faults) -> Response:
     stamp = _epoch_stamp(site)
 
     if path == "/robots.txt":
-        return _answer(200, robots_txt(base), datetime.combine(FIRST_DAY, time(0), tzinfo=UTC),
-                       content_type="text/plain; charset=utf-8")
+        return _answer(
+            200,
+            robots_txt(base),
+            datetime.combine(FIRST_DAY, time(0), tzinfo=UTC),
+            content_type="text/plain; charset=utf-8",
+        )
     if path == "/sitemap.xml":
         if "page" not in query:
             return _answer(200, sitemap_index(site, base), stamp, content_type=XML)
@@ -149,8 +165,9 @@ def _route(site: Site, target: str, host: str, faults: Faults) -> Response:
             return _answer(404, pages.error_page(site, 404, loop), stamp)
         return _answer(200, body, stamp, content_type=XML)
     if path == "/press-releases/rss":
-        return _answer(200, rss(site, base), stamp,
-                       content_type="application/rss+xml; charset=utf-8")
+        return _answer(
+            200, rss(site, base), stamp, content_type="application/rss+xml; charset=utf-8"
+        )
     if path in ("/press-releases", "/stories", "/newsroom"):
         page_no = max(0, _query_int(query, "page", 0))
         rows = min(50, max(1, _query_int(query, "rows", 10)))
@@ -181,20 +198,24 @@ def _route(site: Site, target: str, host: str, faults: Faults) -> Response:
         return _answer(200, pages.home_page(site, base, host, loop), stamp)
     if path in pages.STATIC_TEXT:
         title, paragraphs = pages.STATIC_TEXT[path]
-        return _answer(200, pages.static_page(site, path, title, paragraphs, base, loop),
-                       nav_time)
+        return _answer(200, pages.static_page(site, path, title, paragraphs, base, loop), nav_time)
     topics = _topic_pages()
     if path in topics:
         return _answer(200, pages.topic_page(site, path, topics[path], base, loop), nav_time)
     if path.startswith("/files/") and path.endswith(".pdf"):
-        return _answer(200, _pdf(path), datetime.combine(FIRST_DAY, time(0), tzinfo=UTC),
-                       content_type="application/pdf")
+        return _answer(
+            200,
+            _pdf(path),
+            datetime.combine(FIRST_DAY, time(0), tzinfo=UTC),
+            content_type="application/pdf",
+        )
     match = _PRINT_RE.match(path)
     if match and int(match.group(1)) in site.by_node:
         printed = site.by_node[int(match.group(1))]
         c = site.content(printed)
-        return _answer(200, pages.static_page(site, path, c.title, c.paragraphs, base, loop),
-                       nav_time)
+        return _answer(
+            200, pages.static_page(site, path, c.title, c.paragraphs, base, loop), nav_time
+        )
     return _answer(404, pages.error_page(site, 404, loop), nav_time)
 
 
@@ -212,9 +233,19 @@ def item_validators(site: Site, item: Item, host: str, faults: Faults) -> tuple[
     """
     shown = site.page_nav_version(item)
     state = (
-        site.seed, item.node, item.section, item.body_rev, item.title_rev,
-        item.published.toordinal(), item.markup_rev, shown, host, site.day().year,
-        faults.redirect_loop, faults.offsite_links, faults.decide("malformed", item.path),
+        site.seed,
+        item.node,
+        item.section,
+        item.body_rev,
+        item.title_rev,
+        item.published.toordinal(),
+        item.markup_rev,
+        shown,
+        host,
+        site.day().year,
+        faults.redirect_loop,
+        faults.offsite_links,
+        faults.decide("malformed", item.path),
         faults.decide("oversized", item.path) and faults.oversized_bytes,
         faults.decide("wrong_charset", item.path),
     )
@@ -224,8 +255,12 @@ def item_validators(site: Site, item: Item, host: str, faults: Faults) -> tuple[
     return etag, max(item.changed, site.nav_changed(shown))
 
 
-def peek(site: Site, target: str, host: str, faults: Faults | None = None,
-         ) -> tuple[str, str] | None:
+def peek(
+    site: Site,
+    target: str,
+    host: str,
+    faults: Faults | None = None,
+) -> tuple[str, str] | None:
     """(ETag, Last-Modified) of a live item page without rendering it; None otherwise."""
     path = urlsplit(target).path.rstrip("/")
     with site.lock:
@@ -236,18 +271,25 @@ def peek(site: Site, target: str, host: str, faults: Faults | None = None,
     return etag, http_date(modified)
 
 
-def _item(site: Site, item: Item, path: str, base: str, host: str,
-          faults: Faults) -> Response:
+def _item(site: Site, item: Item, path: str, base: str, host: str, faults: Faults) -> Response:
     if not item.live:
-        return _answer(item.status, pages.error_page(site, item.status, faults.redirect_loop),
-                       item.changed)
+        return _answer(
+            item.status, pages.error_page(site, item.status, faults.redirect_loop), item.changed
+        )
     etag, modified = item_validators(site, item, host, faults)
     html = pages.item_page(site, item, base, host, faults.redirect_loop, faults.offsite_links)
     return _content_faults(site, faults, item.path, html, modified, item=True, etag=etag)
 
 
-def _content_faults(site: Site, faults: Faults, path: str, html: str, modified: datetime,
-                    item: bool, etag: str | None = None) -> Response:
+def _content_faults(
+    site: Site,
+    faults: Faults,
+    path: str,
+    html: str,
+    modified: datetime,
+    item: bool,
+    etag: str | None = None,
+) -> Response:
     """Malformed markup, a wrong charset, an oversized page: same content, harder bytes."""
     extra: dict[str, str] = {}
     content_type = HTML
@@ -279,5 +321,7 @@ def oversize_block(size: int) -> str:
 
 
 def _pdf(path: str) -> bytes:
-    return (b"%PDF-1.4\n% replica document " + path.encode() + b"\n1 0 obj\n<< /Type /Catalog >>"
-            b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+    return (
+        b"%PDF-1.4\n% replica document " + path.encode() + b"\n1 0 obj\n<< /Type /Catalog >>"
+        b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    )

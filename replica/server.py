@@ -39,9 +39,16 @@ from replica.generator import Site
 from replica.routes import Response, peek
 
 CONTROL_PREFIX = "/__replica__/"
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
-            404: "Not Found", 410: "Gone", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    404: "Not Found",
+    410: "Gone",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 _COMPRESSIBLE = ("text/", "application/xml", "application/rss+xml", "application/json")
 
 
@@ -130,11 +137,19 @@ class _Handler(BaseHTTPRequestHandler):
         if replica.control and self.path.startswith(CONTROL_PREFIX + "epoch/"):
             epoch = int(self.path.rsplit("/", 1)[-1])
             replica.site.set_epoch(epoch)
-            self._write(200, {"Content-Type": "application/json"},
-                        json.dumps({"epoch": replica.site.epoch}).encode(), head=False)
+            self._write(
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"epoch": replica.site.epoch}).encode(),
+                head=False,
+            )
             return
-        self._write(405, {"Content-Type": "text/plain", "Allow": "GET, HEAD"},
-                    b"Method not allowed\n", head=False)
+        self._write(
+            405,
+            {"Content-Type": "text/plain", "Allow": "GET, HEAD"},
+            b"Method not allowed\n",
+            head=False,
+        )
 
     def _serve(self, head: bool) -> None:
         replica = self.server.replica
@@ -147,12 +162,22 @@ class _Handler(BaseHTTPRequestHandler):
         ims = self.headers.get("If-Modified-Since")
 
         def log(status: int, sent: int, encoding: str | None = None) -> None:
-            replica.record(RequestLogEntry(
-                method=self.command, path=target, host=host, if_none_match=inm,
-                if_modified_since=ims, status=status, bytes=sent, time=time.time(),
-                attempt=attempt, fault=fault, user_agent=self.headers.get("User-Agent"),
-                encoding=encoding,
-            ))
+            replica.record(
+                RequestLogEntry(
+                    method=self.command,
+                    path=target,
+                    host=host,
+                    if_none_match=inm,
+                    if_modified_since=ims,
+                    status=status,
+                    bytes=sent,
+                    time=time.time(),
+                    attempt=attempt,
+                    fault=fault,
+                    user_agent=self.headers.get("User-Agent"),
+                    encoding=encoding,
+                )
+            )
 
         if faults.decide("slow", target, attempt):
             fault = "slow"
@@ -160,12 +185,21 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.decide("error", target, attempt):
             fault = "error"
             status = faults.error_status(target, attempt)
-            body = (f"<!DOCTYPE html><html><head><title>{_REASONS[status]}</title></head>"
-                    f"<body><h1>{_REASONS[status]}</h1><p>Please try again later.</p>"
-                    "</body></html>\n").encode()
-            self._write(status, {"Content-Type": "text/html; charset=utf-8",
-                                 "Retry-After": str(faults.retry_after)}, body, head,
-                        log=lambda n: log(status, n))
+            body = (
+                f"<!DOCTYPE html><html><head><title>{_REASONS[status]}</title></head>"
+                f"<body><h1>{_REASONS[status]}</h1><p>Please try again later.</p>"
+                "</body></html>\n"
+            ).encode()
+            self._write(
+                status,
+                {
+                    "Content-Type": "text/html; charset=utf-8",
+                    "Retry-After": str(faults.retry_after),
+                },
+                body,
+                head,
+                log=lambda n: log(status, n),
+            )
             return
 
         if inm is not None or ims is not None:
@@ -173,14 +207,25 @@ class _Handler(BaseHTTPRequestHandler):
             if known is not None:
                 validators = {"ETag": known[0], "Last-Modified": known[1]}
                 if _not_modified(Response(200, validators, b""), inm, ims):
-                    self._write(304, {**validators, "Cache-Control": "public, max-age=300",
-                                      "Vary": "Accept-Encoding"}, b"", head=True,
-                                log=lambda n: log(304, n))
+                    self._write(
+                        304,
+                        {
+                            **validators,
+                            "Cache-Control": "public, max-age=300",
+                            "Vary": "Accept-Encoding",
+                        },
+                        b"",
+                        head=True,
+                        log=lambda n: log(304, n),
+                    )
                     return
         resp = replica.site.render(target, host, faults)
         if resp.status == 200 and _not_modified(resp, inm, ims):
-            keep = {k: v for k, v in resp.headers.items()
-                    if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")}
+            keep = {
+                k: v
+                for k, v in resp.headers.items()
+                if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")
+            }
             self._write(304, keep, b"", head=True, log=lambda n: log(304, n))
             return
 
@@ -188,35 +233,54 @@ class _Handler(BaseHTTPRequestHandler):
         body = resp.body
         encoding = None
         content_type = headers.get("Content-Type", "")
-        if (_accepts_gzip(self.headers.get("Accept-Encoding")) and len(body) > 200
-                and content_type.startswith(_COMPRESSIBLE)):
+        if (
+            _accepts_gzip(self.headers.get("Accept-Encoding"))
+            and len(body) > 200
+            and content_type.startswith(_COMPRESSIBLE)
+        ):
             if resp.gzipped is None:
                 resp.gzipped = gzip.compress(body, compresslevel=1, mtime=0)
             body, encoding = resp.gzipped, "gzip"
             headers["Content-Encoding"] = "gzip"
-        truncate = (resp.status == 200 and not head
-                    and faults.decide("truncate", target, attempt))
+        truncate = resp.status == 200 and not head and faults.decide("truncate", target, attempt)
         if truncate:
             fault = "truncated"
-            self._write(resp.status, headers, body, head, cut=max(1, len(body) // 2),
-                        log=lambda n: log(resp.status, n, encoding))
+            self._write(
+                resp.status,
+                headers,
+                body,
+                head,
+                cut=max(1, len(body) // 2),
+                log=lambda n: log(resp.status, n, encoding),
+            )
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
         else:
-            self._write(resp.status, headers, body, head,
-                        log=lambda n: log(resp.status, n, encoding))
+            self._write(
+                resp.status, headers, body, head, log=lambda n: log(resp.status, n, encoding)
+            )
 
-    def _write(self, status: int, headers: dict[str, str], body: bytes, head: bool,
-               cut: int | None = None, log: Any = None) -> int:
+    def _write(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        head: bool,
+        cut: int | None = None,
+        log: Any = None,
+    ) -> int:
         """Status line, headers and body in one send; returns body bytes sent.
 
         ``log(sent)`` is called *before* the bytes go out, so a client that has read the
         answer always finds it in the request log."""
-        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
-                 f"Date: {self.date_time_string()}", "Server: Apache"]
+        lines = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
+            f"Date: {self.date_time_string()}",
+            "Server: Apache",
+        ]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         if status != 304:
             lines.append(f"Content-Length: {len(body)}")
@@ -269,9 +333,16 @@ class _HTTPServer(ThreadingHTTPServer):
 class ReplicaServer:
     """Serves a :class:`Site` on a loopback port from a background thread."""
 
-    def __init__(self, site: Site, faults: Faults | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, log_path: str | os.PathLike[str] | None = None,
-                 control: bool = False) -> None:
+    def __init__(
+        self,
+        site: Site,
+        faults: Faults | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_path: str | os.PathLike[str] | None = None,
+        control: bool = False,
+    ) -> None:
         self.site = site
         self.faults = faults or Faults()
         self.log: list[RequestLogEntry] = []
@@ -295,9 +366,12 @@ class ReplicaServer:
         """Serve from a daemon thread; returns self."""
         self.listen()
         assert self._httpd is not None
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="replica-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="replica-server",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -387,8 +461,9 @@ class ReplicaProcess:
     def set_epoch(self, epoch: int) -> None:
         import urllib.request
 
-        req = urllib.request.Request(f"{self.url}{CONTROL_PREFIX}epoch/{epoch}", method="POST",
-                                     data=b"")
+        req = urllib.request.Request(
+            f"{self.url}{CONTROL_PREFIX}epoch/{epoch}", method="POST", data=b""
+        )
         with urllib.request.urlopen(req, timeout=120) as answer:
             answer.read()
 
@@ -408,12 +483,30 @@ class ReplicaProcess:
         self.stop()
 
 
-def spawn(items: int = 2000, seed: int = 1, epoch: int = 0, faults: str = "",
-          log_path: str | os.PathLike[str] | None = None, timeout: float = 120.0,
-          ) -> ReplicaProcess:
+def spawn(
+    items: int = 2000,
+    seed: int = 1,
+    epoch: int = 0,
+    faults: str = "",
+    log_path: str | os.PathLike[str] | None = None,
+    timeout: float = 120.0,
+) -> ReplicaProcess:
     """Start ``python -m replica serve`` on a free port; returns once it answers."""
-    cmd = [sys.executable, "-m", "replica", "serve", "--items", str(items), "--seed",
-           str(seed), "--epoch", str(epoch), "--port", "0", "--control"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "replica",
+        "serve",
+        "--items",
+        str(items),
+        "--seed",
+        str(seed),
+        "--epoch",
+        str(epoch),
+        "--port",
+        "0",
+        "--control",
+    ]
     if faults:
         cmd += ["--faults", faults]
     if log_path:

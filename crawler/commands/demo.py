@@ -30,8 +30,22 @@ SHOWN_RECORDS = 3
 
 
 def _shorten(record: dict[str, Any], width: int = 300) -> dict[str, Any]:
-    out = {k: record.get(k) for k in ("id", "url", "kind", "title", "published", "date_source",
-                                      "place", "sources", "byline", "version", "duplicate_of")}
+    out = {
+        k: record.get(k)
+        for k in (
+            "id",
+            "url",
+            "kind",
+            "title",
+            "published",
+            "date_source",
+            "place",
+            "sources",
+            "byline",
+            "version",
+            "duplicate_of",
+        )
+    }
     text = record.get("text") or ""
     out["text"] = text if len(text) <= width else text[:width].rstrip() + " …"
     return out

@@ -30,19 +30,31 @@ def _replica_pages(items: int = SITE_ITEMS) -> list[tuple[Any, Any]]:
         status, headers, body = site.render(path, host="www.osce.org")
         url = BASE + path
         record = extract(body, url)
-        pairs.append((
-            Capture(url=url, status=status, fetched_at=at(i / 60), body=body,
-                    etag=dict(headers).get("ETag")),
-            record if record.is_item else None,
-        ))
+        pairs.append(
+            (
+                Capture(
+                    url=url,
+                    status=status,
+                    fetched_at=at(i / 60),
+                    body=body,
+                    etag=dict(headers).get("ETag"),
+                ),
+                record if record.is_item else None,
+            )
+        )
     return pairs
 
 
 def _snapshot(archive: Archive) -> tuple[list[Any], ...]:
     with archive.engine.connect() as conn:
         return tuple(
-            sorted((tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
-                    for r in conn.execute(text(sql))), key=repr)
+            sorted(
+                (
+                    tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+                    for r in conn.execute(text(sql))
+                ),
+                key=repr,
+            )
             for sql in (
                 "select id, kind, url, deleted, duplicate_of, current_version from documents",
                 "select document_id, number, content_hash, text_hash, url, reason, sketch "
@@ -65,7 +77,8 @@ def test_grouped_ingest_stores_what_one_by_one_ingest_stores(db_url: str, tmp_pa
         for start in range(0, len(pairs), 7):
             groups.extend(grouped.ingest_many(pairs[start : start + 7]))
         assert [(r.outcome, r.document_id, r.version) for r in singles] == [
-            (r.outcome, r.document_id, r.version) for r in groups  # type: ignore[union-attr]
+            (r.outcome, r.document_id, r.version)
+            for r in groups  # type: ignore[union-attr]
         ]
         assert _snapshot(one) == _snapshot(grouped)
         assert grouped.verify() == []
@@ -76,11 +89,15 @@ def test_grouped_ingest_stores_what_one_by_one_ingest_stores(db_url: str, tmp_pa
 
 def test_a_bad_page_in_a_group_fails_alone(archive: Archive) -> None:
     good = make_record(1)
-    other = make_record(2, text="A different statement about elections in the region, "
-                        "with observers from many participating States present.")
+    other = make_record(
+        2,
+        text="A different statement about elections in the region, "
+        "with observers from many participating States present.",
+    )
     naive = replace(capture_for(other, 1), fetched_at=at(1).replace(tzinfo=None))
-    results = archive.ingest_many([(capture_for(good, 0), good), (naive, other),
-                                   (capture_for(other, 2), other)])
+    results = archive.ingest_many(
+        [(capture_for(good, 0), good), (naive, other), (capture_for(other, 2), other)]
+    )
     assert results[0].outcome == "new_document"  # type: ignore[union-attr]
     assert isinstance(results[1], Exception)
     assert results[2].outcome == "new_document"  # type: ignore[union-attr]
@@ -115,8 +132,14 @@ def test_bodies_compressed_with_a_trained_dictionary_stay_byte_for_byte(
         archive.ingest(capture_for(extra, 5, body=pairs[0][0].body + b"<!-- x -->"), extra)
         with archive.session() as s:
             assert s.scalar(select(func.count()).select_from(CompressionDict)) == 1
-            assert s.scalar(select(func.count()).select_from(Body).where(
-                Body.dict_id.is_(None), Body.codec == bodies.CODEC_ZSTD)) == 0
+            assert (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Body)
+                    .where(Body.dict_id.is_(None), Body.codec == bodies.CODEC_ZSTD)
+                )
+                == 0
+            )
 
 
 def test_bodies_written_before_the_dictionary_stay_readable(archive: Archive) -> None:

@@ -23,11 +23,16 @@ from replica import Faults, ReplicaServer, Site
 ROOT = Path(__file__).resolve().parents[2]
 #: Loopback needs no politeness; everything else stays as shipped.
 LOOPBACK = [
-    "-s", "AUTOTHROTTLE_ENABLED=0",
-    "-s", "DOWNLOAD_DELAY=0",
-    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-    "-s", "OSCE_RETRY_BACKOFF_BASE=0.05",
-    "-s", "OSCE_RETRY_AFTER_MAX=0.2",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=0",
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    "-s",
+    "OSCE_RETRY_BACKOFF_BASE=0.05",
+    "-s",
+    "OSCE_RETRY_AFTER_MAX=0.2",
 ]
 KINDS = ("press-release", "story")
 
@@ -44,8 +49,19 @@ class CrawlResult:
 
 
 def crawl_command(site: str, db: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "crawler.cli", "crawl", "--site", site, "--db", db,
-            "--json", *LOOPBACK, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "crawl",
+        "--site",
+        site,
+        "--db",
+        db,
+        "--json",
+        *LOOPBACK,
+        *extra,
+    ]
 
 
 def run_crawl(site: str, db: str, *extra: str, cwd: Path, timeout: float = 180) -> CrawlResult:
@@ -102,12 +118,18 @@ def documents_and_versions(db: str) -> tuple[list[tuple[Any, ...]], list[tuple[A
     engine = make_engine(db)
     try:
         with engine.connect() as conn:
-            docs = conn.execute(text(
-                "select id, kind, url, deleted, duplicate_of, current_version "
-                "from documents order by id")).all()
-            versions = conn.execute(text(
-                "select document_id, number, content_hash, url, published, date_source, title "
-                "from versions order by document_id, number")).all()
+            docs = conn.execute(
+                text(
+                    "select id, kind, url, deleted, duplicate_of, current_version "
+                    "from documents order by id"
+                )
+            ).all()
+            versions = conn.execute(
+                text(
+                    "select document_id, number, content_hash, url, published, date_source, title "
+                    "from versions order by document_id, number"
+                )
+            ).all()
     finally:
         engine.dispose()
     return [tuple(d) for d in docs], [tuple(v) for v in versions]

@@ -90,9 +90,7 @@ def _assert_records_equal_truth(db: str, truth: dict[str, dict[str, Any]]) -> di
     assert set(live) == set(truth), (
         f"missing {sorted(set(truth) - set(live))[:5]}, extra {sorted(set(live) - set(truth))[:5]}"
     )
-    wrong = {
-        k: [f for f in truth[k] if live[k].get(f) != truth[k][f]] for k in truth
-    }
+    wrong = {k: [f for f in truth[k] if live[k].get(f) != truth[k][f]] for k in truth}
     wrong = {k: v for k, v in wrong.items() if v}
     assert not wrong, f"{len(wrong)} records differ from the truth: {list(wrong.items())[:3]}"
     return records
@@ -126,7 +124,8 @@ def test_full_then_epoch_then_noop(serve: Any, crawl: Any, tmp_path: Path) -> No
     records = _assert_records_equal_truth(db, truth1)
 
     changed = {
-        k for k in truth1
+        k
+        for k in truth1
         if k in truth0 and any(truth0[k][f] != truth1[k][f] for f in CONTENT_FIELDS)
     }
     new = set(truth1) - set(truth0)
@@ -151,7 +150,8 @@ def test_full_then_epoch_then_noop(serve: Any, crawl: Any, tmp_path: Path) -> No
         if move["id"] in truth1:
             assert records[move["id"]]["url"] == base + move["new"]
             assert _address_how(db, base + move["old"]) in (
-                (move["id"], "alias"), (move["id"], "redirect")
+                (move["id"], "alias"),
+                (move["id"], "redirect"),
             )
     for rep in changes["republished"]:
         if rep["id"] in truth1:
@@ -165,7 +165,9 @@ def test_full_then_epoch_then_noop(serve: Any, crawl: Any, tmp_path: Path) -> No
     assert len(listing_requests) <= needed_pages
     sitemap = [e for e in log if e.path.startswith("/sitemap.xml")]
     changed_anywhere = (
-        len(changes["new"]) + len(changes["edited"]) + len(changes["deleted"])
+        len(changes["new"])
+        + len(changes["edited"])
+        + len(changes["deleted"])
         + len(changes["moved"])
     )
     # An item linked as /node/<n> costs a redirect and a fetch: twice each, at most.
@@ -200,8 +202,11 @@ def test_sigkill_halfway_then_rerun_equals_uninterrupted(
     assert crawl(base, whole).returncode == 0
 
     proc = subprocess.Popen(
-        crawl_command(base, killed), cwd=tmp_path, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        crawl_command(base, killed),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         start_new_session=True,
     )
     half = len(wanted_truth(server.site, base)) // 2
@@ -233,8 +238,11 @@ def test_sigterm_stops_cleanly_and_is_recorded_interrupted(
     # Slow enough (about 10 requests/s) that the stop always leaves pages unfetched,
     # however loaded the machine: archiving must not catch up with fetching first.
     proc = subprocess.Popen(
-        [*crawl_command(base, db), "-s", "DOWNLOAD_DELAY=0.1"], cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*crawl_command(base, db), "-s", "DOWNLOAD_DELAY=0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     deadline = time.monotonic() + 120
@@ -256,8 +264,15 @@ def test_sigterm_stops_cleanly_and_is_recorded_interrupted(
 def test_faults_retried_until_every_item_is_archived_right(
     serve: Any, crawl: Any, tmp_path: Path
 ) -> None:
-    faults = Faults(error_rate=0.1, retry_after=1, truncate_rate=0.05, malformed_rate=0.1,
-                    wrong_charset_rate=0.1, redirect_loop=True, offsite_links=True)
+    faults = Faults(
+        error_rate=0.1,
+        retry_after=1,
+        truncate_rate=0.05,
+        malformed_rate=0.1,
+        wrong_charset_rate=0.1,
+        redirect_loop=True,
+        offsite_links=True,
+    )
     server = serve(items=100, faults=faults)
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     result = crawl(server.url, db)
@@ -327,10 +342,29 @@ def test_max_items_and_scrapy_crawl_entry_point(serve: Any, tmp_path: Path) -> N
     server = serve(items=60)
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "newsroom", "-a", f"site={server.url}",
-         "-a", "max_items=7", "-s", f"OSCE_ARCHIVE_DB={db}", "-s", "AUTOTHROTTLE_ENABLED=0",
-         "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "newsroom",
+            "-a",
+            f"site={server.url}",
+            "-a",
+            "max_items=7",
+            "-s",
+            f"OSCE_ARCHIVE_DB={db}",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=0",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -342,7 +376,10 @@ def test_demo_crawls_the_bundled_copy(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     proc = subprocess.run(
         [sys.executable, "-m", "crawler.cli", "demo", "--items", "40", "--db", db],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
         env={**os.environ, "PYTHONPATH": str(ROOT), "OSCE_PROGRESS": "off"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -383,8 +420,9 @@ def _failed_captures(db: str) -> list[tuple[str, int, str]]:
     engine = make_engine(db)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "select url, status, error from captures where outcome = 'failed'"))
+            rows = conn.execute(
+                text("select url, status, error from captures where outcome = 'failed'")
+            )
             return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
     finally:
         engine.dispose()

@@ -38,8 +38,11 @@ def state(**kw: object) -> AddressState:
         "last_changed": NOW - timedelta(days=400),
         "deleted": False,
         "listing": ListingEntry(
-            url=f"{BASE}/fsc/55436", title="T", published="2003-06-27",
-            kind_label="Press release", lastmod="2003-06-27T10:00:00+00:00",
+            url=f"{BASE}/fsc/55436",
+            title="T",
+            published="2003-06-27",
+            kind_label="Press release",
+            lastmod="2003-06-27T10:00:00+00:00",
         ),
     }
     values.update(kw)
@@ -48,7 +51,9 @@ def state(**kw: object) -> AddressState:
 
 def listed(**kw: object) -> ListingEntry:
     values: dict[str, object] = {
-        "url": f"{BASE}/fsc/55436", "title": "T", "published": "2003-06-27",
+        "url": f"{BASE}/fsc/55436",
+        "title": "T",
+        "published": "2003-06-27",
         "kind_label": "Press release",
     }
     values.update(kw)
@@ -115,16 +120,18 @@ def test_schedule_spreads_deterministically_and_none_right_after_a_run() -> None
     assert min(factors) < 0.55 and max(factors) > 0.95  # spread over the whole half
     recent = state(listing=listed(published="2026-01-09"), last_fetched=NOW - timedelta(minutes=5))
     assert not revisit_due(recent, NOW)
-    assert revisit_due(state(listing=listed(published="2026-01-09"),
-                             last_fetched=NOW - timedelta(days=1)), NOW)
+    assert revisit_due(
+        state(listing=listed(published="2026-01-09"), last_fetched=NOW - timedelta(days=1)), NOW
+    )
     old = state(last_fetched=NOW - timedelta(days=89))
     assert not revisit_due(old, NOW)
     assert revisit_due(state(last_fetched=NOW - timedelta(days=181)), NOW)
 
 
 def frontier(full: bool = False, margin: int = 1) -> Frontier:
-    return Frontier(Site(BASE), frozenset({"press-release", "story"}), full=full, margin=margin,
-                    now=NOW)
+    return Frontier(
+        Site(BASE), frozenset({"press-release", "story"}), full=full, margin=margin, now=NOW
+    )
 
 
 def test_paging_stops_at_once_when_the_newest_page_brings_nothing() -> None:
@@ -156,7 +163,8 @@ def test_revisits_carry_the_archive_validators() -> None:
     f = frontier()
     visits, _ = f.from_listing([listed(lastmod="2026-01-09")], [state()])
     assert visits[0].validators == {
-        "url": f"{BASE}/fsc/55436", "etag": 'W/"abc"',
+        "url": f"{BASE}/fsc/55436",
+        "etag": 'W/"abc"',
         "last_modified": "Mon, 05 Jan 2026 10:00:00 GMT",
     }
 
@@ -171,18 +179,26 @@ def test_off_site_and_mirror_addresses() -> None:
 
 
 def test_sitemap_and_feed_parsing() -> None:
-    index = (b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
-             b'sitemap/0.9"><sitemap><loc>https://www.osce.org/sitemap.xml?page=1</loc>'
-             b'<lastmod>2025-06-16T12:11:00+00:00</lastmod></sitemap></sitemapindex>')
+    index = (
+        b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+        b'sitemap/0.9"><sitemap><loc>https://www.osce.org/sitemap.xml?page=1</loc>'
+        b"<lastmod>2025-06-16T12:11:00+00:00</lastmod></sitemap></sitemapindex>"
+    )
     assert parse_sitemap(index) == (
-        "index", [("https://www.osce.org/sitemap.xml?page=1", "2025-06-16T12:11:00+00:00")]
+        "index",
+        [("https://www.osce.org/sitemap.xml?page=1", "2025-06-16T12:11:00+00:00")],
     )
     assert parse_sitemap(b"<not xml") == ("urlset", [])
-    rss = (b'<rss version="2.0"><channel><item><title>A  title</title><link>/fsc/9</link>'
-           b"<pubDate>Fri, 27 Jun 2003 10:00:00 +0000</pubDate></item></channel></rss>")
+    rss = (
+        b'<rss version="2.0"><channel><item><title>A  title</title><link>/fsc/9</link>'
+        b"<pubDate>Fri, 27 Jun 2003 10:00:00 +0000</pubDate></item></channel></rss>"
+    )
     (entry,) = parse_rss(rss, BASE)
     assert (entry.url, entry.title, entry.published, entry.source) == (
-        f"{BASE}/fsc/9", "A title", "2003-06-27", "rss"
+        f"{BASE}/fsc/9",
+        "A title",
+        "2003-06-27",
+        "rss",
     )
 
 

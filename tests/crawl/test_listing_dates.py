@@ -57,7 +57,8 @@ def test_incremental_run_catches_a_date_corrected_on_a_deep_listing_page(
             assert records[item_id]["published"] == truth[item_id]["published"], item_id
             assert records[item_id]["version"] == 2, item_id
         wrong = [
-            k for k, t in truth.items()
+            k
+            for k, t in truth.items()
             if any(records.get(k, {}).get(f) != t[f] for f in ("published", "title", "text"))
         ]
         assert wrong == []

@@ -86,9 +86,7 @@ def not_modified(url: str, when: datetime, etag: str | None = None) -> Fetch:
 
 def gone(url: str, when: datetime, status: int = 404) -> Fetch:
     body = b"<html><body><h1>Page not found</h1></body></html>"
-    capture = Capture(
-        url=url, status=status, fetched_at=when, content_type="text/html", body=body
-    )
+    capture = Capture(url=url, status=status, fetched_at=when, content_type="text/html", body=body)
     return Fetch(capture, None)
 
 

@@ -47,7 +47,7 @@ def build_scenario(url: str) -> Scenario:
     docs = {n: make_record(n, f"Release {n}", paragraphs(n)) for n in (1, 2, 3, 4, 6)}
     docs[5] = make_record(
         5,
-        "Déclaration – ОБСЕ \"quotes\", commas",
+        'Déclaration – ОБСЕ "quotes", commas',
         paragraphs(5),
         kind="story",
         section="stories",

@@ -158,8 +158,9 @@ def test_data_package_manifest(
     for fmt, name in (("csv", "records.csv"), ("parquet", "records.parquet")):
         folder = tmp_path / fmt
         folder.mkdir()  # an existing folder as --output asks for a data package
-        status, err = run_export(capsys, "--db", scenario.url, "--format", fmt, "--output",
-                                 str(folder))
+        status, err = run_export(
+            capsys, "--db", scenario.url, "--format", fmt, "--output", str(folder)
+        )
         assert status == 0, err
         manifest = json.loads((folder / "datapackage.json").read_text())
         assert manifest["profile"] == "data-package"
@@ -169,9 +170,10 @@ def test_data_package_manifest(
         assert data["bytes"] == (folder / name).stat().st_size
         assert schema["path"] == "record.schema.json"
         assert (folder / "record.schema.json").read_text() == schema_text()
-        assert schema["hash"] == "sha256:" + hashlib.sha256(
-            (folder / "record.schema.json").read_bytes()
-        ).hexdigest()
+        assert (
+            schema["hash"]
+            == "sha256:" + hashlib.sha256((folder / "record.schema.json").read_bytes()).hexdigest()
+        )
         meta = manifest["osce_archive"]
         assert meta["record_count"] == len(scenario.rounds[-1].full) == data["count"]
         assert meta["cursor"] == cursor_of(err) == scenario.rounds[-1].cursor

@@ -82,8 +82,9 @@ def test_warc_round_trip_against_the_archives_captures(db_url: str, tmp_path: Pa
     engine = make_engine(db_url)
     with engine.connect() as conn:
         rows = conn.execute(select(CaptureRow).order_by(CaptureRow.fetched_at)).all()
-        stored = {row.body_sha256: read_body(conn, row.body_sha256) for row in rows
-                  if row.body_sha256}
+        stored = {
+            row.body_sha256: read_body(conn, row.body_sha256) for row in rows if row.body_sha256
+        }
     engine.dispose()
     answered = [row for row in rows if row.status != 0]
     assert len(rows) == len(answered) + 1

@@ -46,8 +46,7 @@ class Item:
             "closed yesterday with its main aim successfully met.",
             "Among the options that were mentioned are adopting OSCE-backed common security "
             "features on travel documentation.",
-            "Background information and speeches have been posted on a special conference "
-            "website.",
+            "Background information and speeches have been posted on a special conference website.",
         ]
     )
     promotion: bool = False
@@ -87,8 +86,10 @@ def render(
     if "meta" in date_in:
         head.append(f'<meta property="article:published_time" content="{dt}T10:00:00+02:00">')
     if "jsonld" in date_in:
-        data = {"@context": "https://schema.org", "@graph": [
-            {"@type": "NewsArticle", "headline": item.title, "datePublished": dt}]}
+        data = {
+            "@context": "https://schema.org",
+            "@graph": [{"@type": "NewsArticle", "headline": item.title, "datePublished": dt}],
+        }
         head.append(f'<script type="application/ld+json">{json.dumps(data)}</script>')
     menu = "".join(f"<li><a href='/x'>{_e(n)}</a></li>" for n in (nav or NAV))
     title = (

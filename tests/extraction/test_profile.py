@@ -81,8 +81,12 @@ LISTING = """<html><body><nav><a href="/fsc/1">menu</a></nav><main>
 def test_parse_listing() -> None:
     entries = parse_listing(LISTING, "http://127.0.0.1:8000/press-releases?page=0")
     assert [(e.url, e.title, e.published, e.kind_label) for e in entries] == [
-        ("http://127.0.0.1:8000/press-releases/520", "OSCE Office helps open Aarhus Centre",
-         "2006-03-13", "Press release"),
+        (
+            "http://127.0.0.1:8000/press-releases/520",
+            "OSCE Office helps open Aarhus Centre",
+            "2006-03-13",
+            "Press release",
+        ),
         ("http://127.0.0.1:8000/stories/521", "A story", "2006-04-02", "Story"),
     ]
     assert entries[0].where == "OSCE Office in Yerevan (closed)"
@@ -93,10 +97,13 @@ def test_parse_listing() -> None:
 def test_furniture_model_learns_repeated_blocks_and_is_data(tmp_path: Path) -> None:
     pages = []
     for n in range(8):
-        item = Item(node=1000 + n, paragraphs=[
-            f"Paragraph number {n} of a body that is unique to item {n}.",
-            "Follow the OSCE on social media for more updates",  # furniture nobody listed
-        ])
+        item = Item(
+            node=1000 + n,
+            paragraphs=[
+                f"Paragraph number {n} of a body that is unique to item {n}.",
+                "Follow the OSCE on social media for more updates",  # furniture nobody listed
+            ],
+        )
         pages.append((f"https://www.osce.org/pc/{1000 + n}", render(item)))
     model = FurnitureModel.learn(pages)
     assert model.is_furniture("Follow the OSCE on social media for more updates")
@@ -131,15 +138,37 @@ def test_cli_extract(tmp_path: Path) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
-    assert list(record) == ["id", "url", "kind", "title", "published", "date_source", "place",
-                            "sources", "fields_of_work", "byline", "language", "text"]
+    assert list(record) == [
+        "id",
+        "url",
+        "kind",
+        "title",
+        "published",
+        "date_source",
+        "place",
+        "sources",
+        "fields_of_work",
+        "byline",
+        "language",
+        "text",
+    ]
     assert record["id"] == "osce.org/55436" and record["kind"] == "press-release"
     other = tmp_path / "p.html"
     other.write_text("<html><body><h1>Partnerships</h1><p>Hello</p></body></html>")
-    out = subprocess.run(cmd[:-1] + [str(other), "--url", "https://www.osce.org/partnerships"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    out = subprocess.run(
+        cmd[:-1] + [str(other), "--url", "https://www.osce.org/partnerships"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["kind"] == "page"
-    out = subprocess.run(cmd[:-1] + [str(tmp_path / "missing.html")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    out = subprocess.run(
+        cmd[:-1] + [str(tmp_path / "missing.html")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1 and "missing.html" in out.stderr

@@ -93,8 +93,14 @@ def test_every_item_equals_ground_truth(served: tuple[Site, ReplicaServer], epoc
 def test_hard_bytes_same_records() -> None:
     """Malformed markup, a lying charset header, oversized pages, links to other sites."""
     site = Site(items=80, seed=7, epoch=2)
-    faults = Faults(malformed_rate=0.5, wrong_charset_rate=0.3, oversized_rate=0.1,
-                    oversized_bytes=400_000, offsite_links=True, seed=3)
+    faults = Faults(
+        malformed_rate=0.5,
+        wrong_charset_rate=0.3,
+        oversized_rate=0.1,
+        oversized_bytes=400_000,
+        offsite_links=True,
+        seed=3,
+    )
     with ReplicaServer(site, faults=faults) as server:
         checked, wrong = compare(site, server.url)
     _report("faults", checked, wrong)
@@ -144,23 +150,41 @@ def _seed_body(number: int) -> list[str]:
 
 
 SEED_FACTS = {
-    0: dict(kind="story", title="A security community for the 21st century", place=None,
-            sources=["Summits / Ministerial Councils"], fields_of_work=[],
-            byline="Marc Perrin de Brichambaut, OSCE Secretary General"),
-    1: dict(kind="press-release", title="OSCE Security Conference considers fresh options",
-            place="VIENNA",
-            sources=["Forum for Security Co-operation", "Permanent Council",
-                     "OSCE Chairpersonship"],
-            fields_of_work=["Policing", "Reform and co-operation in the security sector",
-                            "Conflict prevention and resolution", "Countering terrorism",
-                            "Border management", "Arms control",
-                            "Combating trafficking in human beings"],
-            byline=None, published="2003-06-27", date_source="markup"),
-    2: dict(kind="press-release",
-            title="OSCE and Council of Europe leadership stress the importance of strengthened "
-            "co-operation to protect the principles and values of the Organizations",
-            place="STRASBOURG", sources=["OSCE Chairpersonship", "OSCE Secretariat"],
-            fields_of_work=[], byline=None),
+    0: dict(
+        kind="story",
+        title="A security community for the 21st century",
+        place=None,
+        sources=["Summits / Ministerial Councils"],
+        fields_of_work=[],
+        byline="Marc Perrin de Brichambaut, OSCE Secretary General",
+    ),
+    1: dict(
+        kind="press-release",
+        title="OSCE Security Conference considers fresh options",
+        place="VIENNA",
+        sources=["Forum for Security Co-operation", "Permanent Council", "OSCE Chairpersonship"],
+        fields_of_work=[
+            "Policing",
+            "Reform and co-operation in the security sector",
+            "Conflict prevention and resolution",
+            "Countering terrorism",
+            "Border management",
+            "Arms control",
+            "Combating trafficking in human beings",
+        ],
+        byline=None,
+        published="2003-06-27",
+        date_source="markup",
+    ),
+    2: dict(
+        kind="press-release",
+        title="OSCE and Council of Europe leadership stress the importance of strengthened "
+        "co-operation to protect the principles and values of the Organizations",
+        place="STRASBOURG",
+        sources=["OSCE Chairpersonship", "OSCE Secretariat"],
+        fields_of_work=[],
+        byline=None,
+    ),
 }
 
 
@@ -170,18 +194,30 @@ def test_seed_items(served: tuple[Site, ReplicaServer], number: int) -> None:
     site.set_epoch(0)
     item = next(it for it in site.items if it.seed is not None and it.seed.number == number)
     entries = listings(server.url)
-    record = extract(fetch(server.url + item.path), server.url + item.path,
-                     entries.get(str(item.node)))
+    record = extract(
+        fetch(server.url + item.path), server.url + item.path, entries.get(str(item.node))
+    )
     for name, value in SEED_FACTS[number].items():
         assert getattr(record, name) == value, name
     body = [p for p in _seed_body(number) if p != record.title]
     assert record.text.split("\n\n") == body  # each paragraph once, in order
-    for furniture in ("Our work", "Czech", "Date:", "Source:", "By Marc", "OSCE Impact",
-                      "Discover more stories", "Share this", "Skip"):
+    for furniture in (
+        "Our work",
+        "Czech",
+        "Date:",
+        "Source:",
+        "By Marc",
+        "OSCE Impact",
+        "Discover more stories",
+        "Share this",
+        "Skip",
+    ):
         assert furniture not in record.text
     if number == 1:  # the dateline says a day earlier: kept as a candidate, not a conflict
         assert {(c.source, c.value) for c in record.date_candidates} >= {
-            ("markup", "2003-06-27"), ("dateline", "2003-06-26")}
+            ("markup", "2003-06-27"),
+            ("dateline", "2003-06-26"),
+        }
         assert record.date_conflict is None
 
 

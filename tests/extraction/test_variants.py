@@ -146,9 +146,14 @@ def test_navigation_drift_and_unknown_furniture() -> None:
 
 @pytest.mark.parametrize(
     "label, kind",
-    [("Story", "story"), ("News", "news"), ("Spot report", "spot-report"),
-     ("Daily report", "daily-report"), ("Statement", "statement"),
-     ("Press release", "press-release")],
+    [
+        ("Story", "story"),
+        ("News", "news"),
+        ("Spot report", "spot-report"),
+        ("Daily report", "daily-report"),
+        ("Statement", "statement"),
+        ("Press release", "press-release"),
+    ],
 )
 def test_type_labels_slugged(label: str, kind: str) -> None:
     record = extract(render(Item(type_label=label)), URL)
@@ -178,10 +183,14 @@ def test_language_declared_and_checked() -> None:
     assert extract(render(item, lang="en"), URL).language == "en"
     assert extract(render(item, lang=None), URL).language == "en"  # from the text
     assert extract(render(item, lang="en-GB"), URL).language == "en"
-    ru = Item(paragraphs=["ОБСЕ и Совет Европы подчеркнули важность сотрудничества и это для "
-                          "мира в регионе, а также для защиты прав и свобод и на благо людей "
-                          "по всей Европе, что не было бы возможно без диалога и доверия к "
-                          "партнёрам из других стран и о том же в будущем."])
+    ru = Item(
+        paragraphs=[
+            "ОБСЕ и Совет Европы подчеркнули важность сотрудничества и это для "
+            "мира в регионе, а также для защиты прав и свобод и на благо людей "
+            "по всей Европе, что не было бы возможно без диалога и доверия к "
+            "партнёрам из других стран и о том же в будущем."
+        ]
+    )
     assert extract(render(ru, lang="en"), URL).language == "ru"  # text outweighs the markup
 
 
@@ -206,9 +215,11 @@ def test_non_items_are_pages() -> None:
 def test_visible_date_beside_label(layout: str) -> None:
     """Older captures showed ``VIENNA 27 June 2003`` as the Date value: markup, not dateline."""
     item = Item()
-    page = render(item, layout=layout, date_in=("meta",)).replace(
-        "Date:", "Date:<span> VIENNA 27 June 2003</span>", 1
-    ).replace("2003-06-27T10", "2003-06-20T10")
+    page = (
+        render(item, layout=layout, date_in=("meta",))
+        .replace("Date:", "Date:<span> VIENNA 27 June 2003</span>", 1)
+        .replace("2003-06-27T10", "2003-06-20T10")
+    )
     record = extract(page, URL)
     assert (record.published, record.date_source) == ("2003-06-27", "markup")
     assert record.date_conflict and "meta 2003-06-20" in record.date_conflict

@@ -56,14 +56,26 @@ class Finished:
         return lines[-1] if lines else ""
 
 
-def run_command(cmd: list[str], cwd: Path, timeout: float = 180,
-                env: dict[str, str] | None = None, preexec_fn: Any = None) -> Finished:
+def run_command(
+    cmd: list[str],
+    cwd: Path,
+    timeout: float = 180,
+    env: dict[str, str] | None = None,
+    preexec_fn: Any = None,
+) -> Finished:
     """Run ``cmd`` to its end; its output, exit status and peak RSS."""
     out_path, err_path = cwd / f".out-{time.monotonic_ns()}", cwd / f".err-{time.monotonic_ns()}"
     started = time.monotonic()
     with open(out_path, "w+") as out, open(err_path, "w+") as err:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env or ENV,
-                                preexec_fn=preexec_fn, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            stdout=out,
+            stderr=err,
+            env=env or ENV,
+            preexec_fn=preexec_fn,
+            start_new_session=True,
+        )
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -73,14 +85,20 @@ def run_command(cmd: list[str], cwd: Path, timeout: float = 180,
                 os.killpg(proc.pid, signal.SIGKILL)  # the crawl and its workers
                 os.wait4(proc.pid, 0)
                 err.seek(0)
-                raise AssertionError(f"{cmd[3:5]} did not finish within {timeout} s (hung?): "
-                                     f"{err.read()[-2000:]}")
+                raise AssertionError(
+                    f"{cmd[3:5]} did not finish within {timeout} s (hung?): {err.read()[-2000:]}"
+                )
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        result = Finished(proc.returncode, out.read(), err.read(), time.monotonic() - started,
-                          usage.ru_maxrss / 1024)
+        result = Finished(
+            proc.returncode,
+            out.read(),
+            err.read(),
+            time.monotonic() - started,
+            usage.ru_maxrss / 1024,
+        )
     out_path.unlink()
     err_path.unlink()
     return result
@@ -134,10 +152,12 @@ def hostile(other_host: OtherHost) -> Iterator[Any]:
     redirects point at the ``other_host`` fixture."""
     servers: list[HostileServer] = []
 
-    def _make(items: int = 40, seed: int = 1, faults: Faults | None = None,
-              **options: Any) -> HostileServer:
-        server = HostileServer(Site(items=items, seed=seed), faults,
-                               other_base=other_host.url, **options).start()
+    def _make(
+        items: int = 40, seed: int = 1, faults: Faults | None = None, **options: Any
+    ) -> HostileServer:
+        server = HostileServer(
+            Site(items=items, seed=seed), faults, other_base=other_host.url, **options
+        ).start()
         servers.append(server)
         return server
 
@@ -175,11 +195,17 @@ def dump(db: str) -> dict[str, list[tuple[Any, ...]]]:
     """The archive in documents, versions and addresses, without times or row ids:
     two archives of the same site state compare equal whatever happened on the way."""
     return {
-        "documents": query(db, "select id, kind, url, deleted, duplicate_of, current_version "
-                               "from documents order by id"),
-        "versions": query(db, "select document_id, number, content_hash, text_hash, url, kind, "
-                              "title, published, date_source from versions "
-                              "order by document_id, number"),
+        "documents": query(
+            db,
+            "select id, kind, url, deleted, duplicate_of, current_version "
+            "from documents order by id",
+        ),
+        "versions": query(
+            db,
+            "select document_id, number, content_hash, text_hash, url, kind, "
+            "title, published, date_source from versions "
+            "order by document_id, number",
+        ),
         "addresses": query(db, "select url, document_id, how from addresses order by url"),
     }
 
@@ -191,8 +217,10 @@ def diff_dumps(got: dict[str, list[Any]], want: dict[str, list[Any]]) -> str:
         extra = sorted(set(got[table]) - set(want[table]), key=repr)
         missing = sorted(set(want[table]) - set(got[table]), key=repr)
         if extra or missing or len(got[table]) != len(want[table]):
-            out.append(f"{table}: {len(got[table])} rows vs {len(want[table])}; "
-                       f"extra {extra[:3]}, missing {missing[:3]}")
+            out.append(
+                f"{table}: {len(got[table])} rows vs {len(want[table])}; "
+                f"extra {extra[:3]}, missing {missing[:3]}"
+            )
     return "; ".join(out)
 
 
@@ -200,10 +228,17 @@ def runs(db: str) -> list[tuple[Any, ...]]:
     """(id, outcome, started_at, finished_at, counters) of every run, oldest first."""
     import json
 
-    rows = query(db, "select id, outcome, started_at, finished_at, counters from runs "
-                     "order by id")
-    return [(int(r[0]), str(r[1]), _time(r[2]), _time(r[3]),
-             json.loads(r[4]) if isinstance(r[4], str) else r[4]) for r in rows]
+    rows = query(db, "select id, outcome, started_at, finished_at, counters from runs order by id")
+    return [
+        (
+            int(r[0]),
+            str(r[1]),
+            _time(r[2]),
+            _time(r[3]),
+            json.loads(r[4]) if isinstance(r[4], str) else r[4],
+        )
+        for r in rows
+    ]
 
 
 def _time(value: Any) -> Any:
@@ -240,8 +275,9 @@ def assert_records_equal_truth(db: str, truth: dict[str, dict[str, Any]]) -> Non
     wrong = {k: [f for f in truth[k] if live[k].get(f) != truth[k][f]] for k in truth}
     wrong = {k: v for k, v in wrong.items() if v}
     assert not wrong, f"{len(wrong)} records differ from the truth: {list(wrong.items())[:3]}"
-    once = query(db, "select document_id, count(*) from versions group by document_id "
-                     "having count(*) > 1")
+    once = query(
+        db, "select document_id, count(*) from versions group by document_id having count(*) > 1"
+    )
     assert not once, f"items archived more than once: {once[:5]}"
 
 

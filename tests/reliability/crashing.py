@@ -27,8 +27,11 @@ def random_moment(rng: random.Random, startup: float, total_captures: int) -> di
     if rng.random() < 0.25:
         moment: dict[str, Any] = {"phase": "start-up", "after": rng.uniform(0.3, startup + 0.5)}
     else:
-        moment = {"phase": "crawling", "captures": rng.randrange(0, max(1, total_captures)),
-                  "after": rng.uniform(0, 0.05)}
+        moment = {
+            "phase": "crawling",
+            "captures": rng.randrange(0, max(1, total_captures)),
+            "after": rng.uniform(0, 0.05),
+        }
     moment["group"] = rng.random() < 0.5
     return moment
 
@@ -64,8 +67,14 @@ def kill_at(cmd: list[str], cwd: Path, db_path: Path, moment: dict[str, Any]) ->
     """Start the crawl, signal it at ``moment``; what the moment turned out to be, with
     the exit status, and "HUNG" when it did not end within a minute of the signal.
     (SQLite only: the moment is read from the archive file.)"""
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=ENV, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+        start_new_session=True,
+    )
     started = time.monotonic()
     try:
         if moment["phase"] == "start-up":
@@ -93,9 +102,11 @@ def kill_at(cmd: list[str], cwd: Path, db_path: Path, moment: dict[str, Any]) ->
     no_orphans(proc.pid)
     n_runs, captures = progress(db_path)
     state += f" (exit {proc.returncode})"
-    return (f"{state} at {time.monotonic() - started:.2f} s ({moment['phase']}, "
-            f"{'group' if moment['group'] else 'process'}) with {captures} captures, "
-            f"{n_runs} runs")
+    return (
+        f"{state} at {time.monotonic() - started:.2f} s ({moment['phase']}, "
+        f"{'group' if moment['group'] else 'process'}) with {captures} captures, "
+        f"{n_runs} runs"
+    )
 
 
 def no_orphans(session_id: int) -> None:
@@ -106,5 +117,3 @@ def no_orphans(session_id: int) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"processes of the killed crawl outlived it: {found.stdout.split()}")
-
-

@@ -111,10 +111,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         self.server.owner.handle(self)
 
-    def send_all(self, status: int, headers: dict[str, str], body: bytes, *,
-                 length: int | None = None, close: bool = False) -> None:
-        lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('?',))[0]}",
-                 f"Date: {self.date_time_string()}", "Server: Apache"]
+    def send_all(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        length: int | None = None,
+        close: bool = False,
+    ) -> None:
+        lines = [
+            f"HTTP/1.1 {status} {self.responses.get(status, ('?',))[0]}",
+            f"Date: {self.date_time_string()}",
+            "Server: Apache",
+        ]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         lines.append(f"Content-Length: {len(body) if length is None else length}")
         if close:
@@ -144,8 +154,9 @@ class _Base:
         self.log: list[Hit] = []
         self._lock = threading.Lock()
         self._httpd = _Server((host, 0), self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def start(self) -> Any:
         self._thread.start()
@@ -162,8 +173,9 @@ class _Base:
 
     def record(self, handler: _Handler, status: int, kind: str | None) -> None:
         with self._lock:
-            self.log.append(Hit(handler.path, handler.headers.get("Host", ""), status, kind,
-                                time.time()))
+            self.log.append(
+                Hit(handler.path, handler.headers.get("Host", ""), status, kind, time.time())
+            )
 
     def handle(self, handler: _Handler) -> None:
         raise NotImplementedError
@@ -180,17 +192,27 @@ class OtherHost(_Base):
 
     def handle(self, handler: _Handler) -> None:
         self.record(handler, 200, None)
-        handler.send_all(200, {"Content-Type": "text/html; charset=utf-8"},
-                         b"<html><body><h1>Somewhere else</h1></body></html>")
+        handler.send_all(
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
+            b"<html><body><h1>Somewhere else</h1></body></html>",
+        )
 
 
 class HostileServer(_Base):
     """A replica ``Site`` behind per-path hostile overlays (see the module docstring)."""
 
-    def __init__(self, site: Site, faults: Faults | None = None, *,
-                 other_base: str = "http://127.0.0.2:9", hang_seconds: float = 4.0,
-                 bomb_bytes: int = BOMB_BYTES, huge_bytes: int = HUGE_BYTES,
-                 nest_depth: int = 50_000) -> None:
+    def __init__(
+        self,
+        site: Site,
+        faults: Faults | None = None,
+        *,
+        other_base: str = "http://127.0.0.2:9",
+        hang_seconds: float = 4.0,
+        bomb_bytes: int = BOMB_BYTES,
+        huge_bytes: int = HUGE_BYTES,
+        nest_depth: int = 50_000,
+    ) -> None:
         super().__init__("127.0.0.1")
         self.site = site
         self.faults = faults or Faults()
@@ -258,8 +280,7 @@ class HostileServer(_Base):
             h.send_all(503, {**html, "Retry-After": "0"}, b"<h1>Service Unavailable</h1>")
         elif kind == "reset":
             self.record(h, 0, kind)
-            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                    struct.pack("ii", 1, 0))
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             h.close_connection = True
             h.connection.close()
         elif kind == "truncate":
@@ -302,8 +323,12 @@ class HostileServer(_Base):
         return bytes(render(self.site, "/partnerships", host, self.faults).body)
 
     def _stream_huge(self, h: _Handler, *, declared: bool) -> None:
-        head = ["HTTP/1.1 200 OK", f"Date: {h.date_time_string()}",
-                "Content-Type: text/html; charset=utf-8", "Connection: close"]
+        head = [
+            "HTTP/1.1 200 OK",
+            f"Date: {h.date_time_string()}",
+            "Content-Type: text/html; charset=utf-8",
+            "Connection: close",
+        ]
         if declared:
             head.append(f"Content-Length: {self.huge_bytes}")
         chunk = b"<p>" + b"x" * 65_530 + b"</p>"

@@ -16,8 +16,28 @@ from functools import lru_cache
 from replica import Site
 
 Mutation = Callable[[bytes, random.Random], bytes]
-TAGS = (b"div", b"p", b"span", b"article", b"main", b"time", b"h1", b"dl", b"dd", b"script",
-        b"table", b"tr", b"td", b"li", b"ul", b"!--", b"![CDATA[", b"svg", b"math", b"template")
+TAGS = (
+    b"div",
+    b"p",
+    b"span",
+    b"article",
+    b"main",
+    b"time",
+    b"h1",
+    b"dl",
+    b"dd",
+    b"script",
+    b"table",
+    b"tr",
+    b"td",
+    b"li",
+    b"ul",
+    b"!--",
+    b"![CDATA[",
+    b"svg",
+    b"math",
+    b"template",
+)
 
 
 @lru_cache(maxsize=1)
@@ -93,13 +113,16 @@ def control_bytes(page: bytes, rng: random.Random) -> bytes:
 
 
 def huge_attribute(page: bytes, rng: random.Random) -> bytes:
-    return page.replace(b"<h1", b'<h1 data-x="' + b"A" * rng.randrange(10_000, 2_000_000)
-                        + b'"', 1)
+    return page.replace(b"<h1", b'<h1 data-x="' + b"A" * rng.randrange(10_000, 2_000_000) + b'"', 1)
 
 
 def entity_soup(page: bytes, rng: random.Random) -> bytes:
-    soup = b"".join(rng.choice([b"&amp;", b"&#0;", b"&#x110000;", b"&nbsp", b"&#9999999999;",
-                                b"&lt;script&gt;", b"&"]) for _ in range(rng.randrange(1, 3000)))
+    soup = b"".join(
+        rng.choice(
+            [b"&amp;", b"&#0;", b"&#x110000;", b"&nbsp", b"&#9999999999;", b"&lt;script&gt;", b"&"]
+        )
+        for _ in range(rng.randrange(1, 3000))
+    )
     at = rng.randrange(0, len(page) + 1)
     return page[:at] + soup + page[at:]
 
@@ -113,8 +136,17 @@ def bit_flips(page: bytes, rng: random.Random) -> bytes:
 
 
 MUTATIONS: tuple[Mutation, ...] = (
-    cut, delete_span, duplicate_span, insert_junk, stray_tags, deep_nesting, wrong_encoding,
-    control_bytes, huge_attribute, entity_soup, bit_flips,
+    cut,
+    delete_span,
+    duplicate_span,
+    insert_junk,
+    stray_tags,
+    deep_nesting,
+    wrong_encoding,
+    control_bytes,
+    huge_attribute,
+    entity_soup,
+    bit_flips,
 )
 
 

@@ -40,15 +40,24 @@ def test_other_hosts_robots_and_redirect_loops(
     other = other_host.url
     live = server.site.items_live()
     forbidden = [
-        "/pc/880101", "/pc/880102",  # by the Disallow line added below
-        f"/print/{live[0].node}", "/search/12345", "/user/7", "/admin/1",  # the replica's own
+        "/pc/880101",
+        "/pc/880102",  # by the Disallow line added below
+        f"/print/{live[0].node}",
+        "/search/12345",
+        "/user/7",
+        "/admin/1",  # the replica's own
     ]
     server.robots_extra.append("/pc/8801")
-    server.overlay.update({"/pc/880002": "offsite", "/pc/880201": "loop",
-                           "/pc/880201-": "loop"})
-    server.extra_sitemap.extend([
-        f"{other}/pc/880001", f"{other}/node/880003", "/pc/880002", "/pc/880201", *forbidden,
-    ])
+    server.overlay.update({"/pc/880002": "offsite", "/pc/880201": "loop", "/pc/880201-": "loop"})
+    server.extra_sitemap.extend(
+        [
+            f"{other}/pc/880001",
+            f"{other}/node/880003",
+            "/pc/880002",
+            "/pc/880201",
+            *forbidden,
+        ]
+    )
     server.extra_sitemap_files.append(f"{other}/sitemap.xml?page=1")
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
 
@@ -63,13 +72,17 @@ def test_other_hosts_robots_and_redirect_loops(
     assert server.hits("/pc/880002"), "the off-site redirect was never met"
     loop = server.hits("/pc/880201")
     assert 1 < len(loop) <= REDIRECT_MAX_TIMES + 1, f"{len(loop)} requests in the loop"
-    captures = {u.removeprefix(server.url): (s, o, e) for u, s, o, e in query(
-        db, "select url, status, outcome, error from captures")}
+    captures = {
+        u.removeprefix(server.url): (s, o, e)
+        for u, s, o, e in query(db, "select url, status, outcome, error from captures")
+    }
     assert captures["/pc/880201"][1] == "failed" and "redirect" in captures["/pc/880201"][2]
     assert captures["/pc/880002"][1] == "failed" and "off-site" in captures["/pc/880002"][2]
-    print(f"\n{len(asked)} requests to the site, 0 to the other host; loop stopped after "
-          f"{len(loop)}; robots kept {len(forbidden) + 1} addresses out "
-          f"({result.summary.get('requests')} requests)")
+    print(
+        f"\n{len(asked)} requests to the site, 0 to the other host; loop stopped after "
+        f"{len(loop)}; robots kept {len(forbidden) + 1} addresses out "
+        f"({result.summary.get('requests')} requests)"
+    )
     assert_records_equal_truth(db, wanted_truth(server.site, server.url))
 
 
@@ -104,9 +117,7 @@ def _drop_role(role: str, dbname: str) -> None:
         admin.execute(f"DROP ROLE IF EXISTS {role}")
 
 
-def test_database_password_never_shown(
-    serve: Any, crawl: Any, pg_url: str, tmp_path: Path
-) -> None:
+def test_database_password_never_shown(serve: Any, crawl: Any, pg_url: str, tmp_path: Path) -> None:
     from sqlalchemy.engine import make_url
 
     dbname = str(make_url(pg_url).database)
@@ -120,19 +131,29 @@ def test_database_password_never_shown(
         first = crawl(server.url, url, "-s", "LOG_LEVEL=DEBUG", "-s", f"LOG_FILE={log_file}")
         assert first.returncode == 0, first.stderr[-2000:]
         said["crawl --json (debug log)"] = first.stdout + first.stderr + log_file.read_text()
-        text = run_command([sys.executable, "-m", "crawler.cli", "crawl", "--site", server.url,
-                            "--db", url], tmp_path)
+        text = run_command(
+            [sys.executable, "-m", "crawler.cli", "crawl", "--site", server.url, "--db", url],
+            tmp_path,
+        )
         assert text.returncode == 0, text.stderr[-2000:]
         said["crawl"] = text.stdout + text.stderr
         some_id = query(pg_url, "select id from documents limit 1")[0][0]
-        for args in (["status"], ["status", "--json"], ["verify"], ["history", some_id],
-                     ["export", "--output", str(tmp_path / "out.jsonl")]):
+        for args in (
+            ["status"],
+            ["status", "--json"],
+            ["verify"],
+            ["history", some_id],
+            ["export", "--output", str(tmp_path / "out.jsonl")],
+        ):
             code, output = cli_in_process([*args, "--db", url])
             assert code == 0, (args, output[-2000:])
             said[" ".join(args)] = output
         assert "***" in said["status"], "status does not show the (hidden) database URL"
-        env_status = run_command([sys.executable, "-m", "crawler.cli", "status"], tmp_path,
-                                 env={**ENV, "OSCE_ARCHIVE_DB": url})
+        env_status = run_command(
+            [sys.executable, "-m", "crawler.cli", "status"],
+            tmp_path,
+            env={**ENV, "OSCE_ARCHIVE_DB": url},
+        )
         said["status via $OSCE_ARCHIVE_DB"] = env_status.stdout + env_status.stderr
 
         # Failures: unreachable host, closed port, unparsable URL, a bad database name.
@@ -143,13 +164,19 @@ def test_database_password_never_shown(
             "no database": f"postgresql://{role}:{password}@127.0.0.1/no_such_db_{dbname}",
         }
         for what, bad in bad_urls.items():
-            runs_as = ["crawl", "status", "verify"] if what in ("closed port", "bad port") else [
-                "status", "verify"]
+            runs_as = (
+                ["crawl", "status", "verify"]
+                if what in ("closed port", "bad port")
+                else ["status", "verify"]
+            )
             for command in runs_as:
                 args = [command, "--site", server.url] if command == "crawl" else [command]
                 if command == "crawl":  # the crawl's logging set-up only shows in a process
-                    done = run_command([sys.executable, "-m", "crawler.cli", *args, "--db", bad],
-                                       tmp_path, timeout=60)
+                    done = run_command(
+                        [sys.executable, "-m", "crawler.cli", *args, "--db", bad],
+                        tmp_path,
+                        timeout=60,
+                    )
                     code, output, last = done.returncode, done.stdout + done.stderr, done.last_line
                 else:
                     code, output = cli_in_process([*args, "--db", bad])
@@ -163,7 +190,9 @@ def test_database_password_never_shown(
         assert leaks == [], f"the password was printed by: {leaks}"
         stored = query(pg_url, "select cast(options as text) || cast(counters as text) from runs")
         assert not any(password in row[0] for row in stored), "the password was stored"
-        print(f"\n{len(said)} outputs checked, password in none; e.g. "
-              f"{said['status with closed port'].strip().splitlines()[-1]}")
+        print(
+            f"\n{len(said)} outputs checked, password in none; e.g. "
+            f"{said['status with closed port'].strip().splitlines()[-1]}"
+        )
     finally:
         _drop_role(role, dbname)

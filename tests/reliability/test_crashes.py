@@ -77,7 +77,8 @@ def test_sigkill_at_random_moments_then_a_normal_run_equals_uninterrupted(
         assert got == want, f"kill {n} ({what}): {diff_dumps(got, want)}"
         outcomes = [r[1] for r in runs(db)]
         assert outcomes[-1] == "ok" and all(o in ("interrupted", "ok") for o in outcomes), (
-            f"kill {n} ({what}): runs {outcomes}")
+            f"kill {n} ({what}): runs {outcomes}"
+        )
         assert query(db, "select count(*) from locks")[0][0] == 0
         survived.append(what)
     assert cli("verify", "--db", db).returncode == 0  # the installed command agrees
@@ -96,9 +97,18 @@ def test_sigterm_stops_cleanly_records_interrupted_and_next_run_completes(
     proc = subprocess.Popen(
         # Slow enough that ingest keeps up with fetching even on a loaded machine: a
         # stop then leaves pages unfetched (a graceful stop archives what was fetched).
-        [*crawl_args(server.url, db), "-s", "DOWNLOAD_DELAY=0.1",
-         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"], cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        [
+            *crawl_args(server.url, db),
+            "-s",
+            "DOWNLOAD_DELAY=0.1",
+            "-s",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
@@ -115,7 +125,7 @@ def test_sigterm_stops_cleanly_records_interrupted_and_next_run_completes(
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "osce-archive: crawl interrupted; the next run resumes"
     assert stopped_in < 30
-    (run_id, outcome, started, finished, counters), = runs(db)
+    ((run_id, outcome, started, finished, counters),) = runs(db)
     assert outcome == "interrupted" and finished is not None and finished >= started
     assert counters and counters["requests"] > 0, "the interrupted run's counters were lost"
     assert query(db, "select count(*) from locks")[0][0] == 0, "SIGTERM left the lock held"
@@ -130,17 +140,24 @@ def test_sigterm_stops_cleanly_records_interrupted_and_next_run_completes(
     assert_records_equal_truth(db, truth)
 
 
-def test_sigterm_while_discovery_waits_for_room_stops(
-    serve: Any, tmp_path: Path
-) -> None:
+def test_sigterm_while_discovery_waits_for_room_stops(serve: Any, tmp_path: Path) -> None:
     """The soak's finding, made certain: a scheduler held at its target (back-pressure on
     discovery) when SIGTERM arrives."""
     server = serve(items=100)
     db_path = tmp_path / "archive.sqlite"
     proc = subprocess.Popen(
-        crawl_args(server.url, f"sqlite:///{db_path}", "-s", "OSCE_FRONTIER_QUEUE_TARGET=5",
-                   "-s", "DOWNLOAD_DELAY=0.05"),
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+        crawl_args(
+            server.url,
+            f"sqlite:///{db_path}",
+            "-s",
+            "OSCE_FRONTIER_QUEUE_TARGET=5",
+            "-s",
+            "DOWNLOAD_DELAY=0.05",
+        ),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60

@@ -56,16 +56,34 @@ def assert_consistent(db: str, cli: Any) -> None:
     verified = cli("verify", "--db", db)
     assert verified.returncode == 0, verified.stderr
     # a document's versions run 1..current_version, and each came from a capture
-    assert query(db, """
+    assert (
+        query(
+            db,
+            """
         select d.id from documents d left join versions v on v.document_id = d.id
         group by d.id, d.current_version
-        having count(v.id) <> d.current_version or max(v.number) <> d.current_version""") == []
-    assert query(db, """
+        having count(v.id) <> d.current_version or max(v.number) <> d.current_version""",
+        )
+        == []
+    )
+    assert (
+        query(
+            db,
+            """
         select v.id from versions v where not exists
-        (select 1 from captures c where c.version_id = v.id)""") == []
-    assert query(db, """
+        (select 1 from captures c where c.version_id = v.id)""",
+        )
+        == []
+    )
+    assert (
+        query(
+            db,
+            """
         select c.id from captures c where c.body_sha256 is not null and not exists
-        (select 1 from bodies b where b.sha256 = c.body_sha256)""") == []
+        (select 1 from bodies b where b.sha256 = c.body_sha256)""",
+        )
+        == []
+    )
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -80,11 +98,14 @@ def _terminate(dbname: str, which: str) -> int:
                 "select pg_terminate_backend(l.pid) from pg_locks l "
                 "join pg_database d on d.oid = l.database "
                 "where l.locktype = 'advisory' and l.granted and d.datname = %s",
-                (dbname,)).fetchall()
+                (dbname,),
+            ).fetchall()
         else:
             rows = admin.execute(
                 "select pg_terminate_backend(pid) from pg_stat_activity "
-                "where datname = %s and pid <> pg_backend_pid()", (dbname,)).fetchall()
+                "where datname = %s and pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchall()
     return sum(1 for (done,) in rows if done)
 
 
@@ -99,15 +120,26 @@ def _pg_documents(dbname: str) -> int:
 @pytest.mark.postgres
 @pytest.mark.parametrize(("which", "after_documents"), [("all", 8), ("lock-holder", 25)])
 def test_postgresql_connections_dropped_mid_run(
-    serve: Any, crawl: Any, cli: Any, pg_url: str, tmp_path: Path, which: str,
+    serve: Any,
+    crawl: Any,
+    cli: Any,
+    pg_url: str,
+    tmp_path: Path,
+    which: str,
     after_documents: int,
 ) -> None:
     from sqlalchemy.engine import make_url
 
     dbname = str(make_url(pg_url).database)
     server = serve(items=60)
-    proc = subprocess.Popen(crawl_args(server.url, pg_url, *SLOWER), cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.Popen(
+        crawl_args(server.url, pg_url, *SLOWER),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     try:
         deadline = time.monotonic() + 120
         while _pg_documents(dbname) < after_documents and time.monotonic() < deadline:
@@ -119,14 +151,15 @@ def test_postgresql_connections_dropped_mid_run(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    last = assert_one_line_failure(proc.returncode, err, "archive write failed", "run lock",
-                                   "cannot record the run")
+    last = assert_one_line_failure(
+        proc.returncode, err, "archive write failed", "run lock", "cannot record the run"
+    )
     assert dropped >= 1
     if which == "lock-holder":
         assert "run lock" in last, last
     print(f"\n{dropped} connections ({which}) dropped after {after_documents} documents: {last}")
     assert_consistent(pg_url, cli)
-    (_, outcome, *_), = runs(pg_url)
+    ((_, outcome, *_),) = runs(pg_url)
     assert outcome in ("failed", "running")  # "running" if even the end could not be noted
 
     again = crawl(server.url, pg_url)
@@ -147,8 +180,9 @@ def small_disk(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     folder.mkdir()
     mounted = False
     if os.geteuid() == 0:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(folder)],
-                              capture_output=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(folder)], capture_output=True
+        )
         mounted = done.returncode == 0
     try:
         yield folder, ("tmpfs" if mounted else "rlimit")
@@ -195,9 +229,15 @@ def test_sqlite_archive_on_a_full_disk(
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, not death, past the limit
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    proc = subprocess.Popen(crawl_args(server.url, db, *SLOWER), cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
-                            preexec_fn=under_limit if how == "rlimit" else None)
+    proc = subprocess.Popen(
+        crawl_args(server.url, db, *SLOWER),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        preexec_fn=under_limit if how == "rlimit" else None,
+    )
     filled = 0
     try:
         if how == "tmpfs":
@@ -211,8 +251,9 @@ def test_sqlite_archive_on_a_full_disk(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    last = assert_one_line_failure(proc.returncode, err, "archive write failed",
-                                   "cannot record the run", "disk", "full")
+    last = assert_one_line_failure(
+        proc.returncode, err, "archive write failed", "cannot record the run", "disk", "full"
+    )
     kept = _sqlite_documents(db_path)
     print(f"\ndisk full by {how} ({filled} filler bytes) after {kept} documents: {last}")
     assert 0 < kept < len(wanted_truth(server.site, server.url))

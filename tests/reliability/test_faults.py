@@ -32,9 +32,17 @@ MIN_RETRY_WAIT = 0.15
 def test_every_item_archived_once_and_right_through_mixed_faults(
     serve: Any, crawl: Any, tmp_path: Path
 ) -> None:
-    faults = Faults(error_rate=0.1, retry_after=1, slow_rate=0.1, slow_seconds=0.2,
-                    truncate_rate=0.05, malformed_rate=0.1, wrong_charset_rate=0.1,
-                    oversized_rate=0.02, seed=11)
+    faults = Faults(
+        error_rate=0.1,
+        retry_after=1,
+        slow_rate=0.1,
+        slow_seconds=0.2,
+        truncate_rate=0.05,
+        malformed_rate=0.1,
+        wrong_charset_rate=0.1,
+        oversized_rate=0.02,
+        seed=11,
+    )
     server = serve(items=ITEMS, faults=faults)
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
 
@@ -48,8 +56,15 @@ def test_every_item_archived_once_and_right_through_mixed_faults(
 
     injected = faults_injected(server)
     print(f"faults injected over {len(server.log)} requests: {dict(sorted(injected.items()))}")
-    for kind in ("error 500", "error 503", "slow", "truncated", "malformed", "wrong_charset",
-                 "oversized"):
+    for kind in (
+        "error 500",
+        "error 503",
+        "slow",
+        "truncated",
+        "malformed",
+        "wrong_charset",
+        "oversized",
+    ):
         assert injected[kind] > 0, f"no {kind} fault fired: the test proves nothing about it"
     errors = sum(n for k, n in injected.items() if k.startswith("error"))
     assert errors >= 0.05 * len(server.log), "fewer errors than the 10% asked for"
@@ -68,7 +83,10 @@ def test_every_item_archived_once_and_right_through_mixed_faults(
         assert last.fault not in ("error", "truncated"), f"{path} was given up on"
     # No item page was fetched in full twice: retries replace failures, not successes.
     full_answers = Counter(
-        e.path for e in server.log if e.status == 200 and e.fault not in ("error", "truncated")
+        e.path
+        for e in server.log
+        if e.status == 200
+        and e.fault not in ("error", "truncated")
         and e.path in server.site.by_path
     )
     assert [p for p, n in full_answers.items() if n > 1] == []
@@ -92,12 +110,17 @@ def test_pages_failing_for_good_are_recorded_then_retried_next_run(
     failed = {
         url.removeprefix(server.url): (status, error)
         for url, status, error in query(
-            db, "select coalesce(final_url, url), status, error from captures "
-                "where outcome = 'failed'")
+            db,
+            "select coalesce(final_url, url), status, error from captures where outcome = 'failed'",
+        )
     }
     assert set(failed) == set(bad), failed
-    expected_reason = {"503": "HTTP 503 after retries", "reset": "Connection",
-                       "truncate": "Response", "hang": "Timeout"}
+    expected_reason = {
+        "503": "HTTP 503 after retries",
+        "reset": "Connection",
+        "truncate": "Response",
+        "hang": "Timeout",
+    }
     for path, kind in bad.items():
         status, error = failed[path]
         assert status == (503 if kind == "503" else 0), (path, kind, status)
@@ -108,8 +131,9 @@ def test_pages_failing_for_good_are_recorded_then_retried_next_run(
     print("failed for good, as recorded:", {bad[p]: failed[p] for p in bad})
     # Everything else is in; the run still says what it could not do.
     got = {r[0] for r in query(db, "select id from documents")}
-    assert got == set(truth) - {t for t, v in truth.items()
-                                if v["url"].removeprefix(server.url) in bad}
+    assert got == set(truth) - {
+        t for t, v in truth.items() if v["url"].removeprefix(server.url) in bad
+    }
     assert [r[1] for r in runs(db)] == ["ok"]
     assert "failed for good" in first.stderr
 

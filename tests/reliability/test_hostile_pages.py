@@ -75,10 +75,17 @@ def _extract_in_time(body: bytes, url: str) -> Record:
     return record
 
 
-@settings(max_examples=150, deadline=None, derandomize=False,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(which=st.integers(min_value=0), seed=st.integers(min_value=0, max_value=2**32 - 1),
-       rounds=st.integers(min_value=1, max_value=4))
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    which=st.integers(min_value=0),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    rounds=st.integers(min_value=1, max_value=4),
+)
 def test_extraction_fuzzed_over_mutated_replica_pages(which: int, seed: int, rounds: int) -> None:
     pages = replica_pages()
     url, page = pages[which % len(pages)]
@@ -94,14 +101,28 @@ def test_each_mutation_alone_on_every_page() -> None:
     print(f"\nextraction fuzz cases so far in this session: {CASES['hypothesis']}")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("atheris") is None,
-                    reason="atheris is not installed (pip install atheris)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("atheris") is None,
+    reason="atheris is not installed (pip install atheris)",
+)
 def test_atheris_fuzz(tmp_path: Path) -> None:
     runs = int(os.environ.get("OSCE_ATHERIS_RUNS", "200"))
     done = subprocess.run(
-        [sys.executable, "-m", "tests.reliability.fuzz_atheris", str(tmp_path / "corpus"),
-         f"-runs={runs}", "-timeout=2", "-rss_limit_mb=2048", "-seed=1"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.fuzz_atheris",
+            str(tmp_path / "corpus"),
+            f"-runs={runs}",
+            "-timeout=2",
+            "-rss_limit_mb=2048",
+            "-seed=1",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     tail = done.stderr[-3000:]
     assert done.returncode == 0, tail
@@ -154,8 +175,10 @@ def test_bomb_binary_nested_and_oversized_pages_within_fixed_memory(
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     result = crawl(server.url, db, timeout=240)
 
-    print(f"\npeak RSS: {baseline.max_rss_mb:.0f} MB without the hostile pages, "
-          f"{result.max_rss_mb:.0f} MB with them; {result.seconds:.1f} s")
+    print(
+        f"\npeak RSS: {baseline.max_rss_mb:.0f} MB without the hostile pages, "
+        f"{result.max_rss_mb:.0f} MB with them; {result.seconds:.1f} s"
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert result.max_rss_mb < baseline.max_rss_mb + MEMORY_MARGIN_MB
@@ -164,7 +187,8 @@ def test_bomb_binary_nested_and_oversized_pages_within_fixed_memory(
     captures = {
         u.removeprefix(server.url): (status, outcome, error)
         for u, status, outcome, error in query(
-            db, "select url, status, outcome, error from captures")
+            db, "select url, status, outcome, error from captures"
+        )
     }
     for path, kind in HOSTILE.items():
         assert path in captures, f"the {kind} page left no capture"

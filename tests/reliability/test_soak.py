@@ -19,9 +19,21 @@ def test_soak() -> None:
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "soak.py"), "--items", "300", "--kills", "12",
-         "--atheris-runs", "3000"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=3500,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "soak.py"),
+            "--items",
+            "300",
+            "--kills",
+            "12",
+            "--atheris-runs",
+            "3000",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=3500,
     )
     print(done.stdout)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -45,10 +45,12 @@ def test_cron_loop_of_overlapping_starts_never_interleaves(
     # Start like cron, until the loop has shown both sides: a refused start, and a start
     # that worked after another had (so two runs could have interleaved).
     for n in range(MAX_STARTS):
-        cmd = crawl_args(server.url, db_url, "-s", "DOWNLOAD_DELAY=0.02", "-s",
-                         f"USER_AGENT=cron-start-{n}")
-        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=ENV)
+        cmd = crawl_args(
+            server.url, db_url, "-s", "DOWNLOAD_DELAY=0.02", "-s", f"USER_AGENT=cron-start-{n}"
+        )
+        proc = subprocess.Popen(
+            cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        )
         started.append((n, time.monotonic(), proc))
         time.sleep(INTERVAL)
         reap(wait=False)
@@ -59,8 +61,9 @@ def test_cron_loop_of_overlapping_starts_never_interleaves(
 
     codes = {n: e[0] for n, e in ended.items()}
     print(f"\nexit status by start: {codes}")
-    assert set(codes.values()) <= {0, 75}, {n: e[3][-1500:] for n, e in ended.items()
-                                            if e[0] not in (0, 75)}
+    assert set(codes.values()) <= {0, 75}, {
+        n: e[3][-1500:] for n, e in ended.items() if e[0] not in (0, 75)
+    }
     locked = [n for n, c in codes.items() if c == 75]
     worked = [n for n, c in codes.items() if c == 0]
     assert locked and len(worked) >= 2, "the loop did not overlap runs: it proves nothing"
@@ -82,7 +85,8 @@ def test_cron_loop_of_overlapping_starts_never_interleaves(
         gave_up = ended[n][1]
         assert any(begin <= gave_up <= end + 10.0 for begin, end in intervals), (
             f"start {n} gave up at {gave_up:.1f}, when no run held the lock: it waited "
-            f"(runs: {[(round(b, 1), round(e, 1)) for b, e in intervals]})")
+            f"(runs: {[(round(b, 1), round(e, 1)) for b, e in intervals]})"
+        )
     for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
         assert end <= start, f"two runs overlapped: one ended {end}, the next began {start}"
 
@@ -96,9 +100,14 @@ def test_status_and_verify_while_a_crawl_runs_do_not_break_it(
     """Opening the archive takes SQLite's write lock for a moment (migrations); a crawl's
     write must wait for it, not fail with "database is locked"."""
     server = serve(items=60)
-    proc = subprocess.Popen(crawl_args(server.url, sqlite_url, "-s", "DOWNLOAD_DELAY=0.02"),
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV)
+    proc = subprocess.Popen(
+        crawl_args(server.url, sqlite_url, "-s", "DOWNLOAD_DELAY=0.02"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     looks = 0
     while proc.poll() is None:
         for command in ("status", "verify"):

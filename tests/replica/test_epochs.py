@@ -11,8 +11,7 @@ from replica.navigation import drift_epochs
 from replica.textview import visible_lines
 
 ITEMS = 800
-CONTENT = ("kind", "title", "published", "place", "sources", "fields_of_work", "byline",
-           "text")
+CONTENT = ("kind", "title", "published", "place", "sources", "fields_of_work", "byline", "text")
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +63,16 @@ def test_markup_only_changes_bytes_not_content(sites: list[Site]) -> None:
         a, b = before.render(old_it.path), after.render(new_it.path)
         assert a.body != b.body and a.etag != b.etag
         strip = {"Site", "Date:", "DATE:", "Date :"}
-        assert [x for x in visible_lines(a.body) if x not in strip] != [] and \
-            visible_lines(a.body).count(before.content(old_it).paragraphs[0]) >= 1
+        assert [x for x in visible_lines(a.body) if x not in strip] != [] and visible_lines(
+            a.body
+        ).count(before.content(old_it).paragraphs[0]) >= 1
 
 
 def test_untouched_item_keeps_etag_and_last_modified(sites: list[Site]) -> None:
     # epochs 2 -> 3 have no menu drift
     ch = sites[3].changes(3)
     touched = set(ch["edited"]) | set(ch["markup_only"]) | {m["id"] for m in ch["moved"]}
-    item = next(it for it in sites[2].items_live()
-                if it.item_id not in touched and it.seed is None)
+    item = next(it for it in sites[2].items_live() if it.item_id not in touched and it.seed is None)
     a, b = sites[2].render(item.path), sites[3].render(item.path)
     assert a.etag == b.etag
     assert a.headers["Last-Modified"] == b.headers["Last-Modified"]
@@ -108,8 +107,11 @@ def test_rates_are_configurable() -> None:
 
 
 def test_navigation_drifts(sites: list[Site]) -> None:
-    path = next(it.path for it in sites[0].items_live()[100:]
-                if all(it.path in s.by_path and s.by_path[it.path].live for s in sites))
+    path = next(
+        it.path
+        for it in sites[0].items_live()[100:]
+        if all(it.path in s.by_path and s.by_path[it.path].live for s in sites)
+    )
     lines = {e: visible_lines(sites[e].render(path).body) for e in (0, 1, 2, 4)}
     assert "Czech Republic" in lines[0] and "Czechia" not in lines[0]
     assert "Czechia" in lines[1] and "Gender Equality Review Conferences" in lines[1]

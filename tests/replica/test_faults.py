@@ -64,8 +64,9 @@ def test_truncated_bodies(replica_factory) -> None:  # type: ignore[no-untyped-d
     cut = [e for e in server.log if e.fault == "truncated"]
     assert len(cut) == truncated
     retry = Client(server.url)  # the next attempt at a truncated path may succeed
-    assert any(retry.get(cut[0].path).status == 200 and
-               server.log[-1].fault is None for _ in range(8))
+    assert any(
+        retry.get(cut[0].path).status == 200 and server.log[-1].fault is None for _ in range(8)
+    )
 
 
 def _record_lines(site: Site, path: str) -> list[str]:
@@ -134,13 +135,21 @@ def test_offsite_links(replica_factory) -> None:  # type: ignore[no-untyped-def]
     c = Client(server.url)
     html = c.get(server.site.item_paths()[30]).text
     assert "annual-" in html and ".pdf" in html
-    assert any(host in html for host in ("vindobona.org", "un.org", "coe.int",
-                                         "osce-mirror.example.net", "europa.eu"))
+    assert any(
+        host in html
+        for host in ("vindobona.org", "un.org", "coe.int", "osce-mirror.example.net", "europa.eu")
+    )
 
 
 def test_faults_never_change_the_ground_truth(replica_factory) -> None:  # type: ignore[no-untyped-def]
-    every = Faults(malformed_rate=1.0, wrong_charset_rate=1.0, oversized_rate=1.0,
-                   oversized_bytes=300_000, offsite_links=True, redirect_loop=True)
+    every = Faults(
+        malformed_rate=1.0,
+        wrong_charset_rate=1.0,
+        oversized_rate=1.0,
+        oversized_bytes=300_000,
+        offsite_links=True,
+        redirect_loop=True,
+    )
     server = replica_factory(faults=every)
     before = server.site.ground_truth()
     assert before == Site(300, seed=1).ground_truth()
@@ -153,12 +162,22 @@ def test_faults_never_change_the_ground_truth(replica_factory) -> None:  # type:
 
 def test_faults_from_the_command_line() -> None:
     args = build_parser().parse_args(
-        ["serve", "--error-rate", "0.2", "--redirect-loop", "--faults", "slow_rate=0.1",
-         "--fault-seed", "4"])
+        [
+            "serve",
+            "--error-rate",
+            "0.2",
+            "--redirect-loop",
+            "--faults",
+            "slow_rate=0.1",
+            "--fault-seed",
+            "4",
+        ]
+    )
     faults = _faults(args)
     assert faults == Faults(error_rate=0.2, redirect_loop=True, slow_rate=0.1, seed=4)
-    assert Faults.parse("truncate_rate=0.3,offsite_links=1") == Faults(truncate_rate=0.3,
-                                                                        offsite_links=True)
+    assert Faults.parse("truncate_rate=0.3,offsite_links=1") == Faults(
+        truncate_rate=0.3, offsite_links=True
+    )
     everything = _faults(build_parser().parse_args(["serve", "--faults", "all"]))
     assert everything.error_rate > 0 and everything.redirect_loop
     with pytest.raises(ValueError):

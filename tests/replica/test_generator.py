@@ -26,8 +26,12 @@ def test_same_seed_same_site_other_seed_other_site() -> None:
     a, b, c = Site(400, seed=7, epoch=2), Site(400, seed=7, epoch=2), Site(400, seed=8, epoch=2)
     assert a.ground_truth() == b.ground_truth()
     assert a.changes(2) == b.changes(2)
-    for path in a.item_paths()[::37] + ["/press-releases?page=1", "/sitemap.xml?page=1",
-                                        "/press-releases/rss", "/stories"]:
+    for path in a.item_paths()[::37] + [
+        "/press-releases?page=1",
+        "/sitemap.xml?page=1",
+        "/press-releases/rss",
+        "/stories",
+    ]:
         assert a.render(path).body == b.render(path).body
     assert a.ground_truth() != c.ground_truth()
 
@@ -105,8 +109,7 @@ def test_each_page_carries_its_date_where_its_source_says(site: Site) -> None:
 def test_the_date_label_never_shows_a_value(site: Site) -> None:
     for it in site.items_live()[::25]:
         lines = visible_lines(site.render(it.path).body)
-        labels = [i for i, line in enumerate(lines)
-                  if line.replace(" ", "").lower() in ("date:",)]
+        labels = [i for i, line in enumerate(lines) if line.replace(" ", "").lower() in ("date:",)]
         assert len(labels) == 1, it.path
         following = lines[labels[0] + 1]
         assert following.split(":")[0].strip().lower() in ("place", "source", "fields of work")

@@ -119,7 +119,8 @@ def test_rss_lists_the_newest_press_releases(site: Site) -> None:
     expected = site.listing_order["press-releases"][: len(items)]
     assert len(items) == 20
     assert [i.findtext("link").split("127.0.0.1", 1)[1] for i in items] == [  # type: ignore
-        it.path for it in expected]
+        it.path for it in expected
+    ]
     assert items[0].findtext("pubDate").endswith("+0000")  # type: ignore[union-attr]
     assert "/press-releases/rss" in site.render("/press-releases").text
 
@@ -129,8 +130,9 @@ def test_robots_disallows_paths_that_pages_link_to(site: Site) -> None:
     robots.parse(site.render("/robots.txt").text.splitlines())
     html = site.render(site.item_paths()[50]).text
     linked = set(re.findall(r'href="(/(?:search|user|print)[^"]*)"', html))
-    assert {"/search?keys=", "/user/login"} <= linked and any(p.startswith("/print/")
-                                                              for p in linked)
+    assert {"/search?keys=", "/user/login"} <= linked and any(
+        p.startswith("/print/") for p in linked
+    )
     for path in linked:
         assert not robots.can_fetch("osce-archive", "http://127.0.0.1" + path), path
     assert robots.can_fetch("osce-archive", "http://127.0.0.1" + site.item_paths()[50])

@@ -9,8 +9,12 @@ from replica.navigation import nav_version, parse_nav, seed_nav_version
 from replica.seeds import seed_items, seed_text
 from replica.textview import comparable, is_subsequence, visible_lines
 
-SEED_PATHS = {0: "/secretary-general/74289", 1: "/fsc/55436", 2: "/chairpersonship/568554",
-              3: "/partnerships"}
+SEED_PATHS = {
+    0: "/secretary-general/74289",
+    1: "/fsc/55436",
+    2: "/chairpersonship/568554",
+    3: "/partnerships",
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,7 @@ def test_seed_page_begins_like_the_capture(site: Site, number: int) -> None:
     page = comparable(visible_lines(body))
     seed = comparable(seed_text(number).split("\n"))
     start = page.index(seed[0])
-    assert page[start:start + 140] == seed[:140]
+    assert page[start : start + 140] == seed[:140]
 
 
 def test_the_order_check_can_fail(site: Site) -> None:
@@ -60,12 +64,20 @@ def test_seed_records(site: Site) -> None:
     assert pr["published"] == "2003-06-27" and pr["date_source"] == "markup"
     assert pr["text"].startswith("VIENNA, 26 June 2003 - The OSCE's first-ever")
     assert pr["place"] == "VIENNA"
-    assert pr["sources"] == ["Forum for Security Co-operation", "Permanent Council",
-                             "OSCE Chairpersonship"]
+    assert pr["sources"] == [
+        "Forum for Security Co-operation",
+        "Permanent Council",
+        "OSCE Chairpersonship",
+    ]
     assert pr["fields_of_work"] == [
-        "Policing", "Reform and co-operation in the security sector",
-        "Conflict prevention and resolution", "Countering terrorism", "Border management",
-        "Arms control", "Combating trafficking in human beings"]
+        "Policing",
+        "Reform and co-operation in the security sector",
+        "Conflict prevention and resolution",
+        "Countering terrorism",
+        "Border management",
+        "Arms control",
+        "Combating trafficking in human beings",
+    ]
     paragraphs = pr["text"].split("\n\n")
     assert len(paragraphs) == 9 == len(set(paragraphs))  # the capture repeats 2..9
     strasbourg = truth["osce.org/568554"]

@@ -112,6 +112,7 @@ class Record:
     date_conflict: str | None = None  # set when candidates disagree by more than a day
     extractor_version: str = ""
     furniture_version: str | None = None
+    warnings: list[str] = field(default_factory=list)  # what extraction could not read
 
     @property
     def is_item(self) -> bool:
@@ -127,6 +128,7 @@ class Record:
             "date_conflict": self.date_conflict,
             "extractor_version": self.extractor_version,
             "furniture_version": self.furniture_version,
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -143,6 +145,7 @@ class Record:
             date_conflict=data.get("date_conflict"),
             extractor_version=data.get("extractor_version") or "",
             furniture_version=data.get("furniture_version"),
+            warnings=list(data.get("warnings") or []),
         )
 
 

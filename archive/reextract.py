@@ -1,7 +1,7 @@
 """Re-extraction: replay stored raw bodies through the current extraction, no fetching.
 
 For each document, the newest successful capture's raw body goes through
-``extract_fn`` (the crawl's own ``crawler.extract.extract``, passed in so that the
+``extract_fn`` (the crawl's own ``crawler.sites.extract``, passed in so that the
 archive never imports the crawler); the versioning rule then writes a version only
 where the record's reader-visible content changed, stamped with the new extractor
 version, with reason ``reextracted``. Only the newest capture of a document is

@@ -32,7 +32,7 @@ from archive.bodies import ZSTD_LEVEL
 from archive.records import Capture
 from archive.schema import Body
 from archive.store import Archive
-from crawler.extract import extract
+from crawler.sites import extract
 from replica import Site
 
 BASE = "https://www.osce.org"

@@ -4,7 +4,7 @@
 
 Renders item pages from the replica (``replica.Site``), then times, over the very same
 bodies: (1) bare ``trafilatura.extract(body)`` with its defaults, (2) our
-``crawler.extract.extract(body, url)`` (site profile + dates + trafilatura on the body
+``crawler.sites.extract(body, url)`` (site profile + structural body + dates
 container + furniture + dedup).  Prints pages/s of each and their ratio; speed is
 never asserted in tests, only measured here, as a ratio within one run.
 """
@@ -42,7 +42,7 @@ def _time(fn, pages: list[tuple[str, bytes]], repeat: int) -> float:  # noqa: AN
 def bare_rate(pages: list[tuple[str, bytes]]) -> float:
     """Pages per second of bare ``trafilatura.extract`` over ``pages`` in this process
     (the extraction floor of bench/run.py); the first page warms imports and caches."""
-    from crawler.text import bare_extract
+    from crawler.extraction.text import bare_extract
 
     bare_extract(pages[0][1])
     return len(pages) / _time(lambda body, url: bare_extract(body), pages, 1)
@@ -55,8 +55,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from crawler.extract import extract
-    from crawler.text import bare_extract
+    from crawler.extraction.text import bare_extract
+    from crawler.sites import extract
 
     pages = _pages(args.items)
     n = len(pages) * args.repeat

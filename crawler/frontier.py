@@ -70,17 +70,20 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from archive.records import ListingEntry
-from crawler.site_profile import HOST_ALIASES, node_id, slug_type
+from crawler.sites import DEFAULT as SITE
+
+HOST_ALIASES, node_id, slug_type = SITE.hosts, SITE.node_id, SITE.slug_type
+
 
 if TYPE_CHECKING:
     from archive.store import AddressState, Archive
 
 #: The site's discovery documents (paths relative to the crawled base).
-LISTING_PATHS = {"press-release": "/press-releases", "story": "/stories"}
-NEWSROOM_PATH = "/newsroom"
-SITEMAP_PATH = "/sitemap.xml"
-RSS_PATH = "/press-releases/rss"
-DEFAULT_KINDS = ("press-release", "story")
+LISTING_PATHS = SITE.listing_paths
+NEWSROOM_PATH = SITE.newsroom_path or "/"
+SITEMAP_PATH = SITE.sitemap_path or "/sitemap.xml"
+RSS_PATH = SITE.rss_path or ""
+DEFAULT_KINDS = SITE.default_kinds
 #: Places from a listing page's edge within which its neighbour is read as well, when a
 #: listing-dated item's page is read again (a date correction moves an item a few places).
 TARGET_EDGE = 8
@@ -175,7 +178,7 @@ def parse_sitemap(body: bytes) -> tuple[str, list[tuple[str, str | None]]]:
 
 def parse_rss(body: bytes, base: str) -> list[ListingEntry]:
     """Entries of an RSS 2.0 (or Atom) feed, each with its title and date."""
-    from crawler import dates
+    from crawler.extraction import dates
 
     root = _xml_root(body)
     if root is None:

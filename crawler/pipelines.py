@@ -70,7 +70,7 @@ def _init_worker(parent_pid: int, furniture_path: str | None) -> None:
     # break the pool while the parent finishes the pages in flight.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from crawler.furniture import FurnitureModel
+    from crawler.extraction.furniture import FurnitureModel
 
     _FURNITURE = FurnitureModel.load(furniture_path) if furniture_path else None
 
@@ -84,7 +84,7 @@ def _init_worker(parent_pid: int, furniture_path: str | None) -> None:
 
 
 def _extract(body: bytes, url: str, listing: ListingEntry | None) -> Record:
-    from crawler.extract import extract
+    from crawler.sites import extract
 
     return extract(body, url, listing, _FURNITURE)
 
@@ -348,8 +348,8 @@ class ArchivePipeline:
                     logger.warning("extraction workers died; extracting in the crawling process")
                 self._pool_broken = True
                 self._pool = None
-        from crawler.extract import extract
-        from crawler.furniture import FurnitureModel
+        from crawler.extraction.furniture import FurnitureModel
+        from crawler.sites import extract
 
         if self._local_furniture is None and self.furniture_path:
             self._local_furniture = FurnitureModel.load(self.furniture_path)

@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     truth.add_argument(
         "--changes", action="store_true", help="print what changed in --epoch instead"
     )
+    truth.add_argument(
+        "--furniture",
+        action="store_true",
+        help="add to each record the furniture lines its page shows (gold records)",
+    )
     return parser
 
 
@@ -119,7 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.changes:
             print(json.dumps(site.changes(args.epoch)))
         else:
-            for record in site.ground_truth(args.base).values():
+            host = args.base.split("://", 1)[-1] or "127.0.0.1"
+            for item in site.items_live():
+                record = (
+                    site.gold(item, args.base, host)
+                    if args.furniture
+                    else site.record(item, args.base)
+                )
                 print(json.dumps(record, ensure_ascii=False))
         return 0
     from replica.server import ReplicaServer

@@ -40,9 +40,14 @@ class Site(SiteModel):
         """The fixed furniture lines of the theme (the same on every page)."""
         return self.theme.furniture_lines() if self.theme is not None else frozenset()
 
-    def gold(self, item: Item, base: str = "", host: str = "127.0.0.1") -> dict[str, Any]:
-        """The expected record of ``item`` (CONTRACT.md fields, from the generator's data)
-        and, under ``furniture``, the sorted furniture lines its page shows."""
+    def gold(
+        self, item: Item | int | str, base: str = "", host: str = "127.0.0.1"
+    ) -> dict[str, Any]:
+        """The expected record of ``item`` (an Item, a node number or an id such as
+        ``osce.org/55436``; CONTRACT.md fields, from the generator's data) and, under
+        ``furniture``, the sorted furniture lines its page shows."""
+        if not isinstance(item, Item):
+            item = self.find(item)
         record = self.record(item, base)
         record["furniture"] = sorted(self.furniture(item, host))
         return record

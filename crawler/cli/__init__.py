@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="extract the record of one saved HTML page")
     p.add_argument("file", metavar="FILE", help="a saved HTML page")
     p.add_argument("--url", default=None, help="the address the page was fetched from")
+    p.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help="site profile to read it with (e.g. generic); default: chosen by the address",
+    )
 
     p = sub.add_parser("export", help="write records (JSONL, CSV, Parquet, WARC)")
     _db_option(p)

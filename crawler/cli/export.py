@@ -14,7 +14,7 @@ from archive.api import export, open_archive
 
 def _current_extractor() -> str | None:
     try:
-        from crawler.extract import EXTRACTOR_VERSION
+        from crawler.extraction import EXTRACTOR_VERSION
     except ImportError:  # extraction not installed in this checkout yet
         return None
     return str(EXTRACTOR_VERSION)

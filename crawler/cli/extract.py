@@ -1,6 +1,8 @@
-"""`osce-archive extract FILE [--url URL]`: the crawl's own extraction on one saved page.
+"""`osce-archive extract FILE [--url URL] [--profile NAME]`: the crawl's extraction on one page.
 
-Prints the record's extraction fields (``CONTRACT.md``) as one JSON object.  Without
+Prints the record's extraction fields (``CONTRACT.md``) and its extraction ``warnings``
+as one JSON object.  ``--profile generic`` reads the page with the generic path
+(trafilatura + htmldate); without it the address picks the profile.  Without
 ``--url`` the page's canonical link names it; failing that, the file's ``file://``
 address does (the id then falls back to what the path gives).
 """
@@ -26,10 +28,16 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ArchiveError(f"cannot read {path}: {exc.strerror or exc}") from None
 
-    from crawler.extract import extract
+    from crawler import sites
 
+    profile = None
+    if getattr(args, "profile", None):
+        try:
+            profile = sites.get(args.profile)
+        except KeyError as exc:
+            raise ArchiveError(str(exc.args[0])) from None
     url = args.url or path.resolve().as_uri()
-    record = extract(body, url)
-    json.dump(record.to_json(), sys.stdout, ensure_ascii=False)
+    record = sites.extract(body, url, profile=profile)
+    json.dump({**record.to_json(), "warnings": record.warnings}, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

@@ -10,7 +10,8 @@ from archive.store import Archive
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.extract import EXTRACTOR_VERSION, extract  # only this command needs it
+    from crawler.extraction import EXTRACTOR_VERSION
+    from crawler.sites import extract  # only this command needs it
 
     with Archive.open(args.db) as archive:
         counters = archive.reextract(extract, EXTRACTOR_VERSION)

@@ -48,7 +48,10 @@ from crawler.frontier import (
 )
 from crawler.middlewares import VALIDATORS_META
 from crawler.pipelines import PageItem
-from crawler.site_profile import parse_listing
+from crawler.sites import DEFAULT as SITE
+
+parse_listing = SITE.parse_listing
+
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ SITE_ITEMS = 60
 def _replica_pages(items: int = SITE_ITEMS) -> list[tuple[Any, Any]]:
     """(capture, record) pairs of real replica pages through the real extraction."""
     from archive.records import Capture
-    from crawler.extract import extract
+    from crawler.sites import extract
 
     site = Site(items=items, seed=1)
     pairs = []

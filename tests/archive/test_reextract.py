@@ -8,7 +8,8 @@ from typing import Any
 
 from archive.records import Capture, ListingEntry, Record
 from archive.store import Archive
-from crawler.extract import EXTRACTOR_VERSION, extract
+from crawler.extraction import EXTRACTOR_VERSION
+from crawler.sites import extract
 from tests.archive.conftest import at
 from tests.extraction.pages import Item, render
 

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from archive.records import Capture
 from archive.store import Archive, IngestResult
-from crawler.extract import extract
+from crawler.sites import extract
 from replica import Site
 
 BASE = "http://127.0.0.1:8000"

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.records import Record
-from crawler.extract import extract
+from crawler.sites import extract
 from tests.extraction.pages import LAYOUTS, Item, render
 
 URL = "https://www.osce.org/fsc/55436"

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler import dates
-from crawler.extract import extract
-from crawler.furniture import FurnitureModel
-from crawler.site_profile import node_id, parse_listing
+from crawler.extraction import dates
+from crawler.extraction.furniture import FurnitureModel, learn
+from crawler.sites import DEFAULT, extract
 from tests.extraction.pages import Item, render
+
+node_id, parse_listing = DEFAULT.node_id, DEFAULT.parse_listing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,7 +106,7 @@ def test_furniture_model_learns_repeated_blocks_and_is_data(tmp_path: Path) -> N
             ],
         )
         pages.append((f"https://www.osce.org/pc/{1000 + n}", render(item)))
-    model = FurnitureModel.learn(pages)
+    model = learn(pages, host="osce.org")
     assert model.is_furniture("Follow the OSCE on social media for more updates")
     assert model.is_furniture("Czech Republic")  # the menu, learned
     assert not model.is_furniture("Paragraph number 3 of a body that is unique to item 3.")
@@ -115,17 +116,15 @@ def test_furniture_model_learns_repeated_blocks_and_is_data(tmp_path: Path) -> N
     # Without the model that line is text: the model, not crawl order, decides.
     assert "social media" in extract(pages[3][1], pages[3][0]).text
     # Order of learning does not matter; the model round-trips through JSON.
-    assert FurnitureModel.learn(reversed(pages)).version == model.version
+    assert learn(reversed(pages), host="osce.org").version == model.version
     path = tmp_path / "m.json"
     model.save(path)
     again = FurnitureModel.load(path)
-    assert again.version == model.version and again.blocks == model.blocks
-    by_host = FurnitureModel.learn_by_host(pages + [("https://mirror.example/pc/1", pages[0][1])])
-    assert set(by_host) == {"osce.org", "mirror.example"}
+    assert again.version == model.version and again.lines == model.lines
 
 
 def test_default_model_is_bundled() -> None:
-    model = FurnitureModel.default()
+    model = DEFAULT.default_furniture()
     data = json.loads((ROOT / "crawler/data/furniture-default.json").read_text())
     assert model.version == data["version"]
     assert model.is_furniture("Czechia") and model.is_furniture("Participating States")

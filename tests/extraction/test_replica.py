@@ -2,7 +2,7 @@
 
 The replica's ground truth (``Site.ground_truth``) is the expected record of every live
 item; listing-only dates need the listing entry, so the listing pages are fetched and
-read with :func:`crawler.site_profile.parse_listing`, as the crawl does.
+read with :func:`crawler.sites.SiteProfile.parse_listing`, as the crawl does.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from archive.records import RECORD_FIELDS, ListingEntry
-from crawler.extract import extract
-from crawler.furniture import FurnitureModel
-from crawler.site_profile import node_id, parse_listing
+from crawler.extraction.furniture import FurnitureModel, learn
+from crawler.sites import DEFAULT, extract
 from replica import Faults, ReplicaServer, Site
 from replica.navigation import drift_epochs
+
+node_id, parse_listing = DEFAULT.node_id, DEFAULT.parse_listing
 
 ITEMS = 150
 SEEDS = Path(__file__).resolve().parents[2] / "replica" / "data" / "seeds"
@@ -113,7 +114,7 @@ def test_learned_furniture_model_keeps_every_body(served: tuple[Site, ReplicaSer
     base = server.url
     sample = [(base + p, fetch(base + p)) for p in site.item_paths()[:60]]
     sample += [(f"{base}/newsroom?page={n}", fetch(f"{base}/newsroom?page={n}")) for n in (0, 1)]
-    model = FurnitureModel.learn(sample)
+    model = learn(sample, host="127.0.0.1")
     assert model.is_furniture("Share this: Facebook X LinkedIn Email Print")
     assert model.is_furniture("Follow us Facebook X YouTube LinkedIn")
     checked, wrong = compare(site, base, furniture=model)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive.records import ListingEntry
-from crawler.extract import extract
+from crawler.sites import extract
 from tests.extraction.pages import LAYOUTS, Item, render
 
 URL = "https://www.osce.org/fsc/55436"
@@ -129,7 +129,7 @@ def test_date_heuristic_when_nothing_else() -> None:
 def test_conflict_beyond_a_day_is_kept_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     item = Item()
     entry = ListingEntry(url=URL, published="2003-07-15")
-    with caplog.at_level("INFO", logger="crawler.dates"):
+    with caplog.at_level("INFO", logger="crawler.extraction.dates"):
         record = extract(render(item, date_in=("time",)), URL, listing=entry)
     assert record.published == "2003-06-27" and record.date_source == "markup"
     assert record.date_conflict and "listing 2003-07-15" in record.date_conflict

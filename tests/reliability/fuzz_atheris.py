@@ -18,7 +18,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from crawler import extract as extract_module
+    from crawler import sites as extract_module
 
 URL = "https://www.osce.org/pc/55436"
 

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.records import Record
-from crawler.extract import extract
+from crawler.sites import extract
 from tests.reliability.conftest import (
     ENV,
     ROOT,

@@ -224,3 +224,18 @@ def test_theme_etag_differs_and_cli_accepts_theme() -> None:
     assert a.render(path).etag != b.render(path).etag
     args = build_parser().parse_args(["serve", "--theme", "5"])
     assert args.theme == 5
+
+
+def test_gold_by_id_or_node_and_truth_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from replica.__main__ import main
+
+    site = Site(ITEMS, seed=3, theme=6)
+    item = site.items_live()[30]
+    assert site.gold(item.item_id) == site.gold(item.node) == site.gold(item)
+    assert main(["truth", "--items", str(ITEMS), "--seed", "3", "--theme", "6", "--furniture"]) == 0
+    printed = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert printed[30] == site.gold(item)
+    with pytest.raises(SystemExit):
+        main(["truth", "--theme", "-2"])

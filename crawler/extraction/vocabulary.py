@@ -1,0 +1,72 @@
+"""What a site profile tells extraction: its visible labels and the lines it knows.
+
+Extraction is generic; the words of one site (``Source:``, ``Press release``, ``OSCE
+Impact``) come from its profile in ``crawler/sites`` as one :class:`Vocabulary`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from crawler.extraction.page import norm_key
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A site's labels and known furniture, as data (all keys lowercase)."""
+
+    #: Content type labels as shown -> record ``kind``.
+    type_labels: dict[str, str] = field(default_factory=dict)
+    #: Detail labels (without the colon) -> record field: ``date``, ``place``, ``sources``,
+    #: ``fields_of_work``.
+    detail_labels: dict[str, str] = field(default_factory=dict)
+    #: Listing entry labels -> ``ListingEntry`` attribute.
+    listing_labels: dict[str, str] = field(default_factory=dict)
+    #: Byline prefix word (``By``).
+    byline_prefix: str = "by"
+    #: Lines that are furniture wherever they appear.
+    furniture_lines: frozenset[str] = frozenset()
+    #: Prefixes of furniture lines (cookie notices, share links).
+    furniture_prefixes: tuple[str, ...] = ()
+    #: Headings of blocks that are never body (the block goes with its heading).
+    furniture_headings: frozenset[str] = frozenset()
+
+    @cached_property
+    def detail_pattern(self) -> re.Pattern[str]:
+        return _label_pattern(self.detail_labels)
+
+    @cached_property
+    def listing_pattern(self) -> re.Pattern[str]:
+        return _label_pattern(self.listing_labels)
+
+    @cached_property
+    def byline_pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"^{re.escape(self.byline_prefix)}\s+(?P<name>\S.*)$", re.I | re.S)
+
+    def slug_type(self, label: str) -> str:
+        """``Press release`` -> ``press-release``; unknown labels are slugged the same way."""
+        key = norm_key(label)
+        if key in self.type_labels:
+            return self.type_labels[key]
+        return re.sub(r"[^a-z0-9]+", "-", key).strip("-") or "page"
+
+    def is_furniture_line(self, text: str) -> bool:
+        key = norm_key(text)
+        return (
+            key in self.furniture_lines
+            or key in self.furniture_headings
+            or (bool(self.furniture_prefixes) and key.startswith(self.furniture_prefixes))
+        )
+
+
+def _label_pattern(labels: dict[str, str]) -> re.Pattern[str]:
+    """``^(label)\\s*(:)?\\s*(value)$`` over the given labels (whitespace-tolerant)."""
+    if not labels:
+        return re.compile(r"(?!x)x")
+    names = sorted(labels, key=len, reverse=True)
+    alts = "|".join(r"\s+".join(re.escape(w) for w in name.split()) for name in names)
+    return re.compile(
+        rf"^(?P<label>{alts})\s*(?P<colon>[:：])?\s*(?P<value>.*)$", re.IGNORECASE | re.DOTALL
+    )

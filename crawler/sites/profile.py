@@ -1,0 +1,159 @@
+"""``SiteProfile``: everything one site means, in one typed object.
+
+A profile holds a site's hosts and address rules (canonical form, aliases, the ``www``
+rule), where its listings, feed and sitemap are, how to read a listing page and an item
+page (its :class:`~crawler.extraction.vocabulary.Vocabulary` of labels), which kinds
+exist, its politeness defaults and its default furniture.  The extraction it runs is the
+generic code of ``crawler.extraction``; a profile only supplies data and address rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from archive.records import ListingEntry, Record
+from crawler.extraction import item as item_extraction
+from crawler.extraction.furniture import FurnitureModel
+from crawler.extraction.listing import ListingPage, read_listing
+from crawler.extraction.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """Polite crawling defaults for a site (Scrapy settings are built from these)."""
+
+    download_delay: float = 1.0
+    autothrottle_target: float = 1.0
+    concurrency_per_domain: int = 2
+    obey_robots: bool = True
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """A site: hosts, addresses, discovery documents, labels, kinds, politeness, furniture.
+
+    Subclasses override what differs; the base class is a complete (if plain) profile.
+    """
+
+    name: str
+    #: The site's hosts as written on the web (``www.`` and bare both listed when both exist).
+    hosts: tuple[str, ...] = ()
+    #: Prefix of document ids (``osce.org/``).
+    id_prefix: str = ""
+    #: Item addresses: a regular expression over the path with a ``node`` group.
+    item_path: str = r"(?!x)x"
+    #: Listing path per kind, the all-kinds listing, the sitemap and the feed.
+    listing_paths: dict[str, str] = field(default_factory=dict)
+    newsroom_path: str | None = None
+    sitemap_path: str | None = "/sitemap.xml"
+    rss_path: str | None = None
+    #: Query parameters of a listing page: page number and the page size asked for.
+    page_param: str = "page"
+    rows_param: str | None = None
+    default_kinds: tuple[str, ...] = ()
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    politeness: Politeness = field(default_factory=Politeness)
+
+    # ------------------------------------------------------------------ addresses
+
+    @staticmethod
+    def bare_host(host: str) -> str:
+        """The ``www`` rule, written once: ``www.example.org`` and ``example.org`` are one."""
+        host = host.lower()
+        return host[4:] if host.startswith("www.") else host
+
+    def host_spellings(self, netloc: str) -> set[str]:
+        """The ``host[:port]`` spellings that count as the same site: with and without www."""
+        bare = self.bare_host(netloc)
+        return {bare, "www." + bare}
+
+    def owns(self, url: str) -> bool:
+        """Is ``url`` on one of this profile's hosts (any www spelling)?"""
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            return False
+        return self.bare_host(host) in {self.bare_host(h) for h in self.hosts}
+
+    def canonical_url(self, url: str) -> str:
+        """The address as archived: no fragment, a path, everything else as given."""
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return url
+        return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+    @cached_property
+    def _item_re(self) -> re.Pattern[str]:
+        return re.compile(self.item_path)
+
+    def node_id(self, url: str) -> str | None:
+        """The item number in an item address, else ``None``."""
+        try:
+            path = urlsplit(url).path
+        except ValueError:
+            return None
+        m = self._item_re.match(path)
+        return m.group("node") if m else None
+
+    def is_item_url(self, url: str) -> bool:
+        return self.node_id(url) is not None
+
+    def document_id(self, canonical: str, url: str) -> str:
+        """``<prefix><node>`` from the canonical link or the address; pages get their path."""
+        node = self.node_id(canonical) or self.node_id(url)
+        if node:
+            return self.id_prefix + node
+        try:
+            parts = urlsplit(canonical)
+        except ValueError:
+            return self.id_prefix
+        prefix = self.id_prefix or (self.bare_host(parts.hostname or "") + "/")
+        return prefix + (parts.path or "/").strip("/")
+
+    # ------------------------------------------------------------------ discovery
+
+    def listing_url(self, base: str, path: str, page: int = 0, rows: int | None = None) -> str:
+        """One page of a listing under ``base`` (rows asked for when the site takes it)."""
+        query: dict[str, int] = {self.page_param: page}
+        if rows is not None and self.rows_param:
+            query[self.rows_param] = rows
+        return base.rstrip("/") + path + "?" + urlencode(query)
+
+    def listing_urls(self, base: str, kinds: tuple[str, ...] | None = None) -> dict[str, str]:
+        """First listing page per kind under ``base`` (the all-kinds listing when not listed)."""
+        out = {}
+        for kind in kinds or self.default_kinds:
+            path = self.listing_paths.get(kind, self.newsroom_path)
+            if path:
+                out[kind] = self.listing_url(base, path)
+        return out
+
+    # ------------------------------------------------------------------ reading
+
+    def slug_type(self, label: str) -> str:
+        return self.vocabulary.slug_type(label)
+
+    def default_furniture(self) -> FurnitureModel:
+        """The bundled furniture model, used until the host's own is learned."""
+        return FurnitureModel(host=self.hosts[0] if self.hosts else None)
+
+    def extract(
+        self,
+        body: bytes | str | None,
+        url: str,
+        listing: ListingEntry | None = None,
+        furniture: FurnitureModel | None = None,
+    ) -> Record:
+        """The record of one page of this site."""
+        return item_extraction.extract(body, url, listing, furniture, site=self)
+
+    def read_listing(self, body: bytes | str | None, url: str) -> ListingPage:
+        """Entries and pager of one listing page of this site."""
+        return read_listing(body, url, self.vocabulary, self.is_item_url)
+
+    def parse_listing(self, body: bytes | str | None, url: str) -> list[ListingEntry]:
+        return self.read_listing(body, url).entries

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import Spider, signals
@@ -52,8 +51,6 @@ OUTCOME_COUNTER = {
 }
 STATS_PREFIX = "osce/"
 
-_SESSIONS: weakref.WeakKeyDictionary[Any, ArchiveSession] = weakref.WeakKeyDictionary()
-
 
 class ArchiveSession:
     """The crawl's one archive connection and the one thread that talks to it."""
@@ -73,11 +70,15 @@ class ArchiveSession:
 
     @classmethod
     def of(cls, crawler: Crawler) -> ArchiveSession:
-        """The session of this crawler (opened by ``ArchiveRun``)."""
-        try:
-            return _SESSIONS[crawler]
-        except KeyError:
-            raise NotConfigured("the ArchiveRun extension is not enabled") from None
+        """The session of this crawler, held by its ``ArchiveRun`` extension."""
+        run = crawler.get_extension(ArchiveRun)
+        if run is None:
+            raise NotConfigured("the ArchiveRun extension is not enabled")
+        return run.session
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``fn`` on the archive thread; the caller neither waits nor awaits."""
+        return self._executor.submit(fn, *args)
 
     def call_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` on the archive thread and wait (start and end of a run only)."""
@@ -107,7 +108,6 @@ class ArchiveRun:
     ) -> None:
         self.crawler = crawler
         self.session = ArchiveSession(url)
-        _SESSIONS[crawler] = self.session
         self.heartbeat_every = heartbeat
         self.lock_check_every = lock_check
         self._beat: task.LoopingCall | None = None
@@ -183,7 +183,7 @@ class ArchiveRun:
         run_id = self.session.run_id
         if run_id is None:
             return
-        future = self.session._executor.submit(self.session.archive.heartbeat, run_id)
+        future = self.session.submit(self.session.archive.heartbeat, run_id)
         future.add_done_callback(_log_failure("heartbeat"))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

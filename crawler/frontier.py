@@ -58,25 +58,22 @@ items after N.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from lxml import etree
+from w3lib.url import add_or_replace_parameters, safe_url_string
 
+from archive.known import AddressState, PreviousRun
 from archive.records import ListingEntry
+from crawler.extraction.listing import page_number
 from crawler.sites import DEFAULT as SITE
 
 HOST_ALIASES, node_id, slug_type = SITE.hosts, SITE.node_id, SITE.slug_type
 
-
-if TYPE_CHECKING:
-    from archive.store import AddressState, Archive
 
 #: The site's discovery documents (paths relative to the crawled base).
 LISTING_PATHS = SITE.listing_paths
@@ -134,76 +131,6 @@ class SitemapFile:
     content_type: str | None = None
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-def _xml_root(body: bytes) -> etree._Element | None:
-    if body[:2] == b"\x1f\x8b":
-        try:
-            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(64 * 1024 * 1024)
-        except (OSError, EOFError):
-            return None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, recover=True)
-    try:
-        return etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError:
-        return None
-
-
-def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def parse_sitemap(body: bytes) -> tuple[str, list[tuple[str, str | None]]]:
-    """``("index" | "urlset", [(loc, lastmod), ...])`` of a sitemap document."""
-    root = _xml_root(body)
-    if root is None:
-        return "urlset", []
-    kind = "index" if _local(root.tag) == "sitemapindex" else "urlset"
-    entries: list[tuple[str, str | None]] = []
-    for child in root:
-        if _local(child.tag) not in ("sitemap", "url"):
-            continue
-        loc = lastmod = None
-        for field_ in child:
-            name = _local(field_.tag)
-            if name == "loc":
-                loc = (field_.text or "").strip()
-            elif name == "lastmod":
-                lastmod = (field_.text or "").strip() or None
-        if loc:
-            entries.append((loc, lastmod))
-    return kind, entries
-
-
-def parse_rss(body: bytes, base: str) -> list[ListingEntry]:
-    """Entries of an RSS 2.0 (or Atom) feed, each with its title and date."""
-    from crawler.extraction import dates
-
-    root = _xml_root(body)
-    if root is None:
-        return []
-    entries: list[ListingEntry] = []
-    for item in root.iter():
-        if _local(item.tag) not in ("item", "entry"):
-            continue
-        link = title = when = None
-        for field_ in item:
-            name = _local(field_.tag)
-            if name == "link":
-                link = (field_.text or field_.get("href") or "").strip()
-            elif name == "title":
-                title = " ".join((field_.text or "").split()) or None
-            elif name in ("pubDate", "published", "date", "updated") and when is None:
-                parsed = dates.parse_date(field_.text or "")
-                when = parsed.isoformat() if parsed else None
-        if link:
-            entries.append(
-                ListingEntry(url=urljoin(base, link), title=title, published=when, source="rss")
-            )
-    return entries
-
-
 # --------------------------------------------------------------------------- addresses
 
 
@@ -224,8 +151,8 @@ class Site:
         self._aliases = {h.lower() for h in HOST_ALIASES}
 
     def url(self, path: str, **query: Any) -> str:
-        q = urlencode(query) if query else ""
-        return urlunsplit((self.scheme, self.netloc, path, q, ""))
+        address = urlunsplit((self.scheme, self.netloc, path, "", ""))
+        return add_or_replace_parameters(address, {k: str(v) for k, v in query.items()})
 
     def rebase(self, url: str) -> str | None:
         """``url`` as an address of the crawled site, or ``None`` when it is off-site.
@@ -240,7 +167,9 @@ class Site:
         netloc = parts.netloc.lower()
         if netloc not in self._hosts and (parts.hostname or "") not in self._aliases:
             return None
-        return urlunsplit((self.scheme, self.netloc, parts.path or "/", parts.query, ""))
+        return safe_url_string(
+            urlunsplit((self.scheme, self.netloc, parts.path or "/", parts.query, ""))
+        )
 
 
 def key_of(url: str) -> str:
@@ -402,9 +331,14 @@ class ChainState:
     name: str
     path: str
     kinds: frozenset[str] | None  # entries kept (None: every kind)
-    page: int = 0
+    page: int = 0  # number of the page to read (the ``page`` its address carries, if any)
     quiet: int = 0  # pages in a row that brought nothing new
     failures: int = 0  # pages that failed for good
+    url: str | None = None  # the page to read, as the previous page's pager links it
+    page_size: int = 0  # the most entries one page of this chain showed in this run
+    last: tuple[str, ...] = ()  # the previous page's entries: a repeat ends the listing
+    read: set[str] = field(default_factory=set)  # pages requested: a pager back ends it
+    ended: str | None = None  # why the listing ended (its end is not a failure)
 
 
 @dataclass
@@ -433,6 +367,7 @@ class Frontier:
         self.reasons: dict[str, int] = {}
         self.read_pages: set[tuple[str, int]] = set()  # (chain, page) requested in this run
         self.new_by_kind: dict[str | None, int] = {}  # unknown items listings showed
+        self.page_sizes: dict[str, int] = {}  # chain -> entries per page the site shows
 
     # -- budget ----------------------------------------------------------------------------
 
@@ -482,8 +417,17 @@ class Frontier:
         return chains
 
     def listing_url(self, chain: ChainState) -> str:
+        """The address of ``chain``'s page to read: the one its last page linked as next,
+        else built from the page number (the first page, a page re-read by number)."""
         self.read_pages.add((chain.name, chain.page))
-        return self.site.url(chain.path, page=chain.page, rows=self.rows)
+        url = chain.url or self.site.url(chain.path, page=chain.page, rows=self.rows)
+        chain.read.add(url)
+        return url
+
+    def page_size(self, chain_name: str) -> int:
+        """Entries per page of a chain as the site showed them in this run (the rows
+        asked for until a page was read: the site may show fewer, never assume it)."""
+        return self.page_sizes.get(chain_name) or self.rows
 
     def listing_targets(self, states: Iterable[AddressState]) -> list[ChainState]:
         """Listing pages to read again for items dated only by their listing entry whose
@@ -526,11 +470,13 @@ class Frontier:
                 for kind, n in self.new_by_kind.items()
                 if chain.kinds is None or kind in chain.kinds
             )
-            page, place = divmod(rank, self.rows)
+            size = self.page_size(chain.name)
+            edge = min(TARGET_EDGE, size // 2)
+            page, place = divmod(rank, size)
             pages.add((chain.name, page))
-            if place < TARGET_EDGE and page > 0:
+            if place < edge and page > 0:
                 pages.add((chain.name, page - 1))
-            if place >= self.rows - TARGET_EDGE:
+            if place >= size - edge:
                 pages.add((chain.name, page + 1))
         by_name = {chain.name: chain for chain in chains}
         return [replace(by_name[name], page=page) for name, page in sorted(pages - self.read_pages)]
@@ -582,17 +528,78 @@ class Frontier:
                 visits.append(visit)
         return visits, brought_new
 
-    def next_page(self, chain: ChainState, n_entries: int, brought_new: bool) -> bool:
-        """Advance ``chain`` and say whether its next page is to be read."""
-        if n_entries == 0 or chain.page + 1 >= MAX_LISTING_PAGES or not self.budget_left:
+    def next_page(
+        self,
+        chain: ChainState,
+        n_entries: int,
+        brought_new: bool,
+        *,
+        next_url: str | None = None,
+        has_pager: bool = False,
+        fingerprint: tuple[str, ...] = (),
+    ) -> bool:
+        """Advance ``chain`` past the page just read and say whether to read the next.
+
+        ``n_entries`` counts every entry the page showed (any kind), ``next_url`` is the
+        page its pager links as next (``crawler.extraction.listing``), ``has_pager`` whether it
+        shows a pager at all, ``fingerprint`` its entries' addresses. The listing's end
+        is read from the site, and is no failure: see :meth:`listing_end`.
+        """
+        end = self.listing_end(chain, n_entries, next_url, has_pager, fingerprint)
+        chain.page_size = max(chain.page_size, n_entries)
+        chain.last = fingerprint
+        if chain.page_size:
+            self.page_sizes[chain.name] = chain.page_size
+        if end is not None:
+            chain.ended = end
+            return False
+        if chain.page + 1 >= MAX_LISTING_PAGES or not self.budget_left:
             return False
         chain.quiet = 0 if brought_new else chain.quiet + 1
-        chain.page += 1
+        chain.url = self.site.rebase(next_url) if next_url else None
+        number = page_number(chain.url) if chain.url else None
+        chain.page = number if number is not None else chain.page + 1
         if self.full or self.catch_up:
             return True
         if chain.page == 1 and not brought_new:
             return False  # the newest page holds nothing new: nothing was published
         return chain.quiet <= self.margin
+
+    def listing_end(
+        self,
+        chain: ChainState,
+        n_entries: int,
+        next_url: str | None,
+        has_pager: bool,
+        fingerprint: tuple[str, ...],
+    ) -> str | None:
+        """Why the page just read is the listing's last, or None when it is not.
+
+        An empty page, a page repeating the previous one, a pager without a next link,
+        a next link leading off the site or back to a page already read. Without any
+        pager, a page shorter than the chain's longest is the last (the page size is
+        what the site shows, not what was asked); a full one is followed by number.
+        """
+        if n_entries == 0:
+            return "empty page"
+        if fingerprint and fingerprint == chain.last:
+            return "page repeats the previous one"
+        if next_url is None:
+            if has_pager:
+                return "no next link"
+            if chain.page_size and n_entries < chain.page_size:
+                return "short page without a pager"
+            return None
+        url = self.site.rebase(next_url)
+        if url is None:
+            return "next link leaves the site"
+        if url in chain.read:
+            return "pager points back"
+        return None
+
+    def listing_gone(self, chain: ChainState, status: int) -> None:
+        """A listing page answered 404/410: past the listing's last page, its end."""
+        chain.ended = f"HTTP {status}"
 
     # -- sitemap and feed ----------------------------------------------------------------------
 
@@ -669,9 +676,10 @@ class Frontier:
     # -- the archive's own list ----------------------------------------------------------------
 
     def scan_archive(
-        self, archive: Archive, unknown: dict[str, ListingEntry]
+        self, states: Iterable[AddressState], unknown: dict[str, ListingEntry]
     ) -> tuple[list[Visit], list[Visit]]:
-        """One pass over the archive's items (run on the archive thread).
+        """One pass over the archive's items (``archive.known``'s ``iter_states``, run on
+        the archive thread).
 
         Returns the visits of unknown addresses (each with the listing the archive
         stored for its node, if the node is known: a moved item keeps its labels) and
@@ -683,7 +691,7 @@ class Frontier:
         visited = frozenset(self.visited)
         sitemap_keys = self.sitemap.keys() if self.sitemap_complete else None
         listed = frozenset(self.listed)
-        for state in archive.iter_address_states():
+        for state in states:
             key = node_of_document(state.document_id) or key_of(state.url)
             if key in unknown:
                 stored[key] = state.listing
@@ -740,31 +748,10 @@ class Frontier:
         return Visit(fresh.url, reason, listing, state.etag, state.last_modified)
 
 
-def needs_catch_up(previous: dict[str, Any] | None) -> bool:
+def needs_catch_up(previous: PreviousRun | None) -> bool:
     """Whether the last run left listing pages unread (so this one reads them all)."""
     if previous is None:
         return False  # a first run: every page brings something new anyway
-    if previous.get("outcome") != "ok":
+    if previous.outcome != "ok":
         return True
-    return previous.get("counters", {}).get("listings_complete") is False
-
-
-def previous_run(archive: Archive, current: int | None) -> dict[str, Any] | None:
-    """The last run before ``current`` (any outcome): outcome, options, counters."""
-    from sqlalchemy import select
-
-    from archive.schema import Run
-
-    with archive.session() as s:
-        query = select(Run).order_by(Run.id.desc()).limit(1)
-        if current is not None:
-            query = query.where(Run.id != current)
-        run = s.scalars(query).first()
-        if run is None:
-            return None
-        return {"id": run.id, "outcome": run.outcome, "counters": dict(run.counters or {})}
-
-
-def lookup_states(archive: Archive, urls: list[str]) -> list[AddressState | None]:
-    """The archive's state of each address (run on the archive thread), in one query."""
-    return archive.address_states(urls)
+    return previous.counters.get("listings_complete") is False

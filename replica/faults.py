@@ -36,6 +36,11 @@ class Faults:
     redirect_loop: bool = False
     #: item pages carry extra links to PDFs and to other hosts
     offsite_links: bool = False
+    #: listing pages show this many rows whatever ``rows=`` asks (0: as asked, up to 50),
+    #: as the real site did when a capture asked for 50 (SITE.md)
+    listing_rows: int = 0
+    #: a listing page past the last answers 404 (else an empty page without a next link)
+    listing_end_404: bool = False
     #: varies every decision above
     seed: int = 0
 

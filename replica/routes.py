@@ -170,7 +170,7 @@ def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
         )
     if path in ("/press-releases", "/stories", "/newsroom"):
         page_no = max(0, _query_int(query, "page", 0))
-        rows = min(50, max(1, _query_int(query, "rows", 10)))
+        rows = faults.listing_rows or min(50, max(1, _query_int(query, "rows", 10)))
         if site.theme is not None:
             status, html = themed.listing_page(
                 site, site.theme, path[1:], page_no, rows, "rows" in query, base, host
@@ -178,6 +178,8 @@ def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
             if status != 200:
                 return _answer(status, pages.error_page(site, status, loop), stamp)
             return _content_faults(site, faults, path, html, stamp, item=False)
+        if faults.listing_end_404 and page_no >= site.listing_page(path[1:], page_no, rows)[1]:
+            return _answer(404, pages.error_page(site, 404, loop), stamp)
         html = pages.listing_page(site, path[1:], page_no, rows, base, host, loop)
         return _content_faults(site, faults, path, html, stamp, item=False)
 

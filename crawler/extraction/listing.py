@@ -9,10 +9,9 @@ page; the page size is the number of entries the page shows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from lxml import etree
 
@@ -21,8 +20,7 @@ from crawler.extraction import dates
 from crawler.extraction.page import Line, collapse, parse
 from crawler.extraction.vocabulary import Vocabulary
 
-_NEXT_TEXT = frozenset({"next", "next page", "next ›", "next »", "›", "»", ">", "next >"})
-_NUMBER = re.compile(r"^\d{1,5}$")
+_NEXT_TEXT = frozenset({"next", "next page", "next ›", "next »", "›", "»", ">", "next >", "→"})
 
 
 @dataclass
@@ -33,6 +31,11 @@ class ListingPage:
     next_url: str | None = None  # the pager's next page, when the page has one
     page_size: int = 0  # entries shown on this page
     pager: bool = False  # the page has a pager at all
+
+    @property
+    def fingerprint(self) -> tuple[str, ...]:
+        """The page's entries as addresses: two pages with the same are the same page."""
+        return tuple(entry.url for entry in self.entries)
 
     @property
     def last(self) -> bool:
@@ -106,43 +109,62 @@ def _set(entry: ListingEntry, name: str, value: str) -> None:
         setattr(entry, name, collapse(value))
 
 
+def page_number(url: str) -> int | None:
+    """The ``page`` query parameter of ``url`` as an integer (None without one)."""
+    values = parse_qs(urlsplit(url).query).get("page")
+    if not values:
+        return None
+    try:
+        return int(values[0])
+    except ValueError:
+        return None
+
+
 def read_pager(tree: etree._Element, url: str) -> tuple[str | None, bool]:
-    """``(next page address or None, whether the page has a pager)``."""
-    links = [el for el in tree.iter("a", "link") if el.get("href")]
-    for el in links:
-        if "next" in (el.get("rel") or "").lower().split():
-            return urljoin(url, el.get("href") or ""), True
-    for el in links:
-        hint = " ".join((el.get("class") or "", el.getparent().get("class") or "")).lower()
-        text = collapse(el.text_content()).lower()
-        if "pager-next" in hint or "pager__item--next" in hint or text in _NEXT_TEXT:
-            return urljoin(url, el.get("href") or ""), True
-    return _numbered_next(tree, url, links)
+    """``(next page address or None, whether the page has a pager)``.
 
-
-def _numbered_next(
-    tree: etree._Element, url: str, links: list[etree._Element]
-) -> tuple[str | None, bool]:
-    """The link numbered one past the current page, in a row of numbered links."""
-    numbered = {}
-    for el in links:
-        text = collapse(el.text_content())
-        if _NUMBER.match(text):
-            numbered[int(text)] = el
-    if not numbered:
-        return None, False
-    current = None
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
+    The next page is, in this order: a link (``<a>`` or ``<link>``) to the same listing
+    whose ``rel`` says ``next``, or marked "next" by its text ("Next", "›") or by a class
+    token of it, its item or its list; else the link whose ``page`` parameter is one past
+    this page's. A link that points back (its ``page`` no later than this one's) is no
+    way forward, so a pager that wraps around cannot loop the crawl.
+    """
+    here = urlsplit(url)
+    current = page_number(url) or 0
+    same_listing: list[str] = []
+    flagged: list[str] = []  # links that say "next", in document order
+    for element in tree.iter("a", "link"):
+        href = (element.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        is_current = (el.get("aria-current") or "").lower() in ("page", "true")
-        text = collapse(el.text_content()) if is_current or el.tag == "strong" else ""
-        if is_current and _NUMBER.match(text):
-            current = int(text)
+        target = urljoin(url, href)
+        if urlsplit(target).path.rstrip("/") != here.path.rstrip("/") or target == url:
+            continue
+        same_listing.append(target)
+        if _says_next(element):
+            flagged.append(target)
+    has_pager = any(page_number(target) is not None for target in same_listing)
+    for target in flagged:
+        number = page_number(target)
+        if number is None or number > current:
+            return target, True
+    for target in same_listing:
+        if page_number(target) == current + 1:
+            return target, True
+    return None, has_pager or bool(flagged)
+
+
+def _says_next(element: etree._Element) -> bool:
+    if "next" in (element.get("rel") or "").lower().split():
+        return True
+    text = collapse(element.text_content()).lower() if element.tag == "a" else ""
+    if text in _NEXT_TEXT or text.startswith("next "):
+        return True
+    node: etree._Element | None = element
+    for _ in range(3):  # the link, its item, the item's list
+        if node is None:
             break
-    if current is None:
-        missing = [n for n in range(1, max(numbered) + 1) if n not in numbered]
-        current = missing[0] if missing else None
-    if current is None or current + 1 not in numbered:
-        return None, True
-    return urljoin(url, numbered[current + 1].get("href") or ""), True
+        if any("next" in token for token in (node.get("class") or "").lower().split()):
+            return True
+        node = node.getparent()
+    return False

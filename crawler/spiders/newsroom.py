@@ -1,35 +1,51 @@
 """The newsroom spider: press releases and stories (other kinds on request) of osce.org.
 
 ``scrapy crawl newsroom -a site=URL -a full=1 -a kinds=all -a max_items=N`` or
-``osce-archive crawl``. The spider reads like its run, in three phases driven by
-``start()``:
+``osce-archive crawl``. The run goes in phases; each begins when Scrapy reports the
+spider idle (``spider_idle``: everything the previous phase asked for is fetched and
+handled), and the handler keeps the spider open (``DontCloseSpider``) while it starts
+the next:
 
-1. the sitemap index (and the sitemap files the frontier asks for) and the RSS feed;
-2. the listing pages of each wanted kind, newest first, as far as the frontier says;
-   each entry the frontier picks becomes an item request carrying its listing entry;
-3. what only the sitemap or the feed showed, then the archive's own revisits
-   (failed last time, vanished, due by schedule; everything with ``full``).
+1. ``start()``: the sitemap index (then the sitemap files the frontier asks for) and the
+   RSS feed;
+2. the listing pages of each wanted kind, newest first, page after page as each page's
+   own pager links them (``crawler.extraction.listing``), as far as the frontier says; each
+   entry the frontier picks becomes an item request carrying its listing entry;
+2b. listing pages of listing-dated items whose ``<lastmod>`` moved, read by number;
+3. what only the sitemap or the feed showed, then the archive's own revisits (failed
+   last time, vanished, due by schedule; everything with ``full``).
 
-Every item answer (200, 304, 404/410, 5xx after retries, a network failure) becomes
-a ``PageItem`` for ``crawler.pipelines.ArchivePipeline``. Decisions are the
-frontier's (``crawler.frontier``); this module only turns them into requests.
+Requests beyond ``OSCE_FRONTIER_QUEUE_TARGET`` waiting in the scheduler are held back in
+a backlog and released as requests leave the downloader (``request_left_downloader``),
+so memory stays flat whatever the site's size. Every item answer (200, 304, 404/410,
+5xx after retries, a network failure) becomes a ``PageItem`` for
+``crawler.pipelines.ArchivePipeline``. Decisions are the frontier's
+(``crawler.frontier``); this module only turns them into requests, and reads the
+sitemap (Scrapy's own sitemap utilities) and the feed (feedparser) for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import urljoin
 
+import feedparser
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archive.errors import redact
+from archive.known import Known
 from archive.records import Capture, ListingEntry
+from crawler import dates
 from crawler.extensions import STATS_PREFIX, ArchiveSession
 from crawler.frontier import (
     DEFAULT_KINDS,
@@ -40,24 +56,19 @@ from crawler.frontier import (
     Site,
     SitemapFile,
     Visit,
-    lookup_states,
     needs_catch_up,
-    parse_rss,
-    parse_sitemap,
-    previous_run,
 )
 from crawler.middlewares import VALIDATORS_META
 from crawler.pipelines import PageItem
 from crawler.sites import DEFAULT as SITE
-
-parse_listing = SITE.parse_listing
-
 
 logger = logging.getLogger(__name__)
 
 #: Answers an item request hands to the callback rather than to Scrapy's error handling
 #: (redirects are not among them: RedirectMiddleware follows those).
 ITEM_STATUSES = [304, 400, 401, 403, 404, 408, 410, 429, 451, 500, 502, 503, 504, 522, 524]
+#: Answers of a listing page that end its listing (past the last page), not failures.
+LISTING_END_STATUSES = [404, 410]
 #: Requests looked up in the archive per round trip to its thread.
 LOOKUP_BATCH = 500
 PRIORITY_DISCOVERY = 100
@@ -65,6 +76,7 @@ PRIORITY_LISTING = 50
 PRIORITY_ITEM = 0
 #: Listing pages of one chain that may fail for good before a full read gives up on it.
 MAX_LISTING_FAILURES = 3
+GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def _flag(value: Any) -> bool:
@@ -86,6 +98,44 @@ def parse_kinds(value: Any) -> frozenset[str] | None:
     return frozenset(names)
 
 
+def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[str, list[tuple[str, str | None]]]:
+    """``("index" | "urlset", [(loc, lastmod), ...])`` of a sitemap document, gzipped or
+    not, read with Scrapy's sitemap parser (no entities, no network); a gzip body that
+    inflates past ``max_size`` bytes, or a body that is no XML, reads as empty."""
+    if body[:3] == GZIP_MAGIC:
+        try:
+            body = gunzip(body, max_size=max_size)
+        except (ValueError, OSError, EOFError):  # ValueError: past max_size
+            return "urlset", []
+    try:
+        sitemap = Sitemap(body)
+        entries = [(d["loc"], d.get("lastmod") or None) for d in sitemap if d.get("loc")]
+    except (SyntaxError, StopIteration, ValueError):  # lxml's XMLSyntaxError is one
+        return "urlset", []
+    return ("index" if sitemap.type == "sitemapindex" else "urlset"), entries
+
+
+def parse_feed(body: bytes, base: str) -> list[ListingEntry]:
+    """Entries of an RSS or Atom feed (feedparser), each with its title and date."""
+    entries: list[ListingEntry] = []
+    for entry in feedparser.parse(body).entries:
+        link = (entry.get("link") or "").strip()
+        if not link:
+            continue
+        title = " ".join((entry.get("title") or "").split()) or None
+        raw = entry.get("published") or entry.get("updated") or entry.get("date")
+        parsed = dates.parse_date(raw) if raw else None
+        entries.append(
+            ListingEntry(
+                url=urljoin(base, link),
+                title=title,
+                published=parsed.isoformat() if parsed else None,
+                source="rss",
+            )
+        )
+    return entries
+
+
 class NewsroomSpider(Spider):
     """Discovers, fetches conditionally and hands every answer to the archive pipeline."""
 
@@ -94,6 +144,7 @@ class NewsroomSpider(Spider):
     frontier: Frontier
     site_urls: Site
     session: ArchiveSession
+    known: Known
     queue_target: int
     allowed_domains: list[str]
 
@@ -111,11 +162,14 @@ class NewsroomSpider(Spider):
         self.kinds = parse_kinds(kinds)
         self.max_items = int(max_items) if max_items not in (None, "") else None
         self.site = site or ""
-        self._pending = 0  # discovery requests (sitemap, feed, listing chains) in flight
         self._first_error: str | None = None
         self._recorded = False
-        self._sitemap_files_left = 0
-        self._sitemap_files_ok = 0
+        self._sitemap_files_wanted = 0
+        #: The phases still to start, each when the spider is next idle.
+        self._phases: Iterator[Callable[[], Awaitable[None]]] = iter(())
+        self._advancing = False  # a phase is being prepared (archive lookups)
+        #: Requests held back while the scheduler holds enough (flat memory).
+        self._backlog: deque[Iterator[Request]] = deque()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsroomSpider:
@@ -138,101 +192,148 @@ class NewsroomSpider(Spider):
         )
         spider.queue_target = settings.getint("OSCE_FRONTIER_QUEUE_TARGET", 200)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.release, signal=signals.request_left_downloader)
         return spider
 
     # -- the run, phase by phase -----------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        """Phase 1: the sitemap index and the feed. The other phases follow on idle."""
         self.session = ArchiveSession.of(self.crawler)
         if self.session.run_id is None or self.session.error:
             return
-        archive = self.session.archive
-        frontier = self.frontier
-
-        # 1. the sitemap index and the feed
+        self.known = Known(self.session.archive)
+        self._phases = iter((self._listings, self._listing_targets, self._leftovers))
         yield self._discovery(
             self.site_urls.url(SITEMAP_PATH), self.parse_sitemap_index, "sitemap index"
         )
-        if frontier.kinds is None or "press-release" in frontier.kinds:
+        if self.frontier.kinds is None or "press-release" in self.frontier.kinds:
             yield self._discovery(self.site_urls.url(RSS_PATH), self.parse_rss, "feed")
-        await self._settle()
+
+    async def _listings(self) -> None:
+        """Phase 2: the listing chains, newest first (every page after a run that left
+        some unread)."""
         if not self.crawler.stats.get_value("downloader/response_count", 0):
             reason = self._first_error or "no answer"
             self.session.error = f"cannot reach {self.site}: {reason}"
             self.crawler.stats.set_value(STATS_PREFIX + "error", redact(self.session.error))
-            raise CloseSpider("site_unreachable")
-
-        # 2. the listing chains, newest first (all pages after a run that left some unread)
-        previous = await self.session.call(previous_run, archive, self.session.run_id)
+            self._phases = iter(())
+            await self.crawler.engine.close_spider_async(reason="site_unreachable")
+            return
+        frontier = self.frontier
+        if self._sitemap_files_wanted:
+            frontier.sitemap_complete = len(frontier.sitemap_files) == self._sitemap_files_wanted
+        previous = await self.session.call(self.known.previous_run, self.session.run_id)
         frontier.catch_up = not frontier.full and needs_catch_up(previous)
         if frontier.catch_up:
             logger.info("the last run left listing pages unread: reading every listing page")
-        for chain in frontier.chains():
-            yield self._listing_request(chain)
-        await self._settle()
+        self._schedule(self._listing_request(chain) for chain in frontier.chains())
 
-        # 2b. the listing pages of items dated only by their listing whose <lastmod>
-        #     moved beyond the pages read: a date correction shows only there
-        if frontier.sitemap and not frontier.full and not frontier.catch_up:
-            targets = await self.session.call(
-                lambda: frontier.listing_targets(archive.iter_address_states())
-            )
-            if targets:
-                logger.info("re-reading %d listing page(s) of listing-dated items", len(targets))
-            for chain in targets:
-                yield self._listing_request(chain, follow=False)
-            await self._settle()
+    async def _listing_targets(self) -> None:
+        """Phase 2b: the listing pages of items dated only by their listing whose
+        ``<lastmod>`` moved beyond the pages read: a date correction shows only there."""
+        frontier = self.frontier
+        self.crawler.stats.set_value(STATS_PREFIX + "listings_complete", frontier.listings_complete)
+        if not frontier.sitemap or frontier.full or frontier.catch_up:
+            return
+        targets = await self.session.call(
+            lambda: frontier.listing_targets(self.known.iter_states())
+        )
+        if targets:
+            logger.info("re-reading %d listing page(s) of listing-dated items", len(targets))
+        self._schedule(self._listing_request(chain, follow=False) for chain in targets)
 
-        # 3. what only the sitemap or the feed showed, then the archive's revisits
+    async def _leftovers(self) -> None:
+        """Phase 3: what only the sitemap or the feed showed, then the archive's revisits."""
+        frontier = self.frontier
         if not frontier.budget_left:
             return
         leftovers = list(frontier.leftovers())
         unknown: dict[str, ListingEntry] = {}
         for start in range(0, len(leftovers), LOOKUP_BATCH):
             batch = leftovers[start : start + LOOKUP_BATCH]
-            states = await self.session.call(lookup_states, archive, [e.url for e in batch])
+            states = await self.session.call(self.known.states, [e.url for e in batch])
             visits, fresh = frontier.from_leftovers(batch, states)
             unknown.update(fresh)
-            for visit in visits:
-                await self._room()
-                yield self._item_request(visit)
+            self._schedule(self._item_request(visit) for visit in visits)
         del leftovers
-        new, revisits = await self.session.call(frontier.scan_archive, archive, unknown)
+        new, revisits = await self.session.call(
+            lambda: frontier.scan_archive(self.known.iter_states(), unknown)
+        )
         logger.info(
             "discovery done: %d unknown addresses from the sitemap/feed, %d revisits due",
             len(new),
             len(revisits),
         )
-        for visit in frontier.take([*new, *revisits]):
-            await self._room()
-            yield self._item_request(visit)
+        self._schedule(self._item_request(visit) for visit in frontier.take([*new, *revisits]))
 
-    def _stopping(self) -> bool:
-        """The crawl is shutting down (SIGTERM, Ctrl-C, CloseSpider): no wait may outlive it,
-        since the scheduler will not drain and dropped requests never call back."""
+    def spider_idle(self) -> None:
+        """Everything asked for is handled: release held requests, else start the next
+        phase, else (no phase left) vouch for the sitemap and let the spider close."""
+        if self.release() or self._advancing:
+            raise DontCloseSpider
+        if self._next_phase():
+            raise DontCloseSpider
+        self._finish()
+
+    def _next_phase(self) -> bool:
+        phase = next(self._phases, None)
+        if phase is None:
+            return False
+        self._advancing = True
+        deferred_from_coro(self._run_phase(phase))
+        return True
+
+    async def _run_phase(self, phase: Callable[[], Awaitable[None]]) -> None:
         engine = self.crawler.engine
-        if not self.crawler.crawling or engine is None or not engine.running:
-            return True
-        slot = getattr(engine, "_slot", None)  # closing: CloseSpider, e.g. an archive error
-        return slot is not None and getattr(slot, "closing", None) is not None
+        try:
+            await phase()
+        finally:
+            self._advancing = False
+        if not self._open() or not engine.spider_is_idle():
+            return  # its requests are on their way; the next idle signal goes on
+        # The phase asked for nothing: go on now (the engine's next idle check may be
+        # seconds away), or, with no phase left, end the run as an idle spider would.
+        if not self._next_phase():
+            self._finish()
+            await engine.close_spider_async(reason="finished")
 
-    async def _settle(self) -> None:
-        """Wait until every discovery request of the current phase has been handled."""
-        while self._pending > 0 and not self._stopping():
-            await asyncio.sleep(0.02)
-
-    async def _room(self) -> None:
-        """Hold back new item requests while enough wait in the scheduler (flat memory)."""
+    def _open(self) -> bool:
+        """The crawl still runs (no SIGTERM, no CloseSpider, the archive is healthy)."""
         engine = self.crawler.engine
-        while engine is not None and engine.scheduler is not None and not self._stopping():
-            if len(engine.scheduler) < self.queue_target:  # type: ignore[arg-type]
-                return
-            await asyncio.sleep(0.05)
+        return (
+            self.crawler.crawling
+            and engine is not None
+            and engine.spider is not None
+            and not self.session.error
+        )
+
+    # -- flow control --------------------------------------------------------------------
+
+    def _schedule(self, requests: Iterable[Request]) -> None:
+        """Hand ``requests`` to the scheduler, holding back what exceeds its target."""
+        self._backlog.append(iter(requests))
+        self.release()
+
+    def _room(self) -> bool:
+        scheduler = self.crawler.engine.scheduler
+        return scheduler is None or len(scheduler) < self.queue_target  # type: ignore[arg-type]
+
+    def release(self) -> bool:
+        """Move held requests into the scheduler while it has room; True if any moved."""
+        moved = False
+        while self._backlog and self._open() and self._room():
+            request = next(self._backlog[0], None)
+            if request is None:
+                self._backlog.popleft()
+                continue
+            self.crawler.engine.crawl(request)
+            moved = True
+        return moved
 
     # -- discovery ---------------------------------------------------------------------------
 
     def _discovery(self, url: str, callback: Any, what: str, **meta: Any) -> Request:
-        self._pending += 1
         return Request(
             url,
             callback=callback,
@@ -242,7 +343,6 @@ class NewsroomSpider(Spider):
         )
 
     def discovery_failed(self, failure: Failure) -> Iterator[Request]:
-        self._pending -= 1
         request = failure.request  # type: ignore[attr-defined]
         what = request.meta.get("osce_what", "discovery page")
         reason = _failure_reason(failure)
@@ -257,55 +357,47 @@ class NewsroomSpider(Spider):
             chain.failures += 1
             if chain.failures <= MAX_LISTING_FAILURES and frontier.budget_left:
                 chain.page += 1
+                chain.url = None
                 yield self._listing_request(chain)
 
     async def parse_sitemap_index(self, response: Response) -> AsyncIterator[Request]:
-        try:
-            kind, entries = parse_sitemap(response.body)
-            if kind == "urlset":
-                # A single sitemap, no index: it is its own (only) file.
-                self.frontier.add_sitemap(entries)
-                self.frontier.sitemap_complete = True
-                return
-            files = [(loc, lastmod) for loc, lastmod in entries]
-            urls = [self.site_urls.rebase(loc) or loc for loc, _ in files]
-            states = await self.session.call(lookup_states, self.session.archive, urls)
-            to_read = self.frontier.files_to_read(files, states)
-            self._sitemap_files_left = len(to_read)
-            self._sitemap_files_ok = 0
-            for url, lastmod, _ in to_read:
-                yield self._discovery(
-                    url, self.parse_sitemap_file, "sitemap file", osce_lastmod=lastmod
-                )
-        finally:
-            self._pending -= 1
+        kind, entries = parse_sitemap(response.body, self._max_size(response))
+        if kind == "urlset":
+            # A single sitemap, no index: it is its own (only) file.
+            self.frontier.add_sitemap(entries)
+            self.frontier.sitemap_complete = True
+            return
+        urls = [self.site_urls.rebase(loc) or loc for loc, _ in entries]
+        states = await self.session.call(self.known.states, urls)
+        to_read = self.frontier.files_to_read(entries, states)
+        self._sitemap_files_wanted = len(to_read)
+        for url, lastmod, _ in to_read:
+            yield self._discovery(
+                url, self.parse_sitemap_file, "sitemap file", osce_lastmod=lastmod
+            )
 
     def parse_sitemap_file(self, response: Response) -> None:
-        try:
-            _, entries = parse_sitemap(response.body)
-            self.frontier.add_sitemap(entries)
-            self.frontier.sitemap_files.append(
-                SitemapFile(
-                    url=response.request.url if response.request else response.url,
-                    lastmod=response.meta.get("osce_lastmod"),
-                    status=response.status,
-                    body=response.body,
-                    etag=_header(response, b"ETag"),
-                    last_modified=_header(response, b"Last-Modified"),
-                    content_type=_header(response, b"Content-Type"),
-                )
+        _, entries = parse_sitemap(response.body, self._max_size(response))
+        self.frontier.add_sitemap(entries)
+        self.frontier.sitemap_files.append(
+            SitemapFile(
+                url=response.request.url if response.request else response.url,
+                lastmod=response.meta.get("osce_lastmod"),
+                status=response.status,
+                body=response.body,
+                etag=_header(response, b"ETag"),
+                last_modified=_header(response, b"Last-Modified"),
+                content_type=_header(response, b"Content-Type"),
             )
-            self._sitemap_files_ok += 1
-            if self._sitemap_files_ok == self._sitemap_files_left:
-                self.frontier.sitemap_complete = True
-        finally:
-            self._pending -= 1
+        )
+
+    def _max_size(self, response: Response) -> int:
+        return int(
+            response.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        )
 
     def parse_rss(self, response: Response) -> None:
-        try:
-            self.frontier.add_rss(parse_rss(response.body, response.url))
-        finally:
-            self._pending -= 1
+        self.frontier.add_rss(parse_feed(response.body, response.url))
 
     def _listing_request(self, chain: ChainState, follow: bool = True) -> Request:
         request = self._discovery(
@@ -314,25 +406,37 @@ class NewsroomSpider(Spider):
         request.priority = PRIORITY_LISTING
         request.meta["osce_chain"] = chain
         request.meta["osce_follow"] = follow
+        request.meta["handle_httpstatus_list"] = LISTING_END_STATUSES
         return request
 
     async def parse_listing(self, response: Response) -> AsyncIterator[Request]:
-        try:
-            chain: ChainState = response.meta["osce_chain"]
-            entries = parse_listing(response.body, response.url)
-            kept = self.frontier.listing_entries(chain, entries)
-            states = await self.session.call(
-                lookup_states, self.session.archive, [e.url for e in kept]
-            )
-            visits, brought_new = self.frontier.from_listing(kept, states)
-            for visit in visits:
-                yield self._item_request(visit)
-            follow = response.meta.get("osce_follow", True)
-            if follow and self.frontier.next_page(chain, len(entries), brought_new):
-                await self._room()
-                yield self._listing_request(chain)
-        finally:
-            self._pending -= 1
+        chain: ChainState = response.meta["osce_chain"]
+        if response.status in LISTING_END_STATUSES:
+            self.frontier.listing_gone(chain, response.status)
+            logger.info("listing %s ends at %s: HTTP %d", chain.name, response.url, response.status)
+            return
+        page = SITE.read_listing(response.body, response.url)
+        kept = self.frontier.listing_entries(chain, page.entries)
+        states = await self.session.call(self.known.states, [e.url for e in kept])
+        visits, brought_new = self.frontier.from_listing(kept, states)
+        for visit in visits:
+            yield self._item_request(visit)
+        follow = response.meta.get("osce_follow", True)
+        if follow and self.frontier.next_page(
+            chain,
+            len(page.entries),
+            brought_new,
+            next_url=page.next_url,
+            has_pager=page.pager,
+            fingerprint=page.fingerprint,
+        ):
+            next_page = self._listing_request(chain)
+            if self._room():
+                yield next_page
+            else:
+                self._schedule([next_page])
+        elif chain.ended:
+            logger.info("listing %s ends at %s: %s", chain.name, response.url, chain.ended)
 
     # -- items -------------------------------------------------------------------------------
 
@@ -397,7 +501,7 @@ class NewsroomSpider(Spider):
 
     # -- the end -----------------------------------------------------------------------------
 
-    def spider_idle(self) -> None:
+    def _finish(self) -> None:
         """All work done: vouch for the sitemap files read, if the run saw everything."""
         if self._recorded:
             return

@@ -14,14 +14,12 @@ from crawler.frontier import (
     Site,
     decide,
     merge_listing,
-    parse_rss,
-    parse_sitemap,
     revisit_due,
     revisit_interval,
     spread,
 )
 from crawler.middlewares import retry_after_seconds, site_netlocs
-from crawler.spiders.newsroom import parse_kinds
+from crawler.spiders.newsroom import parse_feed, parse_kinds, parse_sitemap
 
 NOW = datetime(2026, 1, 10, 6, 0, tzinfo=timezone.utc)
 BASE = "https://www.osce.org"
@@ -193,7 +191,7 @@ def test_sitemap_and_feed_parsing() -> None:
         b'<rss version="2.0"><channel><item><title>A  title</title><link>/fsc/9</link>'
         b"<pubDate>Fri, 27 Jun 2003 10:00:00 +0000</pubDate></item></channel></rss>"
     )
-    (entry,) = parse_rss(rss, BASE)
+    (entry,) = parse_feed(rss, BASE)
     assert (entry.url, entry.title, entry.published, entry.source) == (
         f"{BASE}/fsc/9",
         "A title",

@@ -1,0 +1,58 @@
+"""What the archive already knows, for the crawl's frontier, as plain data.
+
+The frontier (``crawler.frontier``) decides what to visit from values only: the state
+of an address (``AddressState``: validators, last fetch and status, stored listing
+labels, the current version's date and kind) and a summary of the previous run
+(``PreviousRun``). It never sees a session, a model or a query; this module is the one
+place that reads them for it. Every call runs on the crawl's archive thread.
+
+Imports: ``archive`` only (no Scrapy, nothing of ``crawler``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from archive.schema import Run
+from archive.store import AddressState, Archive
+
+__all__ = ["AddressState", "Known", "PreviousRun"]
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The last run before the current one: its outcome and counters."""
+
+    id: int
+    outcome: str | None
+    counters: dict[str, Any] = field(default_factory=dict)
+
+
+class Known:
+    """The frontier's questions to one open archive, answered with plain data."""
+
+    def __init__(self, archive: Archive) -> None:
+        self._archive = archive
+
+    def states(self, urls: Sequence[str]) -> list[AddressState | None]:
+        """The state of each address (None: never seen), in one round trip."""
+        return self._archive.address_states(list(urls))
+
+    def iter_states(self) -> Iterator[AddressState]:
+        """One state per known document, at its canonical address, in a stable order."""
+        return self._archive.iter_address_states()
+
+    def previous_run(self, current: int | None) -> PreviousRun | None:
+        """The last run other than ``current`` (any outcome), or None on a new archive."""
+        query = select(Run.id, Run.outcome, Run.counters).order_by(Run.id.desc()).limit(1)
+        if current is not None:
+            query = query.where(Run.id != current)
+        with self._archive.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return PreviousRun(int(row[0]), row[1], dict(row[2] or {}))

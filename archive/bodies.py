@@ -98,7 +98,8 @@ def _compressor(dictionary: bytes | None) -> zstandard.ZstdCompressor:
         zdict = zstandard.ZstdCompressionDict(dictionary)
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=zdict)
 
-    return _cached("c", dictionary, make)
+    found: zstandard.ZstdCompressor = _cached("c", dictionary, make)
+    return found
 
 
 def _decompressor(dictionary: bytes | None) -> zstandard.ZstdDecompressor:
@@ -107,7 +108,8 @@ def _decompressor(dictionary: bytes | None) -> zstandard.ZstdDecompressor:
             return zstandard.ZstdDecompressor()
         return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
 
-    return _cached("d", dictionary, make)
+    found: zstandard.ZstdDecompressor = _cached("d", dictionary, make)
+    return found
 
 
 # --------------------------------------------------------------------------- reading

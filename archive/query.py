@@ -264,7 +264,9 @@ class Snapshot:
         the versions created after it plus each one's current version)."""
         since = self.parse_cursor(selection.since or "0")
         in_range = and_(changes.c.seq > since, changes.c.seq <= self.head)
-        conditions = [docs.c.id.in_(select(changes.c.document_id).where(in_range))]
+        conditions: list[ColumnElement[bool]] = [
+            docs.c.id.in_(select(changes.c.document_id).where(in_range))
+        ]
         if selection.history:
             # Every version created after the cursor, plus each changed document's
             # current version (which carries a deletion as a tombstone).

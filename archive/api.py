@@ -46,7 +46,7 @@ from archive.export import (
     write_parquet,
     write_warc,
 )
-from archive.feed import Selection, Snapshot, Stats, snapshot
+from archive.query import Selection, Snapshot, Stats, snapshot
 
 __all__ = ["ArchiveReader", "Changes", "ExportResult", "export", "open_archive"]
 

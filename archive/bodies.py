@@ -9,17 +9,27 @@ each page's compressed form repeats them; with a dictionary trained on the site'
 pages (:func:`train`, :data:`TRAIN_AFTER` bodies), they are stored once, in the
 dictionary, and a page costs little more than what is its own. ``bench/archive_storage.py``
 measures it (about 2.4x smaller bodies on the replica).
+
+This module is the one place bodies are compressed, stored (:class:`BodyStore`, inside the
+ingest transaction) and read back (:class:`BodyReader`: every reader, from exports to
+``verify`` and ``reextract``, decompresses through it).
+
+Imports: zstandard, the schema and ``archive.errors`` only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from datetime import datetime
 from typing import Any
 
 import zstandard
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.orm import Session
 
 from archive.errors import ArchiveError
+from archive.schema import Body, CompressionDict
 
 #: zstd level 10: about 5 % smaller than the default 3 on HTML at a cost that is small
 #: beside a polite crawl's fetch time (see bench/archive_storage.py).
@@ -88,7 +98,8 @@ def _compressor(dictionary: bytes | None) -> zstandard.ZstdCompressor:
         zdict = zstandard.ZstdCompressionDict(dictionary)
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=zdict)
 
-    return _cached("c", dictionary, make)
+    found: zstandard.ZstdCompressor = _cached("c", dictionary, make)
+    return found
 
 
 def _decompressor(dictionary: bytes | None) -> zstandard.ZstdDecompressor:
@@ -97,4 +108,136 @@ def _decompressor(dictionary: bytes | None) -> zstandard.ZstdDecompressor:
             return zstandard.ZstdDecompressor()
         return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
 
-    return _cached("d", dictionary, make)
+    found: zstandard.ZstdDecompressor = _cached("d", dictionary, make)
+    return found
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class BodyReader:
+    """Reads stored bodies back through one connection or session.
+
+    Each trained dictionary is read from the database once per reader, the first time a
+    body compressed with it is read.
+    """
+
+    def __init__(self, db: Connection | Session) -> None:
+        self._db = db
+        self._dictionaries: dict[int, bytes | None] = {}
+
+    def read(self, sha256: str) -> bytes | None:
+        """The raw bytes of the body ``sha256``, or None when none is stored."""
+        row = self._db.execute(
+            select(Body.codec, Body.data, Body.dict_id).where(Body.sha256 == sha256)
+        ).one_or_none()
+        if row is None:
+            return None
+        return self.decode(row.codec, row.data, row.dict_id)
+
+    def decode(self, codec: str, data: bytes, dict_id: int | None) -> bytes:
+        """The raw bytes of a stored body row (its codec, stored bytes and dictionary)."""
+        return decompress(codec, bytes(data), self._dictionary(dict_id))
+
+    def _dictionary(self, dict_id: int | None) -> bytes | None:
+        if dict_id is None:
+            return None
+        if dict_id not in self._dictionaries:
+            data = self._db.execute(
+                select(CompressionDict.data).where(CompressionDict.id == dict_id)
+            ).scalar()
+            self._dictionaries[dict_id] = bytes(data) if data else None
+        return self._dictionaries[dict_id]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class BodyStore:
+    """Writes raw bodies, compressed with the archive's trained dictionary once it has one.
+
+    The dictionary is trained once per archive, inside the ingest transaction that
+    stores the :data:`TRAIN_AFTER`-th body without one, from the bodies stored so far;
+    those are recompressed with it in the same transaction. Bodies compressed without
+    a dictionary stay readable as they are (``dict_id`` NULL). What this object knows
+    (the dictionary, how many bodies lack one) is a cache of the database: after a
+    failed transaction it is forgotten and read again.
+    """
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self._loaded = False
+        self.dictionary: tuple[int, bytes] | None = None
+        self._plain = 0  # bodies compressed without a dictionary (counted until trained)
+
+    def _load(self, s: Session) -> None:
+        newest = s.execute(
+            select(CompressionDict.id, CompressionDict.data)
+            .order_by(CompressionDict.id.desc())
+            .limit(1)
+        ).first()
+        if newest is not None:
+            self.dictionary = (int(newest[0]), bytes(newest[1]))
+        else:
+            self._plain = int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Body)
+                    .where(Body.codec == CODEC_ZSTD, Body.dict_id.is_(None))
+                )
+                or 0
+            )
+        self._loaded = True
+
+    def store(self, s: Session, data: bytes, now: datetime) -> str:
+        """Store ``data`` once (by its sha256) in ``s``'s transaction; its key."""
+        sha = body_hash(data)
+        added: set[str] = s.info.setdefault("bodies_added", set())
+        if sha in added:
+            return sha
+        if s.connection().execute(select(Body.sha256).where(Body.sha256 == sha)).first():
+            return sha
+        if not self._loaded:
+            self._load(s)
+        if self.dictionary is None and self._plain >= TRAIN_AFTER:
+            self._train(s, now)
+        zdict = self.dictionary
+        codec, stored = compress(data, zdict[1] if zdict else None)
+        dict_id = zdict[0] if zdict is not None and codec == CODEC_ZSTD else None
+        if codec == CODEC_ZSTD and dict_id is None:
+            self._plain += 1
+        s.add(
+            Body(
+                sha256=sha, size=len(data), codec=codec, dict_id=dict_id, data=stored, stored_at=now
+            )
+        )
+        added.add(sha)
+        return sha
+
+    def _train(self, s: Session, now: datetime) -> None:
+        rows = s.execute(
+            select(Body.sha256, Body.data)
+            .where(Body.codec == CODEC_ZSTD, Body.dict_id.is_(None))
+            .order_by(Body.stored_at, Body.sha256)
+            .limit(TRAIN_AFTER)
+        ).all()
+        samples = [decompress(CODEC_ZSTD, data) for _, data in rows]
+        try:
+            trained = train(samples)
+        except Exception:  # noqa: BLE001 - zstd refuses samples too alike: no dictionary yet
+            self._plain = 0  # try again after as many more bodies
+            return
+        row = CompressionDict(created=now, sha256=body_hash(trained), data=trained)
+        s.add(row)
+        s.flush()
+        s.execute(
+            update(Body),
+            [
+                {"sha256": sha, "data": compress(raw, trained)[1], "dict_id": row.id}
+                for (sha, _), raw in zip(rows, samples, strict=True)
+            ],
+        )
+        self.dictionary = (row.id, trained)
+        self._plain = 0

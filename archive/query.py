@@ -1,32 +1,449 @@
-"""Reading the archive back: a document's history with diffs, the archive as of T,
-the change log.
+"""Reading the archive back: the one door every reader goes through.
 
-Exports (``archive.feed``) stream the same state as records; this module answers the
-questions people ask of one archive: what happened to this document, what did the
-archive hold at that time, what changed since that point of the change log. "As of T"
-is a query over rows that carry times, never a copy: the newest version first seen by
-T, and deleted when the last deletion-or-return logged by T was a deletion.
+Exports, the change feed and the Python API (``archive.api``) read records from a
+:class:`Snapshot`; the ``history`` command reads a document's versions with diffs
+(:func:`history`); the frontier reads what the archive knows of addresses
+(:func:`address_states`); ``status`` reads a summary (:func:`summary`). Raw bodies are
+read through ``archive.bodies.BodyReader``. Nothing here writes.
+
+Snapshot
+    A read transaction pinned to one point of the change log (its *head*, the largest
+    sequence number committed when the snapshot began). An export's cursor is that
+    head, so the records written and the cursor printed describe the same state even
+    while a crawl is writing (SQLite: one WAL read transaction; PostgreSQL:
+    ``REPEATABLE READ``).
+
+Cursors
+    A cursor is ``<seq>.<check>``: the change log's strictly increasing sequence number
+    and 8 hex digits of a hash of that change-log row. The number is what ``--since``
+    compares; the check makes a cursor from another archive (or a rebuilt one) an error
+    instead of a silent gap. ``0`` is the cursor before the first change, and a bare
+    number is accepted too. ``--since C`` writes every document with a change-log entry
+    after ``C`` (created, changed, returned or deleted) in its state at the head:
+    a deleted one is a tombstone (its last version with ``deleted: true``).
+
+As of T
+    A query over rows that carry times, never a copy: the newest version first seen by
+    T, and deleted when the last deletion-or-return logged by T was a deletion.
+
+Order
+    Records come by document id (byte order on both databases), then version number;
+    captures by fetch time, then capture id. The same archive always exports the same
+    bytes in the same order.
+
+Rows stream from the database in batches (server-side cursors on PostgreSQL), and the
+aliases of each batch are read with one query per batch, so memory stays flat.
+
+Imports: the schema, ``archive.bodies``, ``archive.records``, ``archive.urls``,
+``archive.errors`` and the record/capture shapes of ``archive.export``; never the
+write side (ingest, runs, versioning).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    case,
+    collate,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from archive.errors import UnknownDocument
-from archive.records import CONTENT_FIELDS, RECORD_FIELDS
-from archive.schema import Address, Change, Document, Version
+from archive.bodies import BodyReader
+from archive.errors import ArchiveError, UnknownDocument
+from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
+from archive.records import CONTENT_FIELDS, RECORD_FIELDS, ListingEntry
+from archive.schema import Address, Body, Change, Document, Lock, Run, Version
+from archive.schema import Capture as CaptureRow
 from archive.urls import normalise_address
 
+DELETED = "deleted"
+RETURNED = "returned"
+DELETION_KINDS = (DELETED, RETURNED)
 #: Fields compared between versions: what a reader sees, plus the canonical address.
 DIFF_FIELDS = (*CONTENT_FIELDS, "url", "date_source", "language")
-DELETION_KINDS = ("deleted", "returned")
+_TOKEN = re.compile(r"^(?P<seq>[0-9]{1,18})(?:\.(?P<check>[0-9a-f]{8}))?$")
+
+docs = Document.__table__
+vers = Version.__table__
+addrs = Address.__table__
+changes = Change.__table__
+caps = CaptureRow.__table__
+
+Db = Connection | Session
+
+
+# ================================================================== shared look-ups
+
+
+def head(db: Db) -> int:
+    """The newest sequence number of the change log (0 when empty)."""
+    return int(db.execute(select(func.coalesce(func.max(Change.seq), 0))).scalar_one() or 0)
+
+
+def resolve(db: Db, target: str) -> str | None:
+    """The document id behind an id, a bare node number or any address it was seen at."""
+    target = target.strip()
+    if db.execute(select(Document.id).where(Document.id == target)).scalar():
+        return target
+    if target.isdigit():
+        # The document whose id ends in this node number, whatever its host (when
+        # exactly one does).
+        found = db.execute(select(Document.id).where(Document.id.like(f"%/{target}")).limit(2))
+        ids = list(found.scalars())
+        if len(ids) == 1:
+            return str(ids[0])
+    linked = Address.document_id.is_not(None)
+    found_id = db.execute(select(Address.document_id).where(Address.url == target, linked))
+    if (document_id := found_id.scalar()) is not None:
+        return str(document_id)
+    if "/" not in target:
+        return None
+    schemes = [""] if "://" in target else ["https://", "http://"]
+    for scheme in schemes:
+        try:
+            url = normalise_address(scheme + target)
+        except Exception:  # noqa: BLE001 - not an address at all
+            return None
+        found_id = db.execute(select(Address.document_id).where(Address.url == url, linked))
+        if (document_id := found_id.scalar()) is not None:
+            return str(document_id)
+    return None
+
+
+# ================================================================== snapshots: records
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What an export asks for (the export command's options, parsed)."""
+
+    history: bool = False
+    as_of: datetime | None = None
+    kinds: tuple[str, ...] | None = None
+    since: str | None = None  # a cursor token
+
+
+@dataclass
+class Stats:
+    """What a stream of records held, for the manifest (filled while iterating)."""
+
+    count: int = 0
+    extractor_versions: set[str] = field(default_factory=set)
+
+
+def _check(seq: int, document_id: str, kind: str, at: datetime | None) -> str:
+    key = f"{seq}|{document_id}|{kind}|{iso_time(at)}".encode()
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+class Snapshot:
+    """One consistent read of the archive; see the module docstring."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self.head: int = head(conn)
+        self.bodies = BodyReader(conn)
+
+    # ------------------------------------------------------------------ cursors
+
+    @property
+    def cursor(self) -> str:
+        """The token of this snapshot's head: where the next ``--since`` starts."""
+        return self.token(self.head)
+
+    def token(self, seq: int) -> str:
+        if seq == 0:
+            return "0"
+        row = self.conn.execute(
+            select(changes.c.document_id, changes.c.kind, changes.c.at).where(changes.c.seq == seq)
+        ).one()
+        return f"{seq}.{_check(seq, row.document_id, row.kind, row.at)}"
+
+    def parse_cursor(self, token: str) -> int:
+        """The sequence number of ``token``, or an :class:`ArchiveError` saying why not."""
+        match = _TOKEN.match((token or "").strip())
+        if not match:
+            raise ArchiveError(f"unknown cursor {token!r}: expected a token printed by export")
+        seq = int(match.group("seq"))
+        if seq > self.head:
+            raise ArchiveError(
+                f"unknown cursor {token!r}: this archive's change log ends at {self.head}"
+            )
+        if seq and match.group("check") and self.token(seq) != token.strip():
+            raise ArchiveError(f"unknown cursor {token!r}: it was not issued by this archive")
+        return seq
+
+    # ------------------------------------------------------------------ records
+
+    def _order(self, column: Any) -> Any:
+        # Byte order on PostgreSQL too, so both databases export in the same order.
+        return collate(column, "C") if self.postgres else column
+
+    def records(
+        self, selection: Selection, stats: Stats | None = None, only: str | None = None
+    ) -> Iterator[Record]:
+        """The records ``selection`` asks for, in a stable order, streamed in batches."""
+        if selection.since is not None and selection.as_of is not None:
+            raise ArchiveError("--since and --as-of cannot be combined")
+        stats = stats if stats is not None else Stats()
+        query = self._records_query(selection, only)
+        result = self.conn.execution_options(stream_results=True, yield_per=FETCH_SIZE).execute(
+            query
+        )
+        for batch in result.partitions(FETCH_SIZE):
+            aliases = self._aliases({row.id for row in batch}, selection.as_of)
+            for row in batch:
+                stats.count += 1
+                if row.extractor_version:
+                    stats.extractor_versions.add(row.extractor_version)
+                yield _record(row, aliases.get(row.id, ()))
+
+    def _records_query(self, selection: Selection, only: str | None) -> Select[Any]:
+        """One statement for the whole selection: documents joined to the versions wanted,
+        with the state (url, deleted, last_seen) at the head or as of a time."""
+        as_of = selection.as_of
+        conditions: list[ColumnElement[bool]] = [docs.c.current_version > 0]
+        if as_of is not None:
+            conditions.append(docs.c.first_seen <= as_of)
+            conditions.append(vers.c.first_seen <= as_of)
+        if selection.kinds:
+            conditions.append(vers.c.kind.in_(selection.kinds))
+        if selection.since is not None:
+            conditions.extend(self._since(selection))
+        if only is not None:
+            conditions.append(docs.c.id == only)
+        url, last_seen, deleted = _state_at(as_of)
+        return (
+            select(
+                docs.c.id,
+                url.label("url"),
+                vers.c.kind,
+                vers.c.title,
+                vers.c.published,
+                vers.c.date_source,
+                vers.c.place,
+                vers.c.sources,
+                vers.c.fields_of_work,
+                vers.c.byline,
+                vers.c.language,
+                vers.c.text,
+                vers.c.number.label("version"),
+                vers.c.first_seen.label("version_seen"),
+                vers.c.content_hash,
+                docs.c.first_seen,
+                last_seen.label("last_seen"),
+                deleted.label("deleted"),
+                docs.c.duplicate_of,
+                vers.c.extractor_version,
+            )
+            .select_from(docs.join(vers, _versions_wanted(selection)))
+            .where(*conditions)
+            .order_by(self._order(docs.c.id), vers.c.number)
+        )
+
+    def _since(self, selection: Selection) -> list[ColumnElement[bool]]:
+        """Documents with a change-log entry after the cursor (and, with history, only
+        the versions created after it plus each one's current version)."""
+        since = self.parse_cursor(selection.since or "0")
+        in_range = and_(changes.c.seq > since, changes.c.seq <= self.head)
+        conditions: list[ColumnElement[bool]] = [
+            docs.c.id.in_(select(changes.c.document_id).where(in_range))
+        ]
+        if selection.history:
+            # Every version created after the cursor, plus each changed document's
+            # current version (which carries a deletion as a tombstone).
+            created_after = exists(
+                select(changes.c.seq).where(
+                    in_range,
+                    changes.c.document_id == vers.c.document_id,
+                    changes.c.version == vers.c.number,
+                )
+            )
+            conditions.append(or_(vers.c.number == docs.c.current_version, created_after))
+        return conditions
+
+    def _aliases(self, ids: set[str], as_of: datetime | None) -> dict[str, list[str]]:
+        query = select(addrs.c.document_id, addrs.c.url).where(addrs.c.document_id.in_(ids))
+        if as_of is not None:
+            query = query.where(addrs.c.first_seen <= as_of)
+        found: dict[str, list[str]] = {}
+        for document_id, url in self.conn.execute(query.order_by(self._order(addrs.c.url))):
+            found.setdefault(document_id, []).append(url)
+        return found
+
+    def history(self, document_id: str) -> list[Record]:
+        """Every version of one document, oldest first, as records."""
+        return list(self.records(Selection(history=True), only=document_id))
+
+    def resolve(self, id_or_url: str) -> str | None:
+        """The document id behind an id, a node number or any address it was seen at."""
+        return resolve(self.conn, id_or_url)
+
+    # ------------------------------------------------------------------ captures
+
+    def captures(
+        self, as_of: datetime | None = None, kinds: tuple[str, ...] | None = None
+    ) -> Iterator[StoredCapture]:
+        """Every stored fetch (up to ``as_of``), oldest first, bodies loaded on demand."""
+        query = select(
+            caps.c.id,
+            caps.c.url,
+            caps.c.final_url,
+            caps.c.fetched_at,
+            caps.c.status,
+            caps.c.etag,
+            caps.c.last_modified,
+            caps.c.content_type,
+            caps.c.body_sha256,
+            caps.c.document_id,
+        )
+        if as_of is not None:
+            query = query.where(caps.c.fetched_at <= as_of)
+        if kinds:
+            query = query.where(
+                caps.c.document_id.in_(select(docs.c.id).where(docs.c.kind.in_(kinds)))
+            )
+        query = query.order_by(caps.c.fetched_at, caps.c.id)
+        result = self.conn.execution_options(stream_results=True, yield_per=500).execute(query)
+        for batch in result.partitions(500):
+            for row in batch:
+                yield StoredCapture(
+                    url=row.final_url or row.url,
+                    fetched_at=row.fetched_at,
+                    status=row.status,
+                    etag=row.etag,
+                    last_modified=row.last_modified,
+                    content_type=row.content_type,
+                    body_sha256=row.body_sha256,
+                    body=self._body_loader(row.body_sha256),
+                    document_id=row.document_id,
+                )
+
+    def _body_loader(self, sha256: str | None) -> Any:
+        def load() -> bytes | None:
+            return None if sha256 is None else self.bodies.read(sha256)
+
+        return load
+
+    def schema_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        revision: str | None = MigrationContext.configure(self.conn).get_current_revision()
+        return revision
+
+
+def _versions_wanted(selection: Selection) -> ColumnElement[bool]:
+    """How documents join their versions: every version, or the newest (by ``as_of``)."""
+    if selection.history:
+        return vers.c.document_id == docs.c.id
+    newest: Any = docs.c.current_version
+    if selection.as_of is not None:
+        newest = (
+            select(func.max(vers.c.number))
+            .where(vers.c.document_id == docs.c.id, vers.c.first_seen <= selection.as_of)
+            .correlate(docs)
+            .scalar_subquery()
+        )
+    return and_(vers.c.document_id == docs.c.id, vers.c.number == newest)
+
+
+def _state_at(as_of: datetime | None) -> tuple[Any, Any, Any]:
+    """A record's ``url``, ``last_seen`` and ``deleted`` now, or as they were at ``as_of``."""
+    if as_of is None:
+        url = case((vers.c.number == docs.c.current_version, docs.c.url), else_=vers.c.url)
+        return url, docs.c.last_seen, docs.c.deleted
+    # Deleted at T: the last deletion or return logged by T was a deletion (other
+    # entries, such as a later duplicate_of link, do not revive it).
+    last_kind = (
+        select(changes.c.kind)
+        .where(
+            changes.c.document_id == docs.c.id,
+            changes.c.at <= as_of,
+            changes.c.kind.in_(DELETION_KINDS),
+        )
+        .order_by(changes.c.seq.desc())
+        .limit(1)
+        .correlate(docs)
+        .scalar_subquery()
+    )
+    deleted = func.coalesce(last_kind == DELETED, False)
+    fetched = (
+        select(func.max(caps.c.fetched_at))
+        .where(caps.c.document_id == docs.c.id, caps.c.fetched_at <= as_of)
+        .correlate(docs)
+        .scalar_subquery()
+    )
+    last_seen = case((docs.c.last_seen <= as_of, docs.c.last_seen), else_=fetched)
+    url = case(
+        (
+            and_(vers.c.number == docs.c.current_version, docs.c.last_seen <= as_of),
+            docs.c.url,
+        ),
+        else_=vers.c.url,
+    )
+    return url, last_seen, deleted
+
+
+def _record(row: Any, aliases: Sequence[str]) -> Record:
+    return {
+        "id": row.id,
+        "url": row.url,
+        "kind": row.kind,
+        "title": row.title,
+        "published": row.published,
+        "date_source": row.date_source,
+        "place": row.place,
+        "sources": list(row.sources or []),
+        "fields_of_work": list(row.fields_of_work or []),
+        "byline": row.byline,
+        "language": row.language,
+        "text": row.text,
+        "aliases": [url for url in aliases if url != row.url and url != normalise_address(row.url)],
+        "version": int(row.version),
+        "version_seen": iso_time(row.version_seen),
+        "content_hash": row.content_hash,
+        "first_seen": iso_time(row.first_seen),
+        "last_seen": iso_time(row.last_seen or row.version_seen),
+        "deleted": bool(row.deleted),
+        "duplicate_of": row.duplicate_of,
+    }
+
+
+def read_body(conn: Connection, sha256: str) -> bytes | None:
+    """The raw bytes of a stored body (decompressed by the archive's own codecs)."""
+    return BodyReader(conn).read(sha256)
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Snapshot]:
+    """A read-only :class:`Snapshot` of the archive behind ``engine``."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin() as tx:
+            yield Snapshot(conn)
+            tx.rollback()  # read-only: nothing to commit
+
+
+# ================================================================== history with diffs
 
 
 @dataclass
@@ -77,32 +494,6 @@ class History:
         }
 
 
-def resolve(session: Session, target: str) -> str:
-    """The document id behind an id, a bare node number or any address it was seen at."""
-    target = target.strip()
-    if session.get(Document, target) is not None:
-        return target
-    if target.isdigit() and session.get(Document, f"osce.org/{target}") is not None:
-        return f"osce.org/{target}"
-    if "/" in target:
-        url = target if "://" in target else f"https://{target}"
-        found = session.scalar(
-            select(Address.document_id).where(
-                Address.url == normalise_address(url), Address.document_id.is_not(None)
-            )
-        )
-        if found is None and "://" not in target:
-            found = session.scalar(
-                select(Address.document_id).where(
-                    Address.url == normalise_address(f"http://{target}"),
-                    Address.document_id.is_not(None),
-                )
-            )
-        if found is not None:
-            return found
-    raise UnknownDocument(f"no document with id or address {target!r}")
-
-
 def version_record(version: Version, document_id: str) -> dict[str, Any]:
     """A version as the extraction fields of ``CONTRACT.md``."""
     values = {name: getattr(version, name, None) for name in RECORD_FIELDS if name != "id"}
@@ -136,9 +527,12 @@ def text_diff(before: str, after: str) -> dict[str, Any]:
 
 
 def history(session: Session, target: str) -> History:
+    """A document's versions, oldest first, with field-by-field diffs; UnknownDocument if
+    ``target`` names none."""
     document_id = resolve(session, target)
-    document = session.get(Document, document_id)
-    assert document is not None
+    document = session.get(Document, document_id) if document_id is not None else None
+    if document_id is None or document is None:
+        raise UnknownDocument(f"no document with id or address {target!r}")
     versions = session.scalars(
         select(Version).where(Version.document_id == document_id).order_by(Version.number)
     ).all()
@@ -180,53 +574,7 @@ def history(session: Session, target: str) -> History:
     )
 
 
-@dataclass(frozen=True)
-class DocumentAt:
-    """A document as the archive held it at a time."""
-
-    document_id: str
-    version: Version  # the newest version first seen by then
-    deleted: bool
-
-
-def as_of(session: Session, when: datetime, *, batch: int = 500) -> Iterator[DocumentAt]:
-    """Every document the archive knew at ``when``, by id, in batches (flat memory)."""
-    newest = (
-        select(Version.document_id, func.max(Version.number).label("number"))
-        .where(Version.first_seen <= when)
-        .group_by(Version.document_id)
-        .subquery()
-    )
-    ids_query = select(newest.c.document_id, newest.c.number).order_by(newest.c.document_id)
-    pending: list[tuple[str, int]] = []
-    for row in session.execute(ids_query.execution_options(yield_per=batch)):
-        pending.append((row[0], row[1]))
-        if len(pending) >= batch:
-            yield from _as_of_batch(session, pending, when)
-            pending = []
-    if pending:
-        yield from _as_of_batch(session, pending, when)
-
-
-def _as_of_batch(
-    session: Session, pairs: list[tuple[str, int]], when: datetime
-) -> Iterator[DocumentAt]:
-    ids = [doc_id for doc_id, _ in pairs]
-    wanted = dict(pairs)
-    versions = {
-        v.document_id: v
-        for v in session.scalars(select(Version).where(Version.document_id.in_(ids)))
-        if wanted[v.document_id] == v.number
-    }
-    last_kind: dict[str, str] = {}
-    for doc_id, kind in session.execute(
-        select(Change.document_id, Change.kind)
-        .where(Change.document_id.in_(ids), Change.at <= when, Change.kind.in_(DELETION_KINDS))
-        .order_by(Change.seq)
-    ):
-        last_kind[doc_id] = kind
-    for doc_id in ids:
-        yield DocumentAt(doc_id, versions[doc_id], last_kind.get(doc_id) == "deleted")
+# ================================================================== the change log
 
 
 @dataclass(frozen=True)
@@ -239,11 +587,6 @@ class ChangeEntry:
     run_id: int | None
 
 
-def head(session: Session) -> int:
-    """The newest sequence number of the change log (0 when empty)."""
-    return int(session.scalar(select(func.coalesce(func.max(Change.seq), 0))) or 0)
-
-
 def changes_since(session: Session, seq: int = 0, limit: int | None = None) -> list[ChangeEntry]:
     """Change-log entries after ``seq``, in sequence order."""
     query = select(Change).where(Change.seq > seq).order_by(Change.seq)
@@ -253,3 +596,155 @@ def changes_since(session: Session, seq: int = 0, limit: int | None = None) -> l
         ChangeEntry(c.seq, c.document_id, c.kind, c.version, c.at, c.run_id)
         for c in session.scalars(query)
     ]
+
+
+# ================================================================== what the frontier asks
+
+
+@dataclass(frozen=True)
+class AddressState:
+    """What the archive knows of an address, for the frontier's next visit."""
+
+    url: str  # normalised (archive.urls.normalise_address)
+    document_id: str | None
+    etag: str | None
+    last_modified: str | None
+    last_fetched: datetime | None
+    last_status: int | None
+    last_changed: datetime | None  # the newest version's first_seen
+    deleted: bool
+    listing: ListingEntry | None
+    how: str = "canonical"  # canonical | redirect | alias | page
+    kind: str | None = None  # the document's kind
+    published: str | None = None  # the newest version's date ...
+    date_source: str | None = None  # ... and where it came from (a "listing" date is only
+    # as fresh as the listing page it was read from)
+
+
+def _state_query() -> Select[Any]:
+    return (
+        select(
+            Address.url,
+            Address.document_id,
+            Address.etag,
+            Address.last_modified,
+            Address.last_fetched,
+            Address.last_status,
+            Version.first_seen,
+            Document.deleted,
+            Address.listing,
+            Address.how,
+            Document.kind,
+            Version.published,
+            Version.date_source,
+        )
+        .outerjoin(Document, Document.id == Address.document_id)
+        .outerjoin(
+            Version,
+            (Version.document_id == Document.id) & (Version.number == Document.current_version),
+        )
+    )
+
+
+def _state(row: Any) -> AddressState:
+    return AddressState(
+        url=row[0],
+        document_id=row[1],
+        etag=row[2],
+        last_modified=row[3],
+        last_fetched=row[4],
+        last_status=row[5],
+        last_changed=row[6],
+        deleted=bool(row[7]) if row[7] is not None else False,
+        listing=ListingEntry.from_json(row[8]),
+        how=row[9],
+        kind=row[10],
+        published=row[11],
+        date_source=row[12],
+    )
+
+
+def address_states(db: Db, urls: Sequence[str]) -> list[AddressState | None]:
+    """The state of each of ``urls`` (None where unknown), 500 addresses a query."""
+    keys = [normalise_address(url) for url in urls]
+    found: dict[str, AddressState] = {}
+    for start in range(0, len(keys), 500):
+        chunk = sorted(set(keys[start : start + 500]))
+        for row in db.execute(_state_query().where(Address.url.in_(chunk))):
+            found[row[0]] = _state(row)
+    return [found.get(key) for key in keys]
+
+
+def iter_address_states(session: Session, *, all_addresses: bool = False) -> Iterator[AddressState]:
+    """One state per known document, at its canonical address (every address of every
+    document with ``all_addresses``), in a stable order."""
+    query = _state_query().where(Address.document_id.is_not(None))
+    if not all_addresses:
+        query = query.where(Address.how == "canonical")
+    for row in session.execute(query.order_by(Address.id).execution_options(yield_per=1000)):
+        yield _state(row)
+
+
+def previous_run(session: Session, current: int | None) -> dict[str, Any] | None:
+    """The last run before ``current`` (any outcome): its id, outcome and counters."""
+    query = select(Run).order_by(Run.id.desc()).limit(1)
+    if current is not None:
+        query = query.where(Run.id != current)
+    run = session.scalars(query).first()
+    if run is None:
+        return None
+    return {"id": run.id, "outcome": run.outcome, "counters": dict(run.counters or {})}
+
+
+# ================================================================== status
+
+#: Runs that ``status`` lists.
+LAST_RUNS = 5
+
+
+def summary(session: Session, last_runs: int = LAST_RUNS) -> dict[str, Any]:
+    """What ``osce-archive status`` shows: counts, body bytes, the lock, the last runs."""
+    kinds = dict(
+        session.execute(
+            select(Document.kind, func.count()).group_by(Document.kind).order_by(Document.kind)
+        ).all()
+    )
+    stored, raw = session.execute(
+        select(
+            func.coalesce(func.sum(func.length(Body.data)), 0),
+            func.coalesce(func.sum(Body.size), 0),
+        )
+    ).one()
+    runs = session.scalars(select(Run).order_by(Run.id.desc()).limit(last_runs)).all()
+    lock = session.get(Lock, "crawl")
+    count = func.count()
+    return {
+        "documents": sum(kinds.values()),
+        "kinds": kinds,
+        "deleted": session.scalar(select(count).where(Document.deleted.is_(True))),
+        "duplicates": session.scalar(select(count).where(Document.duplicate_of.is_not(None))),
+        "versions": session.scalar(select(count).select_from(Version)),
+        "captures": session.scalar(select(count).select_from(CaptureRow)),
+        "bodies": session.scalar(select(count).select_from(Body)),
+        "body_bytes": {"raw": int(raw), "stored": int(stored)},
+        "change_log_head": head(session),
+        "lock": None
+        if lock is None
+        else {
+            "run_id": lock.run_id,
+            "host": lock.host,
+            "pid": lock.pid,
+            "heartbeat_at": lock.heartbeat_at.isoformat(),
+        },
+        "runs": [
+            {
+                "id": r.id,
+                "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "outcome": r.outcome,
+                "counters": r.counters,
+                "options": r.options,
+            }
+            for r in runs
+        ],
+    }

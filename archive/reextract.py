@@ -8,31 +8,33 @@ version, with reason ``reextracted``. Only the newest capture of a document is
 replayed: replaying older ones would resurrect superseded content as new versions.
 Captures of addresses that were pages are replayed too, so an item the old
 extraction missed becomes a document. It takes the run lock like a crawl.
+
+Imports: ``archive.bodies``, ``archive.runs``, ``archive.versioning``, the schema,
+``archive.records`` and ``archive.urls``; the store calls it, never the other way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from archive.bodies import BodyReader
 from archive.records import ListingEntry, Record
-from archive.schema import Address, Body, Capture
+from archive.runs import RunLock
+from archive.schema import Address, Capture
 from archive.urls import normalise_address
 from archive.versioning import record_version
-
-if TYPE_CHECKING:
-    from archive.store import Archive
 
 ExtractFn = Callable[..., Record]
 
 
-def latest_captures(archive: Archive) -> list[int]:
+def latest_captures(sessions: sessionmaker[Session]) -> list[int]:
     """Ids of the captures to replay: newest 2xx-with-body per document, and per page
     address that never belonged to a document."""
     ok = (Capture.status >= 200, Capture.status < 300, Capture.body_sha256.is_not(None))
-    with archive.session() as s:
+    with sessions() as s:
         per_document = s.scalars(
             select(func.max(Capture.id))
             .where(*ok, Capture.document_id.is_not(None))
@@ -47,10 +49,10 @@ def latest_captures(archive: Archive) -> list[int]:
     return sorted({*per_document, *per_page})
 
 
-def reextract(archive: Archive, extract_fn: ExtractFn, extractor_version: str) -> dict[str, int]:
+def reextract(
+    sessions: sessionmaker[Session], runs: RunLock, extract_fn: ExtractFn, extractor_version: str
+) -> dict[str, int]:
     """Run ``extract_fn`` over stored bodies; returns counters of what it did."""
-    from archive.store import _decompress
-
     counters = {
         "captures": 0,
         "new_documents": 0,
@@ -59,17 +61,16 @@ def reextract(archive: Archive, extract_fn: ExtractFn, extractor_version: str) -
         "pages": 0,
         "errors": 0,
     }
-    run_id = archive.start_run({"command": "reextract", "extractor_version": extractor_version})
+    run_id = runs.start({"command": "reextract", "extractor_version": extractor_version})
     outcome = "failed"
     try:
-        for capture_id in latest_captures(archive):
+        for capture_id in latest_captures(sessions):
             counters["captures"] += 1
-            with archive.session() as s, s.begin():
+            with sessions() as s, s.begin():
                 capture = s.get(Capture, capture_id)
                 assert capture is not None and capture.body_sha256 is not None
-                body_row = s.get(Body, capture.body_sha256)
-                assert body_row is not None
-                body = _decompress(s, body_row)
+                body = BodyReader(s).read(capture.body_sha256)
+                assert body is not None
                 url = capture.final_url or capture.url
                 try:
                     record = extract_fn(body, url, listing=ListingEntry.from_json(capture.listing))
@@ -88,7 +89,7 @@ def reextract(archive: Archive, extract_fn: ExtractFn, extractor_version: str) -
                     _link(s, capture, record)
         outcome = "ok"
     finally:
-        archive.finish_run(run_id, outcome, counters)
+        runs.finish(run_id, outcome, counters)
     return counters
 
 
@@ -97,7 +98,7 @@ def _count(counters: dict[str, int], outcome: str) -> None:
     counters[key] = counters.get(key, 0) + 1
 
 
-def _link(s: Any, capture: Capture, record: Record) -> None:
+def _link(s: Session, capture: Capture, record: Record) -> None:
     """A page that is now an item: its address (and the capture) join the document."""
     address = s.get(Address, capture.address_id)
     if address is not None:

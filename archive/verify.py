@@ -4,41 +4,38 @@ A raw body must decompress to bytes whose sha256 is its key and whose length is 
 recorded size; a version's normalised fields must hash to its ``content_hash`` and its
 text to its ``text_hash``. Anything else means the database was altered outside the
 archive (or the disk lied), and ``osce-archive verify`` names each such row.
+
+Imports: ``archive.bodies``, ``archive.versioning`` (the hashes) and the schema; it
+reads through the session it is given, so it never needs the store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import bodies
-from archive.schema import Body, CompressionDict, Version
+from archive.schema import Body, Version
 from archive.versioning import content_hash, text_hash, version_content
-
-if TYPE_CHECKING:
-    from archive.store import Archive
 
 BATCH = 200
 
 
-def verify(archive: Archive) -> list[str]:
+def verify(s: Session) -> list[str]:
     """Every problem found, one line each (empty when all holds)."""
-    with archive.session() as s:
-        return [*check_bodies(s), *check_versions(s)]
+    return [*check_bodies(s), *check_versions(s)]
 
 
 def check_bodies(s: Session) -> Iterator[str]:
-    dictionaries: dict[int, bytes] = {d.id: d.data for d in s.scalars(select(CompressionDict))}
+    reader = bodies.BodyReader(s)
     keys = list(s.scalars(select(Body.sha256).order_by(Body.sha256)))
     for start in range(0, len(keys), BATCH):
         chunk = keys[start : start + BATCH]
         for body in s.scalars(select(Body).where(Body.sha256.in_(chunk))):
             try:
-                dictionary = dictionaries.get(body.dict_id) if body.dict_id is not None else None
-                data = bodies.decompress(body.codec, body.data, dictionary)
+                data = reader.decode(body.codec, body.data, body.dict_id)
             except Exception as exc:  # noqa: BLE001 - a corrupt frame is a finding, not a crash
                 yield f"body {body.sha256}: cannot be decompressed ({type(exc).__name__}: {exc})"
                 continue

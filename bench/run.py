@@ -273,13 +273,15 @@ def stored_responses(db: str) -> Any:
     """(url, status, headers, raw body) of every capture with a body, from the archive."""
     from sqlalchemy import select
 
+    from archive.bodies import BodyReader
     from archive.schema import Body
     from archive.schema import Capture as CaptureRow
-    from archive.store import Archive, _decompress
+    from archive.store import Archive
 
     archive = Archive.open(db, migrate=False)
     try:
         with archive.session() as s:
+            reader = BodyReader(s)
             query = (
                 select(
                     CaptureRow.url,
@@ -300,7 +302,8 @@ def stored_responses(db: str) -> Any:
                     headers["ETag"] = etag
                 if modified:
                     headers["Last-Modified"] = modified
-                yield final or url, status, headers, _decompress(s, body)
+                raw = reader.decode(body.codec, body.data, body.dict_id)
+                yield final or url, status, headers, raw
     finally:
         archive.close()
 

@@ -7,61 +7,13 @@ import json
 import sys
 from typing import Any
 
-from sqlalchemy import func, select
-
 from archive.db import display_url
-from archive.schema import Body, Capture, Change, Document, Lock, Run, Version
 from archive.store import Archive
-
-LAST_RUNS = 5
 
 
 def collect(archive: Archive) -> dict[str, Any]:
-    with archive.session() as s:
-        kinds = dict(
-            s.execute(
-                select(Document.kind, func.count()).group_by(Document.kind).order_by(Document.kind)
-            ).all()
-        )
-        stored, raw = s.execute(
-            select(
-                func.coalesce(func.sum(func.length(Body.data)), 0),
-                func.coalesce(func.sum(Body.size), 0),
-            )
-        ).one()
-        runs = s.scalars(select(Run).order_by(Run.id.desc()).limit(LAST_RUNS)).all()
-        lock = s.get(Lock, "crawl")
-        return {
-            "database": display_url(archive.engine.url),
-            "documents": sum(kinds.values()),
-            "kinds": kinds,
-            "deleted": s.scalar(select(func.count()).where(Document.deleted.is_(True))),
-            "duplicates": s.scalar(select(func.count()).where(Document.duplicate_of.is_not(None))),
-            "versions": s.scalar(select(func.count()).select_from(Version)),
-            "captures": s.scalar(select(func.count()).select_from(Capture)),
-            "bodies": s.scalar(select(func.count()).select_from(Body)),
-            "body_bytes": {"raw": int(raw), "stored": int(stored)},
-            "change_log_head": s.scalar(select(func.coalesce(func.max(Change.seq), 0))),
-            "lock": None
-            if lock is None
-            else {
-                "run_id": lock.run_id,
-                "host": lock.host,
-                "pid": lock.pid,
-                "heartbeat_at": lock.heartbeat_at.isoformat(),
-            },
-            "runs": [
-                {
-                    "id": r.id,
-                    "started_at": r.started_at.isoformat(),
-                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                    "outcome": r.outcome,
-                    "counters": r.counters,
-                    "options": r.options,
-                }
-                for r in runs
-            ],
-        }
+    """What ``status`` shows: the database (password hidden), then the archive's summary."""
+    return {"database": display_url(archive.engine.url), **archive.summary()}
 
 
 def render(info: dict[str, Any]) -> str:

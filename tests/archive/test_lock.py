@@ -110,8 +110,8 @@ def test_finish_releases_the_lock_for_the_next_run(db_url: str) -> None:
 def test_a_lock_from_another_host_is_taken_over_only_when_stale(db_url: str) -> None:
     with Archive.open(db_url, stale_after=timedelta(minutes=10)) as archive:
         run = archive.start_run({})
-        archive._release_pg_lock()  # the holder's connection is gone (PostgreSQL)
-        archive._run_id = None
+        archive.runs.release_pg_lock()  # the holder's connection is gone (PostgreSQL)
+        archive.runs.run_id = None
         with archive.session() as s, s.begin():
             s.execute(update(Lock).values(host="elsewhere.example", pid=1))
         with Archive.open(db_url, stale_after=timedelta(minutes=10)) as other:

@@ -1,0 +1,293 @@
+"""The ingest transaction: one fetch (a capture and, for an item, its record) stored.
+
+``docs/interfaces.md`` section 3 is the contract with the crawler. Each ingest is a
+handful of indexed statements inside the caller's transaction: the raw body (once per
+distinct sha256, ``archive.bodies``), the addresses, the capture, then the versioning
+rule (``archive.versioning``) with deduplication and the change-log entry.
+
+Imports: ``archive.bodies``, ``archive.versioning``, the schema, ``archive.records``,
+``archive.urls`` and ``archive.errors``; never the read side (``archive.query``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.orm import Session
+
+from archive.bodies import BodyStore
+from archive.errors import ArchiveError
+from archive.records import Capture, Record
+from archive.schema import Address, Document, Version
+from archive.schema import Capture as CaptureRow
+from archive.urls import normalise_address
+from archive.versioning import mark_deleted, record_version
+
+_CAPTURES = cast(Table, CaptureRow.__table__)
+
+OUTCOMES = ("new_document", "new_version", "unchanged", "not_modified", "deleted", "failed", "page")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str  # one of OUTCOMES
+    document_id: str | None = None
+    version: int | None = None  # the version number created or confirmed
+    capture_id: int | None = None
+    duplicate_of: str | None = None
+
+
+@dataclass
+class _Effect:
+    """What one fetch did to the archive's documents (filled step by step)."""
+
+    outcome: str
+    document_id: str | None = None
+    version: Version | None = None
+    duplicate_of: str | None = None
+
+
+def category(capture: Capture, item: Record | None) -> str:
+    """What a fetch means: item, page, not_modified, deleted or failed."""
+    status = capture.status
+    if capture.error or status == 0 or status >= 500:
+        return "failed"
+    if status == 304:
+        return "not_modified"
+    if status in (404, 410):
+        return "deleted"
+    if 200 <= status < 300:
+        return "item" if item is not None else "page"
+    return "failed"  # 403, 429, an unfollowed 3xx...: retried next run
+
+
+def ingest(
+    s: Session, capture: Capture, record: Record | None, store: BodyStore | None = None
+) -> IngestResult:
+    """Store one fetch in ``s``'s transaction (the caller commits)."""
+    now = capture.fetched_at
+    if now.tzinfo is None:
+        raise ArchiveError("capture.fetched_at must be timezone-aware UTC")
+    store = store or BodyStore()
+    body_sha = store.store(s, capture.body, now) if capture.body is not None else None
+    item = record if record is not None and record.is_item else None
+    kind = category(capture, item)
+    effect = _Effect(kind)
+    if kind == "item":
+        assert item is not None
+        result = record_version(s, item, now, run_id=capture.run_id)
+        effect = _Effect(result.outcome, result.document.id, result.version)
+        effect.duplicate_of = result.document.duplicate_of
+    addresses = _link_addresses(
+        s,
+        capture,
+        item if kind == "item" else None,
+        now,
+        kind,
+        new_document=effect.outcome == "new_document",
+    )
+    requested = addresses[normalise_address(capture.url)]
+    answered = addresses[normalise_address(capture.answered_url)]
+    if kind == "not_modified":
+        _confirm(s, effect, requested.document_id or answered.document_id, now)
+    elif kind == "deleted":
+        document_id = _deleted_document(s, capture, record, requested, answered)
+        _delete(s, effect, document_id, now, capture.run_id)
+    capture_id = _insert_capture(s, capture, requested.id, body_sha, effect)
+    return IngestResult(
+        outcome=effect.outcome,
+        document_id=effect.document_id,
+        version=effect.version.number if effect.version is not None else None,
+        capture_id=capture_id,
+        duplicate_of=effect.duplicate_of,
+    )
+
+
+def _confirm(s: Session, effect: _Effect, document_id: str | None, now: datetime) -> None:
+    """A 304: the document (and its newest version) was seen unchanged at ``now``."""
+    effect.document_id = document_id
+    if document_id is None:
+        return
+    document = s.get(Document, document_id)
+    assert document is not None
+    document.last_seen = max(document.last_seen, now)
+    effect.version = _newest(s, document)
+    if effect.version is not None:
+        effect.version.last_seen = max(effect.version.last_seen, now)
+    effect.duplicate_of = document.duplicate_of
+
+
+def _delete(
+    s: Session, effect: _Effect, document_id: str | None, now: datetime, run_id: int | None
+) -> None:
+    """A 404/410 at a document's canonical address: the document is tombstoned."""
+    effect.document_id = document_id
+    if document_id is None:
+        return
+    document = s.get(Document, document_id)
+    assert document is not None
+    mark_deleted(s, document, now, run_id)
+    effect.version = _newest(s, document)
+
+
+def _insert_capture(
+    s: Session, capture: Capture, address_id: int, body_sha: str | None, effect: _Effect
+) -> int:
+    # One plain INSERT: the capture is never read back in this transaction, and a
+    # flush of the ORM's unit of work for it cost more than the statement itself.
+    s.flush()  # what the capture refers to (addresses, version) exists first
+    row: dict[str, Any] = dict(
+        address_id=address_id,
+        url=capture.url,
+        final_url=capture.final_url,
+        redirects=list(capture.redirects),
+        fetched_at=capture.fetched_at,
+        status=capture.status,
+        etag=capture.etag,
+        last_modified=capture.last_modified,
+        content_type=capture.content_type,
+        body_sha256=body_sha,
+        run_id=capture.run_id,
+        document_id=effect.document_id,
+        version_id=effect.version.id if effect.version is not None else None,
+        outcome=effect.outcome,
+        error=capture.error,
+        listing=capture.listing.to_json() if capture.listing else None,
+    )
+    inserted = s.connection().execute(insert(_CAPTURES), row)
+    key = inserted.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _newest(s: Session, document: Document) -> Version | None:
+    if not document.current_version:
+        return None
+    return s.scalars(
+        select(Version).where(
+            Version.document_id == document.id, Version.number == document.current_version
+        )
+    ).one_or_none()
+
+
+def _deleted_document(
+    s: Session, capture: Capture, record: Record | None, requested: Address, answered: Address
+) -> str | None:
+    """The document a 404/410 removes: only when the gone address is its canonical one.
+
+    A dead alias (an old path of a moved item that now answers 404) does not delete a
+    document that still lives at its canonical address.
+    """
+    candidates = [answered.document_id, requested.document_id]
+    if record is not None and record.is_item:
+        candidates.append(record.id)
+    gone = {requested.url, answered.url}
+    for document_id in candidates:
+        if document_id is None:
+            continue
+        document = s.get(Document, document_id)
+        if document is not None and normalise_address(document.url) in gone:
+            return document_id
+    return None
+
+
+def _address_roles(capture: Capture, item: Record | None, category: str) -> dict[str, str]:
+    """Each normalised address the capture involved, with what it is (``Address.how``)."""
+    requested = normalise_address(capture.url)
+    answered = normalise_address(capture.answered_url)
+    hops = [normalise_address(h) for h in capture.redirects]
+    how: dict[str, str] = {}
+    for url in [requested, *hops]:
+        how[url] = "redirect" if url != answered else "alias"
+    how[answered] = "alias"
+    if item is not None:
+        how[normalise_address(item.url)] = "canonical"
+    else:
+        how = {url: ("page" if category == "page" else h) for url, h in how.items()}
+    return how
+
+
+def _link_addresses(
+    s: Session,
+    capture: Capture,
+    item: Record | None,
+    now: datetime,
+    category: str,
+    *,
+    new_document: bool = False,
+) -> dict[str, Address]:
+    """Upsert every address this capture involved; link them to the item's document.
+
+    ``new_document``: the item's document was created in this transaction, so no other
+    address can be its canonical one yet (no demotion to look for)."""
+    how = _address_roles(capture, item, category)
+    canonical = normalise_address(item.url) if item is not None else None
+    with s.no_autoflush:  # nothing pending can be one of these addresses
+        existing = {a.url: a for a in s.scalars(select(Address).where(Address.url.in_(list(how))))}
+    moved = canonical is not None and (
+        canonical not in existing or existing[canonical].how != "canonical"
+    )
+    for url, kind in how.items():
+        address = existing.get(url)
+        if address is None:
+            address = existing[url] = _new_address(url, kind, now)
+            s.add(address)
+        address.last_seen = max(address.last_seen, now)
+        if item is not None:
+            address.how = kind
+            address.document_id = item.id
+        elif address.document_id is None:
+            address.how = kind
+    if item is not None and canonical is not None and moved and not new_document:
+        _demote_old_canonical(s, item.id, canonical)
+    requested = normalise_address(capture.url)
+    answered = normalise_address(capture.answered_url)
+    for url in {requested, answered}:
+        _fetched(existing[url], capture, now, category)
+    if capture.listing is not None:
+        listing = capture.listing.to_json()
+        for url in {requested, canonical or answered}:
+            existing[url].listing = listing
+    s.flush()
+    return existing
+
+
+def _new_address(url: str, how: str, now: datetime) -> Address:
+    return Address(
+        url=url,
+        document_id=None,
+        how=how,
+        first_seen=now,
+        last_seen=now,
+        etag=None,
+        last_modified=None,
+        last_fetched=None,
+        last_status=None,
+        listing=None,
+    )
+
+
+def _fetched(address: Address, capture: Capture, now: datetime, category: str) -> None:
+    """What the frontier's next conditional request needs of a fetched address."""
+    address.last_fetched = now
+    address.last_status = capture.status
+    if category in ("item", "page", "not_modified"):
+        if capture.etag is not None or category != "not_modified":
+            address.etag = capture.etag
+        if capture.last_modified is not None or category != "not_modified":
+            address.last_modified = capture.last_modified
+
+
+def _demote_old_canonical(s: Session, document_id: str, canonical: str) -> None:
+    s.execute(
+        update(Address)
+        .where(
+            Address.document_id == document_id,
+            Address.how == "canonical",
+            Address.url != canonical,
+        )
+        .values(how="alias")
+    )

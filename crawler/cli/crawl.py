@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,6 +120,11 @@ def run_crawl(settings: Any, *, debug: bool = False, **spider_args: Any) -> dict
     summary["reason"] = stats.get(STATS_PREFIX + "reason")
     elapsed = stats.get("elapsed_time_seconds")
     summary["seconds"] = round(float(elapsed), 2) if elapsed is not None else None
+    if elapsed is None and stats.get("start_time") is not None:  # stopped at once: no close
+        started = stats["start_time"]
+        summary["seconds"] = round((datetime.now(started.tzinfo) - started).total_seconds(), 2)
+    if stats.get(STATS_PREFIX + "archive_busy"):
+        summary["archive_busy"] = True
     error = stats.get(STATS_PREFIX + "error")
     if error:
         if stats.get(STATS_PREFIX + "error_type") == "ArchiveLocked":
@@ -154,7 +160,14 @@ def run(args: argparse.Namespace) -> int:
     )
     print_summary(summary, args.json)
     if summary["outcome"] == "interrupted":
-        print("osce-archive: crawl interrupted; the next run resumes", file=sys.stderr)
+        how = "stopped at once" if summary["reason"] == "killed" else "interrupted"
+        print(f"osce-archive: crawl {how}; the next run resumes", file=sys.stderr)
+        if summary.get("archive_busy"):
+            # The archive thread is still inside one call (its transaction rolls back):
+            # leave without waiting for it; the next run takes over the dead run's lock.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     if summary["outcome"] != "ok":
         print(f"osce-archive: crawl {summary['outcome']} ({summary['reason']})", file=sys.stderr)

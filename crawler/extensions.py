@@ -168,6 +168,8 @@ class ArchiveRun:
             "max_items": getattr(spider, "max_items", None),
             "spider": getattr(spider, "name", None),
         }
+        if getattr(spider, "demo", False):  # ``osce-archive demo`` (its --db refuses others)
+            options["demo"] = True
         try:
             self.session.run_id = self.session.call_sync(self.session.archive.start_run, options)
         except BaseException:

@@ -24,8 +24,54 @@ from urllib.parse import urlsplit
 from archive.errors import ArchiveError, ArchiveLocked, one_line, redact
 
 EXIT_INTERRUPTED = 130
-#: Scrapy's start-up chatter (component lists, settings) is noise for a daily run.
-QUIET_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.addons")
+#: Library chatter (Scrapy's start-up banner, component lists and engine open/close
+#: lines, Alembic's migration lines): shown only with ``--verbose``.
+QUIET_LOGGERS = (
+    "scrapy.utils.log",
+    "scrapy.middleware",
+    "scrapy.crawler",
+    "scrapy.addons",
+    "scrapy.core.engine",
+    "scrapy.statscollectors",
+    "alembic.runtime.migration",
+)
+
+
+class WarningsOnly(logging.Filter):
+    """Drops a library logger's lines below WARNING (a filter, not a level: Scrapy's
+    logging set-up resets the levels of existing loggers, not their filters)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+def quiet_library_logs(verbose: bool) -> None:
+    """Without ``--verbose``, library INFO lines are hidden; warnings and errors stay."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        for existing in [f for f in logger.filters if isinstance(f, WarningsOnly)]:
+            logger.removeFilter(existing)
+        if not verbose:
+            logger.addFilter(WarningsOnly())
+
+
+#: ``--fast``: no politeness, for the local replica or a copy you serve yourself.
+FAST_SETTINGS: dict[str, Any] = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "OSCE_RETRY_BACKOFF_BASE": 0.1,
+    "OSCE_RETRY_AFTER_MAX": 2.0,
+}
+
+
+def fast_settings(site: str) -> dict[str, str]:
+    """``--fast`` as ``-s`` overrides; refused for osce.org itself, which is crawled politely."""
+    host = (urlsplit(site).hostname or "").lower()
+    if host == "osce.org" or host.endswith(".osce.org"):
+        raise ArchiveError("--fast is for a local copy of the site; osce.org is crawled politely")
+    return {name: str(value) for name, value in FAST_SETTINGS.items()}
 
 
 def check_site(site: str) -> str:
@@ -54,7 +100,12 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def build_settings(
-    db: str, overrides: dict[str, str], *, quiet: bool = False, machine: bool = False
+    db: str,
+    overrides: dict[str, str],
+    *,
+    quiet: bool = False,
+    machine: bool = False,
+    verbose: bool = False,
 ) -> Any:
     """The project settings with the command's choices on top (Scrapy's cmdline priority)."""
     from scrapy.settings import Settings
@@ -69,6 +120,8 @@ def build_settings(
     if quiet:
         settings.set("OSCE_PROGRESS", "off", priority="cmdline")
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    elif verbose:
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
     elif sys.stderr.isatty() and not machine:
         # The progress line says what INFO lines would; warnings still show.
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
@@ -89,17 +142,18 @@ class OneLineErrors(logging.Filter):
         return True
 
 
-def run_crawl(settings: Any, *, debug: bool = False, **spider_args: Any) -> dict[str, Any]:
+def run_crawl(
+    settings: Any, *, debug: bool = False, verbose: bool = False, **spider_args: Any
+) -> dict[str, Any]:
     """Run one crawl to its end in this process; the run's summary, or ArchiveError."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.extensions import STATS_PREFIX, run_counters
     from crawler.spiders.newsroom import NewsroomSpider
 
+    quiet_library_logs(verbose)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsroomSpider)
-    for name in QUIET_LOGGERS:  # after Scrapy's logging set-up, which resets them
-        logging.getLogger(name).setLevel(logging.WARNING)
     failures: list[Any] = []
     deferred = process.crawl(crawler, **spider_args)
     deferred.addErrback(failures.append)
@@ -147,15 +201,21 @@ def print_summary(summary: dict[str, Any], machine: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler.cli import check_kinds
+
     site = check_site(args.site)
-    overrides = parse_overrides(args.settings)
-    settings = build_settings(args.db, overrides, quiet=args.quiet, machine=args.json)
+    kinds = check_kinds(args.kinds, allow_all=True)
+    overrides = {**(fast_settings(site) if args.fast else {}), **parse_overrides(args.settings)}
+    settings = build_settings(
+        args.db, overrides, quiet=args.quiet, machine=args.json, verbose=args.verbose
+    )
     summary = run_crawl(
         settings,
         debug=bool(getattr(args, "debug", False) or os.environ.get("OSCE_ARCHIVE_DEBUG")),
+        verbose=args.verbose,
         site=site,
         full=args.full,
-        kinds=args.kinds,
+        kinds=kinds,
         max_items=args.max_items,
     )
     print_summary(summary, args.json)

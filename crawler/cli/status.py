@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from archive.db import display_url
 from archive.schema import Body, Capture, Change, Document, Lock, Run, Version
 from archive.store import Archive
+from crawler.cli.reading import read_archive
 
 LAST_RUNS = 5
 
@@ -88,7 +89,7 @@ def render(info: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Archive.open(args.db) as archive:
+    with read_archive(args.db) as archive:
         info = collect(archive)
     if args.json:
         sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")

@@ -141,7 +141,14 @@ class ExtractionPool:
                 name="osce-extract",
                 daemon=True,
             )
-            process.start()
+            # Ignored from its first instruction (dispositions set to "ignore" survive the
+            # exec of a spawned worker): a Ctrl-C while it still imports would otherwise
+            # print its KeyboardInterrupt traceback over the terminal.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                process.start()
+            finally:
+                signal.signal(signal.SIGINT, previous)
             theirs.close()
             worker = _Worker(process, mine)
             self._workers.append(worker)

@@ -45,6 +45,11 @@ class WarningsOnly(logging.Filter):
         return record.levelno >= logging.WARNING
 
 
+class DropAll(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
 def quiet_library_logs(verbose: bool) -> None:
     """Without ``--verbose``, library INFO lines are hidden; warnings and errors stay."""
     for name in QUIET_LOGGERS:
@@ -157,6 +162,14 @@ def run_crawl(
     failures: list[Any] = []
     deferred = process.crawl(crawler, **spider_args)
     deferred.addErrback(failures.append)
+    if not verbose:
+        from twisted.internet import reactor  # installed by now (importing it earlier would)
+
+        # Stopped at once (a second signal), the tasks still pending are dropped with an
+        # asyncio error each: expected, and not the user's problem.
+        reactor.addSystemEventTrigger(
+            "before", "shutdown", logging.getLogger("asyncio").addFilter, DropAll()
+        )
     if not debug:  # the crawl has installed its log handler by now
         for handler in logging.getLogger().handlers:
             handler.addFilter(OneLineErrors())

@@ -182,6 +182,7 @@ class NewsroomSpider(Spider):
 
         # 3. what only the sitemap or the feed showed, then the archive's revisits
         if not frontier.budget_left:
+            self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
             return
         leftovers = list(frontier.leftovers())
         unknown: dict[str, ListingEntry] = {}
@@ -203,6 +204,8 @@ class NewsroomSpider(Spider):
         for visit in frontier.take([*new, *revisits]):
             await self._room()
             yield self._item_request(visit)
+        # The progress display's total (item requests made) is final from here.
+        self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
 
     def _stopping(self) -> bool:
         """The crawl is shutting down (SIGTERM, Ctrl-C, CloseSpider): no wait may outlive it,
@@ -334,6 +337,7 @@ class NewsroomSpider(Spider):
     # -- items -------------------------------------------------------------------------------
 
     def _item_request(self, visit: Visit) -> Request:
+        self.crawler.stats.inc_value(STATS_PREFIX + "expected")  # the progress total
         meta: dict[str, Any] = {
             "osce_reason": visit.reason,
             "osce_listing": visit.listing,

@@ -9,7 +9,11 @@ transactions would let a read-then-write slip outside the transaction).
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -104,3 +108,98 @@ def begin_immediately(engine: Engine) -> None:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+# --------------------------------------------------------------------------- reading only
+
+
+def open_read_only(url: str | URL) -> Engine:
+    """An engine on an existing archive that cannot change it, for the read commands.
+
+    Nothing is created or migrated: a missing archive is ``ArchiveError("no archive at
+    ...; crawl first")``, an archive at another schema revision is an ``ArchiveError``
+    saying so. SQLite opens the file through a ``mode=ro`` URI, with ``immutable=1`` when
+    neither the file nor its folder can be written (a read-only mount, a shared copy:
+    SQLite then needs no ``-shm`` file beside it) or when ``mode=ro`` alone cannot open
+    it; every connection is also ``PRAGMA query_only``. PostgreSQL connections run every
+    transaction ``READ ONLY`` (``default_transaction_read_only``).
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        connect_args = {"options": "-c default_transaction_read_only=on"}
+        engine = make_engine(parsed, connect_args=connect_args)
+        return _checked(engine, display_url(parsed))
+    if parsed.database in (None, "", ":memory:"):
+        raise ArchiveError("no archive in an empty in-memory database; crawl first")
+    path = Path(parsed.database).expanduser()
+    if not path.exists():
+        raise ArchiveError(f"no archive at {path}; crawl first")
+    if not path.is_file():
+        raise ArchiveError(f"not an archive file: {path}")
+    writable = os.access(path, os.W_OK) and os.access(path.parent.resolve(), os.W_OK)
+    engine = _sqlite_read_only_engine(path, immutable=not writable)
+    try:
+        return _checked(engine, str(path))
+    except ArchiveError as exc:
+        if not writable or "unable to open" not in str(exc):
+            raise
+    # mode=ro could not open it (a WAL archive whose -shm cannot be made): immutable.
+    return _checked(_sqlite_read_only_engine(path, immutable=True), str(path))
+
+
+def sqlite_read_only_uri(path: Path, immutable: bool) -> str:
+    """The ``file:`` URI that opens ``path`` read-only (``immutable=1``: no locks at all)."""
+    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    return uri + ("&immutable=1" if immutable else "")
+
+
+def _sqlite_read_only_engine(path: Path, immutable: bool) -> Engine:
+    uri = sqlite_read_only_uri(path, immutable)
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False
+        )
+
+    engine = create_engine("sqlite:///" + str(path.resolve()), creator=connect)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _checked(engine: Engine, where: str) -> Engine:
+    """``engine`` once it is known to hold an archive at this code's schema revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from archive.migrations import alembic_config
+
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = redact(str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0])
+        raise ArchiveError(f"cannot open archive {where}: {reason}") from exc
+    if current is None:
+        engine.dispose()
+        raise ArchiveError(f"no archive at {where}; crawl first")
+    if current != head:
+        engine.dispose()
+        raise ArchiveError(
+            f"the archive at {where} is at schema revision {current}, this version reads "
+            f"{head}: a crawl (or python -m archive.migrations upgrade) migrates it"
+        )
+    return engine

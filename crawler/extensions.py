@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import Spider, signals
@@ -50,6 +51,8 @@ OUTCOME_COUNTER = {
     "page": "pages",
 }
 STATS_PREFIX = "osce/"
+#: How long a second signal waits for the archive thread to record the run interrupted.
+KILL_WAIT_S = 6.0
 
 
 class ArchiveSession:
@@ -94,6 +97,27 @@ class ArchiveSession:
         finally:
             self._executor.shutdown(wait=True)
 
+    def close_now(self, run_id: int | None, counters: dict[str, Any], timeout: float) -> bool:
+        """The second Ctrl-C/SIGTERM: record the run ``interrupted`` (releasing its lock)
+        and close, waiting at most ``timeout`` seconds for the call the archive thread is
+        in (one committed group at most). False when the thread is still busy: the process
+        then exits anyway; the lock of a dead process is taken over by the next run."""
+
+        def finish() -> None:
+            if run_id is not None:
+                self.archive.finish_run(run_id, "interrupted", counters)
+            self.archive.close()
+
+        future = self._executor.submit(finish)
+        self._executor.shutdown(wait=False)
+        try:
+            future.result(timeout=timeout)
+        except FutureTimeout:
+            return False
+        except Exception as exc:  # noqa: BLE001 - reported; the process is stopping anyway
+            logger.warning("recording the interrupted run failed: %s", redact(str(exc)))
+        return True
+
 
 class ArchiveRun:
     """Opens the run at crawler start, closes it with an outcome when the spider closes.
@@ -129,6 +153,10 @@ class ArchiveRun:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        from twisted.internet import reactor
+
+        # A second Ctrl-C/SIGTERM stops the reactor at once: no spider_closed follows.
+        reactor.addSystemEventTrigger("before", "shutdown", ext.reactor_stopping)
         return ext
 
     def start(self, spider: Spider | None) -> None:
@@ -140,6 +168,8 @@ class ArchiveRun:
             "max_items": getattr(spider, "max_items", None),
             "spider": getattr(spider, "name", None),
         }
+        if getattr(spider, "demo", False):  # ``osce-archive demo`` (its --db refuses others)
+            options["demo"] = True
         try:
             self.session.run_id = self.session.call_sync(self.session.archive.start_run, options)
         except BaseException:
@@ -216,6 +246,24 @@ class ArchiveRun:
 
     def engine_stopped(self) -> None:
         self._close()
+
+    def reactor_stopping(self) -> None:
+        """The reactor stops before the spider closed (a second signal): the run ends
+        ``interrupted`` now, whatever is in flight (committed pages stay committed)."""
+        if self._closed:
+            return
+        self._closed = True
+        for loop in (self._beat, self._watch):
+            if loop is not None and loop.running:
+                loop.stop()
+        stats = self.crawler.stats
+        stats.set_value(STATS_PREFIX + "outcome", "interrupted")
+        stats.set_value(STATS_PREFIX + "reason", "killed")
+        done = self.session.close_now(
+            self.session.run_id, run_counters(stats.get_stats()), KILL_WAIT_S
+        )
+        stats.set_value(STATS_PREFIX + "archive_busy", not done)
+        logger.info("run %s stopped at once: interrupted", self.session.run_id)
 
     def _close(self) -> None:
         if self._closed:

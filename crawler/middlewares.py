@@ -14,15 +14,28 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    IgnoreRequest,
+    NotConfigured,
+)
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
 from twisted.internet.task import deferLater
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+#: Connection refused: no server listens at the address; retrying will not change that.
+REFUSED: tuple[type[BaseException], ...] = (
+    DownloadConnectionRefusedError,
+    ConnectionRefusedError,
+    TxConnectionRefused,
+)
 
 #: Request meta key holding the validators the archive has for the requested address.
 VALIDATORS_META = "osce_validators"
@@ -133,6 +146,10 @@ class RetryAfterMiddleware(RetryMiddleware):
                 f"download cancelled: the body grew past the size limit (DOWNLOAD_MAXSIZE "
                 f"{maxsize} bytes), or the run was stopping"
             ) from exception
+        if isinstance(exception, REFUSED):
+            # A closed port is not "try later": fail now (the page is retried next run),
+            # so an unreachable site ends the crawl in seconds rather than backoffs.
+            return None
         retry = super().process_exception(request, exception)
         if isinstance(retry, Request):
             delay = self._wait_for(request, None)

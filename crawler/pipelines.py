@@ -141,7 +141,14 @@ class ExtractionPool:
                 name="osce-extract",
                 daemon=True,
             )
-            process.start()
+            # Ignored from its first instruction (dispositions set to "ignore" survive the
+            # exec of a spawned worker): a Ctrl-C while it still imports would otherwise
+            # print its KeyboardInterrupt traceback over the terminal.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                process.start()
+            finally:
+                signal.signal(signal.SIGINT, previous)
             theirs.close()
             worker = _Worker(process, mine)
             self._workers.append(worker)
@@ -199,16 +206,20 @@ class ExtractionPool:
                 future.set_exception(error)
         self.shutdown()
 
-    def shutdown(self) -> None:
-        """Close the pipes (each worker ends at its next read) and reap the workers."""
+    def shutdown(self, now: bool = False) -> None:
+        """Close the pipes (each worker ends at its next read) and reap the workers;
+        ``now`` (a second signal) kills them at once. Workers ignore SIGTERM (it is the
+        parent's to handle), so a worker that does not end is killed."""
         for worker in self._workers:
             with contextlib.suppress(Exception):
                 self._loop.remove_reader(worker.conn.fileno())
             worker.conn.close()
         for worker in self._workers:
+            if now:
+                worker.process.kill()
             worker.process.join(timeout=5)
             if worker.process.is_alive():
-                worker.process.terminate()
+                worker.process.kill()
                 worker.process.join(timeout=5)
         self._workers = []
 
@@ -255,7 +266,16 @@ class ArchivePipeline:
         (the usual daily run) never pays for them."""
         if self._pool is None and self.workers and not self._pool_broken:
             self._pool = ExtractionPool(self.workers, self.furniture_path)
+            from twisted.internet import reactor
+
+            # A second Ctrl-C/SIGTERM stops the reactor with no close_spider: kill them.
+            reactor.addSystemEventTrigger("before", "shutdown", self._kill_pool)
         return self._pool
+
+    def _kill_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(now=True)
+            self._pool = None
 
     def close_spider(self) -> None:
         if self._pool is not None:

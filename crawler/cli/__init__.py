@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from archive.errors import ArchiveError, ArchiveLocked
 
@@ -31,13 +33,43 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_FAILURE, f"{self.prog}: error: {message}\n")
 
 
-def _db_option(parser: argparse.ArgumentParser) -> None:
+def positive(text: str) -> int:
+    """A count given on the command line: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _common_options(parser: argparse.ArgumentParser, *, sub: bool, db: bool = True) -> None:
+    """Options every command takes, before or after its name (``status --debug`` and
+    ``--debug status`` alike): on a command's parser they default to "not given", so
+    they never undo the same option given before the command."""
+    unset = argparse.SUPPRESS if sub else None
     parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help=f"SQLAlchemy URL of the archive (default: $OSCE_ARCHIVE_DB, else {DEFAULT_DB})",
+        "--debug",
+        action="store_true",
+        default=unset if sub else False,
+        help="show tracebacks on errors",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=unset if sub else False,
+        help="show library log lines (Scrapy, Alembic) and every log line of a crawl",
+    )
+    if db:
+        parser.add_argument(
+            "--db",
+            metavar="URL",
+            default=unset,
+            help=f"the archive: an SQLAlchemy URL or an SQLite file path "
+            f"(default: $OSCE_ARCHIVE_DB, else {DEFAULT_DB})",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,12 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="osce-archive",
         description="A dated, versioned, deduplicated archive of the OSCE newsroom.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _common_options(parser, sub=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     p = sub.add_parser("crawl", help="crawl the site into the archive")
-    _db_option(p)
+    _common_options(p, sub=True)
     p.add_argument("--site", default="https://www.osce.org", help="base URL to crawl")
     p.add_argument("--full", action="store_true", help="visit every item (still conditionally)")
     p.add_argument(
@@ -58,7 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="press-release,story",
         help="content types to archive, comma-separated, or 'all' (default: press-release,story)",
     )
-    p.add_argument("--max-items", type=int, default=None, metavar="N", help="stop after N items")
+    p.add_argument(
+        "--max-items", type=positive, default=None, metavar="N", help="stop after N items"
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="no politeness delays: for the local replica or a site you run, never osce.org",
+    )
     p.add_argument(
         "-s",
         dest="settings",
@@ -71,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
     p = sub.add_parser("extract", help="extract the record of one saved HTML page")
+    _common_options(p, sub=True, db=False)
     p.add_argument("file", metavar="FILE", help="a saved HTML page")
     p.add_argument("--url", default=None, help="the address the page was fetched from")
     p.add_argument(
@@ -81,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("export", help="write records (JSONL, CSV, Parquet, WARC)")
-    _db_option(p)
+    _common_options(p, sub=True)
     p.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet", "warc"])
     p.add_argument("--output", default=None, metavar="FILE", help="file or folder to write")
     p.add_argument("--since", default=None, metavar="CURSOR", help="only changes after CURSOR")
@@ -90,40 +130,86 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kinds", default=None, help="only these content types, comma-separated")
 
     p = sub.add_parser("history", help="list a document's versions, oldest first")
-    _db_option(p)
+    _common_options(p, sub=True)
     p.add_argument("target", metavar="ID_OR_URL")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the history as one JSON object")
 
     p = sub.add_parser("status", help="documents, versions, last runs")
-    _db_option(p)
-    p.add_argument("--json", action="store_true")
+    _common_options(p, sub=True)
+    p.add_argument("--json", action="store_true", help="print the status as one JSON object")
 
     p = sub.add_parser("verify", help="check stored hashes against stored content")
-    _db_option(p)
+    _common_options(p, sub=True)
 
     p = sub.add_parser("reextract", help="re-run extraction over stored raw pages, no fetching")
-    _db_option(p)
-    p.add_argument("--json", action="store_true")
+    _common_options(p, sub=True)
+    p.add_argument("--json", action="store_true", help="print the counters as one JSON object")
 
     p = sub.add_parser("demo", help="crawl the bundled copy of the site into demo-archive.sqlite")
-    p.add_argument("--items", type=int, default=300, help="items in the demo site (default 300)")
+    _common_options(p, sub=True)
     p.add_argument(
-        "--db", default=None, metavar="URL", help="default sqlite:///demo-archive.sqlite"
+        "--items", type=positive, default=300, help="items in the demo site (default 300)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="crawl into --db even if it holds a real archive"
     )
     return parser
 
 
+def database_url(value: str) -> str:
+    """``--db``: an SQLAlchemy URL as given, or a file path taken as an SQLite archive."""
+    text = value.strip()
+    if "://" in text:
+        return text
+    if not text:
+        raise ArchiveError("--db is empty: give a URL (sqlite:///archive.sqlite) or a file path")
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
 def resolve_db(args: argparse.Namespace) -> None:
-    if hasattr(args, "db") and args.command != "demo":
-        args.db = args.db or os.environ.get("OSCE_ARCHIVE_DB") or DEFAULT_DB
+    if args.command == "demo":
+        args.db = database_url(args.db) if args.db else None
+    elif args.command != "extract":
+        args.db = database_url(args.db or os.environ.get("OSCE_ARCHIVE_DB") or DEFAULT_DB)
+
+
+def known_kinds() -> list[str]:
+    """The content types the site profile knows, as record ``kind`` slugs."""
+    from crawler.site_profile import TYPE_LABELS
+
+    return sorted(set(TYPE_LABELS.values()))
+
+
+def check_kinds(value: str | None, *, allow_all: bool) -> str | None:
+    """``--kinds``: each name known (or ``all`` where it means every kind), else
+    ArchiveError naming the known ones; a typo must not archive or export nothing."""
+    if value is None:
+        return None
+    names = [k.strip().lower() for k in value.split(",") if k.strip()]
+    known = known_kinds()
+    choices = ", ".join(known) + (", or all" if allow_all else "")
+    if not names:
+        raise ArchiveError(f"--kinds is empty: choose from {choices}")
+    unknown = [k for k in names if k not in known and not (allow_all and k == "all")]
+    if unknown:
+        raise ArchiveError(f"unknown kind {', '.join(map(repr, unknown))}: choose from {choices}")
+    return ",".join(names)
+
+
+def quiet_libraries(verbose: bool) -> None:
+    """Library log noise (Alembic's INFO lines) only with ``--verbose``."""
+    level = logging.INFO if verbose else logging.WARNING
+    for name in ("alembic", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    resolve_db(args)
     debug = args.debug or bool(os.environ.get("OSCE_ARCHIVE_DEBUG"))
+    quiet_libraries(args.verbose)
     try:
+        resolve_db(args)
         module = importlib.import_module(f"crawler.cli.{args.command}")
         return int(module.run(args) or 0)
     except ArchiveLocked as exc:

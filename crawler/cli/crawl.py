@@ -17,14 +17,66 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from archive.errors import ArchiveError, ArchiveLocked, one_line, redact
 
 EXIT_INTERRUPTED = 130
-#: Scrapy's start-up chatter (component lists, settings) is noise for a daily run.
-QUIET_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.utils.log", "scrapy.addons")
+#: Library chatter (Scrapy's start-up banner, component lists and engine open/close
+#: lines, Alembic's migration lines): shown only with ``--verbose``.
+QUIET_LOGGERS = (
+    "scrapy.utils.log",
+    "scrapy.middleware",
+    "scrapy.crawler",
+    "scrapy.addons",
+    "scrapy.core.engine",
+    "scrapy.statscollectors",
+    "alembic.runtime.migration",
+)
+
+
+class WarningsOnly(logging.Filter):
+    """Drops a library logger's lines below WARNING (a filter, not a level: Scrapy's
+    logging set-up resets the levels of existing loggers, not their filters)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+class DropAll(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def quiet_library_logs(verbose: bool) -> None:
+    """Without ``--verbose``, library INFO lines are hidden; warnings and errors stay."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        for existing in [f for f in logger.filters if isinstance(f, WarningsOnly)]:
+            logger.removeFilter(existing)
+        if not verbose:
+            logger.addFilter(WarningsOnly())
+
+
+#: ``--fast``: no politeness, for the local replica or a copy you serve yourself.
+FAST_SETTINGS: dict[str, Any] = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "OSCE_RETRY_BACKOFF_BASE": 0.1,
+    "OSCE_RETRY_AFTER_MAX": 2.0,
+}
+
+
+def fast_settings(site: str) -> dict[str, str]:
+    """``--fast`` as ``-s`` overrides; refused for osce.org itself, which is crawled politely."""
+    host = (urlsplit(site).hostname or "").lower()
+    if host == "osce.org" or host.endswith(".osce.org"):
+        raise ArchiveError("--fast is for a local copy of the site; osce.org is crawled politely")
+    return {name: str(value) for name, value in FAST_SETTINGS.items()}
 
 
 def check_site(site: str) -> str:
@@ -53,7 +105,12 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def build_settings(
-    db: str, overrides: dict[str, str], *, quiet: bool = False, machine: bool = False
+    db: str,
+    overrides: dict[str, str],
+    *,
+    quiet: bool = False,
+    machine: bool = False,
+    verbose: bool = False,
 ) -> Any:
     """The project settings with the command's choices on top (Scrapy's cmdline priority)."""
     from scrapy.settings import Settings
@@ -68,6 +125,8 @@ def build_settings(
     if quiet:
         settings.set("OSCE_PROGRESS", "off", priority="cmdline")
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    elif verbose:
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
     elif sys.stderr.isatty() and not machine:
         # The progress line says what INFO lines would; warnings still show.
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
@@ -88,20 +147,29 @@ class OneLineErrors(logging.Filter):
         return True
 
 
-def run_crawl(settings: Any, *, debug: bool = False, **spider_args: Any) -> dict[str, Any]:
+def run_crawl(
+    settings: Any, *, debug: bool = False, verbose: bool = False, **spider_args: Any
+) -> dict[str, Any]:
     """Run one crawl to its end in this process; the run's summary, or ArchiveError."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.extensions import STATS_PREFIX, run_counters
     from crawler.spiders.newsroom import NewsroomSpider
 
+    quiet_library_logs(verbose)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsroomSpider)
-    for name in QUIET_LOGGERS:  # after Scrapy's logging set-up, which resets them
-        logging.getLogger(name).setLevel(logging.WARNING)
     failures: list[Any] = []
     deferred = process.crawl(crawler, **spider_args)
     deferred.addErrback(failures.append)
+    if not verbose:
+        from twisted.internet import reactor  # installed by now (importing it earlier would)
+
+        # Stopped at once (a second signal), the tasks still pending are dropped with an
+        # asyncio error each: expected, and not the user's problem.
+        reactor.addSystemEventTrigger(
+            "before", "shutdown", logging.getLogger("asyncio").addFilter, DropAll()
+        )
     if not debug:  # the crawl has installed its log handler by now
         for handler in logging.getLogger().handlers:
             handler.addFilter(OneLineErrors())
@@ -119,6 +187,11 @@ def run_crawl(settings: Any, *, debug: bool = False, **spider_args: Any) -> dict
     summary["reason"] = stats.get(STATS_PREFIX + "reason")
     elapsed = stats.get("elapsed_time_seconds")
     summary["seconds"] = round(float(elapsed), 2) if elapsed is not None else None
+    if elapsed is None and stats.get("start_time") is not None:  # stopped at once: no close
+        started = stats["start_time"]
+        summary["seconds"] = round((datetime.now(started.tzinfo) - started).total_seconds(), 2)
+    if stats.get(STATS_PREFIX + "archive_busy"):
+        summary["archive_busy"] = True
     error = stats.get(STATS_PREFIX + "error")
     if error:
         if stats.get(STATS_PREFIX + "error_type") == "ArchiveLocked":
@@ -141,20 +214,33 @@ def print_summary(summary: dict[str, Any], machine: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler.cli import check_kinds
+
     site = check_site(args.site)
-    overrides = parse_overrides(args.settings)
-    settings = build_settings(args.db, overrides, quiet=args.quiet, machine=args.json)
+    kinds = check_kinds(args.kinds, allow_all=True)
+    overrides = {**(fast_settings(site) if args.fast else {}), **parse_overrides(args.settings)}
+    settings = build_settings(
+        args.db, overrides, quiet=args.quiet, machine=args.json, verbose=args.verbose
+    )
     summary = run_crawl(
         settings,
         debug=bool(getattr(args, "debug", False) or os.environ.get("OSCE_ARCHIVE_DEBUG")),
+        verbose=args.verbose,
         site=site,
         full=args.full,
-        kinds=args.kinds,
+        kinds=kinds,
         max_items=args.max_items,
     )
     print_summary(summary, args.json)
     if summary["outcome"] == "interrupted":
-        print("osce-archive: crawl interrupted; the next run resumes", file=sys.stderr)
+        how = "stopped at once" if summary["reason"] == "killed" else "interrupted"
+        print(f"osce-archive: crawl {how}; the next run resumes", file=sys.stderr)
+        if summary.get("archive_busy"):
+            # The archive thread is still inside one call (its transaction rolls back):
+            # leave without waiting for it; the next run takes over the dead run's lock.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     if summary["outcome"] != "ok":
         print(f"osce-archive: crawl {summary['outcome']} ({summary['reason']})", file=sys.stderr)

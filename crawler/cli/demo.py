@@ -14,18 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from archive.db import display_url
 from archive.errors import ArchiveError
 
 DEMO_DB = "demo-archive.sqlite"
-#: Loopback needs no politeness: the replica answers as fast as it can.
-LOOPBACK_SETTINGS = {
-    "AUTOTHROTTLE_ENABLED": False,
-    "DOWNLOAD_DELAY": 0,
-    "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-    "OSCE_RETRY_BACKOFF_BASE": 0.1,
-    "OSCE_RETRY_AFTER_MAX": 2.0,
-}
 SHOWN_RECORDS = 3
 
 
@@ -51,12 +43,38 @@ def _shorten(record: dict[str, Any], width: int = 300) -> dict[str, Any]:
     return out
 
 
+def refuse_real_archive(db: str) -> None:
+    """ArchiveError unless ``db`` is new or holds only demo crawls: the demo must not mix
+    its made-up site into a real archive (``--force`` does it anyway)."""
+    from crawler.cli.reading import read_archive
+    from crawler.cli.status import collect
+
+    try:
+        archive = read_archive(db)
+    except ArchiveError as exc:
+        if "no archive at" in str(exc):
+            return
+        raise
+    with archive:
+        info = collect(archive)
+    options = [run.get("options") or {} for run in info["runs"]]
+    real = sorted({str(o.get("site")) for o in options if not o.get("demo")})
+    if real or (info["documents"] and not info["runs"]):
+        where = f" (crawls of {', '.join(real)})" if real else ""
+        raise ArchiveError(
+            f"{display_url(db)} holds a real archive{where}, not a demo: "
+            "choose another --db, or add --force to crawl the demo site into it"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
-    from crawler.cli.crawl import build_settings, print_summary, run_crawl
+    from crawler.cli.crawl import FAST_SETTINGS, build_settings, print_summary, run_crawl
     from replica.server import spawn
 
     if args.db:
         db = args.db
+        if not args.force:
+            refuse_real_archive(db)
     else:
         path = Path(DEMO_DB).resolve()
         for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -69,8 +87,17 @@ def run(args: argparse.Namespace) -> int:
     server = spawn(items=args.items, seed=1)
     try:
         print(f"serving the bundled copy of osce.org ({args.items} items) at {server.url}")
-        settings = build_settings(db, {k: str(v) for k, v in LOOPBACK_SETTINGS.items()})
-        summary = run_crawl(settings, site=server.url, full=False, kinds=None, max_items=None)
+        fast = {k: str(v) for k, v in FAST_SETTINGS.items()}
+        settings = build_settings(db, fast, verbose=args.verbose)
+        summary = run_crawl(
+            settings,
+            verbose=args.verbose,
+            site=server.url,
+            full=False,
+            kinds=None,
+            max_items=None,
+            demo=True,
+        )
     finally:
         server.stop()
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from archive.api import export, open_archive
+from archive.api import export
+from crawler.cli.reading import read_records
 
 
 def _current_extractor() -> str | None:
@@ -21,7 +22,13 @@ def _current_extractor() -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with open_archive(args.db) as reader:
+    from archive.export import resolve_output
+    from crawler.cli import check_kinds
+
+    kinds = check_kinds(args.kinds, allow_all=False)
+    if args.output is None or args.output == "-":  # options first: nothing opened or made
+        resolve_output(args.output, args.format)
+    with read_records(args.db) as reader:
         result = export(
             reader,
             fmt=args.format,
@@ -29,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
             since=args.since,
             history=args.history,
             as_of=args.as_of,
-            kinds=args.kinds,
+            kinds=kinds,
             extractor_version=_current_extractor(),
         )
     if result.path is not None:

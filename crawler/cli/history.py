@@ -8,11 +8,11 @@ import sys
 from typing import Any
 
 from archive.query import History
-from archive.store import Archive
+from crawler.cli.reading import read_archive
 
 
 def run(args: argparse.Namespace) -> int:
-    with Archive.open(args.db) as archive:
+    with read_archive(args.db) as archive:
         found = archive.history(args.target)
     if args.json:
         json.dump(found.to_json(), sys.stdout, ensure_ascii=False, indent=2)

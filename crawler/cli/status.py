@@ -9,6 +9,7 @@ from typing import Any
 
 from archive.db import display_url
 from archive.store import Archive
+from crawler.cli.reading import read_archive
 
 
 def collect(archive: Archive) -> dict[str, Any]:
@@ -40,7 +41,7 @@ def render(info: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Archive.open(args.db) as archive:
+    with read_archive(args.db) as archive:
         info = collect(archive)
     if args.json:
         sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from archive.store import Archive
+from crawler.cli.reading import read_archive
 
 
 def run(args: argparse.Namespace) -> int:
-    with Archive.open(args.db) as archive:
+    with read_archive(args.db) as archive:
         problems = archive.verify()
     for line in problems:
         print(f"osce-archive verify: {line}", file=sys.stderr)

@@ -247,6 +247,7 @@ class NewsroomSpider(Spider):
         """Phase 3: what only the sitemap or the feed showed, then the archive's revisits."""
         frontier = self.frontier
         if not frontier.budget_left:
+            self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
             return
         leftovers = list(frontier.leftovers())
         unknown: dict[str, ListingEntry] = {}
@@ -266,6 +267,8 @@ class NewsroomSpider(Spider):
             len(revisits),
         )
         self._schedule(self._item_request(visit) for visit in frontier.take([*new, *revisits]))
+        # The progress display's total (item requests made) is final from here.
+        self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
 
     def spider_idle(self) -> None:
         """Everything asked for is handled: release held requests, else start the next
@@ -441,6 +444,7 @@ class NewsroomSpider(Spider):
     # -- items -------------------------------------------------------------------------------
 
     def _item_request(self, visit: Visit) -> Request:
+        self.crawler.stats.inc_value(STATS_PREFIX + "expected")  # the progress total
         meta: dict[str, Any] = {
             "osce_reason": visit.reason,
             "osce_listing": visit.listing,

@@ -552,6 +552,7 @@ def _ingest(
         outcome=outcome,
         error=capture.error,
         listing=capture.listing.to_json() if capture.listing else None,
+        http=capture.answers,
     )
     inserted = s.connection().execute(insert(_CAPTURES), row)
     key = inserted.inserted_primary_key

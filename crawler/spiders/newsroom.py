@@ -46,7 +46,7 @@ from crawler.frontier import (
     parse_sitemap,
     previous_run,
 )
-from crawler.middlewares import VALIDATORS_META
+from crawler.middlewares import ANSWERS_META, VALIDATORS_META, answer_of
 from crawler.pipelines import PageItem
 from crawler.site_profile import parse_listing
 
@@ -368,6 +368,7 @@ class NewsroomSpider(Spider):
             body=response.body if status == 200 else None,
             listing=request.meta.get("osce_listing"),
             error=error,
+            answers=[*request.meta.get(ANSWERS_META, []), answer_of(response)],
         )
         yield PageItem(capture, reason=request.meta.get("osce_reason", ""))
 

@@ -38,8 +38,10 @@ from archive.export import (
     FORMATS,
     Output,
     Record,
+    iso_time,
     parse_time,
     resolve_output,
+    warc_gzipped,
     write_csv,
     write_jsonl,
     write_package,
@@ -208,8 +210,12 @@ def export(
     """Write an export exactly as ``osce-archive export`` does (see ``archive.export``)."""
     if fmt not in FORMATS:
         raise ArchiveError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if fmt == "warc" and (since is not None or history):
-        raise ArchiveError("--format warc writes every stored capture: no --since or --history")
+    if fmt in ("warc", "wacz") and (since is not None or history):
+        raise ArchiveError(f"--format {fmt} writes every stored capture: no --since or --history")
+    if fmt == "sqlite" and (since is not None or history):
+        raise ArchiveError(
+            "--format sqlite holds the records and every version: no --since or --history"
+        )
     selection = Selection(history=history, as_of=_when(as_of), kinds=_kinds(kinds), since=since)
     path, package_dir = resolve_output(output, fmt)
     stats = Stats()
@@ -218,15 +224,32 @@ def export(
         cursor = snap.cursor
         if selection.since is not None:
             snap.parse_cursor(selection.since)  # a bad cursor fails before any file is made
+        snap.check_as_of(selection.as_of)  # so does a time before the archive or to come
         stream = target.open()
         try:
+            info = {
+                "software": f"osce-archive {_package_version()}",
+                "format": "WARC File Format 1.1",
+                "osce-archive-cursor": cursor,
+            }
+            captures = snap.captures(selection.as_of, selection.kinds)
             if fmt == "warc":
-                info = {
-                    "software": "osce-archive",
-                    "format": "WARC File Format 1.1",
-                    "osce-archive-cursor": cursor,
-                }
-                count = write_warc(snap.captures(selection.as_of, selection.kinds), stream, info)
+                count = write_warc(captures, stream, info, gzip=warc_gzipped(path))
+            elif fmt == "wacz":
+                from archive.exports.wacz import write_wacz
+
+                count = write_wacz(captures, stream, info)
+            elif fmt == "sqlite":
+                from archive.exports.sqlite import write_sqlite
+
+                assert path is not None and target.part is not None
+                stream.close()
+                target.part.unlink()
+                records = snap.records(selection, stats)
+                versions = snap.records(
+                    Selection(history=True, as_of=selection.as_of, kinds=selection.kinds)
+                )
+                count = write_sqlite(target.part, records, versions)
             else:
                 writer: Any = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
                 count = writer[fmt](snap.records(selection, stats), stream)
@@ -235,14 +258,20 @@ def export(
             target.abort()
             raise
         revision = snap.schema_revision()
+    options = {
+        "since": since,
+        "history": history,
+        "as_of": iso_time(selection.as_of) if selection.as_of else None,
+        "kinds": list(selection.kinds) if selection.kinds else None,
+    }
     manifest = None
-    if package_dir is not None and path is not None:
-        options = {
-            "since": since,
-            "history": history,
-            "as_of": selection.as_of.isoformat() if selection.as_of else None,
-            "kinds": list(selection.kinds) if selection.kinds else None,
-        }
+    if fmt == "sqlite" and path is not None:
+        from archive.exports.sqlite import write_metadata
+
+        where = package_dir / "metadata.json" if package_dir else _metadata_beside(path)
+        write_metadata(where, path.stem, cursor, options)
+        manifest = where
+    elif package_dir is not None and path is not None:
         manifest = write_package(
             package_dir,
             fmt,
@@ -258,6 +287,11 @@ def export(
             },
         )
     return ExportResult(count, cursor, path, manifest, sorted(stats.extractor_versions))
+
+
+def _metadata_beside(path: Path) -> Path:
+    """Datasette's metadata for ``FILE``: ``<FILE stem>.metadata.json`` in its folder."""
+    return path.with_name(path.stem + ".metadata.json")
 
 
 def _package_version() -> str:

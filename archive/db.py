@@ -21,6 +21,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from archive.errors import ArchiveError, redact
 
+#: The Alembic revisions (``archive.migrations``), read here without importing them.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
 #: How long a SQLite connection waits for another writer before failing.
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
@@ -183,12 +186,10 @@ def _checked(engine: Engine, where: str) -> Engine:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from archive.migrations import alembic_config
-
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
-        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     except SQLAlchemyError as exc:
         engine.dispose()
         reason = redact(str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0])

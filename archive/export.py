@@ -68,19 +68,23 @@ NULLABLE_FIELDS = (
     "language",
     "duplicate_of",
 )
-FORMATS = ("jsonl", "csv", "parquet", "warc")
+FORMATS = ("jsonl", "csv", "parquet", "warc", "wacz", "sqlite")
 #: File name of each format inside a dataset package directory.
 PACKAGE_FILES = {
     "jsonl": "records.jsonl",
     "csv": "records.csv",
     "parquet": "records.parquet",
     "warc": "captures.warc.gz",
+    "wacz": "captures.wacz",
+    "sqlite": "archive-export.sqlite",
 }
 MEDIA_TYPES = {
     "jsonl": "application/x-ndjson",
     "csv": "text/csv",
     "parquet": "application/vnd.apache.parquet",
     "warc": "application/warc",
+    "wacz": "application/wacz",
+    "sqlite": "application/vnd.sqlite3",
 }
 #: Rows per Parquet row group (and per read-back batch).
 BATCH_SIZE = 2000
@@ -167,6 +171,7 @@ class Output:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._part = path.with_name(path.name + ".part") if path else None
+        self.part = self._part
         self._handle: IO[bytes] | None = None
 
     def open(self) -> IO[bytes]:
@@ -316,7 +321,7 @@ def parquet_schema() -> Any:
         "last_seen": when,
         "deleted": pa.bool_(),
     }
-    required = {"id", "url", "kind", "title", "text", "version", "content_hash", "deleted"}
+    required = required_fields()
     return pa.schema(
         [
             pa.field(name, types.get(name, pa.string()), nullable=name not in required)
@@ -387,24 +392,19 @@ def iter_parquet(path: str | os.PathLike[str]) -> Iterator[Record]:
 
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-_REASONS = {
-    200: "OK",
-    301: "Moved Permanently",
-    302: "Found",
-    304: "Not Modified",
-    404: "Not Found",
-    410: "Gone",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+#: Headers that describe the bytes on the wire, not the stored (decoded, whole) body.
+_TRANSFER_HEADERS = ("content-length", "content-encoding", "transfer-encoding")
 
 
 @dataclass
 class StoredCapture:
-    """One fetch as the archive keeps it, enough to write its WARC record.
+    """One fetch as the archive keeps it, enough to write its WARC records.
 
     ``body`` loads the raw body on demand, so a revisit (whose body the archive
-    already wrote once) never pays for decompression.
+    already wrote once) never pays for decompression. ``answers`` are the status lines
+    and headers of every answer (redirects first), kept since revision 0003; ``None``
+    for older captures, whose answers are rebuilt from ``status``, the validators and
+    ``redirects``.
     """
 
     url: str
@@ -416,6 +416,9 @@ class StoredCapture:
     body_sha256: str | None  # hex digest of the raw body, None when there was none
     body: Callable[[], bytes | None]
     document_id: str | None = None
+    requested: str | None = None  # the address asked for (before redirects)
+    redirects: list[str] | None = None  # hops between requested and url
+    answers: list[dict[str, Any]] | None = None
 
 
 def payload_digest(body: bytes) -> str:
@@ -427,102 +430,201 @@ def _warc_date(value: datetime) -> str:
     return iso_time(value) or ""
 
 
-def _http_headers(capture: StoredCapture, length: int | None) -> Any:
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def capture_answers(capture: StoredCapture) -> list[dict[str, Any]]:
+    """Every answer of one fetch, redirects first: as stored, or rebuilt for old captures.
+
+    A rebuilt redirect is a ``301`` whose ``Location`` is the next hop (the archive kept
+    the hops, not their status); a rebuilt final answer carries the headers the archive
+    always kept (Content-Type, ETag, Last-Modified).
+    """
+    if capture.answers:
+        return capture.answers
+    answers: list[dict[str, Any]] = []
+    hops: list[str] = []
+    for hop in [capture.requested or capture.url, *(capture.redirects or [])]:
+        if hop not in hops and hop != capture.url:
+            hops.append(hop)
+    if hops:
+        targets = [*hops[1:], capture.url]
+        for hop, target in zip(hops, targets, strict=True):
+            answers.append(
+                {
+                    "url": hop,
+                    "status": 301,
+                    "reason": _reason(301),
+                    "protocol": "HTTP/1.1",
+                    "headers": [["Location", target]],
+                }
+            )
+    headers: list[list[str]] = []
+    if capture.content_type:
+        headers.append(["Content-Type", capture.content_type])
+    if capture.etag:
+        headers.append(["ETag", capture.etag])
+    if capture.last_modified:
+        headers.append(["Last-Modified", capture.last_modified])
+    answers.append(
+        {
+            "url": capture.url,
+            "status": capture.status,
+            "reason": _reason(capture.status),
+            "protocol": "HTTP/1.1",
+            "headers": headers,
+        }
+    )
+    return answers
+
+
+def _http_headers(answer: dict[str, Any], length: int | None) -> Any:
+    """The HTTP block's head: the answer's status line and headers, with the length of
+    the stored body (the archive keeps the body decoded and whole, so the wire's
+    Content-Length, Content-Encoding and Transfer-Encoding no longer describe it)."""
     from warcio.statusandheaders import StatusAndHeaders
 
-    headers: list[tuple[str, str]] = []
-    if capture.content_type:
-        headers.append(("Content-Type", capture.content_type))
-    if capture.etag:
-        headers.append(("ETag", capture.etag))
-    if capture.last_modified:
-        headers.append(("Last-Modified", capture.last_modified))
+    headers = [
+        (str(name), str(value))
+        for name, value in answer.get("headers") or []
+        if str(name).lower() not in _TRANSFER_HEADERS
+    ]
     if length is not None:
         headers.append(("Content-Length", str(length)))
-    status = f"{capture.status} {_REASONS.get(capture.status, 'Unknown')}"
-    return StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+    status = int(answer["status"])
+    line = f"{status} {answer.get('reason') or _reason(status)}"
+    return StatusAndHeaders(line, headers, protocol=answer.get("protocol") or "HTTP/1.1")
+
+
+@dataclass
+class _Written:
+    """A response record already written: what a revisit refers to."""
+
+    uri: str
+    date: str
+    digest: str
+    record_id: str
+
+
+def warc_gzipped(path: Path | None) -> bool:
+    """A name ending in ``.warc`` is written uncompressed; anything else gzip per record."""
+    return path is None or not path.name.endswith(".warc")
 
 
 def write_warc(
-    captures: Iterable[StoredCapture], out: IO[bytes], info: dict[str, str] | None = None
+    captures: Iterable[StoredCapture],
+    out: IO[bytes],
+    info: dict[str, str] | None = None,
+    gzip: bool = True,
 ) -> int:
-    """Write captures as WARC/1.1, gzip per record; returns the number of records.
+    """Write captures as WARC/1.1 as Heritrix and Browsertrix do; returns the captures written.
 
-    - a 200 (or any answer with a body) whose payload was not written before is a
-      ``response`` record with the stored body;
+    - every answer is a ``response`` record with its status line and headers: the 200s,
+      the 404/410s and other errors, and each redirect (3xx) on the way to the final
+      answer (a redirect's and an error's body is not kept: their payload is empty);
     - a body identical to one already written (same sha256) is a ``revisit`` with the
-      identical-payload-digest profile, referring to that first response;
-    - a 304 is a ``revisit`` with the server-not-modified profile, referring to the
-      last response written for that address (and carrying its payload digest), with
-      no HTTP block, so a replay tool serves the original headers and body;
-    - fetches with no answer (status 0), and 304s with nothing to refer to, are skipped.
+      identical-payload-digest profile and its own status line and headers;
+    - a 304 is a ``revisit`` with the server-not-modified profile, its block the 304's
+      status line and headers, referring (``WARC-Refers-To-Target-URI``,
+      ``-Date``, ``WARC-Refers-To``) to the last response written for that address;
+    - fetches with no answer (status 0) are left out.
 
-    The archive keeps status, Content-Type, ETag and Last-Modified of each fetch, not
-    every header, so the HTTP block holds those (and Content-Length).
+    The count is of captures (fetches), not records: the warcinfo record and the
+    redirect records of a capture are not counted apart.
     """
     from warcio.warcwriter import WARCWriter
 
-    writer = WARCWriter(out, gzip=True, warc_version="1.1")
-    count = 0
+    writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
     if info is not None:
         writer.write_record(writer.create_warcinfo_record("", info))
-        count += 1
-    by_hash: dict[str, tuple[str, str, str]] = {}  # sha256 -> (uri, date, sha1 digest)
-    last_for_url: dict[str, tuple[str, str, str]] = {}
-    for capture in captures:
-        date_text = _warc_date(capture.fetched_at)
-        if capture.status == 304:
-            original = last_for_url.get(capture.url)
-            if original is None:
-                continue
-            uri, ref_date, digest = original
-            record = writer.create_revisit_record(
-                capture.url,
-                digest,
-                uri,
-                ref_date,
-                http_headers=None,
-                warc_headers_dict={"WARC-Date": date_text},
-            )
-            record.rec_headers.replace_header("WARC-Profile", REVISIT_NOT_MODIFIED)
-            writer.write_record(record)
-            count += 1
-            continue
-        if capture.status == 0 or capture.body_sha256 is None:
-            continue
-        seen = by_hash.get(capture.body_sha256)
-        if seen is not None:
-            uri, ref_date, digest = seen
-            record = writer.create_revisit_record(
-                capture.url,
-                digest,
-                uri,
-                ref_date,
-                http_headers=_http_headers(capture, None),
-                warc_headers_dict={"WARC-Date": date_text},
-            )
-            record.rec_headers.replace_header("WARC-Profile", REVISIT_IDENTICAL)
-            writer.write_record(record)
-            last_for_url[capture.url] = seen
-            count += 1
-            continue
-        body = capture.body()
-        if body is None:
-            continue
-        digest = payload_digest(body)
-        record = writer.create_warc_record(
-            capture.url,
-            "response",
-            payload=io.BytesIO(body),
-            length=len(body),
-            http_headers=_http_headers(capture, len(body)),
-            warc_headers_dict={"WARC-Date": date_text, "WARC-Payload-Digest": digest},
-        )
+    by_hash: dict[str, _Written] = {}
+    last_for_url: dict[str, _Written] = {}
+    count = 0
+
+    def write(record: Any) -> str:
         writer.write_record(record)
-        seen = (capture.url, date_text, digest)
-        by_hash[capture.body_sha256] = seen
-        last_for_url[capture.url] = seen
+        return str(record.rec_headers.get_header("WARC-Record-ID"))
+
+    for capture in captures:
+        if capture.status == 0:
+            continue
+        date_text = _warc_date(capture.fetched_at)
+        answers = capture_answers(capture)
+        for hop in answers[:-1]:
+            write(
+                writer.create_warc_record(
+                    hop["url"],
+                    "response",
+                    payload=io.BytesIO(b""),
+                    length=0,
+                    http_headers=_http_headers(hop, 0),
+                    warc_headers_dict={"WARC-Date": date_text},
+                )
+            )
+        final = answers[-1]
+        uri = final.get("url") or capture.url
         count += 1
+        if capture.status == 304:
+            original = last_for_url.get(uri)
+            headers = {
+                "WARC-Date": date_text,
+                "WARC-Profile": REVISIT_NOT_MODIFIED,
+                "WARC-Refers-To-Target-URI": original.uri if original else uri,
+            }
+            if original is not None:
+                headers["WARC-Refers-To-Date"] = original.date
+                headers["WARC-Refers-To"] = original.record_id
+                headers["WARC-Payload-Digest"] = original.digest
+            write(
+                writer.create_warc_record(
+                    uri,
+                    "revisit",
+                    http_headers=_http_headers(final, None),
+                    warc_headers_dict=headers,
+                )
+            )
+            continue
+        seen = by_hash.get(capture.body_sha256) if capture.body_sha256 else None
+        if seen is not None:
+            record = writer.create_warc_record(
+                uri,
+                "revisit",
+                http_headers=_http_headers(final, None),
+                warc_headers_dict={
+                    "WARC-Date": date_text,
+                    "WARC-Profile": REVISIT_IDENTICAL,
+                    "WARC-Refers-To-Target-URI": seen.uri,
+                    "WARC-Refers-To-Date": seen.date,
+                    "WARC-Refers-To": seen.record_id,
+                    "WARC-Payload-Digest": seen.digest,
+                },
+            )
+            write(record)
+            last_for_url[uri] = seen
+            continue
+        body = capture.body() if capture.body_sha256 else None
+        body = body or b""
+        digest = payload_digest(body)
+        record_id = write(
+            writer.create_warc_record(
+                uri,
+                "response",
+                payload=io.BytesIO(body),
+                length=len(body),
+                http_headers=_http_headers(final, len(body)),
+                warc_headers_dict={"WARC-Date": date_text, "WARC-Payload-Digest": digest},
+            )
+        )
+        written = _Written(uri, date_text, digest, record_id)
+        if capture.body_sha256 and body:
+            by_hash[capture.body_sha256] = written
+        last_for_url[uri] = written
     return count
 
 
@@ -537,22 +639,111 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _table_schema() -> dict[str, Any]:
-    """The Frictionless Table Schema of the CSV resource (lists are JSON ``array``)."""
-    types = {name: "string" for name in EXPORT_FIELDS}
-    types.update({name: "array" for name in LIST_FIELDS})
-    types.update({name: "datetime" for name in TIME_FIELDS})
-    types.update({"published": "date", "version": "integer", "deleted": "boolean"})
-    fields: list[dict[str, Any]] = []
-    for name in EXPORT_FIELDS:
-        field: dict[str, Any] = {"name": name, "type": types[name]}
-        if name == "deleted":
-            field["trueValues"] = ["true"]
-            field["falseValues"] = ["false"]
-        if name not in NULLABLE_FIELDS and name not in ("title", "text"):
-            field["constraints"] = {"required": True}
-        fields.append(field)
+_DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """A property of ``record.schema.json`` with its ``$ref`` (one level) resolved."""
+    ref = node.get("$ref")
+    if ref:
+        resolved = dict(record_schema()["$defs"][ref.rsplit("/", 1)[-1]])
+        resolved.update({k: v for k, v in node.items() if k != "$ref"})
+        return resolved
+    return node
+
+
+def _unanchored(pattern: str) -> str:
+    """A JSON Schema pattern as a Table Schema pattern (which always matches whole values)."""
+    return pattern.removeprefix("^").removesuffix("$")
+
+
+def _table_field(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """One Table Schema field from one JSON Schema property (see :func:`table_schema`)."""
+    spec = _resolve(spec)
+    nullable = False
+    if "anyOf" in spec:
+        options = [_resolve(option) for option in spec["anyOf"]]
+        nullable = any(option.get("type") == "null" for option in options)
+        spec = next(option for option in options if option.get("type") != "null")
+    kinds = spec.get("type", "string")
+    if isinstance(kinds, list):
+        nullable = nullable or "null" in kinds
+        kinds = next(kind for kind in kinds if kind != "null")
+    if "enum" in spec:
+        nullable = nullable or None in spec["enum"]
+    constraints: dict[str, Any] = {}
+    if kinds == "array":
+        kind = "array"
+    elif kinds in ("integer", "boolean"):
+        kind = kinds
+    elif spec.get("format") == "date-time":
+        kind = "datetime"
+    elif spec.get("format") == "date" or spec.get("pattern") == _DATE_PATTERN:
+        kind = "date"
+    else:
+        kind = "string"
+        if "pattern" in spec:
+            constraints["pattern"] = _unanchored(spec["pattern"])
+        if "enum" in spec:
+            constraints["enum"] = [value for value in spec["enum"] if value is not None]
+        if "minLength" in spec:
+            constraints["minLength"] = spec["minLength"]
+    if "minimum" in spec:
+        constraints["minimum"] = spec["minimum"]
+    if not nullable:
+        constraints["required"] = True
+    field: dict[str, Any] = {"name": name, "type": kind}
+    if spec.get("description"):
+        field["description"] = spec["description"]
+    if kind == "datetime":
+        field["format"] = "any"  # ISO 8601 with or without fractions of a second, "Z"
+    if kind == "boolean":
+        field["trueValues"] = ["true"]
+        field["falseValues"] = ["false"]
+    if kind == "string" and not nullable:
+        # A required text may be empty ("" is a title, not a missing one).
+        field["missingValues"] = []
+    if constraints:
+        field["constraints"] = constraints
+    return field
+
+
+@lru_cache(maxsize=1)
+def table_schema() -> dict[str, Any]:
+    """The Frictionless Table Schema of every tabular export, derived from the record schema.
+
+    One schema for the JSONL, CSV and Parquet resources of a data package: JSON Schema
+    arrays are ``array`` (a JSON array in a CSV cell), ``date-time`` strings are
+    ``datetime``, the ``YYYY-MM-DD`` date is ``date``; a property whose type does not
+    allow null is ``required``; patterns, enums and minimums become constraints. The
+    same nullability decides which Parquet columns are declared non-null.
+    """
+    properties = record_schema()["properties"]
+    fields = [_table_field(name, properties[name]) for name in EXPORT_FIELDS]
     return {"fields": fields, "primaryKey": ["id", "version"], "missingValues": [""]}
+
+
+def parquet_table_schema() -> dict[str, Any]:
+    """:func:`table_schema` for the Parquet resource: the same fields, except that the
+    list columns (Parquet ``list<string>``) are ``any``: Frictionless reads Parquet
+    through pandas, which hands lists over as numpy arrays that its ``array`` type
+    refuses. The column stays a typed list for every Parquet reader."""
+    schema = json.loads(json.dumps(table_schema()))
+    for field in schema["fields"]:
+        if field["type"] == "array":
+            field["type"] = "any"
+            field["description"] = (field.get("description", "") + " (list<string>)").strip()
+    return dict(schema)
+
+
+def required_fields() -> frozenset[str]:
+    """The fields no record leaves null (required in the Table Schema, non-null in Parquet)."""
+    return frozenset(
+        f["name"] for f in table_schema()["fields"] if f.get("constraints", {}).get("required")
+    )
+
+
+_table_schema = table_schema  # the name earlier releases used
 
 
 def write_package(
@@ -585,16 +776,31 @@ def write_package(
     }
     if fmt == "csv":
         resource.update(
+            type="table",
             profile="tabular-data-resource",
             encoding="utf-8",
             dialect={"delimiter": ",", "lineTerminator": "\r\n", "header": True},
-            schema=_table_schema(),
+            schema=table_schema(),
         )
-    elif fmt != "warc":
-        resource["encoding"] = "utf-8"
+    elif fmt == "jsonl":
+        resource.update(
+            type="table", profile="tabular-data-resource", encoding="utf-8", schema=table_schema()
+        )
+    elif fmt == "parquet":
+        resource.update(
+            type="table", profile="tabular-data-resource", schema=parquet_table_schema()
+        )
+        # Frictionless reads Parquet through pandas and counts no bytes: the size and
+        # hash stay, under names it does not check, for any other reader.
+        resource["osce_archive_bytes"] = resource.pop("bytes")
+        resource["osce_archive_hash"] = resource.pop("hash")
+    if fmt != "warc":
         resource["jsonSchema"] = SCHEMA_FILE
+    # An explicit type: a file named "*schema.json" is otherwise taken for a Table Schema.
     schema_resource = {
         "name": "record-schema",
+        "type": "json",
+        "profile": "data-resource",
         "path": SCHEMA_FILE,
         "format": "json",
         "mediatype": "application/schema+json",

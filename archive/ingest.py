@@ -156,6 +156,7 @@ def _insert_capture(
         outcome=effect.outcome,
         error=capture.error,
         listing=capture.listing.to_json() if capture.listing else None,
+        http=capture.answers,
     )
     inserted = s.connection().execute(insert(_CAPTURES), row)
     key = inserted.inserted_primary_key

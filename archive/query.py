@@ -75,6 +75,7 @@ from archive.urls import normalise_address
 
 DELETED = "deleted"
 RETURNED = "returned"
+MOVED = "moved"
 DELETION_KINDS = (DELETED, RETURNED)
 #: Fields compared between versions: what a reader sees, plus the canonical address.
 DIFF_FIELDS = (*CONTENT_FIELDS, "url", "date_source", "language")
@@ -190,6 +191,26 @@ class Snapshot:
         if seq and match.group("check") and self.token(seq) != token.strip():
             raise ArchiveError(f"unknown cursor {token!r}: it was not issued by this archive")
         return seq
+
+    def check_as_of(self, as_of: datetime | None) -> None:
+        """An :class:`ArchiveError` when ``as_of`` is before the first capture or to come."""
+        if as_of is None:
+            return
+        from datetime import timezone
+
+        now = datetime.now(timezone.utc)
+        if as_of > now:
+            raise ArchiveError(f"--as-of {iso_time(as_of)} is in the future (now {iso_time(now)})")
+        first = self.conn.execute(select(func.min(caps.c.fetched_at))).scalar()
+        if first is None:
+            raise ArchiveError("--as-of: this archive holds no capture yet; crawl first")
+        if first.tzinfo is None:
+            first = first.replace(tzinfo=timezone.utc)
+        if as_of < first:
+            raise ArchiveError(
+                f"--as-of {iso_time(as_of)} is before the archive's first capture "
+                f"({iso_time(first)})"
+            )
 
     # ------------------------------------------------------------------ records
 
@@ -314,6 +335,8 @@ class Snapshot:
             caps.c.content_type,
             caps.c.body_sha256,
             caps.c.document_id,
+            caps.c.redirects,
+            caps.c.http,
         )
         if as_of is not None:
             query = query.where(caps.c.fetched_at <= as_of)
@@ -335,6 +358,9 @@ class Snapshot:
                     body_sha256=row.body_sha256,
                     body=self._body_loader(row.body_sha256),
                     document_id=row.document_id,
+                    requested=row.url,
+                    redirects=list(row.redirects or []),
+                    answers=row.http,
                 )
 
     def _body_loader(self, sha256: str | None) -> Any:
@@ -392,11 +418,34 @@ def _state_at(as_of: datetime | None) -> tuple[Any, Any, Any]:
         .scalar_subquery()
     )
     last_seen = case((docs.c.last_seen <= as_of, docs.c.last_seen), else_=fetched)
+    newest = (
+        select(func.max(vers.c.number))
+        .where(vers.c.document_id == docs.c.id, vers.c.first_seen <= as_of)
+        .correlate(docs)
+        .scalar_subquery()
+    )
+    # The canonical address at T: a move logged by T after the version was first seen
+    # (same content, new address) names it; else the version's own.
+    moved_to = (
+        select(changes.c.url)
+        .where(
+            changes.c.document_id == docs.c.id,
+            changes.c.kind == MOVED,
+            changes.c.at <= as_of,
+            changes.c.at >= vers.c.first_seen,
+            changes.c.url.is_not(None),
+        )
+        .order_by(changes.c.seq.desc())
+        .limit(1)
+        .correlate(docs, vers)
+        .scalar_subquery()
+    )
     url = case(
         (
             and_(vers.c.number == docs.c.current_version, docs.c.last_seen <= as_of),
             docs.c.url,
         ),
+        (vers.c.number == newest, func.coalesce(moved_to, vers.c.url)),
         else_=vers.c.url,
     )
     return url, last_seen, deleted

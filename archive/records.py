@@ -170,6 +170,9 @@ class Capture:
     listing: ListingEntry | None = None
     error: str | None = None  # why a fetch failed for good (status 0 when no answer)
     run_id: int | None = None
+    # Every answer as the server gave it, redirects first, the final answer last: each
+    # {"url", "status", "reason", "protocol", "headers": [[name, value], ...]} (the WARC).
+    answers: list[dict[str, Any]] | None = None
 
     @property
     def answered_url(self) -> str:

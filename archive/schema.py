@@ -240,6 +240,8 @@ class Capture(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # IngestResult.outcome
     error: Mapped[str | None] = mapped_column(Text)
     listing: Mapped[dict[str, Any] | None]
+    # Status line and headers of each answer, redirects first (revision 0003; None before).
+    http: Mapped[list[Any] | None] = mapped_column(default=None)
 
 
 class Change(Base):
@@ -257,6 +259,9 @@ class Change(Base):
     version: Mapped[int | None]
     at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    # The new canonical address of a "moved" entry (revision 0003; None before and for
+    # other kinds), so "as of T" knows a document's address between two versions.
+    url: Mapped[str | None] = mapped_column(String(URL_LEN), default=None)
 
 
 class Lock(Base):

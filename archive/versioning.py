@@ -165,7 +165,7 @@ def record_version(
             # The item moved (a 301 to a new section): same content, new canonical
             # address. Not a version, but downstream feeds must learn the new url.
             document.url = record.url
-            _log(session, document, "moved", newest.number, seen_at, run_id)
+            _log(session, document, "moved", newest.number, seen_at, run_id, url=record.url)
             return VersionOutcome("unchanged", document, newest, "moved")
         return VersionOutcome("unchanged", document, newest, None)
 
@@ -228,8 +228,11 @@ def _log(
     number: int | None,
     at: datetime,
     run_id: int | None,
+    url: str | None = None,
 ) -> None:
-    session.add(Change(document_id=document.id, kind=kind, version=number, at=at, run_id=run_id))
+    session.add(
+        Change(document_id=document.id, kind=kind, version=number, at=at, run_id=run_id, url=url)
+    )
 
 
 def mark_deleted(session: Session, document: Document, at: datetime, run_id: int | None) -> bool:

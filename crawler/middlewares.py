@@ -218,3 +218,46 @@ def site_netlocs(site: str) -> set[str]:
     netloc = _netloc(site)
     bare = netloc[4:] if netloc.startswith("www.") else netloc
     return {bare, "www." + bare}
+
+
+#: Request meta key holding the redirect answers met on the way (see AnswerRecorderMiddleware).
+ANSWERS_META = "osce_answers"
+
+
+def answer_of(response: Response) -> dict[str, Any]:
+    """One answer as the archive keeps it for the WARC: status line parts and every header.
+
+    Scrapy does not keep the reason phrase; the standard one for the status is used.
+    """
+    from http import HTTPStatus
+
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    headers = [
+        [name.decode("latin-1"), value.decode("latin-1")]
+        for name, values in response.headers.items()
+        for value in values
+    ]
+    return {
+        "url": response.url,
+        "status": response.status,
+        "reason": reason,
+        "protocol": getattr(response, "protocol", None) or "HTTP/1.1",
+        "headers": headers,
+    }
+
+
+class AnswerRecorderMiddleware:
+    """Keeps the status line and headers of each redirect answer in the request's meta.
+
+    It sits just before Scrapy's RedirectMiddleware (which copies the meta into the
+    redirected request), so the final answer's request carries every hop's answer, in
+    order: the archive writes them into the WARC as the server gave them.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if 300 <= response.status < 400 and response.headers.get(b"Location"):
+            request.meta[ANSWERS_META] = [*request.meta.get(ANSWERS_META, []), answer_of(response)]
+        return response

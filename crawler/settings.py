@@ -72,6 +72,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
     "crawler.middlewares.OnSiteMiddleware": 40,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "crawler.middlewares.AnswerRecorderMiddleware": 610,  # sees 3xx before RedirectMiddleware
 }
 #: Bytes of fetched pages waiting for extraction and the archive before the downloader
 #: pauses (Scrapy's default is 5 MB, 250 pages here): fetching runs at most about fifty

@@ -58,7 +58,7 @@ from crawler.frontier import (
     Visit,
     needs_catch_up,
 )
-from crawler.middlewares import VALIDATORS_META
+from crawler.middlewares import ANSWERS_META, VALIDATORS_META, answer_of
 from crawler.pipelines import PageItem
 from crawler.sites import DEFAULT as SITE
 
@@ -479,6 +479,7 @@ class NewsroomSpider(Spider):
             body=response.body if status == 200 else None,
             listing=request.meta.get("osce_listing"),
             error=error,
+            answers=[*request.meta.get(ANSWERS_META, []), answer_of(response)],
         )
         yield PageItem(capture, reason=request.meta.get("osce_reason", ""))
 

@@ -62,6 +62,8 @@ def read_warc(path: Path) -> list[dict[str, Any]]:
                     "digest": headers.get_header("WARC-Payload-Digest"),
                     "refers_uri": headers.get_header("WARC-Refers-To-Target-URI"),
                     "refers_date": headers.get_header("WARC-Refers-To-Date"),
+                    "refers_id": headers.get_header("WARC-Refers-To"),
+                    "id": headers.get_header("WARC-Record-ID"),
                     "status": record.http_headers.get_statuscode() if record.http_headers else None,
                     "etag": record.http_headers.get_header("ETag") if record.http_headers else None,
                     "payload": payload,
@@ -88,6 +90,12 @@ def test_warc_round_trip_against_the_archives_captures(db_url: str, tmp_path: Pa
     engine.dispose()
     answered = [row for row in rows if row.status != 0]
     assert len(rows) == len(answered) + 1
+    # The redirected fetch (these captures predate stored headers) is its 301, rebuilt
+    # from the hops the archive kept, then the answer, both at the fetch's time.
+    redirect, body = body[-2], body[:-2] + body[-1:]
+    assert (redirect["type"], redirect["status"]) == ("response", "301")
+    assert redirect["uri"] == f"{url_of(3).rsplit('/', 2)[0]}/node/3"
+    assert redirect["date"] == iso_time(at(3.5)) and redirect["payload"] == b""
     assert [r["date"] for r in body] == [iso_time(row.fetched_at) for row in answered]
     assert [r["uri"] for r in body] == [row.final_url or row.url for row in answered]
 
@@ -97,7 +105,7 @@ def test_warc_round_trip_against_the_archives_captures(db_url: str, tmp_path: Pa
         ("response", "200"),
         ("revisit", "200"),
         ("response", "404"),
-        ("revisit", None),
+        ("revisit", "304"),  # the block holds the 304's status line and headers
         ("response", "200"),
         ("response", "200"),
     ]
@@ -108,16 +116,17 @@ def test_warc_round_trip_against_the_archives_captures(db_url: str, tmp_path: Pa
             assert record["payload"] == by_time[record["date"]].body
             assert record["payload"] == stored[row.body_sha256]
             assert record["etag"] == row.etag
-    # Revisits point at the response holding their payload.
+    # Revisits point at the response holding their payload, by address, date and id.
     responses = {(r["uri"], r["date"]): r for r in body if r["type"] == "response"}
     same, not_mod = body[2], body[4]
     assert same["profile"] == REVISIT_IDENTICAL and same["payload"] == b""
-    assert not_mod["profile"] == REVISIT_NOT_MODIFIED
+    assert not_mod["profile"] == REVISIT_NOT_MODIFIED and not_mod["payload"] == b""
     for revisit in (same, not_mod):
         original = responses[(revisit["refers_uri"], revisit["refers_date"])]
         assert original["digest"] == revisit["digest"]
+        assert original["id"] == revisit["refers_id"]
         assert original["date"] == iso_time(at(0)) and original["uri"] == url_of(1)
-    # The redirected fetch is recorded at the address that answered.
+    # The redirected fetch's answer is recorded at the address that answered.
     assert body[-1]["uri"] == url_of(3, "stories")
 
 
@@ -130,7 +139,11 @@ def test_warc_as_of_and_kinds(sqlite_url: str, tmp_path: Path) -> None:
     assert [r["type"] for r in early] == ["response", "response", "revisit"]
     assert main([*args, "--kinds", "story"]) == 0
     stories = read_warc(out)[1:]
-    assert [r["uri"] for r in stories] == [url_of(3, "stories")]
+    assert [r["uri"] for r in stories] == [
+        f"{url_of(3).rsplit('/', 2)[0]}/node/3",
+        url_of(3, "stories"),
+    ]
+    assert [r["status"] for r in stories] == ["301", "200"]
 
 
 def test_warc_needs_a_file(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:

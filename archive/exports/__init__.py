@@ -1,0 +1,1 @@
+"""Export formats beyond the record files of ``archive.export``: SQLite (Datasette), WACZ."""

@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(p)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("serve", help="serve the read-only web view of the archive")
+    _db_option(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+
+    p = sub.add_parser("search-index", help="rebuild the full-text search index")
+    _db_option(p)
+
     p = sub.add_parser("demo", help="crawl the bundled copy of the site into demo-archive.sqlite")
     p.add_argument("--items", type=int, default=300, help="items in the demo site (default 300)")
     p.add_argument(
@@ -118,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolve_db(args)
     debug = args.debug or bool(os.environ.get("OSCE_ARCHIVE_DEBUG"))
     try:
-        module = importlib.import_module(f"crawler.commands.{args.command}")
+        module = importlib.import_module(f"crawler.commands.{args.command.replace('-', '_')}")
         return int(module.run(args) or 0)
     except ArchiveLocked as exc:
         print(f"osce-archive: {exc}", file=sys.stderr)

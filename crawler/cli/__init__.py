@@ -145,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(p, sub=True)
     p.add_argument("--json", action="store_true", help="print the counters as one JSON object")
 
+    p = sub.add_parser("serve", help="serve the read-only web view of the archive")
+    _common_options(p, sub=True)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    p.add_argument("--port", type=positive, default=8080, help="port (default 8080)")
+
+    p = sub.add_parser("search-index", help="rebuild the full-text search index")
+    _common_options(p, sub=True)
+
     p = sub.add_parser("demo", help="crawl the bundled copy of the site into demo-archive.sqlite")
     _common_options(p, sub=True)
     p.add_argument(
@@ -175,9 +183,9 @@ def resolve_db(args: argparse.Namespace) -> None:
 
 def known_kinds() -> list[str]:
     """The content types the site profile knows, as record ``kind`` slugs."""
-    from crawler.site_profile import TYPE_LABELS
+    from crawler.sites import PROFILES
 
-    return sorted(set(TYPE_LABELS.values()))
+    return sorted({kind for p in PROFILES.values() for kind in p.vocabulary.type_labels.values()})
 
 
 def check_kinds(value: str | None, *, allow_all: bool) -> str | None:
@@ -210,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries(args.verbose)
     try:
         resolve_db(args)
-        module = importlib.import_module(f"crawler.cli.{args.command}")
+        module = importlib.import_module(f"crawler.cli.{args.command.replace('-', '_')}")
         return int(module.run(args) or 0)
     except ArchiveLocked as exc:
         print(f"osce-archive: {exc}", file=sys.stderr)

@@ -1,0 +1,510 @@
+"""Full-text search and the reading room's other read-only queries.
+
+The index (revision 0004) covers the title and text of every version: FTS5 on SQLite,
+a weighted ``tsvector`` with a GIN index on PostgreSQL. A user's query is parsed here,
+once, into a small tree (words, quoted phrases, ``word*`` prefixes, ``OR``, ``-word``),
+and that tree is written out in each database's own syntax, so a query means the same
+on both and no user text ever reaches either parser raw: every word is a run of letters
+and digits, which both index the same way (see the revision's docstring).
+
+Errors in a query (an unbalanced quote, a ``*`` that follows no word, parentheses or
+``NEAR``, nothing left to find) raise :class:`QueryError` with a message for people.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+#: Bounds on what one request may ask for.
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 16
+MAX_PAGE_SIZE = 100
+#: Marks around highlighted words in snippets (private-use characters, never in text).
+HIGHLIGHT_START = "\ue000"
+HIGHLIGHT_END = "\ue001"
+SORTS = ("relevance", "date", "oldest", "seen")
+
+_WORD = re.compile(r"[^\W_]+")
+_TOKEN = re.compile(
+    r'\s*(?:(?P<neg>-)?"(?P<phrase>[^"]*)"(?P<pstar>\*)?|(?P<bare>[^\s"]+)|(?P<quote>"))'
+)
+
+
+class QueryError(ValueError):
+    """A search query that cannot be run, with a message that says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words that must appear in this order (one word, or a phrase); ``prefix``: the
+    last word may be the start of a longer one."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    groups: list[list[Term]] = field(default_factory=list)  # AND of ORs
+    excluded: list[Term] = field(default_factory=list)
+
+    def fts5(self) -> str:
+        def one(term: Term) -> str:
+            return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+
+        clause = " AND ".join("(" + " OR ".join(one(t) for t in g) + ")" for g in self.groups)
+        for term in self.excluded:
+            clause += " NOT " + one(term)
+        return clause
+
+    def tsquery(self) -> str:
+        def one(term: Term) -> str:
+            words = list(term.words)
+            if term.prefix:
+                words[-1] += ":*"
+            inner = " <-> ".join(words)
+            return f"({inner})" if len(words) > 1 else inner
+
+        clause = " & ".join("(" + " | ".join(one(t) for t in g) + ")" for g in self.groups)
+        for term in self.excluded:
+            clause += " & !" + one(term)
+        return clause
+
+    def words(self) -> list[str]:
+        return [w for g in self.groups for t in g for w in t.words]
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """The query tree of ``raw``; :class:`QueryError` when it cannot be read."""
+    if len(raw) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
+    if raw.count('"') % 2:
+        raise QueryError('unbalanced quotation mark: close the phrase with another "')
+    if "(" in raw or ")" in raw or re.search(r"\bNEAR\b", raw):
+        raise QueryError('parentheses and NEAR are not supported: use "a phrase", word*, OR, -word')
+    parsed = ParsedQuery()
+    pending_or = False
+    for match in _TOKEN.finditer(raw):
+        if match.group("quote"):
+            raise QueryError('unbalanced quotation mark: close the phrase with another "')
+        negative = bool(match.group("neg"))
+        if match.group("phrase") is not None:
+            words = tuple(w.lower() for w in _WORD.findall(match.group("phrase")))
+            prefix = bool(match.group("pstar"))
+        else:
+            bare = match.group("bare") or ""
+            if bare == "OR":
+                if not parsed.groups:
+                    raise QueryError("OR must stand between two words")
+                pending_or = True
+                continue
+            if bare.startswith("-") and len(bare) > 1:
+                negative, bare = True, bare[1:]
+            prefix = bare.endswith("*")
+            core = bare.rstrip("*")
+            if "*" in core or (prefix and not _WORD.match(core[-1:])):
+                raise QueryError("a * must end a word, as in negotiat* (it stands for the rest)")
+            words = tuple(w.lower() for w in _WORD.findall(bare))
+        if not words:
+            continue
+        term = Term(words, prefix)
+        if negative:
+            parsed.excluded.append(term)
+        elif pending_or:
+            parsed.groups[-1].append(term)
+        else:
+            parsed.groups.append([term])
+        pending_or = False
+    if pending_or:
+        raise QueryError("OR must stand between two words")
+    if sum(len(g) for g in parsed.groups) + len(parsed.excluded) > MAX_TERMS:
+        raise QueryError(f"too many terms: at most {MAX_TERMS}")
+    if not parsed.groups and parsed.excluded:
+        raise QueryError("a search needs at least one word to find, not only words to leave out")
+    return parsed
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None
+    source: str | None = None
+    place: str | None = None
+    field: str | None = None
+    date_from: str | None = None  # YYYY-MM-DD, published on or after
+    date_to: str | None = None  # YYYY-MM-DD, published on or before
+    changed_since: datetime | None = None  # a change-log entry at or after
+    all_versions: bool = False
+
+
+@dataclass
+class Hit:
+    document_id: str
+    version: int
+    current_version: int
+    title: str
+    kind: str
+    published: str | None
+    place: str | None
+    url: str
+    deleted: bool
+    score: float | None
+    snippet: str = ""  # plain text with HIGHLIGHT_START/END marks
+    title_marked: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.document_id,
+            "version": self.version,
+            "current_version": self.current_version,
+            "title": self.title,
+            "kind": self.kind,
+            "published": self.published,
+            "place": self.place,
+            "url": self.url,
+            "deleted": self.deleted,
+            "score": self.score,
+            "snippet": self.snippet.replace(HIGHLIGHT_START, "<mark>").replace(
+                HIGHLIGHT_END, "</mark>"
+            ),
+        }
+
+
+@dataclass
+class Results:
+    total: int
+    hits: list[Hit]
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def _is_pg(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _filter_sql(conn: Connection, filters: Filters, params: dict[str, Any]) -> list[str]:
+    pg = _is_pg(conn)
+    where: list[str] = []
+    if not filters.all_versions:
+        where.append("v.number = d.current_version")
+    if filters.kind:
+        where.append("v.kind = :kind")
+        params["kind"] = filters.kind
+    if filters.place:
+        where.append("v.place = :place")
+        params["place"] = filters.place
+    for name, column, value in (
+        ("source", "sources", filters.source),
+        ("field", "fields_of_work", filters.field),
+    ):
+        if not value:
+            continue
+        params[name] = value
+        if pg:
+            where.append(f"CAST(v.{column} AS jsonb) @> jsonb_build_array(CAST(:{name} AS text))")
+        else:
+            where.append(f"EXISTS (SELECT 1 FROM json_each(v.{column}) j WHERE j.value = :{name})")
+    if filters.date_from:
+        where.append("v.published >= :date_from")
+        params["date_from"] = filters.date_from
+    if filters.date_to:
+        where.append("v.published <= :date_to")
+        params["date_to"] = filters.date_to
+    if filters.changed_since is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM changes c WHERE c.document_id = d.id AND c.at >= :since)"
+        )
+        since = filters.changed_since
+        params["since"] = since if pg else since.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return where
+
+
+def search(
+    conn: Connection,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    sort: str = "relevance",
+    page: int = 1,
+    size: int = 20,
+) -> Results:
+    """One page of versions matching ``query`` (all versions when it is empty),
+    ranked or by date, with snippets; :class:`QueryError` for a query that cannot run."""
+    filters = filters or Filters()
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: one of {', '.join(SORTS)}")
+    size = max(1, min(int(size), MAX_PAGE_SIZE))
+    page = max(1, int(page))
+    parsed = parse_query(query or "")
+    has_query = bool(parsed.groups)
+    if not has_query and sort == "relevance":
+        sort = "date"
+    pg = _is_pg(conn)
+    params: dict[str, Any] = {"limit": size, "offset": (page - 1) * size}
+    where = _filter_sql(conn, filters, params)
+    if has_query:
+        if pg:
+            params["q"] = parsed.tsquery()
+            source = (
+                "versions v JOIN documents d ON d.id = v.document_id "
+                "JOIN search_vectors s ON s.version_id = v.id"
+            )
+            where.append("s.tsv @@ to_tsquery('simple', :q)")
+            score = "ts_rank(s.tsv, to_tsquery('simple', :q))"
+        else:
+            params["q"] = parsed.fts5()
+            source = (
+                "search_fts JOIN versions v ON v.id = search_fts.rowid "
+                "JOIN documents d ON d.id = v.document_id"
+            )
+            where.append("search_fts MATCH :q")
+            score = "-bm25(search_fts, 10.0, 1.0)"
+    else:
+        source = "versions v JOIN documents d ON d.id = v.document_id"
+        score = "NULL"
+    # Byte order of ids on PostgreSQL too, so both databases page the same way.
+    doc_order = 'd.id COLLATE "C"' if pg else "d.id"
+    order = {
+        "relevance": f"score DESC, v.published DESC, {doc_order}, v.number DESC",
+        "date": f"v.published DESC, {doc_order}, v.number DESC",
+        "oldest": f"v.published ASC, {doc_order}, v.number ASC",
+        "seen": f"v.first_seen DESC, {doc_order}, v.number DESC",
+    }[sort]
+    if pg:
+        # NULL dates last in both orders, as SQLite sorts them (first ascending)...
+        order = order.replace("v.published DESC", "v.published DESC NULLS LAST").replace(
+            "v.published ASC", "v.published ASC NULLS FIRST"
+        )
+    clause = " AND ".join(where) or "1=1"
+    try:
+        total = int(
+            conn.execute(text(f"SELECT count(*) FROM {source} WHERE {clause}"), params).scalar_one()
+        )
+        rows = conn.execute(
+            text(
+                f"SELECT v.id AS vid, d.id AS doc, v.number, d.current_version, v.title, v.kind, "
+                f"v.published, v.place, d.url, d.deleted, {score} AS score "
+                f"FROM {source} WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+    except Exception as exc:  # the tree is always valid; this is a last line of defence
+        if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
+            raise QueryError("the query could not be read; try plain words") from exc
+        raise
+    hits = [
+        Hit(
+            document_id=r.doc,
+            version=int(r.number),
+            current_version=int(r.current_version),
+            title=r.title,
+            kind=r.kind,
+            published=r.published,
+            place=r.place,
+            url=r.url,
+            deleted=bool(r.deleted),
+            score=None if r.score is None else round(float(r.score), 6),
+        )
+        for r in rows
+    ]
+    if hits:
+        _snippets(conn, parsed if has_query else None, hits, [r.vid for r in rows])
+    return Results(total=total, hits=hits, page=page, size=size)
+
+
+def _snippets(
+    conn: Connection, parsed: ParsedQuery | None, hits: list[Hit], ids: list[int]
+) -> None:
+    marks = {"s": HIGHLIGHT_START, "e": HIGHLIGHT_END}
+    bind = {f"i{n}": vid for n, vid in enumerate(ids)}
+    in_list = ", ".join(f":i{n}" for n in range(len(ids)))
+    if parsed is None:
+        rows = conn.execute(
+            text(f"SELECT id, title, substr(text, 1, 240) FROM versions WHERE id IN ({in_list})"),
+            bind,
+        ).all()
+        found = {r[0]: (r[1], r[2] + ("…" if len(r[2]) >= 240 else "")) for r in rows}
+    elif _is_pg(conn):
+        options = (
+            f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=30, MinWords=12, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        rows = conn.execute(
+            text(
+                "SELECT id, ts_headline('simple', title, to_tsquery('simple', :q), :ht), "
+                "ts_headline('simple', text, to_tsquery('simple', :q), :o) "
+                f"FROM versions WHERE id IN ({in_list})"
+            ),
+            {**bind, "q": parsed.tsquery(), "o": options, "ht": "HighlightAll=true, " + options},
+        ).all()
+        found = {r[0]: (r[1], r[2]) for r in rows}
+    else:
+        rows = conn.execute(
+            text(
+                "SELECT rowid, highlight(search_fts, 0, :s, :e), "
+                "snippet(search_fts, 1, :s, :e, '…', 24) "
+                f"FROM search_fts WHERE search_fts MATCH :q AND rowid IN ({in_list})"
+            ),
+            {**bind, **marks, "q": parsed.fts5()},
+        ).all()
+        found = {r[0]: (r[1], r[2]) for r in rows}
+    for hit, vid in zip(hits, ids, strict=True):
+        title, snippet = found.get(vid, (hit.title, ""))
+        hit.title_marked, hit.snippet = title or hit.title, snippet or ""
+
+
+# ---------------------------------------------------------------------- other reads
+
+
+def facets(conn: Connection) -> dict[str, list[str]]:
+    """The values each filter can take, over current versions, sorted."""
+    pg = _is_pg(conn)
+    current = (
+        "FROM versions v JOIN documents d ON d.id = v.document_id AND v.number = d.current_version"
+    )
+    out: dict[str, list[str]] = {
+        "kind": [r[0] for r in conn.execute(text(f"SELECT DISTINCT v.kind {current}"))],
+        "place": [
+            r[0]
+            for r in conn.execute(
+                text(f"SELECT DISTINCT v.place {current} WHERE v.place IS NOT NULL")
+            )
+        ],
+    }
+    for name, column in (("source", "sources"), ("field", "fields_of_work")):
+        if pg:
+            sql = f"SELECT DISTINCT jsonb_array_elements_text(CAST(v.{column} AS jsonb)) {current}"
+        else:
+            sql = f"SELECT DISTINCT j.value {current} JOIN json_each(v.{column}) j"
+        out[name] = [r[0] for r in conn.execute(text(sql)) if isinstance(r[0], str)]
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def counts(conn: Connection) -> dict[str, Any]:
+    """What the home page shows: counts and the last run."""
+
+    def one(sql: str) -> int:
+        return int(conn.execute(text(sql)).scalar_one() or 0)
+
+    last = conn.execute(
+        text(
+            "SELECT id, started_at, finished_at, outcome, counters FROM runs "
+            "ORDER BY id DESC LIMIT 1"
+        )
+    ).first()
+    return {
+        "documents": one("SELECT count(*) FROM documents WHERE current_version > 0"),
+        "versions": one("SELECT count(*) FROM versions"),
+        "captures": one("SELECT count(*) FROM captures"),
+        "deleted": one("SELECT count(*) FROM documents WHERE deleted"),
+        "duplicates": one("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL"),
+        "changes": one("SELECT count(*) FROM changes"),
+        "last_run": None
+        if last is None
+        else {
+            "id": last.id,
+            "started_at": _iso(last.started_at),
+            "finished_at": _iso(last.finished_at),
+            "outcome": last.outcome,
+        },
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def per_month(conn: Connection) -> dict[str, dict[str, int]]:
+    """Items by month of publication and change-log entries by month they happened."""
+    pg = _is_pg(conn)
+    month_at = "to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM')" if pg else "substr(c.at, 1, 7)"
+    items = conn.execute(
+        text(
+            "SELECT substr(v.published, 1, 7) AS m, count(*) FROM versions v "
+            "JOIN documents d ON d.id = v.document_id AND v.number = d.current_version "
+            "WHERE v.published IS NOT NULL GROUP BY m ORDER BY m"
+        )
+    ).all()
+    changed = conn.execute(
+        text(f"SELECT {month_at} AS m, count(*) FROM changes c GROUP BY m ORDER BY m")
+    ).all()
+    return {
+        "items": {r[0]: int(r[1]) for r in items if r[0]},
+        "changes": {r[0]: int(r[1]) for r in changed if r[0]},
+    }
+
+
+@dataclass(frozen=True)
+class CaptureInfo:
+    id: int
+    url: str
+    final_url: str | None
+    fetched_at: datetime
+    status: int
+    content_type: str | None
+    body_sha256: str | None
+    version_id: int | None
+    outcome: str
+    error: str | None
+
+
+def captures_of(conn: Connection, document_id: str) -> list[CaptureInfo]:
+    """Every fetch of a document, oldest first."""
+    from archive.schema import Capture
+
+    c = Capture.__table__.c
+    from sqlalchemy import select
+
+    rows = conn.execute(
+        select(
+            c.id,
+            c.url,
+            c.final_url,
+            c.fetched_at,
+            c.status,
+            c.content_type,
+            c.body_sha256,
+            c.version_id,
+            c.outcome,
+            c.error,
+        )
+        .where(c.document_id == document_id)
+        .order_by(c.fetched_at, c.id)
+    ).all()
+    return [CaptureInfo(*tuple(r)) for r in rows]
+
+
+def capture_of(conn: Connection, document_id: str, capture_id: int) -> CaptureInfo | None:
+    for capture in captures_of(conn, document_id):
+        if capture.id == capture_id:
+            return capture
+    return None
+
+
+def rebuild_index(conn: Connection) -> int:
+    """Rebuild the search index from the versions table; the number of versions indexed.
+
+    Needed only after the index was damaged or the database restored without it: the
+    triggers keep it in step with every write.
+    """
+    if _is_pg(conn):
+        conn.exec_driver_sql("DELETE FROM search_vectors")
+        conn.exec_driver_sql(
+            "INSERT INTO search_vectors (version_id, tsv) "
+            "SELECT id, search_tsv(title, text) FROM versions"
+        )
+    else:
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+    return int(conn.exec_driver_sql("SELECT count(*) FROM versions").scalar_one())

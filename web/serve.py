@@ -1,0 +1,91 @@
+"""``osce-archive serve`` and ``osce-archive search-index``: the command's work.
+
+``serve`` brings the archive to the newest schema the way every command does on open
+(a crawl would too), then serves it through read-only connections only. It binds to
+loopback unless told otherwise, and says where it listens and whether that is
+reachable from other machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+
+from alembic.script import ScriptDirectory
+
+from archive import migrations
+from archive.db import display_url, make_engine
+from archive.errors import ArchiveError
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _ensure_head(url: str) -> None:
+    head = ScriptDirectory.from_config(migrations.alembic_config()).get_current_head()
+    engine = make_engine(url)
+    try:
+        if migrations.current(engine) != head:
+            print(
+                f"osce-archive serve: bringing {display_url(url)} to schema {head}", file=sys.stderr
+            )
+            migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ArchiveError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from web.app import create_app
+    from web.db import readonly_engine
+
+    if not 0 < args.port < 65536:
+        raise ArchiveError(f"--port must be 1-65535, not {args.port}")
+    if args.db.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+
+        path = make_url(args.db).database or ""
+        import os
+
+        if not os.path.isfile(path):
+            raise ArchiveError(f"no archive at {path!r}: crawl first, or give --db")
+    _ensure_head(args.db)
+    _check_port(args.host, args.port)
+    engine = readonly_engine(args.db)
+    app = create_app(engine)
+    where = "loopback only" if args.host in LOOPBACK else "REACHABLE FROM OTHER MACHINES"
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"osce-archive serve: {display_url(args.db)} read-only at http://{shown}:{args.port}/ "
+        f"({where}; Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    """``osce-archive search-index``: rebuild the full-text index from the versions."""
+    from archive import search
+    from archive.store import Archive
+
+    with Archive.open(args.db) as archive:
+        with archive.engine.begin() as conn:
+            n = search.rebuild_index(conn)
+    print(f"search index rebuilt: {n} versions indexed ({display_url(args.db)})")
+    return 0

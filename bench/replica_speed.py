@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from replica.generator import Site  # noqa: E402
+from replica import Site  # noqa: E402
 from replica.server import spawn  # noqa: E402
 
 

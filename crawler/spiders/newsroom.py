@@ -45,8 +45,8 @@ from twisted.python.failure import Failure
 from archive.errors import redact
 from archive.known import Known
 from archive.records import Capture, ListingEntry
-from crawler import dates
 from crawler.extensions import STATS_PREFIX, ArchiveSession
+from crawler.extraction import dates
 from crawler.frontier import (
     DEFAULT_KINDS,
     RSS_PATH,

@@ -105,3 +105,43 @@ def _link(s: Session, capture: Capture, record: Record) -> None:
         address.document_id = record.id
         address.how = "canonical" if address.url == normalise_address(record.url) else "alias"
     capture.document_id = record.id
+
+
+def newest_capture(
+    archive: Archive, document_id: str
+) -> tuple[int, str, bytes, ListingEntry | None] | None:
+    """The newest successful capture of a document, to read again: (capture id, address,
+    raw body, listing entry); None when it has none with a stored body."""
+    from archive.store import _decompress
+
+    with archive.session() as s:
+        capture = s.scalar(
+            select(Capture)
+            .where(
+                Capture.document_id == document_id,
+                Capture.status >= 200,
+                Capture.status < 300,
+                Capture.body_sha256.is_not(None),
+            )
+            .order_by(Capture.id.desc())
+            .limit(1)
+        )
+        if capture is None or capture.body_sha256 is None:
+            return None
+        body_row = s.get(Body, capture.body_sha256)
+        if body_row is None:
+            return None
+        body = _decompress(s, body_row)
+        listing = ListingEntry.from_json(capture.listing)
+        return capture.id, capture.final_url or capture.url, body, listing
+
+
+def record_correction(archive: Archive, capture_id: int, record: Record, run_id: int) -> str:
+    """Write what a better reading of a stored capture gives: a version with reason
+    ``reextracted`` where the reader-visible content changed (``new_version``), nothing
+    otherwise (``unchanged``). Used by a crawl whose furniture model changed."""
+    with archive.session() as s, s.begin():
+        capture = s.get(Capture, capture_id)
+        assert capture is not None
+        result = record_version(s, record, capture.fetched_at, run_id=run_id, reextract=True)
+        return result.outcome

@@ -275,3 +275,24 @@ class Lock(Base):
     pid: Mapped[int]
     acquired_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+
+
+class FurnitureModelRow(Base):
+    """A furniture model learned for one host (``crawler.extraction`` learns it; the
+    archive keeps every version): its blocks as JSON, how many pages taught it, when.
+
+    Versions name it by ``furniture_version``; the newest row of a host is the model the
+    next run starts from.
+    """
+
+    __tablename__ = "furniture_models"
+    __table_args__ = (UniqueConstraint("host", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int]
+    learned_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    model: Mapped[dict[str, Any]]
+

@@ -6,21 +6,23 @@ row's ``furniture_version`` always names a model that can be read back, and the 
 run starts from the newest one. Models are opaque JSON here: the archive never
 interprets them.
 
-May import: ``archive.schema``, ``archive.store`` (types only). Never the crawler.
+Imports: the schema and ``archive.bodies``; the store calls it, never the other way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from archive.bodies import BodyReader
 from archive.schema import Capture, Document, FurnitureModelRow, Version
 
-if TYPE_CHECKING:
-    from archive.store import Archive
+Sessions = Callable[[], Session]
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def _stored(row: FurnitureModelRow) -> StoredModel:
 
 
 def save_model(
-    archive: Archive,
+    sessions: Sessions,
     host: str,
     version: str,
     model: dict[str, Any],
@@ -50,7 +52,7 @@ def save_model(
     """Keep a model; returns False when this host already has this version (nothing written
     except that it becomes the host's current model again)."""
     now = datetime.now(timezone.utc)
-    with archive.session() as s, s.begin():
+    with sessions() as s, s.begin():
         row = s.scalar(
             select(FurnitureModelRow).where(
                 FurnitureModelRow.host == host, FurnitureModelRow.version == version
@@ -72,9 +74,9 @@ def save_model(
     return True
 
 
-def current_model(archive: Archive, host: str) -> StoredModel | None:
+def current_model(sessions: Sessions, host: str) -> StoredModel | None:
     """The model the next run of ``host`` starts from: the newest one kept."""
-    with archive.session() as s:
+    with sessions() as s:
         row = s.scalar(
             select(FurnitureModelRow)
             .where(FurnitureModelRow.host == host)
@@ -84,22 +86,22 @@ def current_model(archive: Archive, host: str) -> StoredModel | None:
         return _stored(row) if row is not None else None
 
 
-def models(archive: Archive, host: str | None = None) -> list[StoredModel]:
+def models(sessions: Sessions, host: str | None = None) -> list[StoredModel]:
     """Every model kept (of one host), oldest first."""
     query = select(FurnitureModelRow).order_by(FurnitureModelRow.id)
     if host is not None:
         query = query.where(FurnitureModelRow.host == host)
-    with archive.session() as s:
+    with sessions() as s:
         return [_stored(row) for row in s.scalars(query)]
 
 
-def hosts(archive: Archive) -> list[str]:
+def hosts(sessions: Sessions) -> list[str]:
     """Hosts with at least one model kept."""
-    with archive.session() as s:
+    with sessions() as s:
         return sorted(s.scalars(select(FurnitureModelRow.host).distinct()))
 
 
-def stale_documents(archive: Archive, site: str, version: str) -> list[str]:
+def stale_documents(sessions: Sessions, site: str, version: str) -> list[str]:
     """Ids of the live documents of ``site`` (the id's prefix, e.g. ``osce.org``) whose
     newest version was read with another furniture model than ``version``."""
     newest = (
@@ -121,11 +123,11 @@ def stale_documents(archive: Archive, site: str, version: str) -> list[str]:
         )
         .order_by(Version.document_id)
     )
-    with archive.session() as s:
+    with sessions() as s:
         return list(s.scalars(query))
 
 
-def recent_pages(archive: Archive, site: str, limit: int) -> list[tuple[str, bytes]]:
+def recent_pages(sessions: Sessions, site: str, limit: int) -> list[tuple[str, bytes]]:
     """(address, raw body) of the newest successful capture of up to ``limit`` documents
     of ``site``, newest documents first: what a model is learned from between runs."""
     latest = (
@@ -140,16 +142,16 @@ def recent_pages(archive: Archive, site: str, limit: int) -> list[tuple[str, byt
         .limit(limit)
         .subquery()
     )
-    with archive.session() as s:
+    with sessions() as s:
         rows = s.execute(
             select(Capture.url, Capture.final_url, Capture.body_sha256).where(
                 Capture.id.in_(select(latest.c.id))
             )
         ).all()
-    pages = []
-    for url, final_url, sha in rows:
-        body = archive.read_body(sha)
-        if body is not None:
-            pages.append((final_url or url, body))
+        reader = BodyReader(s)
+        pages = []
+        for url, final_url, sha in rows:
+            body = reader.read(sha) if sha else None
+            if body is not None:
+                pages.append((final_url or url, body))
     return pages
-

@@ -108,13 +108,11 @@ def _link(s: Session, capture: Capture, record: Record) -> None:
 
 
 def newest_capture(
-    archive: Archive, document_id: str
+    sessions: Callable[[], Session], document_id: str
 ) -> tuple[int, str, bytes, ListingEntry | None] | None:
     """The newest successful capture of a document, to read again: (capture id, address,
     raw body, listing entry); None when it has none with a stored body."""
-    from archive.store import _decompress
-
-    with archive.session() as s:
+    with sessions() as s:
         capture = s.scalar(
             select(Capture)
             .where(
@@ -128,20 +126,25 @@ def newest_capture(
         )
         if capture is None or capture.body_sha256 is None:
             return None
-        body_row = s.get(Body, capture.body_sha256)
-        if body_row is None:
+        body = BodyReader(s).read(capture.body_sha256)
+        if body is None:
             return None
-        body = _decompress(s, body_row)
         listing = ListingEntry.from_json(capture.listing)
         return capture.id, capture.final_url or capture.url, body, listing
 
 
-def record_correction(archive: Archive, capture_id: int, record: Record, run_id: int) -> str:
+def record_correction(
+    sessions: Callable[[], Session], capture_id: int, record: Record, run_id: int
+) -> str:
     """Write what a better reading of a stored capture gives: a version with reason
-    ``reextracted`` where the reader-visible content changed (``new_version``), nothing
-    otherwise (``unchanged``). Used by a crawl whose furniture model changed."""
-    with archive.session() as s, s.begin():
+    ``reextracted`` where the reader-visible content changed (``new_version``); otherwise
+    (``unchanged``) the newest version is stamped with the model that read it again, so it
+    is not read again. Used by a crawl whose furniture model changed."""
+    with sessions() as s, s.begin():
         capture = s.get(Capture, capture_id)
         assert capture is not None
         result = record_version(s, record, capture.fetched_at, run_id=run_id, reextract=True)
+        if result.outcome == "unchanged" and result.version is not None:
+            # The same content: the new model reads it so too (and it is not read again).
+            result.version.furniture_version = record.furniture_version
         return result.outcome

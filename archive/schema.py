@@ -295,4 +295,3 @@ class FurnitureModelRow(Base):
     learned_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     model: Mapped[dict[str, Any]]
-

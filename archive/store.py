@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive import migrations, query, reextract, verify
+from archive import furniture, migrations, query, reextract, verify
 from archive.bodies import BodyReader, BodyStore
 from archive.db import display_url, make_engine
 from archive.errors import ArchiveError, redact
@@ -183,6 +183,43 @@ class Archive:
     def read_body(self, sha256: str) -> bytes | None:
         with self._sessions() as s:
             return BodyReader(s).read(sha256)
+
+    # -- learned furniture models (archive.furniture) ----------------------------------------
+
+    def save_furniture_model(
+        self,
+        host: str,
+        version: str,
+        model: dict[str, Any],
+        pages: int,
+        run_id: int | None = None,
+    ) -> bool:
+        """Keep a host's learned model (False: this version was kept already)."""
+        return furniture.save_model(self._sessions, host, version, model, pages, run_id)
+
+    def furniture_model(self, host: str) -> furniture.StoredModel | None:
+        """The model the next run of ``host`` starts from."""
+        return furniture.current_model(self._sessions, host)
+
+    def furniture_models(self, host: str | None = None) -> list[furniture.StoredModel]:
+        return furniture.models(self._sessions, host)
+
+    def stale_documents(self, site: str, version: str) -> list[str]:
+        """Live documents of ``site`` whose newest version another model produced."""
+        return furniture.stale_documents(self._sessions, site, version)
+
+    def recent_pages(self, site: str, limit: int) -> list[tuple[str, bytes]]:
+        """(address, raw body) of the newest captures of up to ``limit`` documents."""
+        return furniture.recent_pages(self._sessions, site, limit)
+
+    def newest_capture(self, document_id: str) -> tuple[int, str, bytes, Any] | None:
+        """(capture id, address, raw body, listing entry) of a document's newest capture."""
+        return reextract.newest_capture(self._sessions, document_id)
+
+    def record_correction(self, capture_id: int, record: Record, run_id: int) -> str:
+        """A better reading of a stored capture: a version with reason ``reextracted``
+        where what a reader sees changed; returns ``new_version`` or ``unchanged``."""
+        return reextract.record_correction(self._sessions, capture_id, record, run_id)
 
     # -- integrity and re-extraction ----------------------------------------------------------
 

@@ -34,9 +34,12 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from archive.errors import one_line
-from archive.records import Capture, ListingEntry, Record
+from archive.records import Capture, Record
 from archive.store import IngestResult
 from crawler.extensions import OUTCOME_COUNTER, STATS_PREFIX, ArchiveSession, close_crawl
+from crawler.extraction.furniture import FurnitureModel
+from crawler.learning import SAMPLE, WARMUP, FurnitureKeeper
+from crawler.sites import DEFAULT as SITE
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -63,16 +66,12 @@ class PageItem:
 _FURNITURE: Any = None
 
 
-def _init_worker(parent_pid: int, furniture_path: str | None) -> None:
-    """Load the furniture model once; die with the parent, even if it is SIGKILLed."""
-    global _FURNITURE
+def _init_worker(parent_pid: int) -> None:
+    """Ignore the crawl's signals; die with the parent, even if it is SIGKILLed."""
     # Signals are the parent's business: Ctrl-C or SIGTERM to the process group must not
     # break the pool while the parent finishes the pages in flight.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from crawler.extraction.furniture import FurnitureModel
-
-    _FURNITURE = FurnitureModel.load(furniture_path) if furniture_path else None
 
     def watch() -> None:
         while True:
@@ -83,22 +82,34 @@ def _init_worker(parent_pid: int, furniture_path: str | None) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _extract(body: bytes, url: str, listing: ListingEntry | None) -> Record:
+def run_task(task: tuple[Any, ...]) -> Any:
+    """One task of a worker (or of the crawling process when there is none):
+    ``("extract", body, url, listing, model)`` gives the page's Record, read with
+    ``model`` (None: the model this worker was sent last); ``("features", body)`` gives
+    what the page contributes to its site's furniture model."""
+    global _FURNITURE
+    if task[0] == "features":
+        from crawler.extraction.furniture import features_of
+
+        return features_of(task[1])
     from crawler.sites import extract
 
+    _, body, url, listing, model = task
+    if model is not None:
+        _FURNITURE = model
     return extract(body, url, listing, _FURNITURE)
 
 
-def _worker_main(conn: Connection, parent_pid: int, furniture_path: str | None) -> None:
-    """A worker's life: (body, url, listing) in, (True, Record) or (False, error) out."""
-    _init_worker(parent_pid, furniture_path)
+def _worker_main(conn: Connection, parent_pid: int) -> None:
+    """A worker's life: a task in, (True, result) or (False, error) out."""
+    _init_worker(parent_pid)
     while True:
         try:
-            body, url, listing = conn.recv()
+            task = conn.recv()
         except (EOFError, OSError):
             return  # the crawl closed the pipe (or died): nothing more to do
         try:
-            answer: tuple[bool, Any] = (True, _extract(body, url, listing))
+            answer: tuple[bool, Any] = (True, run_task(task))
         except Exception as exc:  # noqa: BLE001 - sent back to the page's future
             answer = (False, exc)
         try:
@@ -127,17 +138,17 @@ class ExtractionPool:
 
     depth = 1
 
-    def __init__(self, workers: int, furniture_path: str | None) -> None:
+    def __init__(self, workers: int) -> None:
         self._loop = asyncio.get_running_loop()
         context = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
-        self._queue: deque[tuple[asyncio.Future[Record], tuple[Any, ...]]] = deque()
+        self._queue: deque[tuple[asyncio.Future[Any], tuple[Any, ...]]] = deque()
         self.broken = False
         for _ in range(workers):
             mine, theirs = context.Pipe(duplex=True)
             process = context.Process(
                 target=_worker_main,
-                args=(theirs, os.getpid(), furniture_path),
+                args=(theirs, os.getpid()),
                 name="osce-extract",
                 daemon=True,
             )
@@ -154,12 +165,14 @@ class ExtractionPool:
             self._workers.append(worker)
             self._loop.add_reader(mine.fileno(), self._answer, worker)
 
-    def submit(self, body: bytes, url: str, listing: ListingEntry | None) -> asyncio.Future[Record]:
-        future: asyncio.Future[Record] = self._loop.create_future()
+    def submit(self, task: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Run ``task`` (see :func:`run_task`) in a worker. An extraction task's model is
+        sent to a worker only when it differs from the one that worker holds."""
+        future: asyncio.Future[Any] = self._loop.create_future()
         if self.broken:
             future.set_exception(BrokenProcessPool("extraction workers died"))
             return future
-        self._queue.append((future, (body, url, listing)))
+        self._queue.append((future, task))
         self._dispatch()
         return future
 
@@ -169,6 +182,11 @@ class ExtractionPool:
             if len(worker.pending) >= self.depth:
                 return
             future, task = self._queue.popleft()
+            if task[0] == "extract" and task[4] is not None:
+                version = task[4].version
+                if worker.model_version == version:
+                    task = (*task[:4], None)  # the worker holds this model already
+                worker.model_version = version
             try:
                 worker.conn.send(task)
             except (OSError, EOFError):
@@ -228,7 +246,8 @@ class ExtractionPool:
 class _Worker:
     process: Any
     conn: Connection
-    pending: deque[asyncio.Future[Record]] = field(default_factory=deque)
+    pending: deque[asyncio.Future[Any]] = field(default_factory=deque)
+    model_version: str | None = None
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -245,7 +264,8 @@ class ArchivePipeline:
         self.furniture_path = furniture_path or None
         self.session = ArchiveSession.of(crawler)
         self._pool: ExtractionPool | None = None
-        self._local_furniture: Any = None
+        self._keeper: FurnitureKeeper | None = None
+        self._warmup = crawler.settings.getint("OSCE_FURNITURE_WARMUP", WARMUP)
         self._pool_broken = False
         self.group_max = max(1, group_max)
         self._waiting: list[tuple[Capture, Record | None, asyncio.Future[IngestResult]]] = []
@@ -265,7 +285,7 @@ class ArchivePipeline:
         """Start the workers on the first page to extract: a run that only meets 304s
         (the usual daily run) never pays for them."""
         if self._pool is None and self.workers and not self._pool_broken:
-            self._pool = ExtractionPool(self.workers, self.furniture_path)
+            self._pool = ExtractionPool(self.workers)
             from twisted.internet import reactor
 
             # A second Ctrl-C/SIGTERM stops the reactor with no close_spider: kill them.
@@ -277,10 +297,18 @@ class ArchivePipeline:
             self._pool.shutdown(now=True)
             self._pool = None
 
-    def close_spider(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+    async def close_spider(self) -> None:
+        """A run that ends normally brings its site's documents up to the final model
+        (``crawler.learning``); then the workers go."""
+        try:
+            if self.crawler.crawling and not self.session.error and self.furniture_path is None:
+                await self._bring_up_to_date()
+        except Exception as exc:  # noqa: BLE001 - the run's archived pages stand; say why
+            logger.warning("furniture corrections not finished: %s; the next run goes on", exc)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
@@ -292,7 +320,13 @@ class ArchivePipeline:
         record: Record | None = None
         stats = self.crawler.stats
         if item.extract and capture.status == 200 and capture.body:
-            record = await self._extract(capture.body, capture.answered_url, capture.listing)
+            keeper = await self._furniture()
+            if keeper.warming:  # the site's first model is not settled: count, then wait
+                await keeper.hold(await self._run(("features", capture.body)))
+            task = ("extract", capture.body, capture.answered_url, capture.listing, keeper.model)
+            record = await self._run(task)
+            if record.is_item:
+                keeper.extracted += 1
             if record.is_item and not self._wanted(record.kind):
                 # Another content type than asked for: keep the capture, not a document.
                 stats.inc_value(STATS_PREFIX + "skipped")
@@ -358,22 +392,105 @@ class ArchivePipeline:
         kinds = frontier.kinds if frontier is not None else None
         return kinds is None or kind in kinds
 
-    async def _extract(self, body: bytes, url: str, listing: ListingEntry | None) -> Record:
+    async def _run(self, task: tuple[Any, ...]) -> Any:
+        """A worker task (:func:`run_task`), in the pool, else in this process."""
         pool = self._start_pool()
         if pool is not None:
             try:
-                return await pool.submit(body, url, listing)
+                return await pool.submit(task)
             except BrokenProcessPool:
                 if not self._pool_broken:
                     logger.warning("extraction workers died; extracting in the crawling process")
                 self._pool_broken = True
                 self._pool = None
-        from crawler.extraction.furniture import FurnitureModel
-        from crawler.sites import extract
+        return run_task(task)
 
-        if self._local_furniture is None and self.furniture_path:
-            self._local_furniture = FurnitureModel.load(self.furniture_path)
-        return extract(body, url, listing, self._local_furniture)
+    # -- the furniture model (crawler.learning) ---------------------------------------------
+
+    async def _furniture(self) -> FurnitureKeeper:
+        """The run's furniture keeper, made on the first page to extract: from the model
+        the archive keeps for the site (none: the first pages are held until one settles),
+        or from ``OSCE_EXTRACT_FURNITURE`` (a fixed model: nothing is learned)."""
+        if self._keeper is not None:
+            return self._keeper
+        default = SITE.default_furniture()
+        site = SITE.id_prefix.rstrip("/") or SITE.name
+        if self.furniture_path:
+            fixed = FurnitureModel.load(self.furniture_path)
+            self._keeper = FurnitureKeeper(site, default, fixed, warmup=0)
+            return self._keeper
+        stored = await self.session.call(self.session.archive.furniture_model, site)
+        if self._keeper is None:  # another page may have made it while this one waited
+            model = FurnitureModel.from_json(stored.model) if stored is not None else None
+            self._keeper = FurnitureKeeper(
+                site, default, model, warmup=self._warmup, on_settled=self._keep_model
+            )
+            if model is not None:
+                logger.info("furniture of %s: model %s from the archive", site, model.version)
+        return self._keeper
+
+    def _keep_model(self, model: FurnitureModel) -> None:
+        """Store a settled model (on the archive thread, before the records it reads)."""
+        keeper = self._keeper
+        assert keeper is not None
+        self.crawler.stats.set_value(STATS_PREFIX + "furniture_version", model.version)
+        asyncio.ensure_future(
+            self.session.call(
+                self.session.archive.save_furniture_model,
+                keeper.site,
+                model.version,
+                model.to_json(),
+                model.pages,
+                self.session.run_id,
+            )
+        )
+
+    async def _bring_up_to_date(self) -> None:
+        """Learn again from the stored sample when this run read pages, keep a changed
+        model, and read again the documents another model produced."""
+        keeper = await self._furniture()
+        archive = self.session.archive
+        if keeper.warming:
+            keeper.settle("end of the crawl")
+        if keeper.extracted:
+            pages = await self.session.call(archive.recent_pages, keeper.site, SAMPLE)
+            found = await asyncio.gather(*(self._run(("features", body)) for _, body in pages))
+            changed = keeper.relearn([f for f in found if f is not None])
+            if changed is not None:
+                logger.info(
+                    "furniture of %s changed: %s from %d stored pages",
+                    keeper.site,
+                    changed.version,
+                    changed.pages,
+                )
+                self._keep_model(changed)
+        stale = await self.session.call(archive.stale_documents, keeper.site, keeper.model.version)
+        if stale:
+            logger.info(
+                "reading %d document(s) of %s again with furniture model %s",
+                len(stale),
+                keeper.site,
+                keeper.model.version,
+            )
+        corrected = 0
+        for start in range(0, len(stale), 32):
+            outcomes = await asyncio.gather(
+                *(self._correct(doc, keeper.model) for doc in stale[start : start + 32])
+            )
+            corrected += sum(1 for outcome in outcomes if outcome == "new_version")
+        self.crawler.stats.set_value(STATS_PREFIX + "corrected", corrected)
+
+    async def _correct(self, document_id: str, model: FurnitureModel) -> str:
+        archive = self.session.archive
+        found = await self.session.call(archive.newest_capture, document_id)
+        if found is None:
+            return "none"
+        capture_id, url, body, listing = found
+        record = await self._run(("extract", body, url, listing, model))
+        if not record.is_item or record.id != document_id:
+            return "none"
+        run_id = self.session.run_id
+        return str(await self.session.call(archive.record_correction, capture_id, record, run_id))
 
     def _archive_failed(self, exc: Exception) -> None:
         message = f"archive write failed: {one_line(exc)}"

@@ -76,16 +76,28 @@ def _learn(archive: Any, args: argparse.Namespace) -> int:
     if args.save:
         saved = kept.save_model(archive, args.host, model.version, model.to_json(), model.pages)
     if args.json:
-        print(json.dumps({"host": args.host, "version": model.version, "pages": model.pages,
-                          "previous": previous.version if previous else None,
-                          "saved": saved, **change}))
+        print(
+            json.dumps(
+                {
+                    "host": args.host,
+                    "version": model.version,
+                    "pages": model.pages,
+                    "previous": previous.version if previous else None,
+                    "saved": saved,
+                    **change,
+                }
+            )
+        )
         return 0
     was = previous.version if previous else "none"
     print(f"{args.host}: learned {model.version} from {model.pages} stored pages (current {was})")
     _print_changes(change)
     if args.save:
-        print("saved: the next crawl corrects the documents it reads differently" if saved
-              else "already kept: nothing to save")
+        print(
+            "saved: the next crawl corrects the documents it reads differently"
+            if saved
+            else "already kept: nothing to save"
+        )
     return 0
 
 
@@ -151,4 +163,3 @@ def _line(info: dict[str, Any]) -> str:
         f"{info['host']}  {info['version']}  learned {info['learned_at']} from "
         f"{info['pages']} pages: {info['lines']} lines, {info['boxes']} boxes"
     )
-

@@ -260,6 +260,16 @@ class Learner:
         self.box_counts.update(features.boxes)
         return True
 
+    def add_features(self, features: PageFeatures) -> bool:
+        """Count what one page contributes, computed elsewhere (by :func:`features_of`,
+        e.g. in an extraction worker); ``False`` when the sample is full."""
+        if self.pages >= self.max_pages:
+            return False
+        self.pages += 1
+        self.line_counts.update(features.lines)
+        self.box_counts.update(features.boxes)
+        return True
+
     def need(self) -> int:
         return max(self.min_pages, math.ceil(self.min_share * self.pages))
 
@@ -284,6 +294,12 @@ class Learner:
             host=self.host,
             pages=self.pages,
         )
+
+
+def features_of(body: bytes | str | None) -> PageFeatures | None:
+    """What one fetched page contributes to its host's model (None: not HTML)."""
+    page = parse(body)
+    return page_features(page.lines) if page is not None else None
 
 
 def learn(pages: Iterable[tuple[str, bytes | str]], host: str | None = None) -> FurnitureModel:

@@ -1,7 +1,7 @@
 """Learned furniture models, one row per host and model version.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01 23:58:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_furniture_models")),
         sa.UniqueConstraint("host", "version", name=op.f("uq_furniture_models_host_version")),
     )
-    op.create_index(
-        op.f("ix_furniture_models_host"), "furniture_models", ["host"], unique=False
-    )
+    op.create_index(op.f("ix_furniture_models_host"), "furniture_models", ["host"], unique=False)
 
 
 def downgrade() -> None:

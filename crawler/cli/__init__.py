@@ -145,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(p, sub=True)
     p.add_argument("--json", action="store_true", help="print the counters as one JSON object")
 
+    p = sub.add_parser("furniture", help="show, learn or compare the learned furniture models")
+    _common_options(p, sub=True)
+    p.add_argument("action", choices=["show", "learn", "diff"], help="what to do")
+    p.add_argument("host", nargs="?", default=None, help="the site, e.g. osce.org")
+    p.add_argument("a", nargs="?", default=None, help="diff: the older model version")
+    p.add_argument("b", nargs="?", default=None, help="diff: the newer model version")
+    p.add_argument("--sample", type=positive, default=300, help="learn: stored pages to learn from")
+    p.add_argument("--save", action="store_true", help="learn: keep the model in the archive")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("serve", help="serve the read-only web view of the archive")
     _common_options(p, sub=True)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")

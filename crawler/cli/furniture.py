@@ -19,10 +19,11 @@ from crawler.extraction.furniture import FurnitureModel, Learner
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.cli.common import open_archive
+    from archive.store import Archive
+    from crawler.cli.reading import read_archive
 
     write = args.action == "learn" and args.save
-    with open_archive(args.db, write=write) as archive:
+    with Archive.open(args.db) if write else read_archive(args.db) as archive:
         if args.action == "show":
             return _show(archive, args)
         if args.action == "learn":
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _show(archive: Any, args: argparse.Namespace) -> int:
     if args.host:
-        stored = kept.current_model(archive, args.host)
+        stored = archive.furniture_model(args.host)
         if stored is None:
             raise ArchiveError(f"no furniture model kept for {args.host}; crawl it first")
         model = FurnitureModel.from_json(stored.model)
@@ -46,7 +47,7 @@ def _show(archive: Any, args: argparse.Namespace) -> int:
         for key in sorted(model.lines - model.boxes):
             print(f"  line  {key}")
         return 0
-    rows = [_summary(m) for m in kept.models(archive)]
+    rows = [_summary(m) for m in archive.furniture_models()]
     if args.json:
         print(json.dumps(rows))
     elif not rows:
@@ -61,10 +62,10 @@ def _learn(archive: Any, args: argparse.Namespace) -> int:
         raise ArchiveError("furniture learn needs a HOST (see `osce-archive furniture show`)")
     if args.sample <= 0:
         raise ArchiveError("--sample must be a positive count")
-    stored = kept.current_model(archive, args.host)
+    stored = archive.furniture_model(args.host)
     previous = FurnitureModel.from_json(stored.model) if stored else None
     learner = Learner(args.host)
-    for url, body in kept.recent_pages(archive, args.host, args.sample):
+    for url, body in archive.recent_pages(args.host, args.sample):
         learner.add(url, body)
     model = learner.model(keep=previous)
     if model.fallback:
@@ -74,7 +75,7 @@ def _learn(archive: Any, args: argparse.Namespace) -> int:
     change = _changes(previous, model)
     saved = False
     if args.save:
-        saved = kept.save_model(archive, args.host, model.version, model.to_json(), model.pages)
+        saved = archive.save_furniture_model(args.host, model.version, model.to_json(), model.pages)
     if args.json:
         print(
             json.dumps(
@@ -104,7 +105,7 @@ def _learn(archive: Any, args: argparse.Namespace) -> int:
 def _diff(archive: Any, args: argparse.Namespace) -> int:
     if not args.host:
         raise ArchiveError("furniture diff needs a HOST")
-    versions = {m.version: m for m in kept.models(archive, args.host)}
+    versions = {m.version: m for m in archive.furniture_models(args.host)}
     order = list(versions)
     if args.a is None and len(order) < 2:
         raise ArchiveError(f"{args.host}: fewer than two models kept; nothing to compare")

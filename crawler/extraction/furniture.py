@@ -299,7 +299,7 @@ class Learner:
 def features_of(body: bytes | str | None) -> PageFeatures | None:
     """What one fetched page contributes to its host's model (None: not HTML)."""
     page = parse(body)
-    return page_features(page.lines) if page is not None else None
+    return page_features(page) if page is not None else None
 
 
 def learn(pages: Iterable[tuple[str, bytes | str]], host: str | None = None) -> FurnitureModel:

@@ -4,18 +4,24 @@ A site's furniture is learned while the crawl runs (``crawler.extraction.furnitu
 learns; this module decides *when* and *from what*), and kept in the archive as
 versioned rows (``archive.furniture``):
 
-* **Start.** The newest model the archive keeps for the site. With none (the first run
-  of a site), the first pages are *held*: their features are counted but no record is
-  extracted until the model settles, so that the first run's records are already clean.
+* **Start.** The newest model the archive keeps for the site; with none (the site's
+  first run), the site profile's bundled default.
+* **Hold.** The first pages a run extracts are *held*: what recurs on them is counted,
+  and no record is extracted until the model settles. So the first run's records are
+  clean from the start, and a site that grew a box since the last run is read without
+  it at once (never archived first as a change of the article).
 * **Settle.** When :data:`WARMUP` pages have been counted, or when no new page has come
-  for :data:`SETTLE_AFTER_S` seconds (the crawl is small, or Scrapy's item slot is
-  full), the learner's model becomes the run's model and is kept in the archive. Under
-  ``MIN_PAGES`` pages the site's bundled default stays, and records say so.
-* **End.** A run that extracted pages learns again from the archive's newest stored
-  pages of the site (:data:`SAMPLE` of them, this run's included), holding on to what
-  the current model has (hysteresis); a model that changed is kept, and the documents
-  whose newest version another model produced are read again from their stored raw
-  bodies (``reason`` ``reextracted``, shown as ``extraction`` downstream).
+  for :data:`SETTLE_AFTER_S` seconds (a small run, or Scrapy's item slot, which bounds
+  the pages held, is full), the model is decided and kept in the archive. Counting goes
+  on, pages no longer held, until :data:`WARMUP` pages, and the model is decided again.
+* **Decide.** The first run takes what its pages show (under ``MIN_PAGES`` pages the
+  bundled default stays, and records say so); the second decision holds on to what the
+  first found (hysteresis). A later run only *adds* to the kept model what at least
+  :data:`RELEARN_MIN` of its pages show: a run that reads a handful of new items cannot
+  teach that their shared lines are furniture, nor forget a box they happen to lack.
+* **End.** The documents whose newest version another model produced are read again
+  from their stored raw bodies (``reason`` ``reextracted``, ``extraction`` downstream),
+  so no record of a finished run carries furniture that the final model knows.
 
 No Scrapy here: the pipeline feeds it pages and asks it questions.
 """
@@ -30,12 +36,12 @@ from crawler.extraction.furniture import FurnitureModel, Learner, PageFeatures
 
 logger = logging.getLogger(__name__)
 
-#: Pages counted before the first model of a site settles.
+#: Pages counted before a run's model is decided for good.
 WARMUP = 300
 #: Seconds without a new page after which the held pages settle with what was counted.
 SETTLE_AFTER_S = 1.5
-#: Stored pages a finished run learns from.
-SAMPLE = 300
+#: Pages a later run must have read to add anything to the kept model.
+RELEARN_MIN = 20
 
 
 class FurnitureKeeper:
@@ -49,25 +55,32 @@ class FurnitureKeeper:
         *,
         warmup: int = WARMUP,
         settle_after: float = SETTLE_AFTER_S,
-        on_settled: Callable[[FurnitureModel], None] | None = None,
+        relearn_min: int = RELEARN_MIN,
+        on_change: Callable[[FurnitureModel], None] | None = None,
     ) -> None:
         self.site = site
         self.default = default
+        self.stored = stored
         self.model = stored if stored is not None else default
-        self.stored = stored is not None
         self.warmup = max(0, warmup)
         self.settle_after = settle_after
-        self.on_settled = on_settled
+        self.relearn_min = relearn_min
+        self.on_change = on_change
         self.learner = Learner(site, default=default)
         self.extracted = 0  # item pages extracted this run
         self._settled: asyncio.Event | None = None
         self._timer: asyncio.TimerHandle | None = None
-        if self.stored or self.warmup == 0:
+        if self.warmup == 0:  # a fixed model: nothing to learn
             self._settled = _set_event()
 
     @property
+    def counting(self) -> bool:
+        """The run's warm-up sample is not complete: count each extracted page."""
+        return self.learner.pages < self.warmup
+
+    @property
     def warming(self) -> bool:
-        """Pages are being held until the first model settles."""
+        """Pages are being held until the model settles."""
         return self._settled is None or not self._settled.is_set()
 
     async def hold(self, features: PageFeatures | None) -> None:
@@ -75,7 +88,7 @@ class FurnitureKeeper:
         if self._settled is None:
             self._settled = asyncio.Event()
         if self._settled.is_set():
-            return
+            return self.count(features)
         if features is not None:
             self.learner.add_features(features)
         if self.learner.pages >= self.warmup:
@@ -84,6 +97,15 @@ class FurnitureKeeper:
             self._arm()
         await self._settled.wait()
 
+    def count(self, features: PageFeatures | None) -> None:
+        """Count a page extracted after the model settled; at :data:`WARMUP` pages the
+        model is decided again."""
+        if features is None or not self.counting:
+            return
+        self.learner.add_features(features)
+        if self.learner.pages >= self.warmup:
+            self._decide("warm-up sample complete")
+
     def _arm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -91,46 +113,57 @@ class FurnitureKeeper:
         self._timer = loop.call_later(self.settle_after, self.settle, "no new page for a while")
 
     def settle(self, why: str = "") -> None:
-        """End the warm-up: the learner's model (or the default) is the run's model."""
+        """End the hold: decide the model from what was counted, release the pages."""
         if self._settled is not None and self._settled.is_set():
             return
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        learned = self.learner.model()
-        if learned.fallback:
+        self._decide(why)
+        if self._settled is None:
+            self._settled = asyncio.Event()
+        self._settled.set()
+
+    def _decide(self, why: str) -> None:
+        if self.stored is None:  # the site's first run: what its pages show
+            keep = None if self.model is self.default else self.model
+            chosen = self.learner.model(keep=keep)
+        else:  # a later run: only additions, and only from enough pages
+            learned = self.learner.model()
+            if self.learner.pages < self.relearn_min or learned.fallback:
+                return
+            chosen = union(self.stored, learned)
+        if chosen.fallback:
             logger.info(
                 "furniture of %s: %d page(s), too few to learn from; the bundled default is used",
                 self.site,
                 self.learner.pages,
             )
-        else:
-            self.model = learned
-            logger.info(
-                "furniture of %s learned from %d pages (%s): %s",
-                self.site,
-                learned.pages,
-                why,
-                learned.version,
-            )
-            if self.on_settled is not None:
-                self.on_settled(learned)
-        if self._settled is None:
-            self._settled = asyncio.Event()
-        self._settled.set()
+            return
+        if chosen.version == self.model.version:
+            return
+        self.model = chosen
+        logger.info(
+            "furniture of %s: model %s from %d pages (%s)",
+            self.site,
+            chosen.version,
+            self.learner.pages,
+            why,
+        )
+        if self.on_change is not None:
+            self.on_change(chosen)
 
-    def relearn(self, sample: list[PageFeatures]) -> FurnitureModel | None:
-        """The model of the stored sample, held against the current one; None when it is
-        the current one or the sample is too small."""
-        learner = Learner(self.site, default=self.default)
-        for features in sample:
-            learner.add_features(features)
-        current = None if self.model is self.default else self.model
-        learned = learner.model(keep=current)
-        if learned.fallback or learned.version == self.model.version:
-            return None
-        self.model = learned
-        return learned
+
+def union(kept: FurnitureModel, learned: FurnitureModel) -> FurnitureModel:
+    """``kept`` with what ``learned`` adds: lines and boxes are only ever added."""
+    if learned.lines <= kept.lines and learned.boxes <= kept.boxes:
+        return kept
+    return FurnitureModel(
+        lines=kept.lines | learned.lines,
+        boxes=kept.boxes | learned.boxes,
+        host=kept.host,
+        pages=kept.pages + learned.pages,
+    )
 
 
 def _set_event() -> asyncio.Event:

@@ -38,7 +38,7 @@ from archive.records import Capture, Record
 from archive.store import IngestResult
 from crawler.extensions import OUTCOME_COUNTER, STATS_PREFIX, ArchiveSession, close_crawl
 from crawler.extraction.furniture import FurnitureModel
-from crawler.learning import SAMPLE, WARMUP, FurnitureKeeper
+from crawler.learning import WARMUP, FurnitureKeeper
 from crawler.sites import DEFAULT as SITE
 
 if TYPE_CHECKING:
@@ -321,8 +321,12 @@ class ArchivePipeline:
         stats = self.crawler.stats
         if item.extract and capture.status == 200 and capture.body:
             keeper = await self._furniture()
-            if keeper.warming:  # the site's first model is not settled: count, then wait
-                await keeper.hold(await self._run(("features", capture.body)))
+            if keeper.counting:  # the site's first run: learn from its first pages
+                features = await self._run(("features", capture.body))
+                if keeper.warming:  # no model settled yet: hold the page until one is
+                    await keeper.hold(features)
+                else:
+                    keeper.count(features)
             task = ("extract", capture.body, capture.answered_url, capture.listing, keeper.model)
             record = await self._run(task)
             if record.is_item:
@@ -423,7 +427,7 @@ class ArchivePipeline:
         if self._keeper is None:  # another page may have made it while this one waited
             model = FurnitureModel.from_json(stored.model) if stored is not None else None
             self._keeper = FurnitureKeeper(
-                site, default, model, warmup=self._warmup, on_settled=self._keep_model
+                site, default, model, warmup=self._warmup, on_change=self._keep_model
             )
             if model is not None:
                 logger.info("furniture of %s: model %s from the archive", site, model.version)
@@ -446,24 +450,13 @@ class ArchivePipeline:
         )
 
     async def _bring_up_to_date(self) -> None:
-        """Learn again from the stored sample when this run read pages, keep a changed
-        model, and read again the documents another model produced."""
+        """Read again the documents of the site whose newest version another model than
+        the run's final one produced (the early pages of a first run, or every document
+        a model change touches)."""
         keeper = await self._furniture()
         archive = self.session.archive
         if keeper.warming:
             keeper.settle("end of the crawl")
-        if keeper.extracted:
-            pages = await self.session.call(archive.recent_pages, keeper.site, SAMPLE)
-            found = await asyncio.gather(*(self._run(("features", body)) for _, body in pages))
-            changed = keeper.relearn([f for f in found if f is not None])
-            if changed is not None:
-                logger.info(
-                    "furniture of %s changed: %s from %d stored pages",
-                    keeper.site,
-                    changed.version,
-                    changed.pages,
-                )
-                self._keep_model(changed)
         stale = await self.session.call(archive.stale_documents, keeper.site, keeper.model.version)
         if stale:
             logger.info(

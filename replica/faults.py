@@ -36,6 +36,9 @@ class Faults:
     redirect_loop: bool = False
     #: item pages carry extra links to PDFs and to other hosts
     offsite_links: bool = False
+    #: item pages grow a short line after the body, the same on every page: furniture the
+    #: site added without notice, which only learning from the pages can tell from text
+    grown_furniture: bool = False
     #: listing pages show this many rows whatever ``rows=`` asks (0: as asked, up to 50),
     #: as the real site did when a capture asked for 50 (SITE.md)
     listing_rows: int = 0

@@ -254,6 +254,7 @@ def item_validators(site: SiteModel, item: Item, host: str, faults: Faults) -> t
         site.day().year,
         faults.redirect_loop,
         faults.offsite_links,
+        faults.grown_furniture,
         faults.decide("malformed", item.path),
         faults.decide("oversized", item.path) and faults.oversized_bytes,
         faults.decide("wrong_charset", item.path),
@@ -290,6 +291,8 @@ def _item(site: SiteModel, item: Item, path: str, base: str, host: str, faults: 
         html, _ = themed.item_page(site, site.theme, item, base, host)
     else:
         html = pages.item_page(site, item, base, host, faults.redirect_loop, faults.offsite_links)
+    if faults.grown_furniture:
+        html = grow_furniture(site, item, html)
     return _content_faults(site, faults, item.path, html, modified, item=True, etag=etag)
 
 
@@ -312,6 +315,19 @@ def _content_faults(
     if faults.decide("wrong_charset", path):
         content_type = "text/html; charset=iso-8859-1"
     return _answer(200, html, modified, content_type=content_type, extra=extra, etag=etag)
+
+
+#: The line of ``Faults.grown_furniture``.
+GROWN_LINE = "Sign up for our weekly newsletter and never miss an update from the field."
+
+
+def grow_furniture(site: SiteModel, item: Item, html: str) -> str:
+    """``html`` with :data:`GROWN_LINE` as one more paragraph after the body's last."""
+    paragraphs = site.content(item).paragraphs
+    if not paragraphs:
+        return html
+    last = f"<p>{pages.e(paragraphs[-1])}</p>"
+    return html.replace(last, last + f"<p>{pages.e(GROWN_LINE)}</p>", 1)
 
 
 def malform(html: str) -> str:

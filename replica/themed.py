@@ -292,7 +292,10 @@ def item_main(
     """(the content column and sidebar, the blocks at the page's end, furniture fragments)."""
     shown: list[str] = []
     details = details_html(site, theme, item, c)
-    parts = [_open(theme.tag("column"), theme.cls("column"), data_nid=str(item.node))]
+    column_cls = theme.cls("column")
+    if item.markup_rev:  # a markup-only change: other bytes, same words
+        column_cls += f" {column_cls}--r{item.markup_rev}"
+    parts = [_open(theme.tag("column"), column_cls, data_nid=str(item.node))]
     type_tag = theme.tag("type")
     parts.append(f"<div>{_open(type_tag, theme.cls('type'))}{e(vocab.KIND_LABELS[item.kind])}")
     parts.append(f"</{type_tag}></div>")

@@ -190,7 +190,7 @@ def _label(theme: Theme, name: str) -> str:
     return f"{name.upper()}:" if theme.label_upper else f"{name}:"
 
 
-def _values(theme: Theme, values: list[str], hrefs: list[str], long: bool) -> list[str]:
+def _values(values: list[str], hrefs: list[str]) -> list[str]:
     return [
         f'<a href="{e(h)}">{e(t)}</a>' if h else e(t) for t, h in zip(values, hrefs, strict=True)
     ]
@@ -219,7 +219,7 @@ def details_html(site: SiteModel, theme: Theme, item: Item, c: Content) -> str:
     out = []
     for name, values, hrefs in rows:
         lab = e(_label(theme, name))
-        linked = _values(theme, values, hrefs, len(values) > 3)
+        linked = _values(values, hrefs)
         split = theme.value_split if len(values) > 1 else "comma"
         if name == "Date":
             inner = time_el

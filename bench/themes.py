@@ -4,7 +4,7 @@ nobody here wrote (issue 13 point 5).
 For each theme: a full crawl of a small themed replica, then a run where nothing changed
 (the same harness as ``tests/crawl/test_themes.py``), and one row of a table:
 
-    theme  items  fields  text  furniture  full/budget  no-change
+    theme  items  archived  fields  text  furniture  full/budget  no-change
 
 ``fields`` and ``text`` are records exactly right out of the items of the crawled kinds
 (fields: every field but ``text``); ``furniture`` is the number of archived text lines
@@ -61,7 +61,7 @@ def score(run: ThemeRun) -> dict[str, Any]:
 
 
 HEADER = (
-    f"{'theme':>6} {'items':>5} {'fields':>7} {'text':>6} {'furniture':>9} "
+    f"{'theme':>6} {'items':>5} {'archived':>8} {'fields':>7} {'text':>6} {'furniture':>9} "
     f"{'full/budget':>12} {'no-change':>9}  notes"
 )
 
@@ -69,7 +69,8 @@ HEADER = (
 def line(row: dict[str, Any]) -> str:
     full = f"{row['requests_full']}/{row['budget_full']}"
     return (
-        f"{row['theme']:>6} {row['items']:>5} {row['fields_exact']:>7} {row['text_exact']:>6} "
+        f"{row['theme']:>6} {row['items']:>5} {row['archived']:>8} "
+        f"{row['fields_exact']:>7} {row['text_exact']:>6} "
         f"{row['furniture_lines']:>9} {full:>12} {row['requests_nochange']:>9}  "
         + "; ".join(row["errors"])
     )

@@ -190,7 +190,7 @@ def _label(theme: Theme, name: str) -> str:
     return f"{name.upper()}:" if theme.label_upper else f"{name}:"
 
 
-def _values(theme: Theme, values: list[str], hrefs: list[str], long: bool) -> list[str]:
+def _values(values: list[str], hrefs: list[str]) -> list[str]:
     return [
         f'<a href="{e(h)}">{e(t)}</a>' if h else e(t) for t, h in zip(values, hrefs, strict=True)
     ]
@@ -219,7 +219,7 @@ def details_html(site: SiteModel, theme: Theme, item: Item, c: Content) -> str:
     out = []
     for name, values, hrefs in rows:
         lab = e(_label(theme, name))
-        linked = _values(theme, values, hrefs, len(values) > 3)
+        linked = _values(values, hrefs)
         split = theme.value_split if len(values) > 1 else "comma"
         if name == "Date":
             inner = time_el
@@ -292,7 +292,10 @@ def item_main(
     """(the content column and sidebar, the blocks at the page's end, furniture fragments)."""
     shown: list[str] = []
     details = details_html(site, theme, item, c)
-    parts = [_open(theme.tag("column"), theme.cls("column"), data_nid=str(item.node))]
+    column_cls = theme.cls("column")
+    if item.markup_rev:  # a markup-only change: other bytes, same words
+        column_cls += f" {column_cls}--r{item.markup_rev}"
+    parts = [_open(theme.tag("column"), column_cls, data_nid=str(item.node))]
     type_tag = theme.tag("type")
     parts.append(f"<div>{_open(type_tag, theme.cls('type'))}{e(vocab.KIND_LABELS[item.kind])}")
     parts.append(f"</{type_tag}></div>")

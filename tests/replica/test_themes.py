@@ -239,3 +239,19 @@ def test_gold_by_id_or_node_and_truth_cli(capsys: pytest.CaptureFixture[str]) ->
     assert printed[30] == site.gold(item)
     with pytest.raises(SystemExit):
         main(["truth", "--theme", "-2"])
+
+
+def test_epochs_in_a_theme_change_bytes_and_truth_as_on_the_default_site() -> None:
+    site = Site(ITEMS, seed=3, theme=9)
+    before = {it.node: site.render(it.path).body for it in site.items_live()}
+    truth0 = site.ground_truth()
+    site.set_epoch(1)
+    changes = site.changes(1)
+    for item_id in changes["markup_only"]:
+        item = site.find(item_id)
+        assert site.render(item.path).body != before[item.node]
+        assert site.ground_truth()[item_id] == truth0[item_id]
+    for item_id in changes["edited"]:
+        assert site.ground_truth()[item_id] != truth0[item_id]
+    for item_id in changes["new"]:
+        assert site.render(site.find(item_id).path).status == 200

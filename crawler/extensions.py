@@ -298,6 +298,11 @@ def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
     # Whether the listings were read to the end of their rule: if not, the next run
     # reads them all (``crawler.frontier.needs_catch_up``).
     counters["listings_complete"] = bool(stats.get(STATS_PREFIX + "listings_complete", False))
+    # The furniture model the run's records were read with (``crawler.learning``), whether
+    # it is the bundled default for want of pages, and documents read again with it.
+    counters["furniture_version"] = stats.get(STATS_PREFIX + "furniture_version")
+    counters["furniture_default"] = bool(stats.get(STATS_PREFIX + "furniture_default", False))
+    counters["corrected"] = int(stats.get(STATS_PREFIX + "corrected", 0))
     return counters
 
 

@@ -134,6 +134,7 @@ class FurnitureKeeper:
                 return
             chosen = union(self.stored, learned)
         if chosen.fallback:
+            self.model = chosen  # the default, marked: the records say so
             logger.info(
                 "furniture of %s: %d page(s), too few to learn from; the bundled default is used",
                 self.site,

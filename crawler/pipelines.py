@@ -457,6 +457,9 @@ class ArchivePipeline:
         archive = self.session.archive
         if keeper.warming:
             keeper.settle("end of the crawl")
+        stats = self.crawler.stats
+        stats.set_value(STATS_PREFIX + "furniture_version", keeper.model.version)
+        stats.set_value(STATS_PREFIX + "furniture_default", keeper.model.fallback)
         stale = await self.session.call(archive.stale_documents, keeper.site, keeper.model.version)
         if stale:
             logger.info(

@@ -211,6 +211,13 @@ def print_summary(summary: dict[str, Any], machine: bool) -> None:
         f"({summary.get('not_modified', 0)} answered 304), {summary['deleted']} deleted, "
         f"{summary['failed']} failed"
     )
+    if summary.get("corrected"):
+        print(
+            f"furniture: {summary['corrected']} document(s) read again with model "
+            f"{summary.get('furniture_version')} (versions with reason extraction)"
+        )
+    if summary.get("furniture_default"):
+        print("furniture: too few pages to learn from; the bundled default model was used")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,17 +2,22 @@
 
 Prints the record's extraction fields (``CONTRACT.md``) as one JSON object.  Without
 ``--url`` the page's canonical link names it; failing that, the file's ``file://``
-address does (the id then falls back to what the path gives).
+address does. A page that is not an item (``kind: page``), or an item whose node
+number neither its canonical link nor the address gives, has ``id: null``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from archive.errors import ArchiveError
+
+#: A document id, as the record schema has it.
+DOCUMENT_ID = re.compile(r"osce\.org/[0-9]+")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
     url = args.url or path.resolve().as_uri()
     record = extract(body, url)
-    json.dump(record.to_json(), sys.stdout, ensure_ascii=False)
+    out = record.to_json()
+    if not record.is_item or not DOCUMENT_ID.fullmatch(str(out.get("id") or "")):
+        out["id"] = None  # not an item (or no node number): no made-up id from the path
+    json.dump(out, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

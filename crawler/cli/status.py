@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from archive.db import display_url
 from archive.schema import Body, Capture, Change, Document, Lock, Run, Version
 from archive.store import Archive
-from crawler.cli.reading import read_archive
+from crawler.cli.reading import read_archive, zulu
 
 LAST_RUNS = 5
 
@@ -84,7 +84,8 @@ def render(info: dict[str, Any]) -> str:
     lines.append("last runs" if info["runs"] else "no runs yet")
     for r in info["runs"]:
         counters = " ".join(f"{k}={v}" for k, v in sorted(r["counters"].items()))
-        lines.append(f"  #{r['id']} {r['started_at'][:19]} {r['outcome']:<11} {counters}")
+        started = zulu(r["started_at"])[:19] + "Z"
+        lines.append(f"  #{r['id']} {started} {r['outcome']:<11} {counters}")
     return "\n".join(lines) + "\n"
 
 
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     with read_archive(args.db) as archive:
         info = collect(archive)
     if args.json:
-        sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(zulu(info), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render(info))
     return 0

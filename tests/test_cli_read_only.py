@@ -96,7 +96,8 @@ def read_only_copy(tmp_path: Path) -> Iterator[tuple[Path, bool]]:
         yield target / "archive.sqlite", mounted
     finally:
         if mounted:
-            subprocess.run(["umount", str(target)], check=False)
+            if subprocess.run(["umount", str(target)], capture_output=True).returncode:
+                subprocess.run(["umount", "-l", str(target)], check=False)  # still busy
         else:
             target.chmod(0o755)
 
@@ -126,8 +127,12 @@ def test_read_commands_work_on_a_read_only_copy(
     if mounted:
         # Only the immutable opening reads a WAL archive whose -shm cannot be made.
         plain = f"file:{path}?mode=ro"
-        with pytest.raises(sqlite3.OperationalError):
-            sqlite3.connect(plain, uri=True).execute("select count(*) from runs").fetchone()
+        conn = sqlite3.connect(plain, uri=True)
+        try:
+            with pytest.raises(sqlite3.OperationalError):
+                conn.execute("select count(*) from runs").fetchone()
+        finally:
+            conn.close()
         assert "immutable=1" in sqlite_read_only_uri(path, immutable=True)
 
 

@@ -138,7 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     server = ReplicaServer(
         site, _faults(args), host=args.host, port=args.port, log_path=args.log, control=args.control
     )
-    url = server.listen()
+    try:
+        url = server.listen()
+    except OSError as exc:  # the port is taken (or not ours to bind): one line, exit 1
+        print(
+            f"python -m replica: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
     print(f"serving {url}", flush=True)
     server.serve_forever()
     return 0

@@ -4,17 +4,21 @@ Prints the record's extraction fields (``CONTRACT.md``) and its extraction ``war
 as one JSON object.  ``--profile generic`` reads the page with the generic path
 (trafilatura + htmldate); without it the address picks the profile.  Without
 ``--url`` the page's canonical link names it; failing that, the file's ``file://``
-address does (the id then falls back to what the path gives).
+address does. A page that is not an item (``kind: page``), or an item whose node
+number neither its canonical link nor the address gives, has ``id: null``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from archive.errors import ArchiveError
+
+#: A document id, as the record schema has it.
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
             raise ArchiveError(str(exc.args[0])) from None
     url = args.url or path.resolve().as_uri()
     record = sites.extract(body, url, profile=profile)
-    json.dump({**record.to_json(), "warnings": record.warnings}, sys.stdout, ensure_ascii=False)
+    out = {**record.to_json(), "warnings": record.warnings}
+    item_id = re.escape(sites.DEFAULT.id_prefix) + r"[0-9]+"  # the profile's own ids
+    own_id = profile is not None or re.fullmatch(item_id, str(out.get("id") or ""))
+    if not record.is_item or not own_id:
+        out["id"] = None  # not an item (or no node number): no made-up id from the path
+    json.dump(out, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from archive.db import display_url
 from archive.store import Archive
-from crawler.cli.reading import read_archive
+from crawler.cli.reading import read_archive, zulu
 
 
 def collect(archive: Archive) -> dict[str, Any]:
@@ -36,7 +36,8 @@ def render(info: dict[str, Any]) -> str:
     lines.append("last runs" if info["runs"] else "no runs yet")
     for r in info["runs"]:
         counters = " ".join(f"{k}={v}" for k, v in sorted(r["counters"].items()))
-        lines.append(f"  #{r['id']} {r['started_at'][:19]} {r['outcome']:<11} {counters}")
+        started = zulu(r["started_at"])[:19] + "Z"
+        lines.append(f"  #{r['id']} {started} {r['outcome']:<11} {counters}")
     return "\n".join(lines) + "\n"
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     with read_archive(args.db) as archive:
         info = collect(archive)
     if args.json:
-        sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(zulu(info), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render(info))
     return 0

@@ -18,6 +18,9 @@ Records are plain dicts in the form of ``record.schema.json`` (what a JSONL expo
 line holds). Every iteration reads one consistent snapshot of the archive and streams
 it, so an archive of any size is read in flat memory. :func:`export` writes the same
 files as ``osce-archive export``.
+
+Imports: ``archive.query`` (every read), ``archive.export`` (the formats),
+``archive.migrations`` and ``archive.db`` (opening); never the write side.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -220,16 +223,7 @@ def export(
             snap.parse_cursor(selection.since)  # a bad cursor fails before any file is made
         stream = target.open()
         try:
-            if fmt == "warc":
-                info = {
-                    "software": "osce-archive",
-                    "format": "WARC File Format 1.1",
-                    "osce-archive-cursor": cursor,
-                }
-                count = write_warc(snap.captures(selection.as_of, selection.kinds), stream, info)
-            else:
-                writer: Any = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
-                count = writer[fmt](snap.records(selection, stats), stream)
+            count = _write(snap, fmt, selection, stats, stream)
             target.commit()
         except BaseException:
             target.abort()
@@ -258,6 +252,20 @@ def export(
             },
         )
     return ExportResult(count, cursor, path, manifest, sorted(stats.extractor_versions))
+
+
+def _write(snap: Snapshot, fmt: str, selection: Selection, stats: Stats, stream: IO[bytes]) -> int:
+    """Write what ``selection`` asks for from ``snap`` to ``stream`` in ``fmt``; the count."""
+    if fmt == "warc":
+        info = {
+            "software": "osce-archive",
+            "format": "WARC File Format 1.1",
+            "osce-archive-cursor": snap.cursor,
+        }
+        return write_warc(snap.captures(selection.as_of, selection.kinds), stream, info)
+    writer: Any = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
+    count: int = writer[fmt](snap.records(selection, stats), stream)
+    return count
 
 
 def _package_version() -> str:

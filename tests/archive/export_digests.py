@@ -72,7 +72,7 @@ def digest(url: str) -> dict[str, str]:
     from archive.api import export, open_archive
     from archive.export import FORMATS
     from archive.store import Archive
-    from crawler.commands.status import collect
+    from crawler.cli.status import collect
 
     out: dict[str, str] = {}
     with open_archive(url) as reader:

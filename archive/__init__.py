@@ -11,6 +11,32 @@ The public Python API for downstream code (see the README)::
             ...
 
 Names are imported on first use, so ``import archive`` stays cheap for the CLI.
+
+What it owns, one concern a module, from the readers down to plain data (a module
+imports only modules below it; ``pyproject.toml`` checks this with import-linter)::
+
+    api         the public read API: open_archive, records, history, changes, export
+    store       Archive, the facade the crawler and commands hold (wires the rest)
+    feed        the change feed's names, re-exported from query
+    reextract   replay stored bodies through the current extraction
+    verify      recompute every stored hash
+    ingest      the ingest transaction: addresses, capture, version, dedup, change log
+    query       every read: snapshots (records, captures, cursors), history, change
+                log, address states for the frontier, the status summary
+    versioning  THE versioning rule, and linking duplicates
+    runs        runs and the one-crawl-at-a-time lock
+    export      the file formats (JSONL, CSV, Parquet, WARC, dataset packages)
+    bodies      raw bodies: compression, the trained dictionary, storing, reading
+    dedup       near-duplicate texts: MinHash and LSH over word shingles
+    migrations  the Alembic revisions of the schema
+    schema      the tables (SQLAlchemy models)
+    db          engines from URLs, per-dialect settings
+    records     plain data in: Capture, Record, ListingEntry
+    urls        the address key of a URL
+    errors      errors for people, and redaction of secrets
+
+It may import SQLAlchemy, Alembic, zstandard, warcio, pyarrow, jsonschema and the standard
+library; never Scrapy, ``crawler`` or ``replica``.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ Records are plain dicts in the form of ``record.schema.json`` (what a JSONL expo
 line holds). Every iteration reads one consistent snapshot of the archive and streams
 it, so an archive of any size is read in flat memory. :func:`export` writes the same
 files as ``osce-archive export``.
+
+Imports: ``archive.query`` (every read), ``archive.export`` (the formats),
+``archive.migrations`` and ``archive.db`` (opening); never the write side.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ share of equal bins estimates the Jaccard), six standard deviations above the fl
 32, while chance candidates (Jaccard 0.1-0.2) agree on 6-13. Texts too short for a
 stable estimate (fewer than :data:`SKETCH_MIN_WORDS` words) get no sketch and are
 always confirmed on their text.
+
+Imports: the standard library only (pure functions of texts).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Errors the archive reports to people, and the redaction of secrets in them."""
+"""Errors the archive reports to people, and the redaction of secrets in them.
+
+Imports: the standard library only.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,6 @@ class ArchiveError(Exception):
 
 class ArchiveLocked(ArchiveError):
     """Another run holds the archive's lock (exit status 75)."""
-
-
-class NotImplementedYet(ArchiveError):
-    """A command whose issue has not landed yet."""
 
 
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@")

@@ -6,6 +6,8 @@ beyond conversion to and from JSON, so the archive can be fed by the crawl, by
 ``reextract`` or by a test, without Scrapy.
 
 All times are timezone-aware UTC ``datetime`` objects.
+
+Imports: the standard library only, so any producer can build records.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ content), runs, the one-crawl-at-a-time lock and the change log whose sequence n
 is the cursor of exports. Only portable types are used so that one set of Alembic
 revisions (``archive/migrations``) serves both databases; ``alembic check`` keeps the
 models and the revisions from drifting.
+
+Imports: SQLAlchemy only; every other module that touches tables imports this one.
 """
 
 from __future__ import annotations

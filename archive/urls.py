@@ -7,6 +7,8 @@ these are one row. Which *document* an address belongs to is not decided here: t
 record's id (``osce.org/<node>``, found by the crawler's site profile in the
 canonical link, the URL or ``/node/<n>``) decides that, and the archive links every
 address it saw for the item (requested, redirect hops, answering, canonical) to it.
+
+Imports: the standard library only.
 """
 
 from __future__ import annotations
@@ -76,7 +78,3 @@ def normalise_address(url: str) -> str:
     query_items = [(k, v) for k, v in pairs if not is_tracking_param(k)]
     query = urlencode(sorted(query_items))
     return urlunsplit((scheme, netloc, path, query, ""))
-
-
-def same_address(a: str, b: str) -> bool:
-    return normalise_address(a) == normalise_address(b)

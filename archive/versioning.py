@@ -10,6 +10,8 @@ body's hash (stored with the capture) but not the content hash.
 :func:`record_version` is the one place the rule is applied. It runs inside the
 caller's transaction (``Archive.ingest`` or ``Archive.reextract``), so the capture,
 the version or the touch, deduplication and the change-log entry commit together.
+
+Imports: ``archive.dedup``, the schema and ``archive.records``.
 """
 
 from __future__ import annotations
@@ -130,25 +132,7 @@ def record_version(
     chash = content_hash(content)
     document = session.get(Document, record.id)
     if document is None:
-        document = Document(
-            id=record.id,
-            kind=content["kind"],
-            url=record.url,
-            first_seen=seen_at,
-            last_seen=seen_at,
-            deleted=False,
-            deleted_at=None,
-            duplicate_of=None,
-            current_version=0,
-        )
-        session.add(document)
-        version = _write_version(session, document, record, content, chash, seen_at, "created")
-        _log(session, document, "created", version.number, seen_at, run_id)
-        with session.no_autoflush:  # only the change-log row is pending: dedup never reads it
-            links = dedup_links(session, document, version)
-        for other, kind in links:
-            _log(session, other, kind, other.current_version or None, seen_at, run_id)
-        return VersionOutcome("new_document", document, version, "created")
+        return _new_document(session, record, content, chash, seen_at, run_id)
 
     newest = None
     if document.current_version:
@@ -178,6 +162,36 @@ def record_version(
     version = _write_version(session, document, record, content, chash, seen_at, reason)
     _log(session, document, reason, version.number, seen_at, run_id)
     return VersionOutcome("new_version", document, version, reason)
+
+
+def _new_document(
+    session: Session,
+    record: Record,
+    content: dict[str, Any],
+    chash: str,
+    seen_at: datetime,
+    run_id: int | None,
+) -> VersionOutcome:
+    """An unknown document: created with version 1, then linked to what it duplicates."""
+    document = Document(
+        id=record.id,
+        kind=content["kind"],
+        url=record.url,
+        first_seen=seen_at,
+        last_seen=seen_at,
+        deleted=False,
+        deleted_at=None,
+        duplicate_of=None,
+        current_version=0,
+    )
+    session.add(document)
+    version = _write_version(session, document, record, content, chash, seen_at, "created")
+    _log(session, document, "created", version.number, seen_at, run_id)
+    with session.no_autoflush:  # only the change-log row is pending: dedup never reads it
+        links = dedup_links(session, document, version)
+    for other, kind in links:
+        _log(session, other, kind, other.current_version or None, seen_at, run_id)
+    return VersionOutcome("new_document", document, version, "created")
 
 
 def _write_version(
@@ -263,6 +277,16 @@ def dedup_links(
         sig = dedup.signature(version.text)
     if sig.n_words < dedup.MIN_WORDS:
         return []
+    matched = _exact_matches(session, document, version)
+    if sig.keys and not matched:
+        matched = _near_matches(session, document, sig)
+    if not matched:
+        return []
+    return _link_to_original(session, document, version, matched)
+
+
+def _exact_matches(session: Session, document: Document, version: Version) -> dict[str, Version]:
+    """Other documents with a version of exactly this text, by document id."""
     matched: dict[str, Version] = {}
     exact = session.scalars(
         select(Version)
@@ -271,40 +295,53 @@ def dedup_links(
     ).all()
     for candidate in exact:
         matched.setdefault(candidate.document_id, candidate)
-    if sig.keys and not matched:
-        # Candidates sharing most bands first, so the cap never drops a likely match.
-        shared = func.count().label("shared")
-        candidates = session.execute(
-            select(NearDupKey.version_id, Version.document_id, Version.sketch)
-            .join(Version, Version.id == NearDupKey.version_id)
-            .where(NearDupKey.key.in_(sig.keys), NearDupKey.document_id != document.id)
-            .group_by(NearDupKey.version_id, Version.document_id, Version.sketch)
-            .order_by(shared.desc(), NearDupKey.version_id)
-            .limit(CANDIDATES)
-        ).all()
-        to_read = [
-            version_id
-            for version_id, _document_id, sketch in candidates
-            if sketch is None
-            or sig.packed is None
-            or dedup.agreement(sig.packed, sketch) >= dedup.SKETCH_FLOOR
-        ]
-        if to_read:
-            texts = session.execute(
-                select(Version.id, Version.document_id, Version.text).where(Version.id.in_(to_read))
-            ).all()
-            confirmed = [
-                version_id
-                for version_id, document_id, text in texts
-                if document_id not in matched and sig.near_duplicate_of(text)
-            ]
-            if confirmed:
-                for candidate in session.scalars(
-                    select(Version).where(Version.id.in_(confirmed)).order_by(Version.id)
-                ):
-                    matched.setdefault(candidate.document_id, candidate)
-    if not matched:
-        return []
+    return matched
+
+
+def _near_matches(session: Session, document: Document, sig: dedup.Signature) -> dict[str, Version]:
+    """Other documents with a version near this text: LSH candidates, filtered by their
+    stored sketches, confirmed on their text."""
+    matched: dict[str, Version] = {}
+    # Candidates sharing most bands first, so the cap never drops a likely match.
+    shared = func.count().label("shared")
+    candidates = session.execute(
+        select(NearDupKey.version_id, Version.document_id, Version.sketch)
+        .join(Version, Version.id == NearDupKey.version_id)
+        .where(NearDupKey.key.in_(sig.keys), NearDupKey.document_id != document.id)
+        .group_by(NearDupKey.version_id, Version.document_id, Version.sketch)
+        .order_by(shared.desc(), NearDupKey.version_id)
+        .limit(CANDIDATES)
+    ).all()
+    to_read = [
+        version_id
+        for version_id, _document_id, sketch in candidates
+        if sketch is None
+        or sig.packed is None
+        or dedup.agreement(sig.packed, sketch) >= dedup.SKETCH_FLOOR
+    ]
+    if not to_read:
+        return matched
+    texts = session.execute(
+        select(Version.id, Version.document_id, Version.text).where(Version.id.in_(to_read))
+    ).all()
+    confirmed = [
+        version_id
+        for version_id, document_id, text in texts
+        if document_id not in matched and sig.near_duplicate_of(text)
+    ]
+    if confirmed:
+        for candidate in session.scalars(
+            select(Version).where(Version.id.in_(confirmed)).order_by(Version.id)
+        ):
+            matched.setdefault(candidate.document_id, candidate)
+    return matched
+
+
+def _link_to_original(
+    session: Session, document: Document, version: Version, matched: dict[str, Version]
+) -> list[tuple[Document, str]]:
+    """Point the later of ``document`` and its matches at the earliest (see
+    :func:`dedup_links`); the other documents changed, with their change-log kind."""
     others = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(matched)))}
     # Resolve to roots: a match that is itself a duplicate stands for its original.
     roots: dict[str, Document] = {}

@@ -9,6 +9,10 @@ on every open; it is a no-op at head. For CI and people::
     python -m archive.migrations current [--db URL]
 
 ``alembic -c archive/alembic.ini check`` works too (it uses ``$OSCE_ARCHIVE_DB``).
+
+The package owns the revisions and how they are applied. It imports ``archive.db``
+(and ``env.py`` the schema, to compare models with revisions); nothing of the archive
+above the schema.
 """
 
 from __future__ import annotations

@@ -91,7 +91,8 @@ def read_pager(body: bytes | str, url: str) -> Pager:
         same_listing.append((element, target))
         if _says_next(element):
             flagged.append(target)
-    has_pager = any(page_number(target) is not None for _, target in same_listing)
+    # a link to this very page under another spelling (its canonical link) is no pager
+    has_pager = any(page_number(target) not in (None, current) for _, target in same_listing)
     for target in flagged:
         number = page_number(target)
         if number is None or number > current:

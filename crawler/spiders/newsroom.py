@@ -42,11 +42,11 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from archive.errors import redact
+from archive.errors import one_line, redact
 from archive.known import Known
 from archive.records import Capture, ListingEntry
 from crawler import dates
-from crawler.extensions import STATS_PREFIX, ArchiveSession
+from crawler.extensions import STATS_PREFIX, ArchiveSession, close_crawl
 from crawler.frontier import (
     DEFAULT_KINDS,
     RSS_PATH,
@@ -288,6 +288,9 @@ class NewsroomSpider(Spider):
         engine = self.crawler.engine
         try:
             await phase()
+        except Exception as exc:  # noqa: BLE001 - an archive read failed: the run stops
+            self._archive_failed(exc)
+            return
         finally:
             self._advancing = False
         if not self._open() or not engine.spider_is_idle():
@@ -297,6 +300,14 @@ class NewsroomSpider(Spider):
         if not self._next_phase():
             self._finish()
             await engine.close_spider_async(reason="finished")
+
+    def _archive_failed(self, exc: Exception) -> None:
+        message = f"archive read failed: {one_line(exc)}"
+        if self.session.error is None:
+            self.session.error = message
+            self.crawler.stats.set_value(STATS_PREFIX + "error", redact(message))
+            logger.error("%s", redact(message))
+            close_crawl(self.crawler, "archive_error")
 
     def _open(self) -> bool:
         """The crawl still runs (no SIGTERM, no CloseSpider, the archive is healthy)."""

@@ -270,6 +270,9 @@ class NewsroomSpider(Spider):
     def spider_idle(self) -> None:
         """Everything asked for is handled: release held requests, else start the next
         phase, else (no phase left) vouch for the sitemap and let the spider close."""
+        if not self._open():
+            self._finish()  # stopping: vouches for nothing, records the listings' state
+            return
         if self.release() or self._advancing:
             raise DontCloseSpider
         if self._next_phase():
@@ -312,11 +315,13 @@ class NewsroomSpider(Spider):
     def _open(self) -> bool:
         """The crawl still runs (no SIGTERM, no CloseSpider, the archive is healthy)."""
         engine = self.crawler.engine
+        session = getattr(self, "session", None)
         return (
             self.crawler.crawling
             and engine is not None
             and engine.spider is not None
-            and not self.session.error
+            and session is not None
+            and not session.error
         )
 
     # -- flow control --------------------------------------------------------------------

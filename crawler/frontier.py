@@ -1,13 +1,15 @@
 """What to visit, why, and with what conditional headers: the crawl's decisions.
 
 The frontier reads the site's discovery documents (listing pages, the sitemap index
-and its files, the RSS feed) and asks the archive what it already holds; it keeps no
-knowledge of its own from one run to the next. Its rules, which the README repeats:
+and its files, the RSS feed) and what the archive already holds, as plain data
+(``archive.known``: address states, the previous run); it keeps no knowledge of its own
+from one run to the next. Its rules, which the README repeats:
 
-**Discovery.** Listing pages newest first (``/press-releases?page=N&rows=50``,
-``/stories?page=N&rows=50``, ``/newsroom`` for other kinds), the sitemap index and
-its files, the RSS feed. A listing entry's labelled data (a ``ListingEntry``, merged
-with the sitemap's ``<lastmod>``) travels with the item's request into extraction
+**Discovery.** Listing pages newest first (``/press-releases?page=0&rows=50``,
+``/stories``, ``/newsroom`` for other kinds; each next page as the page's own pager
+links it, see ``crawler.listing_pager``), the sitemap index and its files, the RSS
+feed. A listing entry's labelled data (a ``ListingEntry``, merged with the sitemap's
+``<lastmod>``) travels with the item's request into extraction
 and into the archive, so a later revisit without a listing can still date the item.
 
 **Incremental runs (the default).**
@@ -18,6 +20,10 @@ and into the archive, so a later revisit without a listing can still date the it
   there. Otherwise paging goes on until ``1 + OSCE_FRONTIER_LISTING_MARGIN`` pages in
   a row bring nothing new (margin 1 by default: a late insertion just below the
   newest items is still caught).
+* A listing's end is read from the site and is no failure: a 404/410, an empty page, a
+  page without a next link (or, with no pager at all, shorter than the listing's
+  longest page), a page repeating the previous one, a next link pointing back or off
+  the site (``Frontier.listing_end``). The page size is what the pages show.
 * After a run that did not read its listings to the end (killed, interrupted, failed,
   cut by ``--max-items``, or a listing page failed for good), the next run reads every
   listing page (a *catch-up*: still deciding item by item), so the items the broken
@@ -36,8 +42,9 @@ and into the archive, so a later revisit without a listing can still date the it
   ``<lastmod>`` moved, but which no listing page read so far showed, has its listing
   page read again: a date correction is visible only there. The page is found from
   the item's rank by date among the archived items of its chain (shifted by the new
-  items this run found on top); a neighbouring page is read too when the item sits
-  within ``TARGET_EDGE`` places of the page's edge, since a corrected date moves it.
+  items this run found on top) and the page size this run's pages showed; a
+  neighbouring page is read too when the item sits within ``TARGET_EDGE`` places of the
+  page's edge, since a corrected date moves it.
 * Every revisit is conditional (``If-None-Match`` / ``If-Modified-Since`` from the
   archive), so an unchanged item costs a 304 -- except when the listing shows labels the
   archive has not seen with the item: then the page is fetched in full, so the record is

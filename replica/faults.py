@@ -44,6 +44,8 @@ class Faults:
     listing_rows: int = 0
     #: a listing page past the last answers 404 (else an empty page without a next link)
     listing_end_404: bool = False
+    #: listing pages carry no pager (the page size and a 404 or empty page end a listing)
+    listing_no_pager: bool = False
     #: varies every decision above
     seed: int = 0
 

@@ -41,6 +41,7 @@ NO_FAULTS = Faults()
 
 _NODE_RE = re.compile(r"^/node/(\d+)/?$")
 _PRINT_RE = re.compile(r"^/print/(\d+)$")
+_PAGER_RE = re.compile(r'<nav class="pager".*?</nav>', re.S)
 
 
 class Response:
@@ -181,6 +182,8 @@ def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
         if faults.listing_end_404 and page_no >= site.listing_page(path[1:], page_no, rows)[1]:
             return _answer(404, pages.error_page(site, 404, loop), stamp)
         html = pages.listing_page(site, path[1:], page_no, rows, base, host, loop)
+        if faults.listing_no_pager:
+            html = _PAGER_RE.sub("", html)
         return _content_faults(site, faults, path, html, stamp, item=False)
 
     match = _NODE_RE.match(raw_path)

@@ -143,7 +143,8 @@ def read_pager(tree: etree._Element, url: str) -> tuple[str | None, bool]:
         same_listing.append(target)
         if _says_next(element):
             flagged.append(target)
-    has_pager = any(page_number(target) is not None for target in same_listing)
+    # a link to this very page under another spelling (its canonical link) is no pager
+    has_pager = any(page_number(target) not in (None, current) for target in same_listing)
     for target in flagged:
         number = page_number(target)
         if number is None or number > current:

@@ -42,10 +42,10 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from archive.errors import redact
+from archive.errors import one_line, redact
 from archive.known import Known
 from archive.records import Capture, ListingEntry
-from crawler.extensions import STATS_PREFIX, ArchiveSession
+from crawler.extensions import STATS_PREFIX, ArchiveSession, close_crawl
 from crawler.extraction import dates
 from crawler.frontier import (
     DEFAULT_KINDS,
@@ -273,6 +273,9 @@ class NewsroomSpider(Spider):
     def spider_idle(self) -> None:
         """Everything asked for is handled: release held requests, else start the next
         phase, else (no phase left) vouch for the sitemap and let the spider close."""
+        if not self._open():
+            self._finish()  # stopping: vouches for nothing, records the listings' state
+            return
         if self.release() or self._advancing:
             raise DontCloseSpider
         if self._next_phase():
@@ -291,6 +294,9 @@ class NewsroomSpider(Spider):
         engine = self.crawler.engine
         try:
             await phase()
+        except Exception as exc:  # noqa: BLE001 - an archive read failed: the run stops
+            self._archive_failed(exc)
+            return
         finally:
             self._advancing = False
         if not self._open() or not engine.spider_is_idle():
@@ -301,14 +307,24 @@ class NewsroomSpider(Spider):
             self._finish()
             await engine.close_spider_async(reason="finished")
 
+    def _archive_failed(self, exc: Exception) -> None:
+        message = f"archive read failed: {one_line(exc)}"
+        if self.session.error is None:
+            self.session.error = message
+            self.crawler.stats.set_value(STATS_PREFIX + "error", redact(message))
+            logger.error("%s", redact(message))
+            close_crawl(self.crawler, "archive_error")
+
     def _open(self) -> bool:
         """The crawl still runs (no SIGTERM, no CloseSpider, the archive is healthy)."""
         engine = self.crawler.engine
+        session = getattr(self, "session", None)
         return (
             self.crawler.crawling
             and engine is not None
             and engine.spider is not None
-            and not self.session.error
+            and session is not None
+            and not session.error
         )
 
     # -- flow control --------------------------------------------------------------------

@@ -19,9 +19,13 @@ from lxml import etree
 from crawler.extraction.page import Line, ancestors, collapse, common_ancestor, descends
 from crawler.extraction.vocabulary import Vocabulary
 
-#: A line longer than this is a paragraph, never a label or a value.
-MAX_VALUE_CHARS = 400
+#: A label line is never longer than this (values of any length stay far below it).
+MAX_VALUE_CHARS = 20_000
 _SENTENCE_END = re.compile(r"[.!?:;…]['\"”’)]?$")
+_PARAGRAPH_END = re.compile(r"[.!?…]['\"”’)]?$")
+_SENTENCE_INSIDE = re.compile(r"[a-z][.!?…]['\"”’)]? [A-Z]")
+#: A label without a colon counts only this close to one with a colon.
+COLONLESS_REACH = 3
 
 
 @dataclass
@@ -54,6 +58,7 @@ def value_like(text: str, vocab: Vocabulary) -> bool:
     """Could this line be the value of a label (short, not a sentence, not a byline)?"""
     return (
         len(text) <= MAX_VALUE_CHARS
+        and not paragraph_like(text)
         and not _SENTENCE_END.search(text)
         and not vocab.byline_pattern.match(text)
         and label_of(text, vocab) is None
@@ -71,8 +76,8 @@ def find_labels(page: list[Line], vocab: Vocabulary) -> list[tuple[int, str]]:
         hit = label_of(ln.text, vocab) if ln.text else None
         if hit and (hit[2] or not ln.chrome):
             found.append((i, hit[0], hit[2]))
-    if not any(colon for _, _, colon in found):
-        return []
+    colons = [i for i, _, colon in found if colon]
+    found = [f for f in found if f[2] or any(abs(f[0] - c) <= COLONLESS_REACH for c in colons)]
     out: list[tuple[int, str]] = []
     seen: set[str] = set()
     for i, name, _ in found:
@@ -149,11 +154,16 @@ def _row(
     return row
 
 
+def paragraph_like(text: str) -> bool:
+    """A line that reads as a paragraph: long, or a sentence (a label is neither)."""
+    return len(text) >= 40 and bool(_PARAGRAPH_END.search(text) or _SENTENCE_INSIDE.search(text))
+
+
 def paragraph_ancestors(page: list[Line]) -> set[int]:
     """Ids of every element that holds a line reading as a paragraph."""
     out: set[int] = set()
     for ln in page:
-        if ln.text and (len(ln.text) > MAX_VALUE_CHARS or _SENTENCE_END.search(ln.text)):
+        if paragraph_like(ln.text):
             node: etree._Element | None = ln.owner
             while node is not None and id(node) not in out:  # the rest is in already
                 out.add(id(node))
@@ -194,12 +204,7 @@ def _values(
 
 
 def _holds_paragraphs(page: list[Line], container: etree._Element) -> bool:
-    return any(
-        len(ln.text) > 60
-        and (len(ln.text) > MAX_VALUE_CHARS or _SENTENCE_END.search(ln.text) is not None)
-        and descends(ln.owner, container)
-        for ln in page
-    )
+    return any(paragraph_like(ln.text) and descends(ln.owner, container) for ln in page)
 
 
 def split_values(values: list[str]) -> list[str]:

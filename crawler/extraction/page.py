@@ -85,6 +85,9 @@ class Page:
     #: ``id(element) -> (first, last)`` line indexes inside it (an element's lines are
     #: contiguous); elements holding no line are absent.
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: Every element of the tree, held so that lxml keeps one proxy object per element:
+    #: ``id(element)`` keys (``spans``, ancestor sets) stay valid while the page lives.
+    elements: list[etree._Element] = field(default_factory=list, repr=False)
 
 
 def load(body: bytes | str | None) -> lxml_html.HtmlElement | None:
@@ -116,8 +119,9 @@ def parse(body: bytes | str | None) -> Page | None:
     tree = load(body)
     if tree is None:
         return None
+    elements = list(tree.iter())
     found, spans = flatten(tree)
-    return Page(tree, found, spans)
+    return Page(tree, found, spans, elements)
 
 
 def _decode(body: bytes) -> str:

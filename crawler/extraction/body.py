@@ -54,7 +54,7 @@ def find_body(parsed: Page, header: ItemHeader, vocab: Vocabulary, model: Furnit
     protect = header.lines
     known = furniture_lines(
         page, vocab.furniture_lines, vocab.furniture_headings, extent, protect
-    ) | {i for i, ln in enumerate(page) if ln.text and vocab.is_furniture_line(ln.text)}
+    ) | {i for i, ln in enumerate(page) if ln.key and vocab.is_furniture_key(ln.key)}
     structural, paragraphs = _body_lines(page, extent, header, known)
     learned = furniture_lines(page, model.lines, model.boxes, extent, protect)
     if not learned:

@@ -1,4 +1,4 @@
-"""Labelled details (``Date:``, ``Place:``, ``Source:``, ``Fields of work:``) wherever they sit.
+"""Labelled details (``Date:``, ``Place:``, ``Source:``, ...) wherever they sit.
 
 The labels come from the site's :class:`Vocabulary`; where they sit does not matter:
 before or after the title, a list, a table, a ``<dl>``, a sidebar.  A label's values are
@@ -69,7 +69,7 @@ def find_labels(page: list[Line], vocab: Vocabulary) -> list[tuple[int, str]]:
     """``(line index, field)`` of every detail label, the first of each field only.
 
     A label without a colon counts only outside probable chrome and when a label with a
-    colon is on the page too (a menu heading ``Fields of work`` alone is not a label).
+    colon is near it (a menu heading that happens to read like a label is not one).
     """
     found: list[tuple[int, str, bool]] = []
     for i, ln in enumerate(page):
@@ -87,9 +87,14 @@ def find_labels(page: list[Line], vocab: Vocabulary) -> list[tuple[int, str]]:
     return out
 
 
-def read_details(page: list[Line], vocab: Vocabulary, title_at: int | None) -> Details:
+def read_details(
+    page: list[Line],
+    vocab: Vocabulary,
+    title_at: int | None,
+    labels: list[tuple[int, str]] | None = None,
+) -> Details:
     """Read every labelled detail of an item page."""
-    details = Details(labels=find_labels(page, vocab))
+    details = Details(labels=find_labels(page, vocab) if labels is None else labels)
     if not details.labels:
         return details
     owners = [page[i].owner for i, _ in details.labels]

@@ -1,7 +1,7 @@
 """A listing page: its entries and its pager, read from what the page shows.
 
-An entry is a linked item and the site's listing labels (``Publishing date:``,
-``Content type:``, ...) in the largest element around its link that links no other item,
+An entry is a linked item and the site's listing labels (its date, content type, ...)
+in the largest element around its link that links no other item,
 whatever their order.  The pager
 is read, never assumed: the next page is a ``rel=next`` link, else a link that says it is
 the next one (``pager-next``, "Next", "›"), else the link numbered one past the current

@@ -54,19 +54,22 @@ def find_body(parsed: Page, header: ItemHeader, vocab: Vocabulary, model: Furnit
     protect = header.lines
     known = furniture_lines(
         page, vocab.furniture_lines, vocab.furniture_headings, extent, protect
-    ) | {i for i, ln in enumerate(page) if ln.text and vocab.is_furniture_line(ln.text)}
-    structural = _body_lines(page, extent, header, known)
+    ) | {i for i, ln in enumerate(page) if ln.key and vocab.is_furniture_key(ln.key)}
+    structural, paragraphs = _body_lines(page, extent, header, known)
     learned = furniture_lines(page, model.lines, model.boxes, extent, protect)
     if not learned:
         return Body(lines=structural)
-    removed = [i for i in structural if i in learned]
-    if structural and len(removed) * 2 > len(structural):
+    # "More than half" is weighed in characters: three short trailer lines under two
+    # long paragraphs are not half of the text.
+    removed = [i for i in paragraphs if i in learned]
+    total = sum(len(page[i].text) for i in paragraphs)
+    if paragraphs and 2 * sum(len(page[i].text) for i in removed) > total:
         warning = (
             f"furniture model {model.version} rejected for this page: it would remove "
-            f"{len(removed)} of {len(structural)} body paragraphs"
+            f"{len(removed)} of {len(paragraphs)} body paragraphs (more than half the text)"
         )
         return Body(lines=structural, warnings=[warning], model_applied=False)
-    return Body(lines=_body_lines(page, extent, header, known | learned))
+    return Body(lines=_body_lines(page, extent, header, known | learned)[0])
 
 
 def _body_lines(
@@ -74,7 +77,9 @@ def _body_lines(
     extent: dict[int, tuple[int, int]],
     header: ItemHeader,
     excluded: Collection[int],
-) -> list[int]:
+) -> tuple[list[int], list[int]]:
+    """``(body lines, the paragraphs among them)``: the candidates inside the column from
+    its first paragraph to its last, without link lines."""
     candidates = [
         i
         for i in range(header.title_at + 1, len(page))
@@ -82,21 +87,18 @@ def _body_lines(
     ]
     anchors = _anchors(page, candidates)
     if not anchors:
-        return []
+        return [], []
     column = _column(page, anchors)
     lo, hi = extent.get(id(column), (0, len(page) - 1))
-    first = min(anchors)
-    return [
+    inside = [i for i in anchors if lo <= i <= hi]
+    first, last = min(inside), max(inside)
+    lines = [
         i
         for i in candidates
-        if lo <= i <= hi
+        if first <= i <= last
         and (page[i].link_density < LINK_LINE_DENSITY or len(page[i].text) > MAX_BLOCK_CHARS)
-        and (i >= first or _paragraph_like(page[i]))
     ]
-
-
-def _paragraph_like(ln: Line) -> bool:
-    return bool(_SENTENCE.search(ln.text)) and ln.link_density < ANCHOR_LINK_DENSITY
+    return lines, inside
 
 
 def _anchors(page: list[Line], candidates: list[int]) -> list[int]:

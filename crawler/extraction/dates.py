@@ -10,7 +10,7 @@ one documented precedence (``../notes/interfaces.md``)::
 * ``markup``: a ``<time datetime>`` beside the Date label (found by the site profile);
 * ``meta``: ``article:published_time``, ``dcterms.date`` and their kin;
 * ``json-ld``: ``datePublished`` anywhere in a JSON-LD block;
-* ``listing``: the ``Publishing date:`` of the listing entry that linked the item;
+* ``listing``: the date of the listing entry that linked the item;
 * ``dateline``: the body's ``VIENNA, 26 June 2003 - ...`` (often a day early);
 * ``heuristic``: htmldate with ``original_date=True``, only when nothing else is found
   (it is the slowest and the least sure).
@@ -196,7 +196,7 @@ def listing_candidates(listing: ListingEntry | None) -> list[DateCandidate]:
 
 
 def dateline_candidates(first_paragraph: str | None) -> list[DateCandidate]:
-    """The dateline opening a press release body."""
+    """The dateline opening a body (``VIENNA, 26 June 2003 - ...``)."""
     if not first_paragraph:
         return []
     m = DATELINE.match(first_paragraph[:160])

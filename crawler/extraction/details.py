@@ -1,4 +1,4 @@
-"""Labelled details (``Date:``, ``Place:``, ``Source:``, ``Fields of work:``) wherever they sit.
+"""Labelled details (``Date:``, ``Place:``, ``Source:``, ...) wherever they sit.
 
 The labels come from the site's :class:`Vocabulary`; where they sit does not matter:
 before or after the title, a list, a table, a ``<dl>``, a sidebar.  A label's values are
@@ -19,9 +19,13 @@ from lxml import etree
 from crawler.extraction.page import Line, ancestors, collapse, common_ancestor, descends
 from crawler.extraction.vocabulary import Vocabulary
 
-#: A line longer than this is a paragraph, never a label or a value.
-MAX_VALUE_CHARS = 400
+#: A label line is never longer than this (values of any length stay far below it).
+MAX_VALUE_CHARS = 20_000
 _SENTENCE_END = re.compile(r"[.!?:;…]['\"”’)]?$")
+_PARAGRAPH_END = re.compile(r"[.!?…]['\"”’)]?$")
+_SENTENCE_INSIDE = re.compile(r"[a-z][.!?…]['\"”’)]? [A-Z]")
+#: A label without a colon counts only this close to one with a colon.
+COLONLESS_REACH = 3
 
 
 @dataclass
@@ -54,6 +58,7 @@ def value_like(text: str, vocab: Vocabulary) -> bool:
     """Could this line be the value of a label (short, not a sentence, not a byline)?"""
     return (
         len(text) <= MAX_VALUE_CHARS
+        and not paragraph_like(text)
         and not _SENTENCE_END.search(text)
         and not vocab.byline_pattern.match(text)
         and label_of(text, vocab) is None
@@ -64,15 +69,15 @@ def find_labels(page: list[Line], vocab: Vocabulary) -> list[tuple[int, str]]:
     """``(line index, field)`` of every detail label, the first of each field only.
 
     A label without a colon counts only outside probable chrome and when a label with a
-    colon is on the page too (a menu heading ``Fields of work`` alone is not a label).
+    colon is near it (a menu heading that happens to read like a label is not one).
     """
     found: list[tuple[int, str, bool]] = []
     for i, ln in enumerate(page):
         hit = label_of(ln.text, vocab) if ln.text else None
         if hit and (hit[2] or not ln.chrome):
             found.append((i, hit[0], hit[2]))
-    if not any(colon for _, _, colon in found):
-        return []
+    colons = [i for i, _, colon in found if colon]
+    found = [f for f in found if f[2] or any(abs(f[0] - c) <= COLONLESS_REACH for c in colons)]
     out: list[tuple[int, str]] = []
     seen: set[str] = set()
     for i, name, _ in found:
@@ -82,9 +87,14 @@ def find_labels(page: list[Line], vocab: Vocabulary) -> list[tuple[int, str]]:
     return out
 
 
-def read_details(page: list[Line], vocab: Vocabulary, title_at: int | None) -> Details:
+def read_details(
+    page: list[Line],
+    vocab: Vocabulary,
+    title_at: int | None,
+    labels: list[tuple[int, str]] | None = None,
+) -> Details:
     """Read every labelled detail of an item page."""
-    details = Details(labels=find_labels(page, vocab))
+    details = Details(labels=find_labels(page, vocab) if labels is None else labels)
     if not details.labels:
         return details
     owners = [page[i].owner for i, _ in details.labels]
@@ -149,11 +159,16 @@ def _row(
     return row
 
 
+def paragraph_like(text: str) -> bool:
+    """A line that reads as a paragraph: long, or a sentence (a label is neither)."""
+    return len(text) >= 40 and bool(_PARAGRAPH_END.search(text) or _SENTENCE_INSIDE.search(text))
+
+
 def paragraph_ancestors(page: list[Line]) -> set[int]:
     """Ids of every element that holds a line reading as a paragraph."""
     out: set[int] = set()
     for ln in page:
-        if ln.text and (len(ln.text) > MAX_VALUE_CHARS or _SENTENCE_END.search(ln.text)):
+        if paragraph_like(ln.text):
             node: etree._Element | None = ln.owner
             while node is not None and id(node) not in out:  # the rest is in already
                 out.add(id(node))
@@ -194,12 +209,7 @@ def _values(
 
 
 def _holds_paragraphs(page: list[Line], container: etree._Element) -> bool:
-    return any(
-        len(ln.text) > 60
-        and (len(ln.text) > MAX_VALUE_CHARS or _SENTENCE_END.search(ln.text) is not None)
-        and descends(ln.owner, container)
-        for ln in page
-    )
+    return any(paragraph_like(ln.text) and descends(ln.owner, container) for ln in page)
 
 
 def split_values(values: list[str]) -> list[str]:

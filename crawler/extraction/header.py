@@ -38,12 +38,13 @@ class ItemHeader:
 
 def read_header(page: Page, vocab: Vocabulary) -> ItemHeader | None:
     """The header of an item page, or ``None`` when the page has no labelled details."""
-    if not find_labels(page.lines, vocab):
+    labels = find_labels(page.lines, vocab)
+    if not labels:
         return None
-    title_at = find_title(page, vocab)
+    title_at = find_title(page, vocab, labels)
     if title_at is None:
         return None
-    details = read_details(page.lines, vocab, title_at)
+    details = read_details(page.lines, vocab, title_at, labels)
     lines = {title_at} | details.lines
     type_at = _find_type(page.lines, vocab, title_at, lines)
     type_label = page.lines[type_at].text if type_at is not None else None
@@ -74,10 +75,12 @@ def title_keys(page: Page) -> set[str]:
     return keys - {""}
 
 
-def find_title(page: Page, vocab: Vocabulary) -> int | None:
+def find_title(
+    page: Page, vocab: Vocabulary, labels: list[tuple[int, str]] | None = None
+) -> int | None:
     """Index of the title line (see the module docstring)."""
     keys = title_keys(page)
-    labels = find_labels(page.lines, vocab)
+    labels = find_labels(page.lines, vocab) if labels is None else labels
     first_label = labels[0][0] if labels else len(page.lines)
     named = [i for i, ln in enumerate(page.lines) if ln.text and ln.key in keys and not ln.chrome]
     if named:
@@ -112,19 +115,28 @@ def type_label_like(text: str, vocab: Vocabulary) -> bool:
     )
 
 
+def _near(page: list[Line], start: int, step: int, used: set[int], count: int) -> list[int]:
+    """Up to ``count`` text lines from ``start`` in direction ``step``, header lines skipped."""
+    out: list[int] = []
+    i = start + step
+    while 0 <= i < len(page) and len(out) < count:
+        if page[i].text and i not in used:
+            out.append(i)
+        i += step
+    return out
+
+
 def _find_type(page: list[Line], vocab: Vocabulary, title_at: int, used: set[int]) -> int | None:
-    """A known type label within a few lines of the title, else a label-like line above."""
-    lo, hi = max(0, title_at - TYPE_WINDOW), min(len(page), title_at + TYPE_WINDOW + 1)
-    near = sorted(range(lo, hi), key=lambda i: (abs(i - title_at), i > title_at))
-    for i in near:
-        if i not in used and page[i].text and page[i].key in vocab.type_labels:
+    """A known type label among the lines around the title (header lines skipped), else
+    a label-like line just above it."""
+    above = _near(page, title_at, -1, used, TYPE_WINDOW)
+    below = _near(page, title_at, 1, used, TYPE_WINDOW)
+    for i in [x for pair in zip(above, below, strict=False) for x in pair] + above + below:
+        if page[i].key in vocab.type_labels:
             return i
-    above = title_at - 1
-    while above >= 0 and not page[above].text:
-        above -= 1
-    if above >= 0 and above not in used and not page[above].chrome:
-        if type_label_like(page[above].text, vocab) and not find_labels([page[above]], vocab):
-            return above
+    if above and not page[above[0]].chrome and not find_labels([page[above[0]]], vocab):
+        if type_label_like(page[above[0]].text, vocab):
+            return above[0]
     return None
 
 

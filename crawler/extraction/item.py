@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 from archive.records import DateCandidate, ListingEntry, Record
 from crawler.extraction import dates, text
 from crawler.extraction.body import find_body
-from crawler.extraction.details import split_values
+from crawler.extraction.details import find_labels, split_values
 from crawler.extraction.furniture import FurnitureModel
 from crawler.extraction.header import ItemHeader, read_header
 from crawler.extraction.language import language
@@ -77,7 +77,7 @@ def extract_page(
     if header is not None and kind is None and listing is not None and listing.kind_label:
         kind = vocab.slug_type(listing.kind_label)
     if header is None or kind is None:
-        return _page_record(page, url, site, model, [])
+        return _page_record(page, url, site, model, _unread(page, vocab, header))
     body = find_body(page, header, vocab, model)
     paragraphs = _paragraphs(page, header, body.lines)
     body_text = "\n\n".join(paragraphs)
@@ -107,6 +107,15 @@ def extract_page(
         furniture_version=model.version if body.model_applied else None,
         warnings=warnings,
     )
+
+
+def _unread(page: Page, vocab: Vocabulary, header: ItemHeader | None) -> list[str]:
+    """Why a page with item labels was read as a page (nothing when it has none)."""
+    if header is not None:
+        return ["item labels and title found but no content type label: read as a page"]
+    if find_labels(page.lines, vocab):
+        return ["item labels found but no title: read as a page"]
+    return []
 
 
 def _paragraphs(page: Page, header: ItemHeader, lines: list[int]) -> list[str]:

@@ -1,7 +1,8 @@
 """A listing page: its entries and its pager, read from what the page shows.
 
-Entries are driven by the site's listing labels (``Publishing date:``, ``Content
-type:``, ...): an entry is the linked item line above a run of those labels.  The pager
+An entry is a linked item and the site's listing labels (its date, content type, ...)
+in the largest element around its link that links no other item,
+whatever their order.  The pager
 is read, never assumed: the next page is a ``rel=next`` link, else a link that says it is
 the next one (``pager-next``, "Next", "›"), else the link numbered one past the current
 page; the page size is the number of entries the page shows.
@@ -9,6 +10,7 @@ page; the page size is the number of entries the page shows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -17,9 +19,10 @@ from lxml import etree
 
 from archive.records import ListingEntry
 from crawler.extraction import dates
-from crawler.extraction.page import Line, collapse, parse
+from crawler.extraction.page import Line, Page, collapse, parse
 from crawler.extraction.vocabulary import Vocabulary
 
+_NUMBER = re.compile(r"^\d{1,5}$")
 _NEXT_TEXT = frozenset({"next", "next page", "next ›", "next »", "›", "»", ">", "next >", "→"})
 
 
@@ -53,42 +56,66 @@ def read_listing(
     page = parse(body)
     if page is None:
         return ListingPage()
-    entries = _entries(page.lines, url, vocab, is_item)
+    entries = _entries(page, url, vocab, is_item)
     next_url, pager = read_pager(page.tree, url)
     return ListingPage(entries=entries, next_url=next_url, page_size=len(entries), pager=pager)
 
 
 def _entries(
-    page: list[Line], url: str, vocab: Vocabulary, is_item: Callable[[str], bool]
+    page: Page, url: str, vocab: Vocabulary, is_item: Callable[[str], bool]
 ) -> list[ListingEntry]:
+    """One entry per linked item: the largest element around its link that links no
+    other item; the listing labels inside it (before or after the title) are its fields."""
+    lines = page.lines
+    links: dict[int, str] = {}  # line index -> item address
+    for i, ln in enumerate(lines):
+        if ln.text and not ln.chrome and _listing_label(ln.text, vocab) is None:
+            found = [urljoin(url, h) for h in ln.links if is_item(urljoin(url, h))]
+            if found:
+                links[i] = found[0]
     entries: list[ListingEntry] = []
-    current: ListingEntry | None = None
+    seen: set[str] = set()
+    for i, address in links.items():
+        if address in seen:
+            continue
+        seen.add(address)
+        first, last = _entry_span(page, i, links, address)
+        entry = ListingEntry(url=address, title=lines[i].text)
+        _read_fields(lines, first, last, vocab, entry)
+        entries.append(entry)
+    return entries
+
+
+def _entry_span(page: Page, i: int, links: dict[int, str], address: str) -> tuple[int, int]:
+    """Line range of the largest element around line ``i`` linking no other item."""
+    span = (i, i)
+    node: etree._Element | None = page.lines[i].owner
+    while node is not None:
+        got = page.spans.get(id(node))
+        if got is None:
+            break
+        if any(got[0] <= j <= got[1] and a != address for j, a in links.items()):
+            break
+        span = got
+        node = node.getparent()
+    return span
+
+
+def _read_fields(
+    lines: list[Line], first: int, last: int, vocab: Vocabulary, entry: ListingEntry
+) -> None:
     pending: str | None = None  # a label whose value is on the next line
-    last_link: tuple[str, str] | None = None
-    for ln in page:
-        if ln.chrome or not ln.text:
+    for ln in lines[first : last + 1]:
+        if not ln.text:
             continue
         hit = _listing_label(ln.text, vocab)
         if hit:
-            if current is None and last_link is not None:
-                current = ListingEntry(url=urljoin(url, last_link[0]), title=last_link[1])
-                entries.append(current)
-                last_link = None
+            pending = None if hit[1] else hit[0]
+            if hit[1]:
+                _set(entry, hit[0], hit[1])
+        elif pending:
+            _set(entry, pending, ln.text)
             pending = None
-            if current is not None and hit[1]:
-                _set(current, hit[0], hit[1])
-            elif current is not None:
-                pending = hit[0]
-            continue
-        if pending and current is not None:
-            _set(current, pending, ln.text)
-            pending = None
-            continue
-        item_links = [h for h in ln.links if is_item(urljoin(url, h))]
-        if item_links:
-            last_link = (item_links[0], ln.text)
-            current = None
-    return entries
 
 
 def _listing_label(text: str, vocab: Vocabulary) -> tuple[str, str] | None:
@@ -152,6 +179,9 @@ def read_pager(tree: etree._Element, url: str) -> tuple[str | None, bool]:
     for target in same_listing:
         if page_number(target) == current + 1:
             return target, True
+    if not has_pager and not flagged:  # no page parameter: a row of numbered links?
+        links = [el for el in tree.iter("a") if el.get("href")]
+        return _numbered_next(tree, url, links)
     return None, has_pager or bool(flagged)
 
 
@@ -169,3 +199,44 @@ def _says_next(element: etree._Element) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+def _numbered_next(
+    tree: etree._Element, url: str, links: list[etree._Element]
+) -> tuple[str | None, bool]:
+    """The link numbered one past the current page, in a row of numbered links.
+
+    The current page is the number in that row that is not a link (or is marked
+    ``aria-current``).
+    """
+    numbered = {}
+    for el in links:
+        text = collapse(el.text_content())
+        if _NUMBER.match(text) and el.tag == "a":
+            numbered[int(text)] = el
+    if not numbered:
+        return None, False
+    current = _current_number(next(iter(numbered.values())))
+    if current is None or current + 1 not in numbered:
+        return None, True
+    return urljoin(url, numbered[current + 1].get("href") or ""), True
+
+
+def _current_number(link: etree._Element) -> int | None:
+    """The page number shown, not linked, in the row around ``link``."""
+    row = link.getparent()
+    if row is not None and row.tag == "li" and row.getparent() is not None:
+        row = row.getparent()
+    if row is None:
+        return None
+    for el in row.iter():
+        if not isinstance(el.tag, str):
+            continue
+        marked = (el.get("aria-current") or "").lower() in ("page", "true")
+        linked = el.tag == "a" or any(True for _ in el.iterancestors("a"))
+        if not marked and (linked or el.find(".//a") is not None):
+            continue
+        text = collapse(el.text_content())
+        if _NUMBER.match(text):
+            return int(text)
+    return None

@@ -38,18 +38,17 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Bodies beyond this are cut before parsing: a hostile page must not stall a crawl.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
-_SPACE = re.compile(r"\s+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
 def collapse(text: str) -> str:
     """Whitespace collapsed to single spaces, as a reader sees a line."""
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def norm_key(text: str) -> str:
     """The comparison key of a line (case and whitespace ignored)."""
-    return collapse(text).casefold()
+    return " ".join(text.split()).casefold()
 
 
 @dataclass
@@ -62,10 +61,10 @@ class Line:
     times: list[etree._Element] = field(default_factory=list)  # <time> elements on the line
     links: list[str] = field(default_factory=list)  # hrefs of <a> on the line
     link_chars: int = 0  # characters of the line inside <a>
+    key: str = field(init=False, repr=False)  # norm_key(text), computed once
 
-    @property
-    def key(self) -> str:
-        return norm_key(self.text)
+    def __post_init__(self) -> None:
+        self.key = self.text.casefold()  # text is collapsed already
 
     @property
     def link_density(self) -> float:
@@ -85,6 +84,9 @@ class Page:
     #: ``id(element) -> (first, last)`` line indexes inside it (an element's lines are
     #: contiguous); elements holding no line are absent.
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: Every element of the tree, held so that lxml keeps one proxy object per element:
+    #: ``id(element)`` keys (``spans``, ancestor sets) stay valid while the page lives.
+    elements: list[etree._Element] = field(default_factory=list, repr=False)
 
 
 def load(body: bytes | str | None) -> lxml_html.HtmlElement | None:
@@ -116,8 +118,9 @@ def parse(body: bytes | str | None) -> Page | None:
     tree = load(body)
     if tree is None:
         return None
+    elements = list(tree.iter())
     found, spans = flatten(tree)
-    return Page(tree, found, spans)
+    return Page(tree, found, spans, elements)
 
 
 def _decode(body: bytes) -> str:
@@ -169,7 +172,7 @@ class _Flattener:
         if value:
             self.buf.append(value)
             if self.link_depth:
-                self.link_chars += len(collapse(value)) + 1
+                self.link_chars += len(value.strip()) + 1
 
     def flush(self) -> None:
         text = collapse("".join(self.buf)) if self.buf else ""

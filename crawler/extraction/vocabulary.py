@@ -1,7 +1,7 @@
 """What a site profile tells extraction: its visible labels and the lines it knows.
 
-Extraction is generic; the words of one site (``Source:``, ``Press release``, ``OSCE
-Impact``) come from its profile in ``crawler/sites`` as one :class:`Vocabulary`.
+Extraction is generic; the words of one site (its labels, its content types, its
+known furniture lines) come from its profile in ``crawler/sites`` as one :class:`Vocabulary`.
 """
 
 from __future__ import annotations
@@ -46,14 +46,17 @@ class Vocabulary:
         return re.compile(rf"^{re.escape(self.byline_prefix)}\s+(?P<name>\S.*)$", re.I | re.S)
 
     def slug_type(self, label: str) -> str:
-        """``Press release`` -> ``press-release``; unknown labels are slugged the same way."""
+        """A type label as shown -> its ``kind``; unknown labels are slugged (``A b``: ``a-b``)."""
         key = norm_key(label)
         if key in self.type_labels:
             return self.type_labels[key]
         return re.sub(r"[^a-z0-9]+", "-", key).strip("-") or "page"
 
     def is_furniture_line(self, text: str) -> bool:
-        key = norm_key(text)
+        return self.is_furniture_key(norm_key(text))
+
+    def is_furniture_key(self, key: str) -> bool:
+        """:meth:`is_furniture_line` for a key already normalised."""
         return (
             key in self.furniture_lines
             or key in self.furniture_headings

@@ -102,12 +102,12 @@ def test_furniture_model_learns_repeated_blocks_and_is_data(tmp_path: Path) -> N
             node=1000 + n,
             paragraphs=[
                 f"Paragraph number {n} of a body that is unique to item {n}.",
-                "Follow the OSCE on social media for more updates",  # furniture nobody listed
+                "Follow the OSCE on social media for more updates.",  # furniture nobody listed
             ],
         )
         pages.append((f"https://www.osce.org/pc/{1000 + n}", render(item)))
     model = learn(pages, host="osce.org")
-    assert model.is_furniture("Follow the OSCE on social media for more updates")
+    assert model.is_furniture("Follow the OSCE on social media for more updates.")
     assert model.is_furniture("Czech Republic")  # the menu, learned
     assert not model.is_furniture("Paragraph number 3 of a body that is unique to item 3.")
     record = extract(pages[3][1], pages[3][0], furniture=model)
@@ -150,6 +150,7 @@ def test_cli_extract(tmp_path: Path) -> None:
         "byline",
         "language",
         "text",
+        "warnings",
     ]
     assert record["id"] == "osce.org/55436" and record["kind"] == "press-release"
     other = tmp_path / "p.html"

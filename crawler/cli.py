@@ -74,9 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a saved HTML page")
     p.add_argument("--url", default=None, help="the address the page was fetched from")
 
-    p = sub.add_parser("export", help="write records (JSONL, CSV, Parquet, WARC)")
+    p = sub.add_parser("export", help="write records (JSONL, CSV, Parquet, SQLite, WARC, WACZ)")
     _db_option(p)
-    p.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet", "warc"])
+    p.add_argument(
+        "--format",
+        default="jsonl",
+        choices=["jsonl", "csv", "parquet", "warc", "wacz", "sqlite"],
+    )
     p.add_argument("--output", default=None, metavar="FILE", help="file or folder to write")
     p.add_argument("--since", default=None, metavar="CURSOR", help="only changes after CURSOR")
     p.add_argument("--history", action="store_true", help="one record per version")

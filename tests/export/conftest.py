@@ -7,8 +7,11 @@ the change feed since the previous round's cursor. Tests compare these.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,3 +104,60 @@ def scenario(db_url: str) -> Scenario:
 def reader(scenario: Scenario) -> Iterator[ArchiveReader]:
     with open_archive(scenario.url) as opened:
         yield opened
+
+
+# --------------------------------------------------------------------------- the replica
+
+
+@dataclass
+class ReplicaRun:
+    """What a reader took right after one crawl of the replica."""
+
+    epoch: int
+    after: datetime  # a time after every fetch of this run and before the next run
+    full: list[dict[str, Any]]
+    cursor: str
+    changes: list[dict[str, Any]]  # the feed since the previous run's cursor
+
+
+@dataclass
+class ReplicaArchive:
+    """An archive made by the real crawler over three epochs of the replica: new items,
+    edits, a deletion, a move (301) and a republished duplicate per epoch, and every
+    known item revisited conditionally (304s) in the later runs."""
+
+    url: str
+    folder: Path
+    site: Any
+    runs: list[ReplicaRun] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def replica_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicaArchive]:
+    from replica import ReplicaServer, Site
+    from tests.crawl.conftest import run_crawl
+
+    folder = tmp_path_factory.mktemp("replica-archive")
+    url = f"sqlite:///{folder / 'archive.sqlite'}"
+    server = ReplicaServer(Site(items=40, seed=1)).start()
+    made = ReplicaArchive(url, folder, server.site)
+    cursor = "0"
+    try:
+        for epoch in range(3):
+            server.site.set_epoch(epoch)
+            extra = ["--full"] if epoch else []
+            result = run_crawl(server.url, url, *extra, cwd=folder)
+            assert result.returncode == 0, result.stderr[-2000:]
+            time.sleep(0.05)
+            after = datetime.now(timezone.utc)
+            time.sleep(0.05)
+            with open_archive(url) as reader:
+                with reader.changes(since=cursor) as changes:
+                    changed = list(changes)
+                made.runs.append(
+                    ReplicaRun(epoch, after, list(reader.records()), changes.cursor, changed)
+                )
+            cursor = changes.cursor
+        yield made
+    finally:
+        server.stop()

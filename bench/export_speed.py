@@ -130,8 +130,9 @@ def main() -> int:
             f"{'format':8} {'records':>8} {'seconds':>8} {'records/s':>10} "
             f"{'base MB':>8} {'peak MB':>8} {'file MB':>8}"
         )
-        for fmt in ("jsonl", "csv", "parquet", "warc"):
-            out = Path(tmp) / f"out.{fmt}"
+        names = {"warc": "out.warc.gz", "wacz": "out.wacz", "sqlite": "out.db"}
+        for fmt in ("jsonl", "csv", "parquet", "sqlite", "warc", "wacz"):
+            out = Path(tmp) / names.get(fmt, f"out.{fmt}")
             got = measure(url, fmt, out)
             size = out.stat().st_size / 1e6
             print(

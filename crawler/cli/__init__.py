@@ -120,9 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="site profile to read it with (e.g. generic); default: chosen by the address",
     )
 
-    p = sub.add_parser("export", help="write records (JSONL, CSV, Parquet, WARC)")
+    p = sub.add_parser("export", help="write records (JSONL, CSV, Parquet, SQLite, WARC, WACZ)")
     _common_options(p, sub=True)
-    p.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet", "warc"])
+    p.add_argument(
+        "--format",
+        default="jsonl",
+        choices=["jsonl", "csv", "parquet", "warc", "wacz", "sqlite"],
+    )
     p.add_argument("--output", default=None, metavar="FILE", help="file or folder to write")
     p.add_argument("--since", default=None, metavar="CURSOR", help="only changes after CURSOR")
     p.add_argument("--history", action="store_true", help="one record per version")

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             extractor_version=_current_extractor(),
         )
     if result.path is not None:
-        what = "captures" if args.format == "warc" else "records"
+        what = "captures" if args.format in ("warc", "wacz") else "records"
         print(f"wrote {result.count} {what} to {result.path}", file=sys.stderr)
     if result.manifest is not None:
         print(f"wrote {result.manifest}", file=sys.stderr)

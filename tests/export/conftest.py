@@ -7,8 +7,10 @@ the change feed since the previous round's cursor. Tests compare these.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -101,3 +103,122 @@ def scenario(db_url: str) -> Scenario:
 def reader(scenario: Scenario) -> Iterator[ArchiveReader]:
     with open_archive(scenario.url) as opened:
         yield opened
+
+
+# --------------------------------------------------------------------------- the replica
+
+
+@dataclass
+class ReplicaRun:
+    """What a reader took right after one visit of the replica."""
+
+    epoch: int
+    after: datetime  # a time after every fetch of this run and before the next run
+    full: list[dict[str, Any]]
+    cursor: str
+    changes: list[dict[str, Any]]  # the feed since the previous run's cursor
+
+
+@dataclass
+class ReplicaArchive:
+    """An archive of three epochs of the replica, fetched over HTTP on loopback as the
+    crawler fetches (conditional requests, redirects followed hop by hop, every answer's
+    status line and headers kept) and extracted by the real extraction: new items,
+    edits, deletions (410), moves (the old address answers 301), republished duplicates,
+    and every known address revisited each epoch (304s for what did not change)."""
+
+    url: str
+    site: Any
+    moved_old: list[str] = field(default_factory=list)
+    runs: list[ReplicaRun] = field(default_factory=list)
+
+
+def _fetch(base: str, path: str, validators: dict[str, str]) -> Any:
+    import http.client
+    from urllib.parse import urljoin, urlsplit
+
+    from archive.records import Capture
+
+    url, hops, answers = base + path, [], []
+    for _ in range(5):
+        parts = urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        headers = {"User-Agent": "osce-archive-tests"}
+        if not hops:
+            headers.update(validators)
+        conn.request("GET", parts.path or "/", headers=headers)
+        answer = conn.getresponse()
+        body = answer.read()
+        conn.close()
+        answers.append(
+            {
+                "url": url,
+                "status": answer.status,
+                "reason": answer.reason,
+                "protocol": "HTTP/1.1",
+                "headers": [[k, v] for k, v in answer.getheaders()],
+            }
+        )
+        if 300 <= answer.status < 400 and answer.getheader("Location"):
+            hops.append(url)
+            url = urljoin(url, answer.getheader("Location"))
+            continue
+        break
+    return Capture(
+        url=hops[0] if hops else url,
+        status=answer.status,
+        fetched_at=datetime.now(timezone.utc),
+        final_url=url if hops else None,
+        redirects=hops[1:],
+        etag=answer.getheader("ETag"),
+        last_modified=answer.getheader("Last-Modified"),
+        content_type=answer.getheader("Content-Type"),
+        body=body if answer.status == 200 else None,
+        answers=answers,
+    )
+
+
+@pytest.fixture(scope="session")
+def replica_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicaArchive]:
+    from crawler.extract import extract
+
+    from replica import ReplicaServer, Site
+
+    folder = tmp_path_factory.mktemp("replica-archive")
+    url = f"sqlite:///{folder / 'archive.sqlite'}"
+    server = ReplicaServer(Site(items=40, seed=1)).start()
+    made = ReplicaArchive(url, server.site)
+    archive = Archive.open(url)
+    validators: dict[str, dict[str, str]] = {}
+    known: set[str] = set()
+    cursor = "0"
+    try:
+        for epoch in range(3):
+            server.site.set_epoch(epoch)
+            if epoch:
+                made.moved_old += [m["old"] for m in server.site.changes(epoch)["moved"]]
+            known |= set(server.site.item_paths())
+            for path in sorted(known):
+                capture = _fetch(server.url, path, validators.get(path, {}))
+                record = None
+                if capture.status == 200:
+                    record = extract(capture.body, capture.answered_url)
+                    if not record.is_item:
+                        record = None
+                    sent = {"If-None-Match": capture.etag} if capture.etag else {}
+                    validators[path] = sent
+                archive.ingest(capture, record)
+            time.sleep(0.02)
+            after = datetime.now(timezone.utc)
+            time.sleep(0.02)
+            with open_archive(url) as reader:
+                with reader.changes(since=cursor) as changes:
+                    changed = list(changes)
+                made.runs.append(
+                    ReplicaRun(epoch, after, list(reader.records()), changes.cursor, changed)
+                )
+            cursor = changes.cursor
+        yield made
+    finally:
+        archive.close()
+        server.stop()

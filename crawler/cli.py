@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
 
-    p = sub.add_parser("search-index", help="rebuild the full-text search index")
+    p = sub.add_parser("index", help="rebuild the full-text search index")
     _db_option(p)
 
     p = sub.add_parser("demo", help="crawl the bundled copy of the site into demo-archive.sqlite")
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolve_db(args)
     debug = args.debug or bool(os.environ.get("OSCE_ARCHIVE_DEBUG"))
     try:
-        module = importlib.import_module(f"crawler.commands.{args.command.replace('-', '_')}")
+        module = importlib.import_module(f"crawler.commands.{args.command}")
         return int(module.run(args) or 0)
     except ArchiveLocked as exc:
         print(f"osce-archive: {exc}", file=sys.stderr)

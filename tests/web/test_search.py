@@ -122,7 +122,7 @@ def test_search_ranks_finds_highlights_and_filters(web_archive: WebArchive) -> N
     engine.dispose()
 
 
-def test_index_is_kept_in_step_and_rebuilt_by_command(
+def test_index_is_kept_in_step_and_rebuilt_by_the_index_command(
     web_archive: WebArchive, tmp_path: Path
 ) -> None:
     copy = tmp_path / "copy.sqlite"
@@ -145,7 +145,7 @@ def test_index_is_kept_in_step_and_rebuilt_by_command(
         assert search(conn, "osce").total == 0
     rw.dispose()
     proc = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "search-index", "--db", db],
+        [sys.executable, "-m", "crawler.cli", "index", "--db", db],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -211,11 +211,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--pg", default=None, metavar="URL", help="an empty PostgreSQL database")
     parser.add_argument("--sqlite", default=None, metavar="FILE", help="default: a temp file")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     args = parser.parse_args()
     print(f"word diff of two 50 KB texts: {diff_50kb():.1f} ms (best of 5)")
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.sqlite or str(Path(tmp) / "bench.sqlite")
-        bench("SQLite", f"sqlite:///{path}", args)
+        if args.no_sqlite:
+            tmp = ""
+        if tmp or args.sqlite:
+            path = args.sqlite or str(Path(tmp) / "bench.sqlite")
+            bench("SQLite", f"sqlite:///{path}", args)
     if args.pg:
         bench("PostgreSQL", args.pg, args)
     return 0

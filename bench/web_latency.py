@@ -15,6 +15,7 @@ diff of two 50 KB texts (the issue's 200 ms bound). Skips PostgreSQL without ``-
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -192,6 +193,7 @@ def bench(name: str, db: str, args: argparse.Namespace) -> None:
     assert server.proc is not None
     try:
         drive(server.url, ["/", "/search?q=osce"], 2)  # warm up
+        print(f"{CLIENTS} clients; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"{'scenario':<22} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}")
         for label, paths in scenarios(info).items():
             lat = sorted(drive(server.url, paths, args.seconds))
@@ -212,7 +214,10 @@ def main() -> int:
     parser.add_argument("--pg", default=None, metavar="URL", help="an empty PostgreSQL database")
     parser.add_argument("--sqlite", default=None, metavar="FILE", help="default: a temp file")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients (8)")
     args = parser.parse_args()
+    global CLIENTS
+    CLIENTS = args.clients
     print(f"word diff of two 50 KB texts: {diff_50kb():.1f} ms (best of 5)")
     with tempfile.TemporaryDirectory() as tmp:
         if args.no_sqlite:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ class ReadingRoom:
         self.env.globals["site_title"] = title
         self._facets: tuple[float, dict[str, list[str]]] | None = None
         self._feed_cache: OrderedDict[str, bytes] = OrderedDict()
+        self._feed_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -508,10 +510,13 @@ class ReadingRoom:
         # they are kept until the archive changes: readers poll, the archive rarely moves.
         body = self._feed_cache.get(etag)
         if body is None:
-            body = build()
-            self._feed_cache[etag] = body
-            while len(self._feed_cache) > FEED_CACHE:
-                self._feed_cache.popitem(last=False)
+            with self._feed_lock:  # one build at a time: the readers who wait get its bytes
+                body = self._feed_cache.get(etag)
+                if body is None:
+                    body = build()
+                    self._feed_cache[etag] = body
+                    while len(self._feed_cache) > FEED_CACHE:
+                        self._feed_cache.popitem(last=False)
         return Response(
             body,
             media_type="application/atom+xml; charset=utf-8",

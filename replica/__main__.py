@@ -1,7 +1,8 @@
 """``python -m replica``: serve the replica, or print its ground truth.
 
     python -m replica serve --items 2000 --seed 1 --epoch 0 --port 8800 [--faults SPEC]
-    python -m replica truth --items 2000 --epoch 1 --base http://127.0.0.1:8800
+    python -m replica serve --theme 7     # the same content in structure-randomised markup
+    python -m replica truth --items 2000 --epoch 1 --base http://127.0.0.1:8800 [--theme 7]
 
 ``--faults`` takes ``all`` (every fault at 10%) or ``name=value,...`` with the fields of
 :class:`replica.Faults`; each fault also has its own flag (``--error-rate 0.1``,
@@ -17,13 +18,20 @@ from dataclasses import fields, replace
 from datetime import date
 
 from replica.faults import Faults
-from replica.generator import DEFAULT_TODAY, Rates, Site
+from replica.generator import DEFAULT_TODAY, Rates
+from replica.site import Site
 
 
 def _site_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--items", type=int, default=2000, help="items in epoch 0 (default 2000)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--epoch", type=int, default=0)
+    p.add_argument(
+        "--theme",
+        type=int,
+        default=0,
+        help="structure-randomised theme (0: the default markup; see replica.themes)",
+    )
     p.add_argument(
         "--today",
         type=date.fromisoformat,
@@ -81,7 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _site(args: argparse.Namespace) -> Site:
     rates = replace(Rates(), edit=args.edit_rate, silent_edits=args.silent_edits)
-    return Site(args.items, seed=args.seed, epoch=args.epoch, today=args.today, rates=rates)
+    if args.theme < 0:
+        raise SystemExit("python -m replica: --theme must be 0 or more")
+    return Site(
+        args.items,
+        seed=args.seed,
+        epoch=args.epoch,
+        today=args.today,
+        rates=rates,
+        theme=args.theme,
+    )
 
 
 def _faults(args: argparse.Namespace) -> Faults:

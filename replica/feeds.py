@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from html import escape
 
-from replica.generator import FIRST_DAY, UTC, Item, Site
+from replica.generator import FIRST_DAY, UTC, Item, SiteModel
 from replica.pages import teaser
 
 #: Paths robots.txt forbids. Pages DO link to /search, /user/login and /print/<n>.
@@ -39,7 +39,7 @@ def _w3c(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def sitemap_chunks(site: Site) -> list[list[tuple[str, datetime]]]:
+def sitemap_chunks(site: SiteModel) -> list[list[tuple[str, datetime]]]:
     """(path, lastmod) per file; the first file starts with the static pages."""
     static_time = datetime.combine(FIRST_DAY, time(0, 0), tzinfo=UTC)
     entries: list[tuple[str, datetime]] = [(p, static_time) for p in STATIC_SITEMAP_PATHS]
@@ -48,7 +48,7 @@ def sitemap_chunks(site: Site) -> list[list[tuple[str, datetime]]]:
     return [entries[i : i + size] for i in range(0, len(entries), size)]
 
 
-def sitemap_index(site: Site, base: str) -> str:
+def sitemap_index(site: SiteModel, base: str) -> str:
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
@@ -63,7 +63,7 @@ def sitemap_index(site: Site, base: str) -> str:
     return "\n".join(out)
 
 
-def sitemap_file(site: Site, base: str, number: int) -> str | None:
+def sitemap_file(site: SiteModel, base: str, number: int) -> str | None:
     chunks = sitemap_chunks(site)
     if not 1 <= number <= len(chunks):
         return None
@@ -85,7 +85,7 @@ def _rfc822(item: Item) -> str:
     return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
-def rss(site: Site, base: str, count: int = 20) -> str:
+def rss(site: SiteModel, base: str, count: int = 20) -> str:
     """The newest press releases, as Drupal's feed shows them."""
     items = site.listing_order["press-releases"][:count]
     out = [

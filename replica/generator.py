@@ -1,6 +1,6 @@
 """Deterministic OSCE-like items, their epochs, and the ground truth the tests check against.
 
-A :class:`Site` is a pure function of ``(items, seed, epoch, today, rates)``. Item
+A :class:`SiteModel` is a pure function of ``(items, seed, epoch, today, rates, theme)``. Item
 *metadata* (node, kind, section, dates, where the date lives) is drawn once, cheaply, for
 every item; item *content* (title, details, paragraphs) is derived on demand from a random
 generator seeded by the item's identity and revision, and cached with a bound. That keeps a
@@ -43,6 +43,7 @@ from typing import Any
 from replica import vocab
 from replica.navigation import drift_epochs, seed_nav_version, version_for_epoch
 from replica.seeds import SeedItem, seed_items
+from replica.themes import Theme, make_theme
 
 DEFAULT_TODAY = date(2025, 6, 30)
 FIRST_DAY = date(1995, 1, 1)
@@ -90,7 +91,7 @@ class Rates:
 
 @dataclass
 class Item:
-    """Cheap metadata of one item; content is derived on demand (:meth:`Site.content`)."""
+    """Cheap metadata of one item; content is derived on demand (:meth:`SiteModel.content`)."""
 
     idx: int  # creation order, unique; the paragraphs' uniqueness hangs on it
     node: int
@@ -213,8 +214,15 @@ def _stamp(day: date, hour: int = 6, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
-class Site:
-    """The replica's content at one epoch: items, listings' order, ground truth, changes."""
+class SiteModel:
+    """The replica's content at one epoch: items, listings' order, ground truth, changes.
+
+    It knows nothing of HTTP or markup: :class:`replica.site.Site` adds ``render`` (through
+    :mod:`replica.routes`) and the gold records, so no module of the replica imports back
+    into one that imports it. ``theme`` (0: the default markup) is the structure-randomised
+    theme of :mod:`replica.themes`; it changes content only in that some items then carry
+    long ``Source:`` and ``Fields of work:`` lists.
+    """
 
     def __init__(
         self,
@@ -226,6 +234,7 @@ class Site:
         rates: Rates | None = None,
         sitemap_size: int = 2000,
         cache_size: int = 4096,
+        theme: int = 0,
     ) -> None:
         if items < 3:
             raise ValueError("a site has at least the three seed items")
@@ -236,6 +245,8 @@ class Site:
         self.today = today
         self.rates = rates or Rates()
         self.sitemap_size = sitemap_size
+        self.theme_number = theme
+        self.theme: Theme | None = make_theme(theme)
         self.lock = threading.RLock()
         self._content_cache: OrderedDict[tuple[int, int, int], Content] = OrderedDict()
         self._titles: OrderedDict[tuple[int, int, int], str] = OrderedDict()
@@ -652,6 +663,8 @@ class Site:
         if rng.random() < 0.15:
             doc = rng.choice(vocab.DOCUMENT_TITLES)
             documents = ((doc, f"/files/f/documents/{item.node % 97}/{item.node}.pdf"),)
+        if self.theme is not None:
+            sources, fields_of_work = self._long_labels(item, sources, fields_of_work)
         return Content(
             kind=kind,
             title=title,
@@ -665,6 +678,24 @@ class Site:
             caption=caption,
             documents=documents,
         )
+
+    def _long_labels(
+        self, item: Item, sources: list[str], fields_of_work: tuple[str, ...]
+    ) -> tuple[list[str], tuple[str, ...]]:
+        """A themed site gives some items the long lists SITE.md reports: a joint statement
+        with 18 institutions under ``Source:``, 10 fields of work."""
+        assert self.theme is not None
+        rng = random.Random(_key(self.seed, item.idx, self.theme.number, 0x1096))
+        if rng.random() >= self.theme.long_labels:
+            return sources, fields_of_work
+        if rng.random() < 0.6:
+            extra = [i[0] for i in vocab.INSTITUTIONS if "(closed)" not in i[0]]
+            extra = [name for name in extra if name not in sources]
+            sources = sources + rng.sample(extra, min(len(extra), 18 - len(sources)))
+        if rng.random() < 0.6:
+            rest = [f for f in vocab.FIELDS_OF_WORK if f not in fields_of_work]
+            fields_of_work = fields_of_work + tuple(rng.sample(rest, 10 - len(fields_of_work)))
+        return sources, fields_of_work
 
     def _paragraph(self, item: Item, p: int, rev: int, ctx: dict[str, str], inst: str) -> str:
         rng = random.Random(_key(self.seed, item.idx, rev, p, 0x9A))
@@ -766,13 +797,14 @@ class Site:
         ``nav_drift`` means the menu changed on every page.
         """
         if epoch > self.epoch:
-            return Site(
+            return SiteModel(
                 self.size,
                 self.seed,
                 epoch,
                 today=self.today,
                 rates=self.rates,
                 sitemap_size=self.sitemap_size,
+                theme=self.theme_number,
             ).changes(epoch)
         ch = self._changes[epoch]
         return {
@@ -814,15 +846,8 @@ class Site:
     def with_rates(self, **changes: Any) -> Rates:
         return replace(self.rates, **changes)
 
-    def render(self, path: str, host: str = "127.0.0.1", faults: Any = None) -> Any:
-        """``(status, headers, body)`` the server answers for ``GET path`` (a
-        :class:`replica.routes.Response`, which unpacks as that tuple)."""
-        from replica.routes import render
 
-        return render(self, path, host, faults)
-
-
-def epoch_of_day(site: Site, day: date) -> int:
+def epoch_of_day(site: SiteModel, day: date) -> int:
     """The epoch whose calendar day is ``day`` (helper for people reading logs)."""
     return max(0, (day - site.today).days)
 
@@ -832,7 +857,7 @@ __all__ = [
     "Content",
     "Item",
     "Rates",
-    "Site",
+    "SiteModel",
     "epoch_of_day",
     "format_day",
     "unique_sentence",

@@ -30,7 +30,7 @@ from functools import lru_cache
 from html import escape
 
 from replica import vocab
-from replica.generator import Content, Item, Site, _key, format_day
+from replica.generator import Content, Item, SiteModel, _key, format_day
 from replica.navigation import NavEntry, nav_version
 from replica.seeds import PROMOTION_LINES, partnerships_lines
 
@@ -94,7 +94,7 @@ SEED_VARIANT = Variant(
 )
 
 
-def variant_for(site: Site, item: Item) -> Variant:
+def variant_for(site: SiteModel, item: Item) -> Variant:
     if item.seed is not None and item.markup_rev == 0:
         return SEED_VARIANT
     rng = random.Random(_key(site.seed, item.idx, item.markup_rev, 0x3A))
@@ -249,7 +249,7 @@ def header_html() -> str:
     )
 
 
-def footer_html(site: Site, loop: bool) -> str:
+def footer_html(site: SiteModel, loop: bool) -> str:
     year = site.day().year
     loop_link = '<li><a href="/loop/a">Archive of the old website</a></li>' if loop else ""
     return (
@@ -283,7 +283,7 @@ COOKIE_NOTICE = (
 
 
 def page(
-    site: Site,
+    site: SiteModel,
     *,
     title: str,
     head_extra: str,
@@ -313,7 +313,7 @@ def page(
 # ------------------------------------------------------------------------ item pages
 
 
-def link_variant(site: Site, item: Item, host: str, salt: int = 0) -> str:
+def link_variant(site: SiteModel, item: Item, host: str, salt: int = 0) -> str:
     """An address of ``item`` as a listing or a related link writes it: usually the
     canonical path; sometimes ``/node/<n>``, a tracking-parameter or trailing-slash
     variant. When the page is served under ``www.``, those variants drop the ``www.``
@@ -350,7 +350,7 @@ def _values_html(v: Variant, name: str, values: list[str], hrefs: list[str]) -> 
     return joined
 
 
-def details_html(site: Site, item: Item, c: Content, v: Variant) -> str:
+def details_html(site: SiteModel, item: Item, c: Content, v: Variant) -> str:
     rows: list[tuple[str, list[str], list[str]]] = []
     rows.append(("Date", [], []))
     if c.place:
@@ -470,7 +470,7 @@ def teaser(c: Content, limit: int = 220) -> str:
     return first[:limit].rsplit(" ", 1)[0] + " ..."
 
 
-def item_main(site: Site, item: Item, c: Content, v: Variant, host: str, offsite: bool) -> str:
+def item_main(site: SiteModel, item: Item, c: Content, v: Variant, host: str, offsite: bool) -> str:
     kind_label = vocab.KIND_LABELS[item.kind]
     crumb = {
         "press-release": ("/press-releases", "Press releases"),
@@ -557,7 +557,7 @@ def item_main(site: Site, item: Item, c: Content, v: Variant, host: str, offsite
     return "".join(parts)
 
 
-def share_html(site: Site, item: Item, host: str) -> str:
+def share_html(site: SiteModel, item: Item, host: str) -> str:
     url = f"https://www.osce.org{item.path}"
     return (
         '<div class="share-links"><span class="share-label">Share this:</span> '
@@ -570,7 +570,7 @@ def share_html(site: Site, item: Item, host: str) -> str:
     )
 
 
-def item_page(site: Site, item: Item, base: str, host: str, loop: bool, offsite: bool) -> str:
+def item_page(site: SiteModel, item: Item, base: str, host: str, loop: bool, offsite: bool) -> str:
     c = site.content(item)
     v = variant_for(site, item)
     canonical = base + item.path
@@ -602,7 +602,7 @@ def where_we_are(item: Item) -> str:
 
 
 def listing_page(
-    site: Site, name: str, page_no: int, rows: int, base: str, host: str, loop: bool
+    site: SiteModel, name: str, page_no: int, rows: int, base: str, host: str, loop: bool
 ) -> str:
     entries, pages = site.listing_page(name, page_no, rows)
     out = [
@@ -679,7 +679,7 @@ def listing_page(
 # ------------------------------------------------------------------------ static pages
 
 
-def partnerships_page(site: Site, base: str, loop: bool) -> str:
+def partnerships_page(site: SiteModel, base: str, loop: bool) -> str:
     """Seed 003, line for line: ``Skip Links`` comes from the frame, the rest from here."""
     lines = list(partnerships_lines())
     assert lines[0] == "Skip Links" and lines[1] == "Partnerships"
@@ -748,7 +748,7 @@ STATIC_TEXT = {
 
 
 def static_page(
-    site: Site, path: str, title: str, paragraphs: tuple[str, ...], base: str, loop: bool
+    site: SiteModel, path: str, title: str, paragraphs: tuple[str, ...], base: str, loop: bool
 ) -> str:
     body = "".join(f"<p>{e(p)}</p>" for p in paragraphs)
     main = (
@@ -767,7 +767,7 @@ def static_page(
     )
 
 
-def topic_page(site: Site, path: str, title: str, base: str, loop: bool) -> str:
+def topic_page(site: SiteModel, path: str, title: str, base: str, loop: bool) -> str:
     paragraphs = (
         f"{title}: an overview of the OSCE's work in this area.",
         f"Read the latest news and press releases about {title}.",
@@ -775,7 +775,7 @@ def topic_page(site: Site, path: str, title: str, base: str, loop: bool) -> str:
     return static_page(site, path, title, paragraphs, base, loop)
 
 
-def home_page(site: Site, base: str, host: str, loop: bool) -> str:
+def home_page(site: SiteModel, base: str, host: str, loop: bool) -> str:
     latest, _ = site.listing_page("newsroom", 0, 6)
     rows = "".join(
         f'<li><a href="{e(link_variant(site, it, host, 7))}">{e(site.title(it))}</a></li>'
@@ -799,7 +799,7 @@ def home_page(site: Site, base: str, host: str, loop: bool) -> str:
     )
 
 
-def error_page(site: Site, status: int, loop: bool) -> str:
+def error_page(site: SiteModel, status: int, loop: bool) -> str:
     title = "Page not found" if status == 404 else "Page gone"
     text = (
         "The requested page could not be found."

@@ -29,10 +29,10 @@ from datetime import datetime, time
 from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
-from replica import pages
+from replica import pages, themed
 from replica.faults import Faults
 from replica.feeds import robots_txt, rss, sitemap_file, sitemap_index
-from replica.generator import FIRST_DAY, UTC, Item, Site
+from replica.generator import FIRST_DAY, UTC, Item, SiteModel
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -75,12 +75,12 @@ def _etag(body: bytes) -> str:
     return 'W/"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
 
 
-def _epoch_stamp(site: Site) -> datetime:
+def _epoch_stamp(site: SiteModel) -> datetime:
     return datetime.combine(site.day(), time(6, 0), tzinfo=UTC)
 
 
 def render(
-    site: Site,
+    site: SiteModel,
     target: str,
     host: str = "127.0.0.1",
     faults: Faults | None = None,
@@ -124,7 +124,7 @@ def _answer(
     return Response(status, headers, data)
 
 
-def _redirect(site: Site, location: str, base: str, status: int = 301) -> Response:
+def _redirect(site: SiteModel, location: str, base: str, status: int = 301) -> Response:
     url = location if location.startswith("http") else base + location
     body = (
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Redirecting</title>'
@@ -141,7 +141,7 @@ def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:
         return default
 
 
-def _route(site: Site, target: str, host: str, faults: Faults) -> Response:
+def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
     split = urlsplit(target)
     raw_path = split.path or "/"
     path = raw_path.rstrip("/") or "/"
@@ -171,6 +171,13 @@ def _route(site: Site, target: str, host: str, faults: Faults) -> Response:
     if path in ("/press-releases", "/stories", "/newsroom"):
         page_no = max(0, _query_int(query, "page", 0))
         rows = min(50, max(1, _query_int(query, "rows", 10)))
+        if site.theme is not None:
+            status, html = themed.listing_page(
+                site, site.theme, path[1:], page_no, rows, "rows" in query, base, host
+            )
+            if status != 200:
+                return _answer(status, pages.error_page(site, status, loop), stamp)
+            return _content_faults(site, faults, path, html, stamp, item=False)
         html = pages.listing_page(site, path[1:], page_no, rows, base, host, loop)
         return _content_faults(site, faults, path, html, stamp, item=False)
 
@@ -224,7 +231,7 @@ def _topic_pages() -> dict[str, str]:
     return pages.nav_pages()
 
 
-def item_validators(site: Site, item: Item, host: str, faults: Faults) -> tuple[str, datetime]:
+def item_validators(site: SiteModel, item: Item, host: str, faults: Faults) -> tuple[str, datetime]:
     """ETag and Last-Modified of a live item page, known without rendering it.
 
     The ETag is weak (RFC 9110): it names everything that decides the page's bytes except
@@ -248,7 +255,7 @@ def item_validators(site: Site, item: Item, host: str, faults: Faults) -> tuple[
         faults.decide("malformed", item.path),
         faults.decide("oversized", item.path) and faults.oversized_bytes,
         faults.decide("wrong_charset", item.path),
-    )
+    ) + ((site.theme_number,) if site.theme_number else ())
     etag = 'W/"' + hashlib.blake2b(repr(state).encode(), digest_size=10).hexdigest() + '"'
     if shown > site.nav_version:  # a seed page in epoch 0 shows a menu captured later
         return etag, item.changed
@@ -256,7 +263,7 @@ def item_validators(site: Site, item: Item, host: str, faults: Faults) -> tuple[
 
 
 def peek(
-    site: Site,
+    site: SiteModel,
     target: str,
     host: str,
     faults: Faults | None = None,
@@ -271,18 +278,21 @@ def peek(
     return etag, http_date(modified)
 
 
-def _item(site: Site, item: Item, path: str, base: str, host: str, faults: Faults) -> Response:
+def _item(site: SiteModel, item: Item, path: str, base: str, host: str, faults: Faults) -> Response:
     if not item.live:
         return _answer(
             item.status, pages.error_page(site, item.status, faults.redirect_loop), item.changed
         )
     etag, modified = item_validators(site, item, host, faults)
-    html = pages.item_page(site, item, base, host, faults.redirect_loop, faults.offsite_links)
+    if site.theme is not None:
+        html, _ = themed.item_page(site, site.theme, item, base, host)
+    else:
+        html = pages.item_page(site, item, base, host, faults.redirect_loop, faults.offsite_links)
     return _content_faults(site, faults, item.path, html, modified, item=True, etag=etag)
 
 
 def _content_faults(
-    site: Site,
+    site: SiteModel,
     faults: Faults,
     path: str,
     html: str,

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from replica.faults import Faults
-from replica.generator import Site
-from replica.routes import Response, peek
+from replica.generator import SiteModel
+from replica.routes import Response, peek, render
 
 CONTROL_PREFIX = "/__replica__/"
 _REASONS = {
@@ -219,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
                         log=lambda n: log(304, n),
                     )
                     return
-        resp = replica.site.render(target, host, faults)
+        resp = render(replica.site, target, host, faults)
         if resp.status == 200 and _not_modified(resp, inm, ims):
             keep = {
                 k: v
@@ -331,11 +331,11 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class ReplicaServer:
-    """Serves a :class:`Site` on a loopback port from a background thread."""
+    """Serves a :class:`SiteModel` on a loopback port from a background thread."""
 
     def __init__(
         self,
-        site: Site,
+        site: SiteModel,
         faults: Faults | None = None,
         *,
         host: str = "127.0.0.1",
@@ -490,6 +490,7 @@ def spawn(
     faults: str = "",
     log_path: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
+    theme: int = 0,
 ) -> ReplicaProcess:
     """Start ``python -m replica serve`` on a free port; returns once it answers."""
     cmd = [
@@ -509,6 +510,8 @@ def spawn(
     ]
     if faults:
         cmd += ["--faults", faults]
+    if theme:
+        cmd += ["--theme", str(theme)]
     if log_path:
         cmd += ["--log", str(log_path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)

@@ -1,7 +1,7 @@
 """``osce-archive``: the command line of ``CONTRACT.md``.
 
 Argument parsing lives here and nowhere else. Each command's work is a function
-``run(args) -> int`` in ``crawler/commands/<name>.py``, imported only when that
+``run(args) -> int`` in ``crawler/cli/<name>.py``, imported only when that
 command runs, so ``osce-archive --help`` and ``export`` never pay for Scrapy.
 
 Exit status: 0 success; 1 failure with a one-line reason on stderr; 75 when
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolve_db(args)
     debug = args.debug or bool(os.environ.get("OSCE_ARCHIVE_DEBUG"))
     try:
-        module = importlib.import_module(f"crawler.commands.{args.command}")
+        module = importlib.import_module(f"crawler.cli.{args.command}")
         return int(module.run(args) or 0)
     except ArchiveLocked as exc:
         print(f"osce-archive: {exc}", file=sys.stderr)
@@ -148,7 +148,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"osce-archive: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
-
-
-if __name__ == "__main__":
-    sys.exit(main())

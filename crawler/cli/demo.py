@@ -52,7 +52,7 @@ def _shorten(record: dict[str, Any], width: int = 300) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.commands.crawl import build_settings, print_summary, run_crawl
+    from crawler.cli.crawl import build_settings, print_summary, run_crawl
     from replica.server import spawn
 
     if args.db:

@@ -214,7 +214,7 @@ def main() -> int:
     parser.add_argument("--pg", default=None, metavar="URL", help="an empty PostgreSQL database")
     parser.add_argument("--sqlite", default=None, metavar="FILE", help="default: a temp file")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
-    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients (8)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
     args = parser.parse_args()
     global CLIENTS
     CLIENTS = args.clients

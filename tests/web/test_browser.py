@@ -130,4 +130,4 @@ def test_hostile_stored_page_neither_runs_nor_fetches(
     assert beacon.hits == [], beacon.hits
     # The beacon does answer when asked directly, so silence above means something.
     browser.get(beacon.url + "/direct")
-    assert beacon.hits == ["GET /direct"]
+    assert "GET /direct" in beacon.hits  # (Chrome may ask it for /favicon.ico as well)

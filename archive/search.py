@@ -261,12 +261,13 @@ def search(
             score = "ts_rank(s.tsv, to_tsquery('simple', :q))"
         else:
             params["q"] = parsed.fts5()
+            # The match (and bm25, which cannot sit beside a window function) first.
             source = (
-                "search_fts JOIN versions v ON v.id = search_fts.rowid "
+                "(SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) AS score FROM search_fts "
+                "WHERE search_fts MATCH :q) s JOIN versions v ON v.id = s.fid "
                 "JOIN documents d ON d.id = v.document_id"
             )
-            where.append("search_fts MATCH :q")
-            score = "-bm25(search_fts, 10.0, 1.0)"
+            score = "s.score"
     else:
         source = "versions v JOIN documents d ON d.id = v.document_id"
         score = "NULL"
@@ -285,17 +286,22 @@ def search(
         )
     clause = " AND ".join(where) or "1=1"
     try:
-        total = int(
-            conn.execute(text(f"SELECT count(*) FROM {source} WHERE {clause}"), params).scalar_one()
-        )
+        # One pass: the total rides along each row (a window over all matches, computed
+        # before LIMIT), so the match is evaluated once; a page past the end counts alone.
         rows = conn.execute(
             text(
                 f"SELECT v.id AS vid, d.id AS doc, v.number, d.current_version, v.title, v.kind, "
-                f"v.published, v.place, d.url, d.deleted, {score} AS score "
+                f"v.published, v.place, d.url, d.deleted, {score} AS score, "
+                f"count(*) OVER () AS total "
                 f"FROM {source} WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
             ),
             params,
         ).all()
+        if rows:
+            total = int(rows[0].total)
+        else:
+            count_sql = f"SELECT count(*) FROM {source} WHERE {clause}"
+            total = int(conn.execute(text(count_sql), params).scalar_one())
     except Exception as exc:  # the tree is always valid; this is a last line of defence
         if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
             raise QueryError("the query could not be read; try plain words") from exc

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +45,7 @@ from web.diff import FIELDS, VersionDiff, version_diff
 HERE = Path(__file__).resolve().parent
 PAGE_SIZES = (10, 20, 50, 100)
 FEED_ENTRIES = 50
+FEED_CACHE = 64  # feeds kept in memory, by ETag
 MAX_ID_CHARS = 300
 #: Pages of the reading room: nothing but itself, no script, no plug-in, no framing.
 SITE_CSP = (
@@ -100,6 +103,8 @@ class ReadingRoom:
         self.env.globals["reason_label"] = reason_label
         self.env.globals["site_title"] = title
         self._facets: tuple[float, dict[str, list[str]]] | None = None
+        self._feed_cache: OrderedDict[str, bytes] = OrderedDict()
+        self._feed_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -501,8 +506,19 @@ class ReadingRoom:
             or etag in [t.strip().removeprefix("W/") for t in wanted.split(",")]
         ):
             return Response(status_code=304, headers={"ETag": etag})
+        # A feed's bytes depend only on its key (which carries the change-log head), so
+        # they are kept until the archive changes: readers poll, the archive rarely moves.
+        body = self._feed_cache.get(etag)
+        if body is None:
+            with self._feed_lock:  # one build at a time: the readers who wait get its bytes
+                body = self._feed_cache.get(etag)
+                if body is None:
+                    body = build()
+                    self._feed_cache[etag] = body
+                    while len(self._feed_cache) > FEED_CACHE:
+                        self._feed_cache.popitem(last=False)
         return Response(
-            build(),
+            body,
             media_type="application/atom+xml; charset=utf-8",
             headers={"ETag": etag, "Cache-Control": "no-cache"},
         )

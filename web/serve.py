@@ -1,4 +1,4 @@
-"""``osce-archive serve`` and ``osce-archive search-index``: the command's work.
+"""``osce-archive serve`` and ``osce-archive index``: the command's work.
 
 ``serve`` brings the archive to the newest schema the way every command does on open
 (a crawl would too), then serves it through read-only connections only. It binds to
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def rebuild(args: argparse.Namespace) -> int:
-    """``osce-archive search-index``: rebuild the full-text index from the versions."""
+    """``osce-archive index``: rebuild the full-text index from the versions."""
     from archive import search
     from archive.store import Archive
 

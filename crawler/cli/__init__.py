@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument("--port", type=positive, default=8080, help="port (default 8080)")
 
-    p = sub.add_parser("search-index", help="rebuild the full-text search index")
+    p = sub.add_parser("index", help="rebuild the full-text search index")
     _common_options(p, sub=True)
 
     p = sub.add_parser("demo", help="crawl the bundled copy of the site into demo-archive.sqlite")

@@ -16,8 +16,8 @@ import pytest
 
 from web.testing import Server, build_archive_direct, store_hostile_capture
 
-ITEMS = 80
-EPOCHS = 3
+ITEMS = 60
+EPOCHS = 2
 
 
 @dataclass

@@ -7,7 +7,7 @@ reindex). PostgreSQL: a ``search_vectors`` table holding each version's weighted
 ``tsvector`` (title A, text B), a GIN index over it, kept in step by a trigger.
 Both index text split on every non-alphanumeric character, lower-cased, without
 stemming, stop words or accent folding, so the two databases find the same versions.
-``osce-archive search-index`` rebuilds either from the versions table.
+``osce-archive index`` rebuilds either from the versions table.
 
 These objects are not SQLAlchemy models (a virtual table, a tsvector): the Alembic
 environment leaves every ``search_*`` table out of ``alembic check``.

@@ -1,0 +1,234 @@
+"""Latency of the reading room under 8 concurrent clients, on SQLite and PostgreSQL.
+
+    python bench/web_latency.py [--items 25000] [--epochs 3] [--pg URL] [--seconds 20]
+
+Builds an archive of the replica's ground-truth records (``--items`` documents, then
+``--epochs`` epochs of edits, deletions and new items, each ingested through the
+archive's own ``ingest_many``: versions, change log, search index by its triggers),
+serves it with ``osce-archive serve`` in a child process and drives it with 8 client
+threads for a while per scenario: search (a common word, a rare word, a phrase, a
+filtered search), a document page, a diff page, the all-changes feed. Prints p50/p95
+per scenario, the server's resident memory (now and peak), and the time of a word
+diff of two 50 KB texts (the issue's 200 ms bound). Skips PostgreSQL without ``--pg``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from web.testing import Server  # noqa: E402
+
+CLIENTS = 8
+
+
+def build(db: str, items: int, epochs: int, seed: int = 1) -> dict[str, object]:
+    """Epoch 0: the replica's ground truth (skipped when ``db`` already holds documents,
+    so a large archive is built once); then ``epochs`` rounds of edits to 4% of the
+    documents (a word changed in a few paragraphs, some titles), ingested as new
+    versions through the archive's own ``ingest_many``."""
+    from sqlalchemy import text
+
+    from archive.feed import Selection, snapshot
+    from archive.records import Capture, Record
+    from archive.store import Archive
+    from replica import Site
+
+    when = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+    started = time.monotonic()
+    rnd = random.Random(seed)
+    with Archive.open(db) as archive:
+        with archive.engine.connect() as conn:
+            have = conn.execute(text("select count(*) from documents")).scalar_one()
+        if not have:
+            truth = Site(items=items, seed=seed).ground_truth("https://www.osce.org")
+            run = archive.start_run({"bench": "web_latency", "epoch": 0})
+            batch: list[tuple[Capture, Record | None]] = []
+            for rec in truth.values():
+                batch.append((_capture(rec, when, run, 0), Record.from_json(rec)))
+                if len(batch) >= 500:
+                    archive.ingest_many(batch)
+                    batch = []
+            archive.ingest_many(batch)
+            archive.finish_run(run, "ok", {"epoch": 0})
+        with snapshot(archive.engine) as snap:
+            records = [r for r in snap.records(Selection()) if not r["deleted"]]
+        for epoch in range(1, epochs + 1):
+            when += timedelta(days=30)
+            run = archive.start_run({"bench": "web_latency", "epoch": epoch})
+            batch = []
+            for rec in rnd.sample(records, max(1, len(records) // 25)):
+                paras = rec["text"].split("\n\n")
+                for i in range(0, len(paras), 3):
+                    words = paras[i].split(" ")
+                    words[rnd.randrange(len(words))] = rnd.choice(["revised", "updated", "new"])
+                    paras[i] = " ".join(words)
+                rec = {**rec, "text": "\n\n".join(paras)}
+                if rnd.random() < 0.3:
+                    rec["title"] = rec["title"] + " (updated)"
+                fields = {k: rec[k] for k in Record.__dataclass_fields__ if k in rec}
+                batch.append((_capture(rec, when, run, epoch), Record.from_json(fields)))
+            archive.ingest_many(batch)
+            archive.finish_run(run, "ok", {"epoch": epoch})
+            print(f"  epoch {epoch}: {len(batch)} edits, {time.monotonic() - started:.0f} s",
+                  flush=True)  # fmt: skip
+        with archive.engine.connect() as conn:
+            docs = conn.execute(text("select count(*) from documents")).scalar_one()
+            versions = conn.execute(text("select count(*) from versions")).scalar_one()
+            changed = [r[0] for r in conn.execute(
+                text("select id from documents where current_version > 1 limit 200"))]  # fmt: skip
+            any_docs = [r[0] for r in conn.execute(text("select id from documents limit 500"))]
+    return {"documents": docs, "versions": versions, "changed": changed, "docs": any_docs,
+            "build_s": round(time.monotonic() - started)}  # fmt: skip
+
+
+def _capture(rec: dict[str, object], when: datetime, run: int, epoch: int) -> object:
+    from archive.records import Capture
+
+    body = f"<html><title>{rec['title']}</title><p>{rec['id']} {epoch}</p></html>"
+    return Capture(url=str(rec["url"]), status=200, fetched_at=when, body=body.encode(),
+                   content_type="text/html", run_id=run)  # fmt: skip
+
+
+def drive(url: str, paths: list[str], seconds: float) -> list[float]:
+    """Latencies (ms) of ``CLIENTS`` threads fetching ``paths`` in turn for ``seconds``."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    errors: list[str] = []
+
+    def client(offset: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            i = offset
+            while time.monotonic() < stop:
+                path = paths[i % len(paths)]
+                t0 = time.perf_counter()
+                r = c.get(path)
+                ms = (time.perf_counter() - t0) * 1000
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code} {path}")
+                with lock:
+                    latencies.append(ms)
+                i += 1
+
+    threads = [threading.Thread(target=client, args=(k * 7,)) for k in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        print(f"    {len(errors)} errors, e.g. {errors[:3]}")
+    return latencies
+
+
+def memory(pid: int) -> tuple[int, int]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]) // 1024, int(fields["VmHWM"].split()[0]) // 1024
+
+
+def scenarios(info: dict[str, object]) -> dict[str, list[str]]:
+    rnd = random.Random(7)
+    changed = list(info["changed"]) or list(info["docs"])  # type: ignore[call-overload]
+    docs = list(info["docs"])  # type: ignore[call-overload]
+    return {
+        "search common word": ["/search?q=osce", "/search?q=security", "/search?q=mission"],
+        "search rare word": ["/search?q=ombudsperson", "/search?q=kyrgyz*", "/search?q=roma"],
+        "search phrase": ['/search?q="human rights"', '/search?q="press freedom"'],
+        "search filtered": [
+            "/search?q=osce&kind=press-release&from=2015-01-01&to=2018-12-31",
+            "/search?q=election&sort=date&page=3",
+        ],  # fmt: skip
+        "document page": [f"/doc/{d}" for d in rnd.sample(docs, min(100, len(docs)))],
+        "diff page": [f"/doc/{d}/diff" for d in changed[:100]],
+        "feed (all changes)": ["/feed.atom"],
+    }
+
+
+def diff_50kb() -> float:
+    from web.diff import version_diff
+
+    rnd = random.Random(3)
+    vocab = [f"w{n}" for n in range(3000)]
+    paras = [" ".join(rnd.choice(vocab) for _ in range(60)) for _ in range(140)]
+    old = "\n\n".join(paras)[:50_000]
+    new_paras = list(paras)
+    for i in range(0, len(new_paras), 7):
+        words = new_paras[i].split()
+        words[rnd.randrange(len(words))] = "CHANGED"
+        new_paras[i] = " ".join(words)
+    new = "\n\n".join(new_paras)[:50_000]
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        version_diff(1, {"text": old, "title": "a"}, 2, {"text": new, "title": "b"}).summary()
+        best = min(best, (time.perf_counter() - t0) * 1000)
+    return best
+
+
+def bench(name: str, db: str, args: argparse.Namespace) -> None:
+    print(
+        f"{name}: building (or reusing) {args.items} items, {args.epochs} epochs of edits",
+        flush=True,
+    )
+    info = build(db, args.items, args.epochs)
+    print(f"{name}: {info['documents']} documents, {info['versions']} versions "
+          f"(built in {info['build_s']} s)")  # fmt: skip
+    server = Server(db).start()
+    assert server.proc is not None
+    try:
+        drive(server.url, ["/", "/search?q=osce"], 2)  # warm up
+        print(f"{CLIENTS} clients; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"{'scenario':<22} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}")
+        for label, paths in scenarios(info).items():
+            lat = sorted(drive(server.url, paths, args.seconds))
+            p50 = statistics.median(lat)
+            p95 = lat[int(0.95 * (len(lat) - 1))]
+            print(f"{label:<22} {len(lat):>8} {p50:>8.1f} {p95:>8.1f}", flush=True)
+        rss, peak = memory(server.proc.pid)
+        print(f"server memory: {rss} MB resident, {peak} MB peak")
+    finally:
+        server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=25_000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--pg", default=None, metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--sqlite", default=None, metavar="FILE", help="default: a temp file")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    args = parser.parse_args()
+    global CLIENTS
+    CLIENTS = args.clients
+    print(f"word diff of two 50 KB texts: {diff_50kb():.1f} ms (best of 5)")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.no_sqlite:
+            tmp = ""
+        if tmp or args.sqlite:
+            path = args.sqlite or str(Path(tmp) / "bench.sqlite")
+            bench("SQLite", f"sqlite:///{path}", args)
+    if args.pg:
+        bench("PostgreSQL", args.pg, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

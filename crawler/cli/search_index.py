@@ -1,5 +1,0 @@
-"""`osce-archive search-index`: rebuild the full-text index (work in ``web.serve``)."""
-
-from web.serve import rebuild as run
-
-__all__ = ["run"]

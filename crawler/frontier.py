@@ -7,7 +7,7 @@ from one run to the next. Its rules, which the README repeats:
 
 **Discovery.** Listing pages newest first (``/press-releases?page=0&rows=50``,
 ``/stories``, ``/newsroom`` for other kinds; each next page as the page's own pager
-links it, see ``crawler.listing_pager``), the sitemap index and its files, the RSS
+links it, see ``crawler.extraction.listing``), the sitemap index and its files, the RSS
 feed. A listing entry's labelled data (a ``ListingEntry``, merged with the sitemap's
 ``<lastmod>``) travels with the item's request into extraction
 and into the archive, so a later revisit without a listing can still date the item.

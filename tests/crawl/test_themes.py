@@ -41,7 +41,9 @@ LISTINGS = ("press-releases", "stories")
 CRAWL_ROWS = 50  # what the crawler asks for (OSCE_FRONTIER_LISTING_ROWS)
 TIMEOUT = 600.0  # seconds: a guard against a hung crawl only (runaways are capped by pages)
 
-pytestmark = pytest.mark.themes
+#: The first test carries the crawls of every theme (a module fixture): the suite's
+#: 300 s per test does not fit them on a loaded machine.
+pytestmark = [pytest.mark.themes, pytest.mark.timeout(2400)]
 _READ_LOCK = threading.Lock()
 
 

@@ -18,6 +18,7 @@ TABLES = {
     "captures",
     "bodies",
     "compression_dicts",
+    "furniture_models",
     "runs",
     "changes",
     "locks",

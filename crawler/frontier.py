@@ -21,9 +21,9 @@ and into the archive, so a later revisit without a listing can still date the it
   a row bring nothing new (margin 1 by default: a late insertion just below the
   newest items is still caught).
 * A listing's end is read from the site and is no failure: a 404/410, an empty page, a
-  page without a next link (or, with no pager at all, shorter than the listing's
-  longest page), a page repeating the previous one, a next link pointing back or off
-  the site (``Frontier.listing_end``). The page size is what the pages show.
+  page without a next link (with no pager at all, unless it shows every row asked for),
+  a page repeating the previous one, a next link pointing back or off the site
+  (``Frontier.listing_end``). The page size is what the pages show.
 * After a run that did not read its listings to the end (killed, interrupted, failed,
   cut by ``--max-items``, or a listing page failed for good), the next run reads every
   listing page (a *catch-up*: still deciding item by item), so the items the broken
@@ -582,10 +582,12 @@ class Frontier:
     ) -> str | None:
         """Why the page just read is the listing's last, or None when it is not.
 
-        An empty page, a page repeating the previous one, a pager without a next link,
-        a next link leading off the site or back to a page already read. Without any
-        pager, a page shorter than the chain's longest is the last (the page size is
-        what the site shows, not what was asked); a full one is followed by number.
+        An empty page, a page repeating the previous one, a page without a next link,
+        a next link leading off the site or back to a page already read. Only a page
+        with no pager at all that shows every row asked for is followed by number (a
+        site that honours ``rows=`` and shows no pager); fewer rows than asked with no
+        next link cannot be told from the last page, and the sitemap still brings
+        whatever such a listing would have shown.
         """
         if n_entries == 0:
             return "empty page"
@@ -594,9 +596,9 @@ class Frontier:
         if next_url is None:
             if has_pager:
                 return "no next link"
-            if chain.page_size and n_entries < chain.page_size:
-                return "short page without a pager"
-            return None
+            if n_entries < max(self.rows, chain.page_size):
+                return "no next link"  # and not as full as asked: the last page
+            return None  # no pager at all, a page as full as asked: go on by number
         url = self.site.rebase(next_url)
         if url is None:
             return "next link leaves the site"

@@ -122,24 +122,32 @@ def test_the_listing_follows_the_pager_and_learns_the_page_size() -> None:
         (0, None, False, (), "empty page"),
         (10, f"{BASE}/press-releases?page=2", True, range(10), "page repeats the previous one"),
         (10, None, True, range(10, 20), "no next link"),
-        (4, None, False, range(10, 14), "short page without a pager"),
+        (4, None, False, range(10, 14), "no next link"),
         (10, "https://elsewhere.example/press-releases?page=2", True, range(10, 20), "leaves"),
-        (10, f"{BASE}/press-releases?page=0&rows=50", True, range(10, 20), "points back"),
+        (10, f"{BASE}/press-releases?page=0&rows=10", True, range(10, 20), "points back"),
     ],
 )
 def test_the_end_of_a_listing_is_read_from_the_site(
     n: int, next_url: str | None, has_pager: bool, nodes: range, why: str
 ) -> None:
     f, c = chain()
+    f.rows = 10  # the site honours the rows asked for, and shows no pager on page 0
     f.listing_url(c)
     assert f.next_page(c, 10, True, next_url=None, has_pager=False, fingerprint=fp(*range(10)))
-    assert c.page == 1 and c.url is None  # no pager on page 0, a full page: by number
+    assert c.page == 1 and c.url is None  # no pager, every row asked for: by number
     f.listing_url(c)
     assert not f.next_page(
         c, n, True, next_url=next_url, has_pager=has_pager, fingerprint=fp(*nodes)
     )
     assert c.ended is not None and why in c.ended
     assert f.listings_complete and f.complete, "the end of a listing is not a failure"
+
+
+def test_fewer_rows_than_asked_and_no_pager_is_the_last_page() -> None:
+    f, c = chain()  # asks for 50
+    f.listing_url(c)
+    assert not f.next_page(c, 10, True, next_url=None, has_pager=False, fingerprint=fp(1))
+    assert c.ended == "no next link"
 
 
 def test_a_404_past_the_last_page_ends_the_listing_without_failing() -> None:

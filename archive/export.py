@@ -55,6 +55,9 @@ ARCHIVE_FIELDS = (
     "last_seen",
     "deleted",
     "duplicate_of",
+    "site",
+    "reason",
+    "furniture_version",
 )
 #: Every field of an exported record, in the order every format writes them.
 EXPORT_FIELDS = RECORD_FIELDS + ARCHIVE_FIELDS
@@ -67,6 +70,7 @@ NULLABLE_FIELDS = (
     "byline",
     "language",
     "duplicate_of",
+    "furniture_version",
 )
 FORMATS = ("jsonl", "csv", "parquet", "warc", "wacz", "sqlite")
 #: File name of each format inside a dataset package directory.

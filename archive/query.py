@@ -76,6 +76,8 @@ from archive.urls import normalise_address
 DELETED = "deleted"
 RETURNED = "returned"
 MOVED = "moved"
+#: The reason of a version written by reading a stored page again (``extraction``).
+REEXTRACTED = "reextracted"
 DELETION_KINDS = (DELETED, RETURNED)
 #: Fields compared between versions: what a reader sees, plus the canonical address.
 DIFF_FIELDS = (*CONTENT_FIELDS, "url", "date_source", "language")
@@ -268,6 +270,8 @@ class Snapshot:
                 vers.c.text,
                 vers.c.number.label("version"),
                 vers.c.first_seen.label("version_seen"),
+                vers.c.reason.label("version_reason"),
+                vers.c.furniture_version,
                 vers.c.content_hash,
                 docs.c.first_seen,
                 last_seen.label("last_seen"),
@@ -473,6 +477,9 @@ def _record(row: Any, aliases: Sequence[str]) -> Record:
         "last_seen": iso_time(row.last_seen or row.version_seen),
         "deleted": bool(row.deleted),
         "duplicate_of": row.duplicate_of,
+        "site": str(row.id).split("/", 1)[0],
+        "reason": "extraction" if row.version_reason == REEXTRACTED else "source",
+        "furniture_version": row.furniture_version,
     }
 
 

@@ -16,7 +16,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -43,7 +43,7 @@ class _Pages:
                 found = _TITLE.search(data or b"")
                 if found:
                     title = " ".join(found.group(1).decode("utf-8", "replace").split()) or title
-                capture.body = lambda data=data: data  # loaded once, written next
+                capture.body = _constant(data)  # loaded once, written next
                 self.pages[capture.url] = {
                     "url": capture.url,
                     "ts": iso_time(capture.fetched_at) or "",
@@ -95,3 +95,8 @@ def write_wacz(
         with open(target, "rb") as packed:
             shutil.copyfileobj(packed, out)
     return count
+
+
+def _constant(data: bytes | None) -> Callable[[], bytes | None]:
+    """A body loader that hands back bytes already read."""
+    return lambda: data

@@ -180,8 +180,7 @@ def _fetch(base: str, path: str, validators: dict[str, str]) -> Any:
 
 @pytest.fixture(scope="session")
 def replica_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicaArchive]:
-    from crawler.extract import extract
-
+    from crawler.sites import extract
     from replica import ReplicaServer, Site
 
     folder = tmp_path_factory.mktemp("replica-archive")

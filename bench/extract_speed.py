@@ -18,7 +18,7 @@ import time
 
 
 def _pages(items: int) -> list[tuple[str, bytes]]:
-    from replica.generator import Site
+    from replica import Site
 
     site = Site(items=items, seed=1, epoch=0)
     base = "http://127.0.0.1:8000"

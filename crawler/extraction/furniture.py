@@ -137,16 +137,33 @@ class FurnitureModel:
 # --------------------------------------------------------------------------- page structure
 
 
-def box_of(page: list[Line], i: int, extent: dict[int, tuple[int, int]]) -> tuple[int, int] | None:
-    """The line range of the box headed by line ``i``, or ``None`` when it heads none."""
+def next_long(page: list[Line]) -> list[int]:
+    """For each line, the index of the first line from it on that is a long paragraph."""
+    out = [len(page)] * (len(page) + 1)
+    for i in range(len(page) - 1, -1, -1):
+        out[i] = i if len(page[i].text) > MAX_BLOCK_CHARS else out[i + 1]
+    return out
+
+
+def box_of(
+    page: list[Line],
+    i: int,
+    extent: dict[int, tuple[int, int]],
+    long_at: list[int] | None = None,
+) -> tuple[int, int] | None:
+    """The line range of the box headed by line ``i``, or ``None`` when it heads none.
+
+    ``long_at``: :func:`next_long` of the page (computed here when not given).
+    """
     head = page[i]
     if not head.text or len(head.text) > MAX_HEADING_CHARS or head.link_density >= 0.5:
         return None
+    long_at = next_long(page) if long_at is None else long_at
     box: etree._Element | None = None
     node: etree._Element | None = head.owner
     while node is not None and extent.get(id(node), (-1, -1))[0] == i:
         first, last = extent[id(node)]
-        if any(len(page[j].text) > MAX_BLOCK_CHARS for j in range(first, last + 1)):
+        if long_at[first] <= last:  # holds a long paragraph: not a box
             break
         box = node
         node = node.getparent()
@@ -180,12 +197,14 @@ class PageFeatures:
 def page_features(page: Page) -> PageFeatures:
     out = PageFeatures()
     extent = page.spans
+    long_at = next_long(page.lines)
     for i, ln in enumerate(page.lines):
         key = ln.key
-        if not key or len(key) > MAX_BLOCK_CHARS:
+        # Lines in probable chrome are never body (see ``body``): nothing to learn there.
+        if not key or len(key) > MAX_BLOCK_CHARS or ln.chrome:
             continue
         out.lines.add(key)
-        if len(key) <= MAX_HEADING_CHARS and box_of(page.lines, i, extent) is not None:
+        if len(key) <= MAX_HEADING_CHARS and box_of(page.lines, i, extent, long_at) is not None:
             out.boxes.add(key)
     return out
 
@@ -203,12 +222,14 @@ def furniture_lines(
     heading; a line longer than :data:`MAX_BLOCK_CHARS` is never furniture.
     """
     out: set[int] = set()
+    long_at: list[int] | None = None
     for i, ln in enumerate(page):
         key = ln.key
         if not key or len(key) > MAX_BLOCK_CHARS:
             continue
         if key in boxes:
-            box = box_of(page, i, extent)
+            long_at = next_long(page) if long_at is None else long_at
+            box = box_of(page, i, extent, long_at)
             if box is not None and not any(box[0] <= p <= box[1] for p in protect):
                 out.update(range(box[0], box[1] + 1))
         if key in lines or key in boxes:

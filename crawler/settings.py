@@ -99,7 +99,7 @@ EXTENSIONS = {
 OSCE_ARCHIVE_DB = os.environ.get("OSCE_ARCHIVE_DB", "sqlite:///archive.sqlite")
 #: Seconds between heartbeats of the run (lets a later run tell a live lock from a dead one).
 OSCE_ARCHIVE_HEARTBEAT = 15.0
-OSCE_SITE = "https://www.osce.org"
+OSCE_SITE = ""  # empty: the default site profile's home (`osce-archive sites`)
 #: Listing rows per page asked for (``rows=``). The site may show fewer: the crawl reads
 #: the page size from the pages and follows their pager, never this number.
 OSCE_FRONTIER_LISTING_ROWS = 50

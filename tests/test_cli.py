@@ -207,3 +207,13 @@ def test_replica_on_a_busy_port_is_one_line() -> None:
     assert proc.stderr.strip().splitlines() == [
         f"python -m replica: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+def test_sites_lists_the_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.cli import main
+
+    assert main(["sites", "--json"]) == 0
+    profiles = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert set(profiles) >= {"osce", "generic"}
+    assert profiles["osce"]["default"] and profiles["osce"]["home"].startswith("https://")
+    assert "press-release" in profiles["osce"]["kinds"] and not profiles["generic"]["hosts"]

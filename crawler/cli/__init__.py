@@ -83,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("crawl", help="crawl the site into the archive")
     _common_options(p, sub=True)
-    p.add_argument("--site", default="https://www.osce.org", help="base URL to crawl")
+    p.add_argument(
+        "--site",
+        default=None,
+        help="base URL to crawl (default: the home of the default site profile; see `sites`)",
+    )
     p.add_argument("--full", action="store_true", help="visit every item (still conditionally)")
     p.add_argument(
         "--kinds",
@@ -96,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fast",
         action="store_true",
-        help="no politeness delays: for the local replica or a site you run, never osce.org",
+        help="no politeness delays: for the local replica or a site you run, never a live site",
     )
     p.add_argument(
         "-s",
@@ -108,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+
+    p = sub.add_parser("sites", help="list the site profiles (plug-ins) the crawler knows")
+    _common_options(p, sub=True, db=False)
+    p.add_argument("--json", action="store_true", help="print the profiles as one JSON object")
 
     p = sub.add_parser("extract", help="extract the record of one saved HTML page")
     _common_options(p, sub=True, db=False)

@@ -72,10 +72,16 @@ FAST_SETTINGS: dict[str, Any] = {
 
 
 def fast_settings(site: str) -> dict[str, str]:
-    """``--fast`` as ``-s`` overrides; refused for osce.org itself, which is crawled politely."""
-    host = (urlsplit(site).hostname or "").lower()
-    if host == "osce.org" or host.endswith(".osce.org"):
-        raise ArchiveError("--fast is for a local copy of the site; osce.org is crawled politely")
+    """``--fast`` as ``-s`` overrides; refused for a live site a profile names (its own
+    hosts are crawled politely), allowed for a local copy or a site you run."""
+    from crawler.sites import PROFILES
+
+    for profile in PROFILES.values():
+        if profile.hosts and profile.owns(site):
+            host = urlsplit(site).hostname
+            raise ArchiveError(
+                f"--fast is for a local copy of the site; {host} is crawled politely"
+            )
     return {name: str(value) for name, value in FAST_SETTINGS.items()}
 
 
@@ -223,6 +229,10 @@ def print_summary(summary: dict[str, Any], machine: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     from crawler.cli import check_kinds
 
+    if args.site is None:
+        from crawler.sites import DEFAULT
+
+        args.site = DEFAULT.home
     site = check_site(args.site)
     kinds = check_kinds(args.kinds, allow_all=True)
     overrides = {**(fast_settings(site) if args.fast else {}), **parse_overrides(args.settings)}

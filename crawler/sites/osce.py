@@ -130,13 +130,14 @@ OSCE = OsceProfile(
     rows_param="rows",
     default_kinds=("press-release", "story"),
     vocabulary=VOCABULARY,
+    home="https://www.osce.org",
     politeness=Politeness(
         download_delay=0.5, autothrottle_target=2.0, concurrency_per_domain=4, obey_robots=True
     ),
 )
 
 #: The address the crawl starts from when none is given.
-HOME = "https://www.osce.org"
+HOME = OSCE.home
 
 
 def main(argv: list[str]) -> int:

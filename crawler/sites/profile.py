@@ -56,6 +56,8 @@ class SiteProfile:
     default_kinds: tuple[str, ...] = ()
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     politeness: Politeness = field(default_factory=Politeness)
+    #: Where a crawl of this site starts when no ``--site`` is given ("": none).
+    home: str = ""
 
     # ------------------------------------------------------------------ addresses
 

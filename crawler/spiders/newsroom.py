@@ -175,7 +175,7 @@ class NewsroomSpider(Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsroomSpider:
         spider: NewsroomSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.site = (spider.site_arg or settings.get("OSCE_SITE") or "").rstrip("/")
+        spider.site = (spider.site_arg or settings.get("OSCE_SITE") or SITE.home).rstrip("/")
         try:
             spider.site_urls = Site(spider.site)
         except ValueError as exc:

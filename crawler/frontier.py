@@ -502,8 +502,10 @@ class Frontier:
                     continue
             elif chain.kinds is None and not self.wants(entry.kind_label):
                 continue
+            mapped, lastmod = self.sitemap.get(key_of(url), (None, None))
+            if mapped is not None and SITE.is_alias(url):
+                url = mapped  # the item's own address: no redirect hop to fetch it
             entry = replace(entry, url=url, source="listing")
-            _, lastmod = self.sitemap.get(key_of(url), (None, None))
             if lastmod and not entry.lastmod:
                 entry.lastmod = lastmod
             kept.append(entry)

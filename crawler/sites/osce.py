@@ -131,6 +131,7 @@ OSCE = OsceProfile(
     default_kinds=("press-release", "story"),
     vocabulary=VOCABULARY,
     home="https://www.osce.org",
+    alias_path=r"^/(?:[a-z]{2}/)?node/\d+/?$",
     politeness=Politeness(
         download_delay=0.5, autothrottle_target=2.0, concurrency_per_domain=4, obey_robots=True
     ),

@@ -58,6 +58,9 @@ class SiteProfile:
     politeness: Politeness = field(default_factory=Politeness)
     #: Where a crawl of this site starts when no ``--site`` is given ("": none).
     home: str = ""
+    #: Item addresses that only redirect to the item's own (a regular expression over
+    #: the path; "": none): a crawl prefers the address the sitemap gives.
+    alias_path: str = ""
 
     # ------------------------------------------------------------------ addresses
 
@@ -100,6 +103,15 @@ class SiteProfile:
             return None
         m = self._item_re.match(path)
         return m.group("node") if m else None
+
+    def is_alias(self, url: str) -> bool:
+        """Is ``url`` an address that only redirects to the item's own (``/node/<n>``)?"""
+        if not self.alias_path:
+            return False
+        try:
+            return re.match(self.alias_path, urlsplit(url).path) is not None
+        except ValueError:
+            return False
 
     def is_item_url(self, url: str) -> bool:
         return self.node_id(url) is not None

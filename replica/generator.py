@@ -627,6 +627,7 @@ class SiteModel:
                     self._titles.popitem(last=False)
         return hit
 
+    # Long on purpose: one seeded draw sequence; the order of the rng calls is the content.
     def _make_content(self, item: Item) -> Content:
         rng = random.Random(_key(self.seed, item.idx, 0xC0))
         inst = vocab.INSTITUTIONS[item.source]

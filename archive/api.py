@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -211,14 +211,7 @@ def export(
     extractor_version: str | None = None,
 ) -> ExportResult:
     """Write an export exactly as ``osce-archive export`` does (see ``archive.export``)."""
-    if fmt not in FORMATS:
-        raise ArchiveError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if fmt in ("warc", "wacz") and (since is not None or history):
-        raise ArchiveError(f"--format {fmt} writes every stored capture: no --since or --history")
-    if fmt == "sqlite" and (since is not None or history):
-        raise ArchiveError(
-            "--format sqlite holds the records and every version: no --since or --history"
-        )
+    _check_export_options(fmt, since, history)
     selection = Selection(history=history, as_of=_when(as_of), kinds=_kinds(kinds), since=since)
     path, package_dir = resolve_output(output, fmt)
     stats = Stats()
@@ -230,32 +223,7 @@ def export(
         snap.check_as_of(selection.as_of)  # so does a time before the archive or to come
         stream = target.open()
         try:
-            info = {
-                "software": f"osce-archive {_package_version()}",
-                "format": "WARC File Format 1.1",
-                "osce-archive-cursor": cursor,
-            }
-            captures = snap.captures(selection.as_of, selection.kinds)
-            if fmt == "warc":
-                count = write_warc(captures, stream, info, gzip=warc_gzipped(path))
-            elif fmt == "wacz":
-                from archive.exports.wacz import write_wacz
-
-                count = write_wacz(captures, stream, info)
-            elif fmt == "sqlite":
-                from archive.exports.sqlite import write_sqlite
-
-                assert path is not None and target.part is not None
-                stream.close()
-                target.part.unlink()
-                records = snap.records(selection, stats)
-                versions = snap.records(
-                    Selection(history=True, as_of=selection.as_of, kinds=selection.kinds)
-                )
-                count = write_sqlite(target.part, records, versions)
-            else:
-                writer: Any = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
-                count = writer[fmt](snap.records(selection, stats), stream)
+            count = _write_export(snap, fmt, selection, stats, target, stream, path, cursor)
             target.commit()
         except BaseException:
             target.abort()
@@ -290,6 +258,57 @@ def export(
             },
         )
     return ExportResult(count, cursor, path, manifest, sorted(stats.extractor_versions))
+
+
+def _check_export_options(fmt: str, since: str | None, history: bool) -> None:
+    """Refuse a format we do not write, or options the format cannot honour."""
+    if fmt not in FORMATS:
+        raise ArchiveError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if fmt in ("warc", "wacz") and (since is not None or history):
+        raise ArchiveError(f"--format {fmt} writes every stored capture: no --since or --history")
+    if fmt == "sqlite" and (since is not None or history):
+        raise ArchiveError(
+            "--format sqlite holds the records and every version: no --since or --history"
+        )
+
+
+def _write_export(
+    snap: Snapshot,
+    fmt: str,
+    selection: Selection,
+    stats: Stats,
+    target: Output,
+    stream: IO[bytes],
+    path: Path | None,
+    cursor: str,
+) -> int:
+    """Write the export's body in ``fmt`` to ``stream`` (or ``target.part``); return the count."""
+    info = {
+        "software": f"osce-archive {_package_version()}",
+        "format": "WARC File Format 1.1",
+        "osce-archive-cursor": cursor,
+    }
+    captures = snap.captures(selection.as_of, selection.kinds)
+    if fmt == "warc":
+        return write_warc(captures, stream, info, gzip=warc_gzipped(path))
+    if fmt == "wacz":
+        from archive.exports.wacz import write_wacz
+
+        return write_wacz(captures, stream, info)
+    if fmt == "sqlite":
+        from archive.exports.sqlite import write_sqlite
+
+        assert path is not None and target.part is not None
+        stream.close()
+        target.part.unlink()
+        records = snap.records(selection, stats)
+        versions = snap.records(
+            Selection(history=True, as_of=selection.as_of, kinds=selection.kinds)
+        )
+        return write_sqlite(target.part, records, versions)
+    writer: Any = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
+    count: int = writer[fmt](snap.records(selection, stats), stream)
+    return count
 
 
 def _metadata_beside(path: Path) -> Path:

@@ -550,86 +550,112 @@ def write_warc(
     by_hash: dict[str, _Written] = {}
     last_for_url: dict[str, _Written] = {}
     count = 0
-
-    def write(record: Any) -> str:
-        writer.write_record(record)
-        return str(record.rec_headers.get_header("WARC-Record-ID"))
-
     for capture in captures:
         if capture.status == 0:
             continue
         date_text = _warc_date(capture.fetched_at)
         answers = capture_answers(capture)
-        for hop in answers[:-1]:
-            write(
-                writer.create_warc_record(
-                    hop["url"],
-                    "response",
-                    payload=io.BytesIO(b""),
-                    length=0,
-                    http_headers=_http_headers(hop, 0),
-                    warc_headers_dict={"WARC-Date": date_text},
-                )
-            )
+        _write_redirect_hops(writer, answers[:-1], date_text)
         final = answers[-1]
         uri = final.get("url") or capture.url
         count += 1
         if capture.status == 304:
-            original = last_for_url.get(uri)
-            headers = {
-                "WARC-Date": date_text,
-                "WARC-Profile": REVISIT_NOT_MODIFIED,
-                "WARC-Refers-To-Target-URI": original.uri if original else uri,
-            }
-            if original is not None:
-                headers["WARC-Refers-To-Date"] = original.date
-                headers["WARC-Refers-To"] = original.record_id
-                headers["WARC-Payload-Digest"] = original.digest
-            write(
-                writer.create_warc_record(
-                    uri,
-                    "revisit",
-                    http_headers=_http_headers(final, None),
-                    warc_headers_dict=headers,
-                )
+            _write_record(
+                writer, _not_modified_record(writer, uri, final, date_text, last_for_url.get(uri))
             )
             continue
         seen = by_hash.get(capture.body_sha256) if capture.body_sha256 else None
         if seen is not None:
-            record = writer.create_warc_record(
-                uri,
-                "revisit",
-                http_headers=_http_headers(final, None),
-                warc_headers_dict={
-                    "WARC-Date": date_text,
-                    "WARC-Profile": REVISIT_IDENTICAL,
-                    "WARC-Refers-To-Target-URI": seen.uri,
-                    "WARC-Refers-To-Date": seen.date,
-                    "WARC-Refers-To": seen.record_id,
-                    "WARC-Payload-Digest": seen.digest,
-                },
-            )
-            write(record)
+            _write_record(writer, _identical_revisit_record(writer, uri, final, date_text, seen))
             last_for_url[uri] = seen
             continue
         body = capture.body() if capture.body_sha256 else None
         body = body or b""
         digest = payload_digest(body)
-        record_id = write(
-            writer.create_warc_record(
-                uri,
-                "response",
-                payload=io.BytesIO(body),
-                length=len(body),
-                http_headers=_http_headers(final, len(body)),
-                warc_headers_dict={"WARC-Date": date_text, "WARC-Payload-Digest": digest},
-            )
+        record_id = _write_record(
+            writer, _response_record(writer, uri, final, date_text, body, digest)
         )
         written = _Written(uri, date_text, digest, record_id)
         if capture.body_sha256 and body:
             by_hash[capture.body_sha256] = written
         last_for_url[uri] = written
     return count
+
+
+def _write_record(writer: Any, record: Any) -> str:
+    """Write one WARC record; return its ``WARC-Record-ID``."""
+    writer.write_record(record)
+    return str(record.rec_headers.get_header("WARC-Record-ID"))
+
+
+def _write_redirect_hops(writer: Any, hops: list[dict[str, Any]], date_text: str) -> None:
+    """One ``response`` record with an empty payload for each redirect on the way."""
+    for hop in hops:
+        _write_record(
+            writer,
+            writer.create_warc_record(
+                hop["url"],
+                "response",
+                payload=io.BytesIO(b""),
+                length=0,
+                http_headers=_http_headers(hop, 0),
+                warc_headers_dict={"WARC-Date": date_text},
+            ),
+        )
+
+
+def _not_modified_record(
+    writer: Any, uri: str, final: dict[str, Any], date_text: str, original: _Written | None
+) -> Any:
+    """A 304: a server-not-modified ``revisit`` referring to the last response for ``uri``."""
+    headers = {
+        "WARC-Date": date_text,
+        "WARC-Profile": REVISIT_NOT_MODIFIED,
+        "WARC-Refers-To-Target-URI": original.uri if original else uri,
+    }
+    if original is not None:
+        headers["WARC-Refers-To-Date"] = original.date
+        headers["WARC-Refers-To"] = original.record_id
+        headers["WARC-Payload-Digest"] = original.digest
+    return writer.create_warc_record(
+        uri,
+        "revisit",
+        http_headers=_http_headers(final, None),
+        warc_headers_dict=headers,
+    )
+
+
+def _identical_revisit_record(
+    writer: Any, uri: str, final: dict[str, Any], date_text: str, seen: _Written
+) -> Any:
+    """A body already written: an identical-payload-digest ``revisit`` referring to it."""
+    return writer.create_warc_record(
+        uri,
+        "revisit",
+        http_headers=_http_headers(final, None),
+        warc_headers_dict={
+            "WARC-Date": date_text,
+            "WARC-Profile": REVISIT_IDENTICAL,
+            "WARC-Refers-To-Target-URI": seen.uri,
+            "WARC-Refers-To-Date": seen.date,
+            "WARC-Refers-To": seen.record_id,
+            "WARC-Payload-Digest": seen.digest,
+        },
+    )
+
+
+def _response_record(
+    writer: Any, uri: str, final: dict[str, Any], date_text: str, body: bytes, digest: str
+) -> Any:
+    """A ``response`` record holding the final answer's status line, headers and body."""
+    return writer.create_warc_record(
+        uri,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
+        http_headers=_http_headers(final, len(body)),
+        warc_headers_dict={"WARC-Date": date_text, "WARC-Payload-Digest": digest},
+    )
 
 
 # --------------------------------------------------------------------------- dataset package
@@ -768,7 +794,31 @@ def write_package(
     part = schema_path.with_name(schema_path.name + ".part")
     part.write_text(schema_text(), encoding="utf-8")
     os.replace(part, schema_path)
+    resource = _data_resource(fmt, data_file, count)
+    schema_resource = _schema_resource(schema_path)
+    manifest = {
+        "profile": "data-package",
+        "name": "osce-newsroom-archive",
+        "title": "OSCE newsroom archive export",
+        "created": iso_time(datetime.now(timezone.utc)),
+        "resources": [resource, schema_resource],
+        "osce_archive": {
+            "format": fmt,
+            "record_count": count,
+            "cursor": cursor,
+            "options": options,
+            **versions,
+        },
+    }
+    path = directory / "datapackage.json"
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(part, path)
+    return path
 
+
+def _data_resource(fmt: str, data_file: Path, count: int) -> dict[str, Any]:
+    """The data file's entry in ``datapackage.json``: size, hash, count and its table schema."""
     resource: dict[str, Any] = {
         "name": "captures" if fmt == "warc" else "records",
         "path": data_file.name,
@@ -800,8 +850,13 @@ def write_package(
         resource["osce_archive_hash"] = resource.pop("hash")
     if fmt != "warc":
         resource["jsonSchema"] = SCHEMA_FILE
+    return resource
+
+
+def _schema_resource(schema_path: Path) -> dict[str, Any]:
+    """The JSON Schema file's entry in ``datapackage.json``."""
     # An explicit type: a file named "*schema.json" is otherwise taken for a Table Schema.
-    schema_resource = {
+    return {
         "name": "record-schema",
         "type": "json",
         "profile": "data-resource",
@@ -811,22 +866,3 @@ def write_package(
         "bytes": schema_path.stat().st_size,
         "hash": "sha256:" + sha256_file(schema_path),
     }
-    manifest = {
-        "profile": "data-package",
-        "name": "osce-newsroom-archive",
-        "title": "OSCE newsroom archive export",
-        "created": iso_time(datetime.now(timezone.utc)),
-        "resources": [resource, schema_resource],
-        "osce_archive": {
-            "format": fmt,
-            "record_count": count,
-            "cursor": cursor,
-            "options": options,
-            **versions,
-        },
-    }
-    path = directory / "datapackage.json"
-    part = path.with_name(path.name + ".part")
-    part.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(part, path)
-    return path

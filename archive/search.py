@@ -250,40 +250,8 @@ def search(
     pg = _is_pg(conn)
     params: dict[str, Any] = {"limit": size, "offset": (page - 1) * size}
     where = _filter_sql(conn, filters, params)
-    if has_query:
-        if pg:
-            params["q"] = parsed.tsquery()
-            source = (
-                "versions v JOIN documents d ON d.id = v.document_id "
-                "JOIN search_vectors s ON s.version_id = v.id"
-            )
-            where.append("s.tsv @@ to_tsquery('simple', :q)")
-            score = "ts_rank(s.tsv, to_tsquery('simple', :q))"
-        else:
-            params["q"] = parsed.fts5()
-            # The match (and bm25, which cannot sit beside a window function) first.
-            source = (
-                "(SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) AS score FROM search_fts "
-                "WHERE search_fts MATCH :q) s JOIN versions v ON v.id = s.fid "
-                "JOIN documents d ON d.id = v.document_id"
-            )
-            score = "s.score"
-    else:
-        source = "versions v JOIN documents d ON d.id = v.document_id"
-        score = "NULL"
-    # Byte order of ids on PostgreSQL too, so both databases page the same way.
-    doc_order = 'd.id COLLATE "C"' if pg else "d.id"
-    order = {
-        "relevance": f"score DESC, v.published DESC, {doc_order}, v.number DESC",
-        "date": f"v.published DESC, {doc_order}, v.number DESC",
-        "oldest": f"v.published ASC, {doc_order}, v.number ASC",
-        "seen": f"v.first_seen DESC, {doc_order}, v.number DESC",
-    }[sort]
-    if pg:
-        # NULL dates last in both orders, as SQLite sorts them (first ascending)...
-        order = order.replace("v.published DESC", "v.published DESC NULLS LAST").replace(
-            "v.published ASC", "v.published ASC NULLS FIRST"
-        )
+    source, score = _match_source(pg, parsed if has_query else None, params, where)
+    order = _order_sql(sort, pg)
     clause = " AND ".join(where) or "1=1"
     try:
         # One pass: the total rides along each row (a window over all matches, computed
@@ -306,24 +274,73 @@ def search(
         if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
             raise QueryError("the query could not be read; try plain words") from exc
         raise
-    hits = [
-        Hit(
-            document_id=r.doc,
-            version=int(r.number),
-            current_version=int(r.current_version),
-            title=r.title,
-            kind=r.kind,
-            published=r.published,
-            place=r.place,
-            url=r.url,
-            deleted=bool(r.deleted),
-            score=None if r.score is None else round(float(r.score), 6),
-        )
-        for r in rows
-    ]
+    hits = [_hit(r) for r in rows]
     if hits:
         _snippets(conn, parsed if has_query else None, hits, [r.vid for r in rows])
     return Results(total=total, hits=hits, page=page, size=size)
+
+
+def _match_source(
+    pg: bool, parsed: ParsedQuery | None, params: dict[str, Any], where: list[str]
+) -> tuple[str, str]:
+    """The FROM clause and score expression for a query (``None``: every version);
+    sets ``params["q"]`` and adds the match to ``where`` as the database needs."""
+    if parsed is not None:
+        if pg:
+            params["q"] = parsed.tsquery()
+            source = (
+                "versions v JOIN documents d ON d.id = v.document_id "
+                "JOIN search_vectors s ON s.version_id = v.id"
+            )
+            where.append("s.tsv @@ to_tsquery('simple', :q)")
+            score = "ts_rank(s.tsv, to_tsquery('simple', :q))"
+        else:
+            params["q"] = parsed.fts5()
+            # The match (and bm25, which cannot sit beside a window function) first.
+            source = (
+                "(SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) AS score FROM search_fts "
+                "WHERE search_fts MATCH :q) s JOIN versions v ON v.id = s.fid "
+                "JOIN documents d ON d.id = v.document_id"
+            )
+            score = "s.score"
+    else:
+        source = "versions v JOIN documents d ON d.id = v.document_id"
+        score = "NULL"
+    return source, score
+
+
+def _order_sql(sort: str, pg: bool) -> str:
+    """The ORDER BY of one sort, the same on SQLite and PostgreSQL."""
+    # Byte order of ids on PostgreSQL too, so both databases page the same way.
+    doc_order = 'd.id COLLATE "C"' if pg else "d.id"
+    order = {
+        "relevance": f"score DESC, v.published DESC, {doc_order}, v.number DESC",
+        "date": f"v.published DESC, {doc_order}, v.number DESC",
+        "oldest": f"v.published ASC, {doc_order}, v.number ASC",
+        "seen": f"v.first_seen DESC, {doc_order}, v.number DESC",
+    }[sort]
+    if pg:
+        # NULL dates last in both orders, as SQLite sorts them (first ascending)...
+        order = order.replace("v.published DESC", "v.published DESC NULLS LAST").replace(
+            "v.published ASC", "v.published ASC NULLS FIRST"
+        )
+    return order
+
+
+def _hit(r: Any) -> Hit:
+    """One result row as a :class:`Hit`."""
+    return Hit(
+        document_id=r.doc,
+        version=int(r.number),
+        current_version=int(r.current_version),
+        title=r.title,
+        kind=r.kind,
+        published=r.published,
+        place=r.place,
+        url=r.url,
+        deleted=bool(r.deleted),
+        score=None if r.score is None else round(float(r.score), 6),
+    )
 
 
 def _snippets(

@@ -440,6 +440,31 @@ class SiteModel:
         stamp = _stamp(day, 6, 0)
 
         edits, picked = picked[:n_edit], picked[n_edit:]
+        self._edit(rng, edits, day, stamp, ch)
+        dels, picked = picked[:n_del], picked[n_del:]
+        for it in dels:
+            it.status = rng.choice((404, 410))
+            it.changed = stamp
+            ch["deleted"].append(it.item_id)
+        marks, picked = picked[:n_markup], picked[n_markup:]
+        for it in marks:
+            it.markup_rev += 1
+            it.changed = stamp
+            ch["markup_only"].append(it.item_id)
+        moves, picked = picked[:n_move], picked[n_move:]
+        self._move(rng, moves, stamp, ch)
+        top = max(it.node for it in self.items)
+        top = self._republish(rng, picked[:n_rep], day, k, top, ch)
+        self._publish_new(rng, max(rates.min_new, round(n * rates.new)), day, k, top, ch)
+        ch["nav_drift"] = version_for_epoch(k) != version_for_epoch(k - 1)
+        self.epoch = k
+        self._changes[k] = ch
+        self.render_cache.clear()
+
+    def _edit(
+        self, rng: random.Random, edits: list[Item], day: date, stamp: datetime, ch: dict[str, Any]
+    ) -> None:
+        """Edit each item's body, title or date (an epoch's corrections)."""
         for it in edits:
             what = rng.choices(("body", "title", "date"), (0.5, 0.25, 0.25))[0]
             if what == "date" and it.date_source == "dateline":
@@ -455,24 +480,14 @@ class SiteModel:
                     new_day = it.published - timedelta(days=abs(shift))
                 it.published = new_day
             it.changed = stamp
-            if not rates.silent_edits:
+            if not self.rates.silent_edits:
                 it.lastmod = stamp
             ch["edited"].append(it.item_id)
             ch["edits"][it.item_id] = what
 
-        dels, picked = picked[:n_del], picked[n_del:]
-        for it in dels:
-            it.status = rng.choice((404, 410))
-            it.changed = stamp
-            ch["deleted"].append(it.item_id)
-
-        marks, picked = picked[:n_markup], picked[n_markup:]
-        for it in marks:
-            it.markup_rev += 1
-            it.changed = stamp
-            ch["markup_only"].append(it.item_id)
-
-        moves, picked = picked[:n_move], picked[n_move:]
+    @staticmethod
+    def _move(rng: random.Random, moves: list[Item], stamp: datetime, ch: dict[str, Any]) -> None:
+        """Move each item to another section (its old address then redirects)."""
         for it in moves:
             old = it.path
             sections = sorted({inst[1] for inst in vocab.INSTITUTIONS} - {it.section})
@@ -481,8 +496,17 @@ class SiteModel:
             it.changed = stamp
             ch["moved"].append({"id": it.item_id, "old": old, "new": it.path})
 
-        top = max(it.node for it in self.items)
-        for original in picked[:n_rep]:
+    def _republish(
+        self,
+        rng: random.Random,
+        originals: list[Item],
+        day: date,
+        k: int,
+        top: int,
+        ch: dict[str, Any],
+    ) -> int:
+        """Publish a copy of each original under a new node; return the highest node."""
+        for original in originals:
             top += 1 + rng.randrange(30)
             copy = self._new_item(rng, original.kind, day, top, k)
             copy.section, copy.source = original.section, original.source
@@ -497,10 +521,15 @@ class SiteModel:
             self.items.append(copy)
             ch["new"].append(copy.item_id)
             ch["republished"].append({"id": copy.item_id, "duplicate_of": original.item_id})
+        return top
 
+    def _publish_new(
+        self, rng: random.Random, how_many: int, day: date, k: int, top: int, ch: dict[str, Any]
+    ) -> None:
+        """Publish ``how_many`` new items dated ``day`` (or, a few, the day before)."""
         kinds = list(vocab.KIND_WEIGHTS)
         weights = list(vocab.KIND_WEIGHTS.values())
-        for _ in range(max(rates.min_new, round(n * rates.new))):
+        for _ in range(how_many):
             kind = rng.choices(kinds, weights)[0]
             if kind in ("spot-report", "daily-report"):
                 kind = "press-release"  # that mission has closed
@@ -513,11 +542,6 @@ class SiteModel:
                 raise ValueError("too many items for unique paragraphs")
             self.items.append(it)
             ch["new"].append(it.item_id)
-
-        ch["nav_drift"] = version_for_epoch(k) != version_for_epoch(k - 1)
-        self.epoch = k
-        self._changes[k] = ch
-        self.render_cache.clear()
 
     def _reindex(self) -> None:
         """Lookup tables and listing orders for the current epoch."""
@@ -603,6 +627,7 @@ class SiteModel:
                     self._titles.popitem(last=False)
         return hit
 
+    # Long on purpose: one seeded draw sequence; the order of the rng calls is the content.
     def _make_content(self, item: Item) -> Content:
         rng = random.Random(_key(self.seed, item.idx, 0xC0))
         inst = vocab.INSTITUTIONS[item.source]

@@ -504,32 +504,7 @@ def item_main(site: SiteModel, item: Item, c: Content, v: Variant, host: str, of
     if c.repeated:
         paras += "".join(f"<p>{e(p)}</p>" for p in c.paragraphs[1:])
     parts.append(f"<div{attrs(v, 'text-formatted field--name-body ' + v.c(5))}>{paras}</div>")
-    docs = list(c.documents)
-    links = []
-    if offsite:
-        docs.append(
-            ("Annual report", f"/files/f/documents/{item.node % 89}/annual-{item.node}.pdf")
-        )
-        rng = random.Random(_key(site.seed, item.node, 0x0FF))
-        links = rng.sample(vocab.OTHER_HOSTS, 2)
-    if docs:
-        parts.append(
-            '<div class="documents"><h2>Related documents</h2><ul>'
-            + "".join(
-                f'<li><a href="{href}" type="application/pdf">{e(t)}</a> (PDF)</li>'
-                for t, href in docs
-            )
-            + "</ul></div>"
-        )
-    if links:
-        parts.append(
-            '<div class="see-also"><h2>See also</h2><ul>'
-            + "".join(
-                f'<li><a href="{href}" rel="noopener">{e(href.split("/")[2])}</a></li>'
-                for href in links
-            )
-            + "</ul></div>"
-        )
+    parts.extend(_documents_and_links(site, item, c, offsite))
     if c.promotion:
         parts.append(
             f'<div class="osce-impact"><h2>{PROMOTION_LINES[0]}</h2><p>'
@@ -539,6 +514,44 @@ def item_main(site: SiteModel, item: Item, c: Content, v: Variant, host: str, of
     if not v.share_first:
         parts.append(share)
     parts.append("</article>")
+    parts.append(_related_html(site, item, host))
+    return "".join(parts)
+
+
+def _documents_and_links(site: SiteModel, item: Item, c: Content, offsite: bool) -> list[str]:
+    """The related documents (PDF) and, on off-site variants, the see-also links."""
+    out: list[str] = []
+    docs = list(c.documents)
+    links = []
+    if offsite:
+        docs.append(
+            ("Annual report", f"/files/f/documents/{item.node % 89}/annual-{item.node}.pdf")
+        )
+        rng = random.Random(_key(site.seed, item.node, 0x0FF))
+        links = rng.sample(vocab.OTHER_HOSTS, 2)
+    if docs:
+        out.append(
+            '<div class="documents"><h2>Related documents</h2><ul>'
+            + "".join(
+                f'<li><a href="{href}" type="application/pdf">{e(t)}</a> (PDF)</li>'
+                for t, href in docs
+            )
+            + "</ul></div>"
+        )
+    if links:
+        out.append(
+            '<div class="see-also"><h2>See also</h2><ul>'
+            + "".join(
+                f'<li><a href="{href}" rel="noopener">{e(href.split("/")[2])}</a></li>'
+                for href in links
+            )
+            + "</ul></div>"
+        )
+    return out
+
+
+def _related_html(site: SiteModel, item: Item, host: str) -> str:
+    """The related-content aside (empty when the item has none)."""
     related = site.related(item)
     if related:
         rows = []
@@ -549,12 +562,12 @@ def item_main(site: SiteModel, item: Item, c: Content, v: Variant, host: str, of
                 f'<time datetime="{other.published.isoformat()}">'
                 f"{format_day(other.published)}</time></li>"
             )
-        parts.append(
+        return (
             '<aside class="related-content"><h2>Related content</h2><ul>'
             + "".join(rows)
             + "</ul></aside>"
         )
-    return "".join(parts)
+    return ""
 
 
 def share_html(site: SiteModel, item: Item, host: str) -> str:
@@ -614,34 +627,53 @@ def listing_page(
     ]
     if not entries:
         out.append('<div class="view-empty"><p>No content found.</p></div>')
-    for item in entries:
-        c = site.content(item)
-        href = link_variant(site, item, host)
-        rows_html = [
-            f'<h3 class="teaser-title"><a href="{e(href)}">{e(c.title)}</a></h3>',
-            '<div class="teaser-meta"><span class="label">Publishing date:</span> '
-            f"{format_day(item.published)}</div>",
-            '<div class="teaser-meta"><span class="label">Content type:</span> '
-            f"{vocab.KIND_LABELS[item.kind]}</div>",
-        ]
-        where = where_we_are(item)
-        if where:
-            rows_html.append(
-                '<div class="teaser-meta"><span class="label">Where we are:</span> '
-                f"{e(where)}</div>"
-            )
-        if c.fields_of_work:
-            rows_html.append(
-                '<div class="teaser-meta"><span class="label">What we do:</span> '
-                f"{e(', '.join(c.fields_of_work))}</div>"
-            )
-        rows_html.append(f'<div class="teaser-text"><p>{e(teaser(c))}</p></div>')
-        out.append(
-            '<div class="views-row"><article class="teaser">'
-            + "".join(rows_html)
-            + "</article></div>"
-        )
+    out.extend(_teaser_row(site, item, host) for item in entries)
     out.append("</div>")
+    out.extend(_pager(page_no, pages, rows))
+    if name == "press-releases":
+        out.append('<p class="feed-icon"><a href="/press-releases/rss">RSS feed</a></p>')
+    canonical = f"{base}/{name}" + (f"?page={page_no}" if page_no else "")
+    return page(
+        site,
+        title=LISTING_TITLES[name],
+        head_extra="",
+        body_class=f"path-{name}",
+        main="".join(out),
+        nav_version_shown=site.nav_version,
+        canonical=canonical,
+        loop=loop,
+    )
+
+
+def _teaser_row(site: SiteModel, item: Item, host: str) -> str:
+    """One listing entry: its title link, labelled meta lines and teaser."""
+    c = site.content(item)
+    href = link_variant(site, item, host)
+    rows_html = [
+        f'<h3 class="teaser-title"><a href="{e(href)}">{e(c.title)}</a></h3>',
+        '<div class="teaser-meta"><span class="label">Publishing date:</span> '
+        f"{format_day(item.published)}</div>",
+        '<div class="teaser-meta"><span class="label">Content type:</span> '
+        f"{vocab.KIND_LABELS[item.kind]}</div>",
+    ]
+    where = where_we_are(item)
+    if where:
+        rows_html.append(
+            f'<div class="teaser-meta"><span class="label">Where we are:</span> {e(where)}</div>'
+        )
+    if c.fields_of_work:
+        rows_html.append(
+            '<div class="teaser-meta"><span class="label">What we do:</span> '
+            f"{e(', '.join(c.fields_of_work))}</div>"
+        )
+    rows_html.append(f'<div class="teaser-text"><p>{e(teaser(c))}</p></div>')
+    return (
+        '<div class="views-row"><article class="teaser">' + "".join(rows_html) + "</article></div>"
+    )
+
+
+def _pager(page_no: int, pages: int, rows: int) -> list[str]:
+    """The Drupal pager under a listing (first, previous, current, next, last)."""
     pager = ['<nav class="pager" role="navigation" aria-label="Pagination"><ul>']
     rows_q = "" if rows == 10 else f"&rows={rows}"
     if page_no > 0:
@@ -660,20 +692,7 @@ def listing_page(
             f'<li class="pager__item--last"><a href="?page={pages - 1}{rows_q}">Last »</a></li>'
         )
     pager.append("</ul></nav></div>")
-    out.extend(pager)
-    if name == "press-releases":
-        out.append('<p class="feed-icon"><a href="/press-releases/rss">RSS feed</a></p>')
-    canonical = f"{base}/{name}" + (f"?page={page_no}" if page_no else "")
-    return page(
-        site,
-        title=LISTING_TITLES[name],
-        head_extra="",
-        body_class=f"path-{name}",
-        main="".join(out),
-        nav_version_shown=site.nav_version,
-        canonical=canonical,
-        loop=loop,
-    )
+    return pager
 
 
 # ------------------------------------------------------------------------ static pages

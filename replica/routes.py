@@ -142,6 +142,7 @@ def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:
         return default
 
 
+# Long on purpose: the site map as one dispatch table, path test then answer, in match order.
 def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
     split = urlsplit(target)
     raw_path = split.path or "/"

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -113,6 +114,18 @@ def _accepts_gzip(header: str | None) -> bool:
     return False
 
 
+@dataclass
+class _Exchange:
+    """One request being answered: what its request-log entry records."""
+
+    target: str
+    host: str
+    attempt: int
+    inm: str | None  # If-None-Match
+    ims: str | None  # If-Modified-Since
+    fault: str | None = None
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache"
@@ -156,79 +169,102 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.path
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
         faults = replica.faults
-        attempt = replica.next_attempt(target)
-        fault = None
-        inm = self.headers.get("If-None-Match")
-        ims = self.headers.get("If-Modified-Since")
-
-        def log(status: int, sent: int, encoding: str | None = None) -> None:
-            replica.record(
-                RequestLogEntry(
-                    method=self.command,
-                    path=target,
-                    host=host,
-                    if_none_match=inm,
-                    if_modified_since=ims,
-                    status=status,
-                    bytes=sent,
-                    time=time.time(),
-                    attempt=attempt,
-                    fault=fault,
-                    user_agent=self.headers.get("User-Agent"),
-                    encoding=encoding,
-                )
-            )
-
-        if faults.decide("slow", target, attempt):
-            fault = "slow"
+        ex = _Exchange(
+            target,
+            host,
+            replica.next_attempt(target),
+            self.headers.get("If-None-Match"),
+            self.headers.get("If-Modified-Since"),
+        )
+        if faults.decide("slow", target, ex.attempt):
+            ex.fault = "slow"
             time.sleep(faults.slow_seconds)
-        if faults.decide("error", target, attempt):
-            fault = "error"
-            status = faults.error_status(target, attempt)
-            body = (
-                f"<!DOCTYPE html><html><head><title>{_REASONS[status]}</title></head>"
-                f"<body><h1>{_REASONS[status]}</h1><p>Please try again later.</p>"
-                "</body></html>\n"
-            ).encode()
-            self._write(
-                status,
-                {
-                    "Content-Type": "text/html; charset=utf-8",
-                    "Retry-After": str(faults.retry_after),
-                },
-                body,
-                head,
-                log=lambda n: log(status, n),
-            )
+        if faults.decide("error", target, ex.attempt):
+            self._serve_error(ex, head)
             return
-
-        if inm is not None or ims is not None:
-            known = peek(replica.site, target, host, faults)
-            if known is not None:
-                validators = {"ETag": known[0], "Last-Modified": known[1]}
-                if _not_modified(Response(200, validators, b""), inm, ims):
-                    self._write(
-                        304,
-                        {
-                            **validators,
-                            "Cache-Control": "public, max-age=300",
-                            "Vary": "Accept-Encoding",
-                        },
-                        b"",
-                        head=True,
-                        log=lambda n: log(304, n),
-                    )
-                    return
+        if (ex.inm is not None or ex.ims is not None) and self._serve_unchanged(ex):
+            return
         resp = render(replica.site, target, host, faults)
-        if resp.status == 200 and _not_modified(resp, inm, ims):
+        if resp.status == 200 and _not_modified(resp, ex.inm, ex.ims):
             keep = {
                 k: v
                 for k, v in resp.headers.items()
                 if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")
             }
-            self._write(304, keep, b"", head=True, log=lambda n: log(304, n))
+            self._write(304, keep, b"", head=True, log=self._logger(ex, 304))
             return
+        self._send(ex, resp, head)
 
+    def _logger(
+        self, ex: _Exchange, status: int, encoding: str | None = None
+    ) -> Callable[[int], None]:
+        """What ``_write`` calls with the bytes sent: one request-log entry for ``ex``."""
+
+        def log(sent: int) -> None:
+            self.server.replica.record(
+                RequestLogEntry(
+                    method=self.command,
+                    path=ex.target,
+                    host=ex.host,
+                    if_none_match=ex.inm,
+                    if_modified_since=ex.ims,
+                    status=status,
+                    bytes=sent,
+                    time=time.time(),
+                    attempt=ex.attempt,
+                    fault=ex.fault,
+                    user_agent=self.headers.get("User-Agent"),
+                    encoding=encoding,
+                )
+            )
+
+        return log
+
+    def _serve_error(self, ex: _Exchange, head: bool) -> None:
+        """The injected server error: a small HTML page and ``Retry-After``."""
+        faults = self.server.replica.faults
+        ex.fault = "error"
+        status = faults.error_status(ex.target, ex.attempt)
+        body = (
+            f"<!DOCTYPE html><html><head><title>{_REASONS[status]}</title></head>"
+            f"<body><h1>{_REASONS[status]}</h1><p>Please try again later.</p>"
+            "</body></html>\n"
+        ).encode()
+        self._write(
+            status,
+            {
+                "Content-Type": "text/html; charset=utf-8",
+                "Retry-After": str(faults.retry_after),
+            },
+            body,
+            head,
+            log=self._logger(ex, status),
+        )
+
+    def _serve_unchanged(self, ex: _Exchange) -> bool:
+        """A 304 from the validators alone, without rendering the page; whether it was sent."""
+        replica = self.server.replica
+        known = peek(replica.site, ex.target, ex.host, replica.faults)
+        if known is None:
+            return False
+        validators = {"ETag": known[0], "Last-Modified": known[1]}
+        if not _not_modified(Response(200, validators, b""), ex.inm, ex.ims):
+            return False
+        self._write(
+            304,
+            {
+                **validators,
+                "Cache-Control": "public, max-age=300",
+                "Vary": "Accept-Encoding",
+            },
+            b"",
+            head=True,
+            log=self._logger(ex, 304),
+        )
+        return True
+
+    def _send(self, ex: _Exchange, resp: Response, head: bool) -> None:
+        """The rendered answer, gzipped when the client takes it, cut short by a fault."""
         headers = dict(resp.headers)
         body = resp.body
         encoding = None
@@ -242,16 +278,19 @@ class _Handler(BaseHTTPRequestHandler):
                 resp.gzipped = gzip.compress(body, compresslevel=1, mtime=0)
             body, encoding = resp.gzipped, "gzip"
             headers["Content-Encoding"] = "gzip"
-        truncate = resp.status == 200 and not head and faults.decide("truncate", target, attempt)
+        faults = self.server.replica.faults
+        truncate = (
+            resp.status == 200 and not head and faults.decide("truncate", ex.target, ex.attempt)
+        )
         if truncate:
-            fault = "truncated"
+            ex.fault = "truncated"
             self._write(
                 resp.status,
                 headers,
                 body,
                 head,
                 cut=max(1, len(body) // 2),
-                log=lambda n: log(resp.status, n, encoding),
+                log=self._logger(ex, resp.status, encoding),
             )
             self.close_connection = True
             try:
@@ -260,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
         else:
             self._write(
-                resp.status, headers, body, head, log=lambda n: log(resp.status, n, encoding)
+                resp.status, headers, body, head, log=self._logger(ex, resp.status, encoding)
             )
 
     def _write(

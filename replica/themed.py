@@ -197,6 +197,33 @@ def _values(values: list[str], hrefs: list[str]) -> list[str]:
 
 
 def details_html(site: SiteModel, theme: Theme, item: Item, c: Content) -> str:
+    v = variant_for(site, item)
+    time_el = ""
+    if item.date_source == "markup":
+        time_el = f'<time datetime="{iso_time(item.published, v.time_format, item.node)}"></time>'
+    style = theme.details_style
+    out = []
+    for name, values, hrefs in _details_rows(c):
+        lab = e(_label(theme, name))
+        if name == "Date":
+            inner = time_el
+        else:
+            split = theme.value_split if len(values) > 1 else "comma"
+            inner = _details_value(theme, split, _values(values, hrefs))
+        out.append(_details_row(theme, lab, inner))
+    body = "".join(out)
+    cls = theme.cls("details")
+    if style == "table":
+        return f"{_open('table', cls)}<tbody>{body}</tbody></table>"
+    if style == "dl":
+        return f"{_open('dl', cls)}{body}</dl>"
+    if style == "ul":
+        return f"{_open('ul', cls)}{body}</ul>"
+    return f"{_open('div', cls)}{body}</div>"
+
+
+def _details_rows(c: Content) -> list[tuple[str, list[str], list[str]]]:
+    """(label, values, links) of each labelled detail; the date's value is its markup."""
     rows: list[tuple[str, list[str], list[str]]] = [("Date", [], [])]
     if c.place:
         rows.append(("Place", [c.place], [""]))
@@ -210,65 +237,50 @@ def details_html(site: SiteModel, theme: Theme, item: Item, c: Content) -> str:
                 [NavEntry(f, False, False).href for f in c.fields_of_work],
             )
         )
-    v = variant_for(site, item)
-    time_el = ""
-    if item.date_source == "markup":
-        time_el = f'<time datetime="{iso_time(item.published, v.time_format, item.node)}"></time>'
+    return rows
+
+
+def _details_value(theme: Theme, split: str, linked: list[str]) -> str:
+    """One detail's values, joined as the theme splits several values."""
+    if split == "comma":
+        return ", ".join(linked)
+    if split == "lines":
+        return "<br>".join(linked)
+    val_cls = theme.cls("value")
+    sub = {"table": "div", "dl": "span", "ul": "li", "div": "div", "p": "span"}.get(
+        theme.details_style, "div"
+    )
+    if sub == "li":
+        return "<ul>" + "".join(f"<li>{x}</li>" for x in linked) + "</ul>"
+    if sub == "span":
+        return "".join(f'<span class="{val_cls}-x">{x}</span><br>' for x in linked)
+    return "".join(f"<div>{x}</div>" for x in linked)
+
+
+def _details_row(theme: Theme, lab: str, inner: str) -> str:
+    """One labelled detail in the theme's markup (table row, dt/dd, list item, ...)."""
     style = theme.details_style
     lab_cls, val_cls, row_cls = theme.cls("label"), theme.cls("value"), theme.cls("row")
-    out = []
-    for name, values, hrefs in rows:
-        lab = e(_label(theme, name))
-        linked = _values(values, hrefs)
-        split = theme.value_split if len(values) > 1 else "comma"
-        if name == "Date":
-            inner = time_el
-        elif split == "comma":
-            inner = ", ".join(linked)
-        elif split == "lines":
-            inner = "<br>".join(linked)
-        else:
-            sub = {"table": "div", "dl": "span", "ul": "li", "div": "div", "p": "span"}.get(
-                style, "div"
-            )
-            if sub == "li":
-                inner = "<ul>" + "".join(f"<li>{x}</li>" for x in linked) + "</ul>"
-            elif sub == "span":
-                inner = "".join(f'<span class="{val_cls}-x">{x}</span><br>' for x in linked)
-            else:
-                inner = "".join(f"<div>{x}</div>" for x in linked)
-        if style == "table":
-            out.append(
-                f"<tr>{_open('th', lab_cls)}{lab}</th>{_open('td', val_cls)}{inner}</td></tr>"
-            )
-        elif style == "dl":
-            out.append(f"{_open('dt', lab_cls)}{lab}</dt>{_open('dd', val_cls)}{inner}</dd>")
-        elif style == "ul":
-            out.append(
-                f"{_open('li', row_cls)}{_open('span', lab_cls)}{lab}</span> "
-                f"{_open('div', val_cls)}{inner}</div></li>"
-            )
-        elif style == "div":
-            out.append(
-                f"{_open('div', row_cls)}{_open('div', lab_cls)}{lab}</div>"
-                f"{_open('div', val_cls)}{inner}</div></div>"
-            )
-        elif style == "p":
-            out.append(f"{_open('p', row_cls)}<b>{lab}</b> {inner}</p>")
-        else:
-            out.append(
-                f"{_open('div', row_cls)}{_open('span', lab_cls)}{lab}</span> "
-                f"{_open('span', val_cls)}{inner}</span></div>"
-            )
-    body = "".join(out)
-    cls = theme.cls("details")
     if style == "table":
-        return f"{_open('table', cls)}<tbody>{body}</tbody></table>"
+        return f"<tr>{_open('th', lab_cls)}{lab}</th>{_open('td', val_cls)}{inner}</td></tr>"
     if style == "dl":
-        return f"{_open('dl', cls)}{body}</dl>"
+        return f"{_open('dt', lab_cls)}{lab}</dt>{_open('dd', val_cls)}{inner}</dd>"
     if style == "ul":
-        return f"{_open('ul', cls)}{body}</ul>"
-    return f"{_open('div', cls)}{body}</div>"
+        return (
+            f"{_open('li', row_cls)}{_open('span', lab_cls)}{lab}</span> "
+            f"{_open('div', val_cls)}{inner}</div></li>"
+        )
+    if style == "div":
+        return (
+            f"{_open('div', row_cls)}{_open('div', lab_cls)}{lab}</div>"
+            f"{_open('div', val_cls)}{inner}</div></div>"
+        )
+    if style == "p":
+        return f"{_open('p', row_cls)}<b>{lab}</b> {inner}</p>"
+    return (
+        f"{_open('div', row_cls)}{_open('span', lab_cls)}{lab}</span> "
+        f"{_open('span', val_cls)}{inner}</span></div>"
+    )
 
 
 # ------------------------------------------------------------------------- item pages
@@ -316,6 +328,25 @@ def item_main(
             "</figcaption></figure>"
         )
     parts.append("<div>" * theme.inner_depth)
+    parts.append(_body_html(theme, c, shown))
+    parts.append("</div>" * theme.inner_depth)
+    if theme.details_place == "after-body":
+        parts.append(details)
+    parts.extend(_documents_and_promotion(theme, c, shown))
+    parts.append(_blocks_at(site, theme, item, host, "after-body", shown))
+    parts.append(f"</{theme.tag('column')}>")
+    side = _blocks_at(site, theme, item, host, "sidebar", shown)
+    if theme.details_place == "sidebar" or side:
+        tag = theme.tag("sidebar")
+        inner = (details if theme.details_place == "sidebar" else "") + side
+        parts.append(f"{_open(tag, theme.cls('sidebar'))}{inner}</{tag}>")
+    parts.append(_blocks_at(site, theme, item, host, "after-column", shown))
+    end = _blocks_at(site, theme, item, host, "page-end", shown)
+    return "".join(parts), end, shown
+
+
+def _body_html(theme: Theme, c: Content, shown: list[str]) -> str:
+    """The body's paragraphs and the theme's in-body trailers (added to ``shown``)."""
     body_tag = theme.tag("body")
     paras = "".join(f"<p>{e(p)}</p>" for p in c.paragraphs)
     if c.repeated:
@@ -325,10 +356,12 @@ def item_main(
         fragment = trailer_html(block)
         shown.append(fragment)
         paras += fragment
-    parts.append(f"{_open(body_tag, theme.cls('body'))}{paras}</{body_tag}>")
-    parts.append("</div>" * theme.inner_depth)
-    if theme.details_place == "after-body":
-        parts.append(details)
+    return f"{_open(body_tag, theme.cls('body'))}{paras}</{body_tag}>"
+
+
+def _documents_and_promotion(theme: Theme, c: Content, shown: list[str]) -> list[str]:
+    """The documents list and the promotion box, when the item has them (added to ``shown``)."""
+    parts = []
     if c.documents:
         docs = (
             f"{_open('div', theme.cls('docs'))}<h3>Documents</h3><ul>"
@@ -347,16 +380,7 @@ def item_main(
         )
         shown.append(promo)
         parts.append(promo)
-    parts.append(_blocks_at(site, theme, item, host, "after-body", shown))
-    parts.append(f"</{theme.tag('column')}>")
-    side = _blocks_at(site, theme, item, host, "sidebar", shown)
-    if theme.details_place == "sidebar" or side:
-        tag = theme.tag("sidebar")
-        inner = (details if theme.details_place == "sidebar" else "") + side
-        parts.append(f"{_open(tag, theme.cls('sidebar'))}{inner}</{tag}>")
-    parts.append(_blocks_at(site, theme, item, host, "after-column", shown))
-    end = _blocks_at(site, theme, item, host, "page-end", shown)
-    return "".join(parts), end, shown
+    return parts
 
 
 def item_page(

@@ -72,6 +72,7 @@ def _common_options(parser: argparse.ArgumentParser, *, sub: bool, db: bool = Tr
         )
 
 
+# Long on purpose: a declarative table of every subcommand and option, read top to bottom.
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="osce-archive",

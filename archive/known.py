@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archive.schema import Run
+from archive.schema import Document, Run
 from archive.store import AddressState, Archive
 
 __all__ = ["AddressState", "Known", "PreviousRun"]
@@ -41,6 +41,12 @@ class Known:
     def states(self, urls: Sequence[str]) -> list[AddressState | None]:
         """The state of each address (None: never seen), in one round trip."""
         return self._archive.address_states(list(urls))
+
+    def canonical(self, document_ids: Sequence[str]) -> dict[str, str]:
+        """The canonical address of each known document among ``document_ids``."""
+        query = select(Document.id, Document.url).where(Document.id.in_(list(document_ids)))
+        with self._archive.engine.connect() as conn:
+            return {str(row[0]): str(row[1]) for row in conn.execute(query)}
 
     def iter_states(self) -> Iterator[AddressState]:
         """One state per known document, at its canonical address, in a stable order."""

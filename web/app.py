@@ -324,6 +324,8 @@ class ReadingRoom:
             return None
         except Exception:  # noqa: BLE001 - a hostile address is simply not found
             return None
+        if found is None:  # nothing by that id, node number or address
+            return None
         return RedirectResponse(f"/doc/{quote(found, safe='/')}{suffix}", status_code=301)
 
     def _doc_context(self, r: Reading, doc_id: str) -> dict[str, Any]:

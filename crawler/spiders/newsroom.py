@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -428,6 +429,23 @@ class NewsroomSpider(Spider):
         request.meta["handle_httpstatus_list"] = LISTING_END_STATUSES
         return request
 
+    async def _own_addresses(self, entries: list[ListingEntry]) -> list[ListingEntry]:
+        """Entries linked by an alias (``/node/<n>``) at the address the archive knows
+        for their document: no redirect hop to fetch, and known when nothing changed."""
+        aliased = {
+            SITE.document_id(e.url, e.url): i for i, e in enumerate(entries) if SITE.is_alias(e.url)
+        }
+        if not aliased:
+            return entries
+        known = await self.session.call(self.known.canonical, list(aliased))
+        out = list(entries)
+        for document_id, url in known.items():
+            i = aliased[document_id]
+            rebased = self.frontier.site.rebase(url)
+            if rebased is not None:
+                out[i] = replace(out[i], url=rebased)
+        return out
+
     async def parse_listing(self, response: Response) -> AsyncIterator[Request]:
         chain: ChainState = response.meta["osce_chain"]
         if response.status in LISTING_END_STATUSES:
@@ -436,6 +454,7 @@ class NewsroomSpider(Spider):
             return
         page = SITE.read_listing(response.body, response.url)
         kept = self.frontier.listing_entries(chain, page.entries)
+        kept = await self._own_addresses(kept)
         states = await self.session.call(self.known.states, [e.url for e in kept])
         visits, brought_new = self.frontier.from_listing(kept, states)
         for visit in visits:

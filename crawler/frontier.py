@@ -151,10 +151,8 @@ class Site:
         self.scheme = parts.scheme
         self.netloc = parts.netloc
         self.base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-        host = parts.hostname.lower()
-        bare = host[4:] if host.startswith("www.") else host
         port = f":{parts.port}" if parts.port else ""
-        self._hosts = {bare + port, "www." + bare + port}
+        self._hosts = SITE.host_spellings(parts.hostname + port)
         self._aliases = {h.lower() for h in HOST_ALIASES}
 
     def url(self, path: str, **query: Any) -> str:

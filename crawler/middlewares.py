@@ -215,9 +215,9 @@ def _netloc(url: str) -> str:
 
 def site_netlocs(site: str) -> set[str]:
     """The host[:port] spellings that count as the site: with and without ``www.``."""
-    netloc = _netloc(site)
-    bare = netloc[4:] if netloc.startswith("www.") else netloc
-    return {bare, "www." + bare}
+    from crawler.sites import DEFAULT as SITE
+
+    return SITE.host_spellings(_netloc(site))
 
 
 #: Request meta key holding the redirect answers met on the way (see AnswerRecorderMiddleware).

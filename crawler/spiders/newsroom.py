@@ -182,7 +182,7 @@ class NewsroomSpider(Spider):
         except ValueError as exc:
             raise ValueError(str(exc)) from None
         host = spider.site_urls.netloc.split(":")[0].lower()
-        spider.allowed_domains = [host[4:] if host.startswith("www.") else host]
+        spider.allowed_domains = [SITE.bare_host(host)]
         spider.frontier = Frontier(
             spider.site_urls,
             spider.kinds,

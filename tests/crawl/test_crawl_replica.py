@@ -409,7 +409,12 @@ def test_pages_failed_for_good_are_recorded_and_retried_next_run(
     _assert_records_equal_truth(db, wanted_truth(server.site, server.url))
     fetched = {e.path for e in server.log}
     for url, _, _ in failed:
-        assert url.removeprefix(server.url) in fetched, f"{url} was not retried"
+        path = url.removeprefix(server.url)
+        node = path.rstrip("/").rsplit("/", 1)[-1]
+        # An alias (/node/<n>) is retried at the item's own address, which the archive or
+        # the sitemap gives: no redirect hop.
+        own = path.startswith("/node/") and any(p.rstrip("/").endswith("/" + node) for p in fetched)
+        assert path in fetched or own, f"{url} was not retried"
 
 
 def _failed_captures(db: str) -> list[tuple[str, int, str]]:

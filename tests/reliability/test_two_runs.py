@@ -112,6 +112,8 @@ def test_status_and_verify_while_a_crawl_runs_do_not_break_it(
     while proc.poll() is None:
         for command in ("status", "verify"):
             seen = cli(command, "--db", sqlite_url)
+            if looks == 0 and "no archive at" in seen.stderr:
+                continue  # the crawl has not made the archive yet; reading makes none
             assert seen.returncode == 0, seen.stderr[-1000:]
             looks += 1
     out, err = proc.communicate(timeout=60)

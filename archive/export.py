@@ -217,11 +217,13 @@ def resolve_output(output: str | None, fmt: str) -> tuple[Path | None, Path | No
     that is the one signal that needs no new option and cannot be mistaken for a file.
     """
     if output is None or output == "-":
-        if fmt in ("parquet", "warc"):
+        if fmt in ("parquet", "warc", "wacz", "sqlite"):
             raise ArchiveError(f"--format {fmt} needs --output FILE (it is not a text stream)")
         return None, None
     path = Path(output)
     if output.endswith(("/", os.sep)) or path.is_dir():
+        if fmt == "wacz":  # a WACZ is a package itself (WARC, index, pages, datapackage)
+            raise ArchiveError("--format wacz is a package itself: give --output FILE.wacz")
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -68,7 +68,8 @@ def test_sigkill_at_random_moments_then_a_normal_run_equals_uninterrupted(
 
         if db_path.exists():
             code, said = verify_in_process(db)
-            assert code == 0, f"kill {n} ({what}): verify failed right after the kill: {said}"
+            made = "no archive at" not in said  # killed before the crawl made its archive
+            assert code == 0 or not made, f"kill {n} ({what}): verify failed after the kill: {said}"
         after = crawl(server.url, db, *NO_POOL)
         assert after.returncode == 0, f"kill {n} ({what}): {after.stderr[-2000:]}"
         code, said = verify_in_process(db)

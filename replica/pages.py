@@ -350,9 +350,9 @@ def _values_html(v: Variant, name: str, values: list[str], hrefs: list[str]) -> 
     return joined
 
 
-def details_html(site: SiteModel, item: Item, c: Content, v: Variant) -> str:
-    rows: list[tuple[str, list[str], list[str]]] = []
-    rows.append(("Date", [], []))
+def details_rows(c: Content) -> list[tuple[str, list[str], list[str]]]:
+    """(label, values, links) of each labelled detail; the date's value is its markup."""
+    rows: list[tuple[str, list[str], list[str]]] = [("Date", [], [])]
     if c.place:
         rows.append(("Place", [c.place], [""]))
     if c.sources:
@@ -365,6 +365,11 @@ def details_html(site: SiteModel, item: Item, c: Content, v: Variant) -> str:
                 [NavEntry(f, False, False).href for f in c.fields_of_work],
             )
         )
+    return rows
+
+
+def details_html(site: SiteModel, item: Item, c: Content, v: Variant) -> str:
+    rows = details_rows(c)
     time_el = ""
     if item.date_source == "markup":
         time_el = f'<time datetime="{iso_time(item.published, v.time_format, item.node)}"></time>'

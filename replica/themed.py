@@ -18,12 +18,12 @@ from html import escape
 
 from replica import vocab
 from replica.generator import Content, Item, SiteModel, _key, format_day
-from replica.navigation import NavEntry
 from replica.pages import (
     COOKIE_NOTICE,
     HEAD_ASSETS,
     LISTING_TITLES,
     SKIP_LINKS,
+    details_rows,
     footer_html,
     head_dates,
     header_html,
@@ -35,7 +35,6 @@ from replica.pages import (
     variant_for,
     where_we_are,
 )
-from replica.pages import _source_href as source_href
 from replica.seeds import PROMOTION_LINES
 from replica.textview import visible_lines
 from replica.themes import BLOCK_KINDS, Block, Theme
@@ -203,7 +202,7 @@ def details_html(site: SiteModel, theme: Theme, item: Item, c: Content) -> str:
         time_el = f'<time datetime="{iso_time(item.published, v.time_format, item.node)}"></time>'
     style = theme.details_style
     out = []
-    for name, values, hrefs in _details_rows(c):
+    for name, values, hrefs in details_rows(c):
         lab = e(_label(theme, name))
         if name == "Date":
             inner = time_el
@@ -220,24 +219,6 @@ def details_html(site: SiteModel, theme: Theme, item: Item, c: Content) -> str:
     if style == "ul":
         return f"{_open('ul', cls)}{body}</ul>"
     return f"{_open('div', cls)}{body}</div>"
-
-
-def _details_rows(c: Content) -> list[tuple[str, list[str], list[str]]]:
-    """(label, values, links) of each labelled detail; the date's value is its markup."""
-    rows: list[tuple[str, list[str], list[str]]] = [("Date", [], [])]
-    if c.place:
-        rows.append(("Place", [c.place], [""]))
-    if c.sources:
-        rows.append(("Source", list(c.sources), [source_href(s) for s in c.sources]))
-    if c.fields_of_work:
-        rows.append(
-            (
-                "Fields of work",
-                list(c.fields_of_work),
-                [NavEntry(f, False, False).href for f in c.fields_of_work],
-            )
-        )
-    return rows
 
 
 def _details_value(theme: Theme, split: str, linked: list[str]) -> str:

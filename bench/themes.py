@@ -54,7 +54,7 @@ def score(run: ThemeRun) -> dict[str, Any]:
         "text_exact": text_ok,
         "furniture_lines": furniture,
         "requests_full": len(run.full_requests),
-        "budget_full": full_budget(run.site),
+        "budget_full": full_budget(run.site, run.full_requests),
         "requests_nochange": len(run.nochange_requests),
         "errors": [e.splitlines()[-1][:120] for e in run.errors],
     }

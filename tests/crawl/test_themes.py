@@ -90,8 +90,21 @@ def listing_pages(site: Site) -> int:
     return total
 
 
-def full_budget(site: Site) -> int:
-    return math.floor((len(site.items_live()) + listing_pages(site)) * 1.1)
+#: The documents every crawl reads once besides the listings: robots.txt, the sitemap
+#: index and its files, the feed. They list the items too (or say what may be read), so
+#: the budget counts each of them once as a listing page; a second read of one is not free.
+DISCOVERY = re.compile(r"^/robots\.txt$|^/sitemap|/rss$")
+
+
+def discovery_documents(requests: list[str]) -> int:
+    """The discovery documents among ``requests``, each counted once (see ``DISCOVERY``)."""
+    return len({p for p in requests if DISCOVERY.search(p.split("?", 1)[0])})
+
+
+def full_budget(site: Site, requests: list[str] | None = None) -> int:
+    """``items + listing pages`` (+ the discovery documents among ``requests``) + 10%."""
+    extra = discovery_documents(requests) if requests else 0
+    return math.floor((len(site.items_live()) + listing_pages(site) + extra) * 1.1)
 
 
 def _crawl(run: ThemeRun, server: ReplicaServer, db: str, work: Path, *extra: str) -> list[str]:
@@ -212,19 +225,13 @@ def test_furniture(theme_run: ThemeRun) -> None:
     )
 
 
-#: The documents every crawl reads once besides the listings: robots.txt, the sitemap
-#: index and its files, the feed. They list the items too (or say what may be read), so
-#: the budget counts each of them once as a listing page; a second read of one is not free.
-DISCOVERY = re.compile(r"^/robots\.txt$|^/sitemap|/rss$")
-
-
 def test_requests_full(theme_run: ThemeRun) -> None:
     run = theme_run
     _no_errors(run)
     items = len(run.site.items_live())
     pages = listing_pages(run.site)
-    discovery = len({p for p in run.full_requests if DISCOVERY.search(p.split("?", 1)[0])})
-    budget = math.floor((items + pages + discovery) * 1.1)
+    discovery = discovery_documents(run.full_requests)
+    budget = full_budget(run.site, run.full_requests)
     spent = len(run.full_requests)
     assert spent <= budget, (
         f"{_describe(run)}: full crawl {spent} requests > {budget} ({items} items + "

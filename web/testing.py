@@ -190,7 +190,8 @@ def build_archive_direct(
     start: datetime | None = None,
     edit_rate: float = 0.12,
 ) -> list[str]:
-    """The same archive without HTTP or Scrapy: every page of each epoch fetched from the
+    """An archive like the tests' crawled one (``tests/web/conftest.py``), for the
+    screenshot script, without HTTP or Scrapy: every page of each epoch fetched from the
     replica's router (the answers its server gives, redirects followed), read by the
     crawl's own extraction and ingested, a day apart. Seconds instead of minutes."""
     from urllib.parse import urljoin

@@ -1,6 +1,8 @@
-"""The reading room's fixtures: one archive of the replica through three epochs of
-change, built once per session, a beacon server that records every request a hostile
-stored page might make, and ``osce-archive serve`` on loopback over that archive."""
+"""The reading room's fixtures: one archive made by crawling the replica on loopback
+through three epochs of change (a full crawl, then two daily runs, each the real
+``osce-archive crawl`` in a child process), built once per session on SQLite and once on
+PostgreSQL; a beacon server that records every request a hostile stored page might
+make; and ``osce-archive serve`` on loopback over that archive."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from web.testing import Server, build_archive_direct, store_hostile_capture
+from replica import ReplicaServer, Site
+from replica.generator import Rates
+from tests.crawl.conftest import run_crawl
+from web.testing import Server, store_hostile_capture
 
 ITEMS = 60
 EPOCHS = 2
@@ -53,6 +58,45 @@ class Beacon:
         return self
 
 
+def crawl_archive(
+    dbs: list[str], workdir: Path, *, items: int = ITEMS, epochs: int = EPOCHS
+) -> list[str]:
+    """Crawl a fresh replica (seed 1) into each of ``dbs`` side by side: a first run at
+    epoch 0, then one incremental run after each of ``epochs`` epochs of edits,
+    deletions, moves and new items. Returns the documents of the first archive with more
+    than one version, sorted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    from archive.db import make_engine
+
+    site = Site(items=items, seed=1, epoch=0, rates=Rates(edit=0.12, delete=0.02, markup=0.03))
+    server = ReplicaServer(site).start()
+    try:
+        with ThreadPoolExecutor(len(dbs)) as pool:
+            for epoch in range(epochs + 1):
+                site.set_epoch(epoch)
+                runs = [
+                    pool.submit(run_crawl, server.url, db, "--kinds", "all", cwd=workdir)
+                    for db in dbs
+                ]
+                for db, run in zip(dbs, runs, strict=True):
+                    done = run.result()
+                    assert done.returncode == 0, (db, done.stderr[-3000:])
+    finally:
+        server.stop()
+    engine = make_engine(dbs[0])
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("select id from documents where current_version > 1 order by id")
+            )
+            return [r[0] for r in rows]
+    finally:
+        engine.dispose()
+
+
 @dataclass
 class WebArchive:
     db: str
@@ -60,6 +104,7 @@ class WebArchive:
     hostile_doc: str
     hostile_capture: int
     beacon: Beacon
+    pg_db: str | None = None  # the same crawl into PostgreSQL, when it runs here
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +116,33 @@ def beacon() -> Iterator[Beacon]:
 
 
 @pytest.fixture(scope="session")
-def web_archive(tmp_path_factory: pytest.TempPathFactory, beacon: Beacon) -> WebArchive:
+def web_archive(tmp_path_factory: pytest.TempPathFactory, beacon: Beacon) -> Iterator[WebArchive]:
+    """The replica crawled into SQLite and, when the server runs, into a scratch
+    PostgreSQL database at the same time (the two crawls run side by side)."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from tests.fixtures.db import PG_ADMIN_URL, _pg_available, _pg_connect
+
     folder = tmp_path_factory.mktemp("reading-room")
     db = f"sqlite:///{folder / 'archive.sqlite'}"
-    changed = build_archive_direct(db, items=ITEMS, epochs=EPOCHS)
-    assert len(changed) >= 3, "the replica's epochs edited too few items for these tests"
-    hostile_doc = changed[-1]
-    capture = store_hostile_capture(db, hostile_doc, beacon.url)
-    return WebArchive(db, changed, hostile_doc, capture, beacon)
+    pg_name = None if _pg_available() else f"osce_web_{uuid.uuid4().hex[:10]}"
+    pg_db = None
+    if pg_name:
+        with _pg_connect() as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}"')
+        pg_db = make_url(PG_ADMIN_URL).set(database=pg_name).render_as_string(hide_password=False)
+    try:
+        changed = crawl_archive([db, *([pg_db] if pg_db else [])], folder)
+        assert len(changed) >= 3, "the replica's epochs edited too few items for these tests"
+        hostile_doc = changed[-1]
+        capture = store_hostile_capture(db, hostile_doc, beacon.url)
+        yield WebArchive(db, changed, hostile_doc, capture, beacon, pg_db)
+    finally:
+        if pg_name:
+            with _pg_connect() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -90,24 +154,10 @@ def server(web_archive: WebArchive) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def pg_web_archive(pg_server: str, web_archive: WebArchive) -> Iterator[str]:
-    """The same archive built on PostgreSQL (same site, epochs and times)."""
-    import uuid
-
-    from sqlalchemy.engine import make_url
-
-    from tests.fixtures.db import _pg_connect
-
-    name = f"osce_web_{uuid.uuid4().hex[:10]}"
-    with _pg_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    try:
-        build_archive_direct(url, items=ITEMS, epochs=EPOCHS)
-        yield url
-    finally:
-        with _pg_connect() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def pg_web_archive(pg_server: str, web_archive: WebArchive) -> str:
+    """The same crawl of the same replica, into PostgreSQL."""
+    assert web_archive.pg_db, "PostgreSQL answered for pg_server but not for web_archive"
+    return web_archive.pg_db
 
 
 def chromium_path() -> str | None:

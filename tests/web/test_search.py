@@ -116,8 +116,12 @@ def test_search_ranks_finds_highlights_and_filters(web_archive: WebArchive) -> N
         # The current title finds its document, as a phrase.
         phrase = '"' + " ".join(title.split()[:4]) + '"'
         assert doc in {h.document_id for h in search(conn, phrase, size=100).hits}
-        # Changed since: only documents with a change-log entry from that time.
-        later = search(conn, "", Filters(changed_since=datetime(2026, 6, 8, tzinfo=timezone.utc)))
+        # Changed since the last run began: only what that run changed.
+        last_run = conn.execute(text("select max(started_at) from runs")).scalar_one()
+        if isinstance(last_run, str):
+            last_run = datetime.fromisoformat(last_run)
+        since = last_run.replace(tzinfo=last_run.tzinfo or timezone.utc)
+        later = search(conn, "", Filters(changed_since=since))
         assert 0 < later.total < everything.total
     engine.dispose()
 

@@ -411,6 +411,20 @@ def facets(conn: Connection) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def generation(conn: Connection) -> tuple[Any, ...]:
+    """What moves whenever a crawl commits: the newest change-log entry, capture and run
+    (and whether that run has finished). Three primary-key lookups: cheap enough to ask
+    on every request, so a reader's cache knows when to forget."""
+    row = conn.execute(
+        text(
+            "SELECT (SELECT max(seq) FROM changes), (SELECT max(id) FROM captures), "
+            "(SELECT max(id) FROM runs), "
+            "(SELECT outcome FROM runs ORDER BY id DESC LIMIT 1)"
+        )
+    ).one()
+    return tuple(row)
+
+
 def counts(conn: Connection) -> dict[str, Any]:
     """What the home page shows: counts and the last run."""
 

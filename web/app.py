@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,6 +45,12 @@ HERE = Path(__file__).resolve().parent
 PAGE_SIZES = (10, 20, 50, 100)
 FEED_ENTRIES = 50
 FEED_CACHE = 64  # feeds kept in memory, by ETag
+#: Search results, facets, counts and the chart's months kept in memory while the archive
+#: stands still (its generation: the change log's head, the last capture and run).
+READ_CACHE = 512
+#: Whole answers (pages, API answers, raw captures) kept the same way, up to these sizes.
+PAGE_CACHE_BYTES = 64 * 1024 * 1024
+PAGE_CACHE_ONE = 2 * 1024 * 1024
 MAX_ID_CHARS = 300
 #: Pages of the reading room: nothing but itself, no script, no plug-in, no framing.
 SITE_CSP = (
@@ -102,7 +107,10 @@ class ReadingRoom:
         self.env.filters["q"] = lambda s: quote(str(s), safe="/:")
         self.env.globals["reason_label"] = reason_label
         self.env.globals["site_title"] = title
-        self._facets: tuple[float, dict[str, list[str]]] | None = None
+        self._reads: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._reads_generation: tuple[Any, ...] | None = None
+        self._reads_lock = threading.Lock()
+        self._page_bytes = 0
         self._feed_cache: OrderedDict[str, bytes] = OrderedDict()
         self._feed_lock = threading.Lock()
 
@@ -131,19 +139,80 @@ class ReadingRoom:
         html = self.env.get_template(template).render(request=request, **context)
         return HTMLResponse(html, status_code=status)
 
-    def facets(self, conn: Connection) -> dict[str, list[str]]:
-        now = time.monotonic()
-        if self._facets is None or now - self._facets[0] > 60:
-            self._facets = (now, archive_search.facets(conn))
-        return self._facets[1]
+    def cached(self, r: Reading, key: tuple[Any, ...], build: Any) -> Any:
+        """``build()``'s answer, kept while the archive's generation stays the same.
+
+        A crawl that commits anything moves the generation (a new change-log entry,
+        capture or run), which empties the cache on the next request; readers never see
+        an answer older than the transaction they read in."""
+        generation = archive_search.generation(r.conn)
+        with self._reads_lock:
+            self._follow(generation)
+            if key in self._reads:
+                self._reads.move_to_end(key)
+                return self._reads[key]
+        value = build()
+        with self._reads_lock:
+            if generation == self._reads_generation:
+                self._reads[key] = value
+                while len(self._reads) > READ_CACHE:
+                    self._reads.popitem(last=False)
+        return value
+
+    def _follow(self, generation: tuple[Any, ...]) -> None:
+        """Forget everything kept when the archive moved on (call with the lock held)."""
+        if generation != self._reads_generation:
+            self._reads.clear()
+            self._reads_generation = generation
+            self._page_bytes = 0
+
+    def whole(self, handler: Any) -> Any:
+        """``handler`` answering from memory when the same address was answered while the
+        archive stood still (the generation of :meth:`cached`): an archive changes once a
+        day and is read many times in between. Conditional requests (feeds) and
+        redirects are never kept; a response is kept with its headers (a raw capture keeps
+        its sandbox)."""
+
+        def answer(request: Request) -> Response:
+            if "if-none-match" in request.headers or "if-modified-since" in request.headers:
+                return handler(request)  # type: ignore[no-any-return]
+            key = ("page", request.headers.get("host"), request.url.path, request.url.query)
+            with self.read() as r:
+                generation = archive_search.generation(r.conn)
+            with self._reads_lock:
+                self._follow(generation)
+                kept = self._reads.get(key)
+            if kept is not None:
+                body, status, headers = kept
+                return Response(body, status_code=status, headers=headers)
+            response: Response = handler(request)
+            body = getattr(response, "body", None)
+            if response.status_code >= 300 and response.status_code not in (400, 404):
+                return response
+            if not isinstance(body, bytes) or len(body) > PAGE_CACHE_ONE:
+                return response
+            with self._reads_lock:
+                if generation == self._reads_generation and key not in self._reads:
+                    self._reads[key] = (body, response.status_code, dict(response.headers))
+                    self._page_bytes += len(body)
+                    while self._page_bytes > PAGE_CACHE_BYTES or len(self._reads) > READ_CACHE:
+                        _, old = self._reads.popitem(last=False)
+                        if isinstance(old, tuple) and len(old) == 3:
+                            self._page_bytes -= len(old[0])
+            return response
+
+        return answer
+
+    def facets(self, r: Reading) -> dict[str, list[str]]:
+        return self.cached(r, ("facets",), lambda: archive_search.facets(r.conn))
 
     # ------------------------------------------------------------------ routes
 
     def home(self, request: Request) -> Response:
         with self.read() as r:
-            counts = archive_search.counts(r.conn)
-            months = archive_search.per_month(r.conn)
-            facets = self.facets(r.conn)
+            counts = self.cached(r, ("counts",), lambda: archive_search.counts(r.conn))
+            months = self.cached(r, ("months",), lambda: archive_search.per_month(r.conn))
+            facets = self.facets(r)
         svg = chart.bar_chart(
             {"items": months["items"], "changes": months["changes"]},
             {"items": "Items published", "changes": "Changes archived"},
@@ -206,14 +275,19 @@ class ReadingRoom:
         return {"q": q, "filters": filters, "sort": sort, "page": page, "size": size}
 
     def _run_search(self, r: Reading, args: dict[str, Any]) -> archive_search.Results:
+        key = ("search", args["q"], args["filters"], args["sort"], args["page"], args["size"])
         try:
-            return archive_search.search(
-                r.conn,
-                args["q"],
-                args["filters"],
-                sort=args["sort"],
-                page=args["page"],
-                size=args["size"],
+            return self.cached(  # type: ignore[no-any-return]
+                r,
+                key,
+                lambda: archive_search.search(
+                    r.conn,
+                    args["q"],
+                    args["filters"],
+                    sort=args["sort"],
+                    page=args["page"],
+                    size=args["size"],
+                ),
             )
         except archive_search.QueryError as exc:
             raise BadRequest(f"cannot search for that: {exc}") from exc
@@ -223,7 +297,7 @@ class ReadingRoom:
             args = self._search_args(request)
         except BadRequest as exc:
             with self.read() as r:
-                facets = self.facets(r.conn)
+                facets = self.facets(r)
             return self.page(
                 request,
                 "search.html",
@@ -234,7 +308,7 @@ class ReadingRoom:
                 raw=request.query_params,
             )
         with self.read() as r:
-            facets = self.facets(r.conn)
+            facets = self.facets(r)
             try:
                 results = self._run_search(r, args)
             except BadRequest as exc:
@@ -736,16 +810,17 @@ def create_app(engine: Engine, *, title: str = "OSCE newsroom archive") -> Starl
             "<!doctype html><title>Error</title><h1>Something went wrong</h1>", status_code=500
         )
 
+    whole = room.whole
     routes = [
-        Route("/", room.home),
-        Route("/search", room.search_page),
+        Route("/", whole(room.home)),
+        Route("/search", whole(room.search_page)),
         Route("/search.atom", room.search_feed),
         Route("/feed.atom", room.feed),
-        Route("/doc/{rest:path}", room.doc_dispatch),
+        Route("/doc/{rest:path}", whole(room.doc_dispatch)),
         Route("/api", room.api_index),
-        Route("/api/search", room.api_search),
-        Route("/api/diff", room.api_diff),
-        Route("/api/doc/{rest:path}", room.api_doc),
+        Route("/api/search", whole(room.api_search)),
+        Route("/api/diff", whole(room.api_diff)),
+        Route("/api/doc/{rest:path}", whole(room.api_doc)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

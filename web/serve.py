@@ -9,6 +9,7 @@ reachable from other machines.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 
@@ -19,6 +20,17 @@ from archive.db import display_url, make_engine
 from archive.errors import ArchiveError
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+#: How ``serve --workers N`` tells each server process which archive to open.
+DB_VARIABLE = "OSCE_SERVE_DB"
+
+
+def worker_app() -> object:
+    """The reading room of one server process of ``serve --workers N`` (uvicorn starts
+    each worker afresh and calls this): its own read-only engine on the archive."""
+    from web.app import create_app
+    from web.db import readonly_engine
+
+    return create_app(readonly_engine(os.environ[DB_VARIABLE]))
 
 
 def _ensure_head(url: str) -> None:
@@ -56,24 +68,30 @@ def run(args: argparse.Namespace) -> int:
         from sqlalchemy.engine import make_url
 
         path = make_url(args.db).database or ""
-        import os
-
         if not os.path.isfile(path):
             raise ArchiveError(f"no archive at {path!r}: crawl first, or give --db")
     _ensure_head(args.db)
     _check_port(args.host, args.port)
     engine = readonly_engine(args.db)
     app = create_app(engine)
+    workers = getattr(args, "workers", 1)
     where = "loopback only" if args.host in LOOPBACK else "REACHABLE FROM OTHER MACHINES"
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(
         f"osce-archive serve: {display_url(args.db)} read-only at http://{shown}:{args.port}/ "
-        f"({where}; Ctrl-C stops)",
+        f"({where}; {workers} process{'es' if workers > 1 else ''}; Ctrl-C stops)",
         file=sys.stderr,
         flush=True,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        if workers > 1:
+            # Each process opens its own engine; the parent only supervises them.
+            engine.dispose()
+            os.environ[DB_VARIABLE] = args.db
+            uvicorn.run("web.serve:worker_app", factory=True, workers=workers, host=args.host,
+                        port=args.port, log_level="warning", access_log=False)  # fmt: skip
+        else:
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:
         engine.dispose()
     return 0

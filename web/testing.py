@@ -138,6 +138,7 @@ class Server:
     db: str
     port: int = 0
     proc: subprocess.Popen[str] | None = None
+    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -147,7 +148,7 @@ class Server:
         self.port = self.port or free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "crawler.cli", "serve", "--db", self.db,
-             "--port", str(self.port)],
+             "--port", str(self.port), "--workers", str(self.workers)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip

@@ -172,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(p, sub=True)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument("--port", type=positive, default=8080, help="port (default 8080)")
+    p.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="server processes (default 1; one per core for many readers at once)",
+    )
 
     p = sub.add_parser("index", help="rebuild the full-text search index")
     _common_options(p, sub=True)

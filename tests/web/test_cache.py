@@ -1,0 +1,77 @@
+"""The reading room keeps answers in memory only while the archive stands still.
+
+Between two crawls the archive does not move, so the server answers a page, a search or
+an API call it has already answered from memory; the first request after a crawl commits
+anything (a new version, capture or run) must see the new archive, never the old answer.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from archive.feed import Selection, snapshot
+from archive.records import Capture, Record
+from archive.store import Archive
+from tests.web.conftest import WebArchive
+from web.app import create_app
+from web.db import readonly_engine
+
+WORD = "zanzibarquux"
+
+
+def test_answers_are_kept_until_the_archive_moves(web_archive: WebArchive, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(web_archive.db.removeprefix("sqlite:///"), copy)
+    db = f"sqlite:///{copy}"
+    engine = readonly_engine(db)
+    client = TestClient(create_app(engine))
+    doc = web_archive.changed[0]
+    room = client.app.state.room  # type: ignore[attr-defined]
+
+    first = client.get(f"/search?q={WORD}")
+    assert first.status_code == 200 and "0 results" in first.text
+    page = client.get(f"/doc/{doc}")
+    api = client.get(f"/api/search?q={WORD}")
+    assert api.json()["total"] == 0
+    kept = len(room._reads)
+    # Asked again while nothing changed: the same bytes, from memory (nothing new kept).
+    assert client.get(f"/doc/{doc}").content == page.content
+    assert client.get(f"/api/search?q={WORD}").json() == api.json()
+    assert len(room._reads) == kept
+
+    # A crawl commits a new version of the document with a new word in it.
+    with Archive.open(db) as archive:
+        with snapshot(archive.engine) as snap:
+            record = next(iter(snap.records(Selection(), only=doc)))
+        fields = {k: record[k] for k in Record.__dataclass_fields__ if k in record}
+        fields["text"] = record["text"] + f"\n\nA new paragraph about {WORD}."
+        run = archive.start_run({"test": "cache"})
+        when = datetime.now(timezone.utc)
+        capture = Capture(url=str(record["url"]), status=200, fetched_at=when,
+                          body=f"<p>{WORD}</p>".encode(), content_type="text/html",
+                          run_id=run)  # fmt: skip
+        archive.ingest(capture, Record.from_json(fields))
+        archive.finish_run(run, "ok", {})
+
+    # The very next requests see it: the search finds the word, the page shows it.
+    assert client.get(f"/api/search?q={WORD}").json()["total"] == 1
+    after = client.get(f"/doc/{doc}")
+    assert after.status_code == 200 and WORD in after.text and after.content != page.content
+    engine.dispose()
+
+
+def test_conditional_feed_requests_are_never_answered_from_memory(
+    web_archive: WebArchive,
+) -> None:
+    engine = readonly_engine(web_archive.db)
+    client = TestClient(create_app(engine))
+    doc = web_archive.changed[0]
+    feed = client.get(f"/doc/{doc}/feed.atom")
+    assert feed.status_code == 200 and feed.headers["ETag"]
+    again = client.get(f"/doc/{doc}/feed.atom", headers={"If-None-Match": feed.headers["ETag"]})
+    assert again.status_code == 304
+    engine.dispose()

@@ -18,10 +18,13 @@ from lxml import html as lxml_html
 from archive.records import DateCandidate, ListingEntry
 from crawler.extraction import dates, text
 from crawler.extraction.furniture import FurnitureModel, furniture_paragraphs
-from crawler.extraction.page import page_of
+from crawler.extraction.page import norm_key, page_of
 
 #: A model that would remove more than this share of the text is wrong for this page.
 MAX_FURNITURE_SHARE = 0.5
+#: The headline is looked for among this many first paragraphs (a kicker or a date line
+#: may come before it).
+TITLE_WINDOW = 3
 
 
 @dataclass
@@ -47,6 +50,7 @@ def read_body(
     ``html``: the page's text, for trafilatura; ``tree``: the same page parsed
     (``page.load``), where the model's lines and boxes are found.
 
+    The headline is not repeated as the body's first paragraph (:func:`without_title`).
     As for profiled sites, a model that would remove more than half of the text (in
     characters) is not applied to this page, with a warning: a page of the host unlike
     the others it learned from, not a page that is all furniture.
@@ -54,13 +58,13 @@ def read_body(
     found = text.main_text(html)
     if found is None:
         return GenericBody(warnings=["generic: no main text found"])
-    body = GenericBody(found.text, found.title, found.author, found.reading)
-    if not found.text:
+    paragraphs = without_title(found.paragraphs, found.title)
+    body = GenericBody("\n\n".join(paragraphs), found.title, found.author, found.reading)
+    if not paragraphs:
         body.warnings.append("generic: no main text found")
         return body
     if model is None or not (model.lines or model.boxes):
         return body
-    paragraphs = found.paragraphs
     drop = furniture_paragraphs(paragraphs, page_of(tree), model)
     removed = sum(len(paragraphs[i]) for i in drop)
     if removed > MAX_FURNITURE_SHARE * sum(len(p) for p in paragraphs):
@@ -73,6 +77,17 @@ def read_body(
     body.removed = len(drop)
     body.model_applied = True
     return body
+
+
+def without_title(paragraphs: list[str], title: str | None) -> list[str]:
+    """The paragraphs without the headline: trafilatura keeps the article's heading in
+    its text, and the record has the title as a field of its own (the body of a
+    profiled site does not repeat it either)."""
+    key = norm_key(title or "")
+    for i, paragraph in enumerate(paragraphs[:TITLE_WINDOW]):
+        if key and norm_key(paragraph) == key:
+            return paragraphs[:i] + paragraphs[i + 1 :]
+    return paragraphs
 
 
 def read_dates(

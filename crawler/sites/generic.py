@@ -58,6 +58,7 @@ class GenericProfile(SiteProfile):
         body_text = found.text if found else ""
         title = (found.title if found else None) or (head_title(tree) if tree is not None else "")
         warnings = found.warnings if found else ["generic: no main text found"]
+        model = furniture if found and found.model_applied else None
         return Record(
             id=self.document_id(canonical, url),
             url=canonical,
@@ -74,7 +75,7 @@ class GenericProfile(SiteProfile):
             date_candidates=candidates,
             date_conflict=conflict,
             extractor_version=f"{EXTRACTOR_VERSION}+{GENERIC_VERSION}",
-            furniture_version=furniture.version if found and found.model_applied else None,
+            furniture_version=model.version if model else None,
             warnings=warnings,
         )
 

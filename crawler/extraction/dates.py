@@ -15,6 +15,10 @@ one documented precedence (``../notes/interfaces.md``)::
 * ``heuristic``: htmldate with ``original_date=True``, only when nothing else is found
   (it is the slowest and the least sure).
 
+The generic profile (sites without a profile) asks htmldate always and lets its date
+lead (:func:`choose_led`): there, no profile says which machine-readable date is the
+publication day.
+
 Parsing tries explicit formats first and python-dateutil last.  A date is taken as
 written (the calendar day of the publisher), never shifted across time zones.
 """
@@ -26,6 +30,7 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from dateutil import parser as du_parser
 from lxml import etree
@@ -72,6 +77,11 @@ _EXPLICIT_FORMATS = (
     "%A %d %B %Y",
 )
 _ISO_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ]|$)")
+#: ``2020/10/04 15:05``, ``2020.10.04``, ``20231102``, ``20231102T0800``: year first, so
+#: month before day (dateutil's ``dayfirst`` would read ``2020/10/04`` as 10 April).
+_YEAR_FIRST = re.compile(
+    r"^\s*(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[T ,]|$)|^\s*(\d{4})(\d{2})(\d{2})(?:T|$)"
+)
 _DAY_MONTH_YEAR = (
     r"\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?,?\s+\d{4}"
@@ -95,10 +105,14 @@ def parse_date(text: str | None) -> date | None:
     if not text or len(text) > 64:
         return None
     found: date | None = None
-    m = _ISO_PREFIX.match(text)
-    if m:
+    parts: tuple[Any, ...] = ()
+    if m := _ISO_PREFIX.match(text):
+        parts = m.groups()
+    elif y := _YEAR_FIRST.match(text):
+        parts = y.group(1, 3, 4) if y.group(1) else y.group(5, 6, 7)
+    if parts:
         try:
-            found = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            found = date(int(parts[0]), int(parts[1]), int(parts[2]))
         except ValueError:
             return None
     if found is None:
@@ -206,12 +220,24 @@ def dateline_candidates(first_paragraph: str | None) -> list[DateCandidate]:
     return [cand] if cand else []
 
 
-def heuristic_candidates(tree: etree._Element) -> list[DateCandidate]:
-    """htmldate's best guess of the original date: the last resort, and the slowest."""
+def heuristic_candidates(page: str | etree._Element, url: str | None = None) -> list[DateCandidate]:
+    """htmldate's best guess of the original date (``original_date=True``, extensive search).
+
+    ``page``: the page's text (htmldate parses it its own way, as it was measured) or a
+    parsed tree.  ``url``: the page's address, whose date htmldate reads first (without
+    it, htmldate looks for the canonical link).  A 1 January that the fast search (no
+    footer or copyright-year fallback) does not find too is htmldate's year-only last
+    resort, the year of a copyright line: not a publication day, so no candidate.
+    """
+    if isinstance(page, str) and page.startswith("http") and " " not in page:
+        return []  # htmldate would take the text for an address and fetch it
     try:
         from htmldate import find_date
 
-        found = find_date(tree, original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
+        found = find_date(page, url=url, original_date=True, extensive_search=True)
+        if found and found.endswith("-01-01"):
+            fast = find_date(page, url=url, original_date=True, extensive_search=False)
+            found = found if fast == found else None
     except Exception:  # noqa: BLE001 - a heuristic that fails is simply no candidate
         return []
     cand = _candidate("heuristic", found) if found else None
@@ -225,6 +251,23 @@ def choose(candidates: list[DateCandidate]) -> DateCandidate | None:
             if cand.source == source:
                 return cand
     return None
+
+
+def choose_led(candidates: list[DateCandidate]) -> DateCandidate | None:
+    """The generic profile's choice: htmldate leads, the page's own statements name it.
+
+    On a site we have no profile for, nothing says which of its meta tags or JSON-LD
+    dates is the publication day (a modification time, a UTC timestamp a day off the
+    publisher's calendar, a date of the site rather than the page), while htmldate
+    weighs them with the address and the visible dates.  So its date is the value; the
+    first candidate by precedence that says the same day gives it its source (``meta``,
+    ``json-ld``, ...), else it is ``heuristic``.  Without htmldate's date, precedence.
+    """
+    led = next((c for c in candidates if c.source == "heuristic"), None)
+    if led is None:
+        return choose(candidates)
+    agreeing = [c for c in candidates if c.value == led.value and c.source != "heuristic"]
+    return choose(agreeing) or led
 
 
 def conflict(candidates: list[DateCandidate], chosen: DateCandidate | None) -> str | None:
@@ -245,10 +288,14 @@ def conflict(candidates: list[DateCandidate], chosen: DateCandidate | None) -> s
 
 
 def resolve(
-    candidates: list[DateCandidate], where: str = ""
+    candidates: list[DateCandidate], where: str = "", led: bool = False
 ) -> tuple[DateCandidate | None, str | None]:
-    """Choose a date and describe (and log) any disagreement beyond a day."""
-    chosen = choose(candidates)
+    """Choose a date and describe (and log) any disagreement beyond a day.
+
+    ``led``: htmldate's date leads (:func:`choose_led`, the generic profile); otherwise
+    the precedence of the module docstring.
+    """
+    chosen = choose_led(candidates) if led else choose(candidates)
     problem = conflict(candidates, chosen)
     if problem:
         log.info("date conflict %s: %s", where, problem)

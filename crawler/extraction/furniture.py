@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -235,6 +236,29 @@ def furniture_lines(
         if key in lines or key in boxes:
             out.add(i)
     return {i for i in out if len(page[i].text) <= MAX_BLOCK_CHARS}
+
+
+_LIST_MARK = re.compile(r"^\s*(?:[-*•·]|\d{1,3}[.)])\s+")
+
+
+def furniture_paragraphs(paragraphs: list[str], page: Page, model: FurnitureModel) -> set[int]:
+    """Which of ``paragraphs`` (another reader's text of ``page``, e.g. trafilatura's) are
+    furniture by ``model``: a learned line, or a line of a learned box on this page.
+
+    The model speaks of the page's lines, so its boxes are found on the page (their
+    extent is structural) and the paragraphs are matched to those lines by text, list
+    marks ignored.  Paragraphs over :data:`MAX_BLOCK_CHARS` are never furniture.
+    """
+    if not (model.lines or model.boxes):
+        return set()
+    found = furniture_lines(page.lines, model.lines, model.boxes, page.spans)
+    keys = {page.lines[i].key for i in found} | model.lines
+    out = set()
+    for i, paragraph in enumerate(paragraphs):
+        key = norm_key(_LIST_MARK.sub("", paragraph))
+        if key and len(key) <= MAX_BLOCK_CHARS and key in keys:
+            out.add(i)
+    return out
 
 
 # --------------------------------------------------------------------------- learning

@@ -89,8 +89,9 @@ class Page:
     elements: list[etree._Element] = field(default_factory=list, repr=False)
 
 
-def load(body: bytes | str | None) -> lxml_html.HtmlElement | None:
-    """Parse a page into an lxml tree, or ``None`` when nothing HTML-like is there."""
+def decode(body: bytes | str | None) -> str | None:
+    """The page as text (cut at :data:`MAX_BODY_BYTES`, charset decoded, NULs dropped),
+    or ``None`` when there is nothing to read."""
     if body is None:
         return None
     if len(body) > MAX_BODY_BYTES:
@@ -102,7 +103,13 @@ def load(body: bytes | str | None) -> lxml_html.HtmlElement | None:
     else:
         text = body
     text = text.replace("\x00", "")
-    if not text.strip():
+    return text if text.strip() else None
+
+
+def load(body: bytes | str | None) -> lxml_html.HtmlElement | None:
+    """Parse a page into an lxml tree, or ``None`` when nothing HTML-like is there."""
+    text = decode(body)
+    if text is None:
         return None
     if text.lstrip().startswith("<?xml"):
         text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
@@ -118,6 +125,11 @@ def parse(body: bytes | str | None) -> Page | None:
     tree = load(body)
     if tree is None:
         return None
+    return page_of(tree)
+
+
+def page_of(tree: lxml_html.HtmlElement) -> Page:
+    """A parsed tree flattened into a :class:`Page` (its elements held, see ``Page``)."""
     elements = list(tree.iter())
     found, spans = flatten(tree)
     return Page(tree, found, spans, elements)

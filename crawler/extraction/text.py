@@ -44,6 +44,24 @@ def page_text(tree: etree._Element) -> str:
         return ""
 
 
+#: The generic profile's two readings of a page (``main_text``): trafilatura's precise
+#: mode, with its fallback extractors, and its recall mode.  Comments are never the article.
+GENERIC_OPTIONS: dict[str, Any] = {
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "include_links": False,
+    "include_formatting": False,
+    "deduplicate": False,
+}
+PRECISE_OPTIONS: dict[str, Any] = {**GENERIC_OPTIONS, "favor_precision": True}
+BROAD_OPTIONS: dict[str, Any] = {**GENERIC_OPTIONS, "favor_recall": True, "fast": True}
+#: The precise reading is kept unless it holds less than this share of the broad one's
+#: text: then it cut into the article (a body split by ad slots, a list it took for a
+#: menu) rather than trimmed a few stray lines, and the broad reading is the article.
+SHORTFALL = 0.5
+
+
 @dataclass
 class MainText:
     """trafilatura's reading of a page: its main text (paragraphs, one blank line apart)."""
@@ -51,21 +69,46 @@ class MainText:
     text: str
     title: str | None
     author: str | None
+    #: Which reading the text is: ``precise`` or ``broad`` (see :data:`SHORTFALL`).
+    reading: str = "precise"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.text.split("\n\n") if p]
 
 
-def main_text(tree: etree._Element) -> MainText | None:
-    """The main text, title and author of any page (the generic profile's reading)."""
-    options = {**TRAFILATURA_OPTIONS, "with_metadata": True}
-    options.pop("output_format")
+def _paragraphs(text: str | None) -> str:
+    return "\n\n".join(line.strip() for line in (text or "").split("\n") if line.strip())
+
+
+def main_text(page: str | etree._Element) -> MainText | None:
+    """The main text, title and author of any page (the generic profile's reading).
+
+    ``page``: the page's text (trafilatura parses it its own way, as it was measured)
+    or a parsed tree.
+
+    Why two readings: trafilatura's precise mode scores best on articles of all kinds
+    but now and then drops most of an article; its recall mode keeps the article whole
+    with more boilerplate.  The precise text wins unless it is under :data:`SHORTFALL`
+    of the broad one.  Title and author come from trafilatura's metadata.
+    """
     try:
-        doc = trafilatura.bare_extraction(tree, **options)
+        doc = trafilatura.bare_extraction(page, with_metadata=True, **PRECISE_OPTIONS)
+        broad = trafilatura.extract(page, output_format="txt", **BROAD_OPTIONS)
     except Exception as exc:  # noqa: BLE001 - a hostile page must not stop extraction
         log.debug("trafilatura failed: %s", exc)
         return None
-    if doc is None or isinstance(doc, dict):
+    if isinstance(doc, dict):
         return None
-    paragraphs = [line.strip() for line in (doc.text or "").split("\n") if line.strip()]
-    return MainText("\n\n".join(paragraphs), doc.title or None, doc.author or None)
+    precise = _paragraphs(doc.text if doc is not None else None)
+    wide = _paragraphs(broad)
+    title = (doc.title or None) if doc is not None else None
+    author = (doc.author or None) if doc is not None else None
+    if len(precise) < SHORTFALL * len(wide):
+        return MainText(wide, title, author, reading="broad")
+    if not precise and doc is None:
+        return None
+    return MainText(precise, title, author)
 
 
 def bare_extract(body: bytes | str) -> str | None:

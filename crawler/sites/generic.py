@@ -2,24 +2,34 @@
 
 No labels, no kinds: the title, the date and the body come from the libraries' own
 readings of the page (trafilatura's metadata and main text, htmldate's publication
-date).  A page with no readable body is a ``page`` record with a warning.
+date), with the host's learned furniture taken out of the body
+(``crawler.extraction.generic``).  A page with no readable body is a ``page`` record
+with a warning.
+
+:func:`body_text` and :func:`published` are the profile's body and date of one page,
+exactly as :meth:`GenericProfile.extract` reads them (``bench/generic_extraction.py``
+scores them on public benchmarks).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from archive.records import DateCandidate, ListingEntry, Record
-from crawler.extraction import dates, text
+from archive.records import ListingEntry, Record
+from crawler.extraction import dates
 from crawler.extraction.furniture import FurnitureModel
+from crawler.extraction.generic import read_body, read_dates
 from crawler.extraction.item import EXTRACTOR_VERSION
 from crawler.extraction.language import language
-from crawler.extraction.page import canonical_link, head_title, html_language, load
+from crawler.extraction.page import canonical_link, decode, head_title, html_language, load
 from crawler.sites.profile import SiteProfile
+
+#: The generic reading's own version, bumped when it may read a page differently.
+GENERIC_VERSION = "generic-2"
 
 
 class GenericProfile(SiteProfile):
-    """Any host: trafilatura for the body, htmldate for the date."""
+    """Any host: trafilatura for the body, htmldate for the date, learned furniture."""
 
     def owns(self, url: str) -> bool:
         return True
@@ -34,19 +44,21 @@ class GenericProfile(SiteProfile):
         listing: ListingEntry | None = None,
         furniture: FurnitureModel | None = None,
     ) -> Record:
-        tree = load(body)
+        html = decode(body)
+        tree = load(html)
         href = canonical_link(tree)
         canonical = self.canonical_url(urljoin(url, href) if href else url)
-        found = text.main_text(tree) if tree is not None else None
+        if html is None or tree is None:
+            found = None
+            candidates = dates.listing_candidates(listing)
+        else:
+            found = read_body(html, tree, furniture)
+            candidates = read_dates(html, tree, url=_web_address(canonical), listing=listing)
+        chosen, conflict = dates.resolve(candidates, where=canonical, led=True)
         body_text = found.text if found else ""
-        candidates: list[DateCandidate] = []
-        if tree is not None:
-            candidates += dates.meta_candidates(tree) + dates.jsonld_candidates(tree)
-            candidates += dates.listing_candidates(listing)
-            candidates += dates.heuristic_candidates(tree)
-        chosen, conflict = dates.resolve(candidates, where=canonical)
         title = (found.title if found else None) or (head_title(tree) if tree is not None else "")
-        warnings = [] if body_text else ["generic: no main text found"]
+        warnings = found.warnings if found else ["generic: no main text found"]
+        model = furniture if found and found.model_applied else None
         return Record(
             id=self.document_id(canonical, url),
             url=canonical,
@@ -62,10 +74,34 @@ class GenericProfile(SiteProfile):
             text=body_text,
             date_candidates=candidates,
             date_conflict=conflict,
-            extractor_version=EXTRACTOR_VERSION + "+generic",
-            furniture_version=None,
+            extractor_version=f"{EXTRACTOR_VERSION}+{GENERIC_VERSION}",
+            furniture_version=model.version if model else None,
             warnings=warnings,
         )
 
 
+def _web_address(url: str) -> str | None:
+    """The address htmldate may read a date from: a web address, not a local file
+    (``None``: htmldate reads the page's canonical link itself)."""
+    return url if url.startswith(("http://", "https://")) else None
+
+
 GENERIC = GenericProfile(name="generic")
+
+
+def body_text(html: bytes | str, furniture: FurnitureModel | None = None) -> str:
+    """The generic profile's body of one page (no address needed)."""
+    text = decode(html)
+    tree = load(text)
+    return read_body(text, tree, furniture).text if text and tree is not None else ""
+
+
+def published(html: bytes | str, url: str | None = None) -> str | None:
+    """The generic profile's publication date (``YYYY-MM-DD``) of one page, or ``None``."""
+    text = decode(html)
+    tree = load(text)
+    if text is None or tree is None:
+        return None
+    address = GENERIC.canonical_url(urljoin(url, canonical_link(tree) or "")) if url else ""
+    chosen, _ = dates.resolve(read_dates(text, tree, url=_web_address(address)), led=True)
+    return chosen.value if chosen else None

@@ -41,6 +41,23 @@ def test_binds_loopback_and_says_so(web_archive: WebArchive) -> None:
     assert f"read-only at http://127.0.0.1:{srv.port}/" in err and "loopback only" in err
 
 
+def test_several_server_processes_answer_alike(web_archive: WebArchive) -> None:
+    """``serve --workers 2``: two processes behind one port, each with its own read-only
+    engine, give the same answers as one; Ctrl-C (SIGTERM here) stops them all."""
+    one = Server(web_archive.db).start()
+    two = Server(web_archive.db, workers=2).start()
+    try:
+        paths = ["/search?q=osce", f"/api/doc/{web_archive.changed[0]}", "/api/search?q=mission"]
+        for path in paths * 3:  # several requests, so both processes answer some
+            a, b = httpx.get(one.url + path), httpx.get(two.url + path)
+            assert a.status_code == b.status_code == 200, path
+            assert a.text == b.text.replace(str(two.port), str(one.port)), path
+    finally:
+        one.stop()
+        err = two.stop()
+    assert "2 processes" in err and "Traceback" not in err, err[-2000:]
+
+
 def test_home_counts_chart_and_last_run(client: httpx.Client, web_archive: WebArchive) -> None:
     page = client.get("/")
     assert page.status_code == 200

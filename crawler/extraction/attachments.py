@@ -133,7 +133,7 @@ def _base(tree: etree._Element, url: str) -> str:
     """What relative addresses resolve against: ``<base href>`` (itself resolved against
     ``url``), else ``url``."""
     for base in tree.iterfind(".//base"):
-        href = (base.get("href") or "").strip()
+        href = str(base.get("href") or "").strip()
         if href:
             return urljoin(url, href)
     return url
@@ -149,5 +149,6 @@ def _absolute(base: str, href: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return url
+
 
 __all__ = ["find_attachments", "is_file"]

@@ -362,6 +362,7 @@ def documents_box(theme: Theme, c: Content) -> str:
     """The item's documents in the theme's form (:class:`replica.themes.DocsForm`)."""
     form = theme.docs
     entries = []
+    small = theme.cls("docs") + "-s"
     for title, href in c.documents:
         label, media = file_kind(href)
         typed = f' type="{media}"' if form.typed else ""
@@ -370,7 +371,7 @@ def documents_box(theme: Theme, c: Content) -> str:
             "paren": f" ({label})",
             "paren-size": f" ({label}, {file_size(href)})",
             "bracket": f" [{label}]",
-            "span-size": f' <small class="{theme.cls("docs")}-s">{label}, {file_size(href)}</small>',
+            "span-size": f' <small class="{small}">{label}, {file_size(href)}</small>',
             "none": "",
         }[form.label]
         if form.container == "table":

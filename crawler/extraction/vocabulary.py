@@ -13,9 +13,7 @@ from functools import cached_property
 from crawler.extraction.page import norm_key
 
 #: File types an item attaches (extensions, lowercase), unless a profile says otherwise.
-FILE_TYPES = frozenset(
-    "pdf doc docx odt rtf xls xlsx ods csv ppt pptx odp zip epub".split()
-)
+FILE_TYPES = frozenset("pdf doc docx odt rtf xls xlsx ods csv ppt pptx odp zip epub".split())
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 The site's markup changes (class names, list vs definition list vs plain rows) far more
 often than what a reader sees on it, so the profile is its *visible* words (type labels,
 ``Date:``/``Place:``/``Source:``/``Fields of work:``, ``By``, the listing labels, the
-promotion block, the file types of attachments) and its addresses; the generic code of ``crawler.extraction`` reads
-any markup with them.  Nothing else in the project names a host or a label of osce.org.
+promotion block, the file types of attachments) and its addresses; the generic code of
+``crawler.extraction`` reads any markup with them.  Nothing else in the project names a
+host or a label of osce.org.
 """
 
 from __future__ import annotations

@@ -94,7 +94,9 @@ def test_only_inside_the_item_in_page_order_each_once() -> None:
         + f"<li>{pdf.format('1/report', 'Final report')}</li>"  # linked twice: once
         + "</ul></div><aside><p>"
         + pdf.format("9/inside-aside", "A sidebar of the article")
-        + "</p></aside>",
+        + "</p></aside><template><p>"
+        + pdf.format("9/template", "Never shown")
+        + "</p></template>",
         outside='<div class="box"><h2>Related documents</h2><ul><li>'
         + pdf.format("9/other-item", "Another item's report")
         + "</li></ul></div>",

@@ -8,8 +8,10 @@ reference form); CSV and Parquet rows convert back to exactly that dict with
 format to the one schema.
 
 CSV cells and lists
-    A list (``sources``, ``fields_of_work``, ``aliases``) is a JSON array in its cell,
-    e.g. ``["OSCE Secretariat", "Forum for Security Co-operation"]``: a spreadsheet user
+    A list (``sources``, ``fields_of_work``, ``attachments``, ``aliases``) is a JSON array
+    in its cell, e.g. ``["OSCE Secretariat", "Forum for Security Co-operation"]`` or
+    ``[{"title": "Final report", "url": "https://www.osce.org/files/f/documents/1/2.pdf"}]``:
+    a spreadsheet user
     reads it at a glance, and a program splits it with one ``json.loads``, whatever
     commas, semicolons or quotes the names hold. This is also the ``array`` type of a
     Frictionless Table Schema, so the data package's CSV resource is typed exactly.
@@ -61,7 +63,7 @@ ARCHIVE_FIELDS = (
 )
 #: Every field of an exported record, in the order every format writes them.
 EXPORT_FIELDS = RECORD_FIELDS + ARCHIVE_FIELDS
-LIST_FIELDS = ("sources", "fields_of_work", "aliases")
+LIST_FIELDS = ("sources", "fields_of_work", "attachments", "aliases")
 TIME_FIELDS = ("version_seen", "first_seen", "last_seen")
 NULLABLE_FIELDS = (
     "published",
@@ -311,15 +313,23 @@ def iter_csv(path: str | os.PathLike[str]) -> Iterator[Record]:
 
 
 def parquet_schema() -> Any:
-    """The typed Arrow schema of the Parquet export: dates, UTC timestamps, string lists."""
+    """The typed Arrow schema of the Parquet export: dates, UTC timestamps, string lists,
+    attachments as a list of ``struct<title: string, url: string>``."""
     import pyarrow as pa
 
     strings = pa.list_(pa.string())
     when = pa.timestamp("us", tz="UTC")
+    attachment = pa.struct(
+        [
+            pa.field("title", pa.string(), nullable=False),
+            pa.field("url", pa.string(), nullable=False),
+        ]
+    )
     types = {
         "published": pa.date32(),
         "sources": strings,
         "fields_of_work": strings,
+        "attachments": pa.list_(attachment),
         "aliases": strings,
         "version": pa.int32(),
         "version_seen": when,
@@ -764,7 +774,8 @@ def parquet_table_schema() -> dict[str, Any]:
     for field in schema["fields"]:
         if field["type"] == "array":
             field["type"] = "any"
-            field["description"] = (field.get("description", "") + " (list<string>)").strip()
+            kind = "list<struct<title, url>>" if field["name"] == "attachments" else "list<string>"
+            field["description"] = (field.get("description", "") + f" ({kind})").strip()
     return dict(schema)
 
 

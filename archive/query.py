@@ -68,7 +68,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
-from archive.records import CONTENT_FIELDS, RECORD_FIELDS, ListingEntry
+from archive.records import CONTENT_FIELDS, RECORD_FIELDS, ListingEntry, attachments_json
 from archive.schema import Address, Body, Change, Document, Lock, Run, Version
 from archive.schema import Capture as CaptureRow
 from archive.urls import normalise_address
@@ -268,6 +268,7 @@ class Snapshot:
                 vers.c.byline,
                 vers.c.language,
                 vers.c.text,
+                vers.c.attachments,
                 vers.c.number.label("version"),
                 vers.c.first_seen.label("version_seen"),
                 vers.c.reason.label("version_reason"),
@@ -469,6 +470,7 @@ def _record(row: Any, aliases: Sequence[str]) -> Record:
         "byline": row.byline,
         "language": row.language,
         "text": row.text,
+        "attachments": attachments_json(row.attachments),
         "aliases": [url for url in aliases if url != row.url and url != normalise_address(row.url)],
         "version": int(row.version),
         "version_seen": iso_time(row.version_seen),
@@ -553,16 +555,25 @@ class History:
 def version_record(version: Version, document_id: str) -> dict[str, Any]:
     """A version as the extraction fields of ``CONTRACT.md``."""
     values = {name: getattr(version, name, None) for name in RECORD_FIELDS if name != "id"}
+    values["attachments"] = attachments_json(values["attachments"])
     return {"id": document_id, **values}
+
+
+def _field(version: Version | None, name: str) -> Any:
+    """A version's field for a diff; attachments never read (NULL) compare as none."""
+    if version is None:
+        return None
+    value = getattr(version, name)
+    return attachments_json(value) if name == "attachments" else value
 
 
 def diff_versions(old: Version | None, new: Version) -> dict[str, Any]:
     """Field-by-field changes from ``old`` to ``new`` (all fields when ``old`` is None)."""
     changes: dict[str, Any] = {}
     for name in DIFF_FIELDS:
-        before = getattr(old, name) if old is not None else None
-        after = getattr(new, name)
-        if before == after:
+        before = _field(old, name)
+        after = _field(new, name)
+        if before == after or (old is None and name == "attachments" and not after):
             continue
         if name == "text" and old is not None:
             changes[name] = text_diff(before or "", after or "")

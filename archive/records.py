@@ -20,6 +20,8 @@ from typing import Any
 DATE_SOURCES = ("markup", "meta", "json-ld", "listing", "dateline", "heuristic")
 
 #: The fields of a record that a reader sees: a change in any of them is a new version.
+#: ``attachments`` came later: ``archive.versioning`` hashes it only when there are some,
+#: so a document without attachments keeps the content hash it always had.
 CONTENT_FIELDS = (
     "title",
     "kind",
@@ -29,6 +31,7 @@ CONTENT_FIELDS = (
     "fields_of_work",
     "byline",
     "text",
+    "attachments",
 )
 
 #: The extraction fields of ``CONTRACT.md`` in their documented order.
@@ -45,6 +48,7 @@ RECORD_FIELDS = (
     "byline",
     "language",
     "text",
+    "attachments",
 )
 
 
@@ -59,6 +63,31 @@ class DateCandidate:
     source: str  # one of DATE_SOURCES
     value: str  # normalised YYYY-MM-DD
     raw: str = ""  # the text or attribute it was parsed from
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document the item links to for download (mostly a PDF): its title as the page
+    shows it and its absolute address on the source site."""
+
+    title: str
+    url: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Attachment:
+        """From ``{"title", "url"}`` (what exports and ``to_json`` write) or an Attachment."""
+        if isinstance(data, Attachment):
+            return data
+        return cls(title=str(data.get("title") or ""), url=str(data.get("url") or ""))
+
+
+def attachments_json(attachments: Any) -> list[dict[str, str]]:
+    """Attachments as plain JSON (``[]`` for none, and for ``None``: a version stored
+    before the archive kept attachments)."""
+    return [Attachment.from_json(a).to_json() for a in attachments or []]
 
 
 @dataclass
@@ -109,6 +138,8 @@ class Record:
     byline: str | None
     language: str | None
     text: str
+    #: Documents the item links to for download, in page order, each once.
+    attachments: list[Attachment] = field(default_factory=list)
     # Provenance, kept by the archive beside the version but not part of the record.
     date_candidates: list[DateCandidate] = field(default_factory=list)
     date_conflict: str | None = None  # set when candidates disagree by more than a day
@@ -122,7 +153,9 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         """The record as ``CONTRACT.md`` prints it (extraction fields only, in order)."""
-        return {name: getattr(self, name) for name in RECORD_FIELDS}
+        out = {name: getattr(self, name) for name in RECORD_FIELDS}
+        out["attachments"] = attachments_json(self.attachments)
+        return out
 
     def provenance_json(self) -> dict[str, Any]:
         return {
@@ -140,6 +173,7 @@ class Record:
         values["fields_of_work"] = list(values["fields_of_work"] or [])
         values["text"] = values["text"] or ""
         values["title"] = values["title"] or ""
+        values["attachments"] = [Attachment.from_json(a) for a in values["attachments"] or []]
         candidates = [DateCandidate(**c) for c in data.get("date_candidates") or []]
         return cls(
             **values,

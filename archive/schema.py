@@ -188,6 +188,10 @@ class Version(Base):
     byline: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
+    # The files the item links to for download, ``[{"title", "url"}, ...]`` in page order
+    # (revision 0006). NULL for versions written before: the archive did not read them
+    # then (``reextract`` does); ``[]`` when it read the page and found none.
+    attachments: Mapped[list[Any] | None] = mapped_column(default=None)
     content_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
     text_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
     first_seen: Mapped[datetime]

@@ -1,7 +1,7 @@
 """THE versioning rule: normalise what a reader sees, hash it, compare, write or touch.
 
 A new version starts only when the content a reader sees changes: title, kind, date,
-place, sources, fields of work, byline or body text (``CONTRACT.md``;
+place, sources, fields of work, byline, body text or attachments (``CONTRACT.md``;
 ``archive.records.CONTENT_FIELDS``). Navigation, markup and scripts never reach a
 record, and whitespace is normalised away here, so none of them can make a version.
 The raw bytes are never compared: a rotating token or a changed menu changes the raw
@@ -28,11 +28,16 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from archive import dedup
-from archive.records import CONTENT_FIELDS, Record
+from archive.records import CONTENT_FIELDS, Attachment, Record
 from archive.schema import Change, Document, NearDupKey, Version
 
 _SPACE = re.compile(r"\s+")
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+#: Content fields added after archives existed: hashed only when they hold something, so
+#: a document without them keeps exactly the hash it had before they were added (no
+#: version appears on upgrade), and one with them has them in its hash (a changed list
+#: is a change a reader sees).
+HASHED_WHEN_PRESENT = frozenset({"attachments"})
 #: Near-duplicate candidates examined per new document (most shared LSH bands first).
 CANDIDATES = 200
 # Characters that render as nothing or as a plain space.
@@ -75,9 +80,24 @@ def normalise_content(record: Record) -> dict[str, Any]:
         "fields_of_work": [s for s in (_clean(x) for x in record.fields_of_work or []) if s],
         "byline": _optional(record.byline),
         "text": normalise_text(record.text),
+        "attachments": normalise_attachments(record.attachments),
     }
     assert tuple(content) == CONTENT_FIELDS
     return content
+
+
+def normalise_attachments(attachments: list[Attachment] | list[Any] | None) -> list[Any]:
+    """``[{"title", "url"}, ...]`` in the page's order, each address once (its first
+    title), titles with whitespace normalised; entries without an address dropped."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for entry in attachments or []:
+        attachment = Attachment.from_json(entry)
+        url = attachment.url.strip()
+        if url and url not in seen:
+            seen.add(url)
+            out.append({"title": _clean(attachment.title), "url": url})
+    return out
 
 
 def _sha256(data: str) -> str:
@@ -85,9 +105,17 @@ def _sha256(data: str) -> str:
 
 
 def content_hash(content: dict[str, Any]) -> str:
-    """``sha256:`` of the normalised content as canonical JSON (sorted keys, UTF-8)."""
+    """``sha256:`` of the normalised content as canonical JSON (sorted keys, UTF-8).
+
+    A field of :data:`HASHED_WHEN_PRESENT` is left out while it is empty (or ``None``,
+    as on versions stored before it existed), so adding it changed no stored hash.
+    """
     canonical = json.dumps(
-        {name: content[name] for name in CONTENT_FIELDS},
+        {
+            name: content[name]
+            for name in CONTENT_FIELDS
+            if name not in HASHED_WHEN_PRESENT or content.get(name)
+        },
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
@@ -101,7 +129,18 @@ def text_hash(text: str) -> str:
 
 def version_content(version: Version) -> dict[str, Any]:
     """The stored content of a version, in the form :func:`content_hash` hashes."""
-    return {name: getattr(version, name) for name in CONTENT_FIELDS}
+    content = {name: getattr(version, name) for name in CONTENT_FIELDS}
+    content["attachments"] = content["attachments"] or []
+    return content
+
+
+def unread_before(newest: Version, content: dict[str, Any]) -> bool:
+    """Is ``content`` the newest version's apart from attachments the archive had not read
+    when it stored that version (``attachments`` NULL: before revision 0006)?  Then the
+    difference is a better reading of the same page, not a change at the source."""
+    if newest.attachments is not None or not content["attachments"]:
+        return False
+    return content_hash({**content, "attachments": []}) == newest.content_hash
 
 
 @dataclass
@@ -126,7 +165,9 @@ def record_version(
     - deleted document seen again: a new version, even with the same content, so the
       return is on record (``returned``); re-extraction never revives a document;
     - same content hash as the newest version: only ``last_seen`` moves;
-    - otherwise: version n+1.
+    - otherwise: version n+1; its reason is ``reextracted`` (an extraction correction)
+      when re-extracting, or when only attachments differ and the newest version was
+      stored before the archive read them (:func:`unread_before`).
     """
     content = normalise_content(record)
     chash = content_hash(content)
@@ -153,7 +194,8 @@ def record_version(
             return VersionOutcome("unchanged", document, newest, "moved")
         return VersionOutcome("unchanged", document, newest, None)
 
-    reason = "returned" if returning else "reextracted" if reextract else "changed"
+    corrected = reextract or (newest is not None and unread_before(newest, content))
+    reason = "returned" if returning else "reextracted" if corrected else "changed"
     if returning:
         document.deleted = False
         document.deleted_at = None

@@ -20,6 +20,9 @@ Ground-truth conventions (what the extraction must produce, CONTRACT.md fields):
 - ``text`` is the body paragraphs once, in order, joined by a blank line; a press
   release's dateline stays in its first paragraph; photo captions, document links, share
   links, related content and the promotion block are not text;
+- ``attachments`` are the item's documents (``Content.documents``), in the order its page
+  lists them, at the address the page links them (absolute when a base is given; a
+  theme may link them at an extension-less download address);
 - ``date_source`` follows CONTRACT.md's precedence and the page carries nothing that
   outranks it; ``heuristic`` is never the expected source (every item has a listing
   entry or a dateline);
@@ -143,7 +146,7 @@ class Content:
     repeated: bool  # the page shows paragraphs 2..N a second time, as seed 001 does
     promotion: bool  # the stories' "OSCE Impact" block
     caption: str | None = None  # a photo caption (not part of the text)
-    documents: tuple[tuple[str, str], ...] = ()  # (title, href of a PDF)
+    documents: tuple[tuple[str, str], ...] = ()  # (title, href of a PDF or DOCX file)
 
     @property
     def text(self) -> str:
@@ -688,6 +691,7 @@ class SiteModel:
         if rng.random() < 0.15:
             doc = rng.choice(vocab.DOCUMENT_TITLES)
             documents = ((doc, f"/files/f/documents/{item.node % 97}/{item.node}.pdf"),)
+            documents += self._more_documents(item, doc)
         if self.theme is not None:
             sources, fields_of_work = self._long_labels(item, sources, fields_of_work)
         return Content(
@@ -703,6 +707,19 @@ class SiteModel:
             caption=caption,
             documents=documents,
         )
+
+    def _more_documents(self, item: Item, first: str) -> tuple[tuple[str, str], ...]:
+        """A second file for some items that have one: a translation, or an annex in
+        another format. Drawn apart from the content's own sequence, so every other part
+        of every item is what it was before items had more than one document."""
+        rng = random.Random(_key(self.seed, item.idx, 0xD0C))
+        if rng.random() >= 0.35:
+            return ()
+        folder = f"/files/f/documents/{item.node % 97}"
+        if rng.random() < 0.5:
+            return ((f"{first} (Russian version)", f"{folder}/{item.node}-ru.pdf"),)
+        annex = rng.choice([t for t in vocab.DOCUMENT_TITLES if t != first])
+        return ((f"Annex: {annex}", f"{folder}/{item.node}-annex.docx"),)
 
     def _long_labels(
         self, item: Item, sources: list[str], fields_of_work: tuple[str, ...]
@@ -805,7 +822,15 @@ class SiteModel:
             "byline": c.byline,
             "language": "en",
             "text": c.text,
+            "attachments": [
+                {"title": title, "url": base + self.document_href(href)}
+                for title, href in c.documents
+            ],
         }
+
+    def document_href(self, href: str) -> str:
+        """The address an item page links for a document kept at ``href``."""
+        return self.theme.docs.href(href) if self.theme is not None else href
 
     def ground_truth(self, base: str = "") -> dict[str, dict[str, Any]]:
         """Expected record of every live item of the current epoch, keyed by id."""
@@ -872,6 +897,26 @@ class SiteModel:
         return replace(self.rates, **changes)
 
 
+#: A document's file type as a page labels it, and its media type, by its extension.
+FILE_KINDS = {
+    "pdf": ("PDF", "application/pdf"),
+    "docx": (
+        "DOCX",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+}
+
+
+def file_kind(href: str) -> tuple[str, str]:
+    """``(label, media type)`` of the document at ``href``: ``("PDF", "application/pdf")``."""
+    return FILE_KINDS[href.rsplit(".", 1)[-1].lower()]
+
+
+def file_size(href: str) -> str:
+    """A made-up but stable size for the label beside a document link (``245 KB``)."""
+    return f"{40 + _key(len(href), *map(ord, href[-24:])) % 900} KB"
+
+
 def epoch_of_day(site: SiteModel, day: date) -> int:
     """The epoch whose calendar day is ``day`` (helper for people reading logs)."""
     return max(0, (day - site.today).days)
@@ -884,6 +929,8 @@ __all__ = [
     "Rates",
     "SiteModel",
     "epoch_of_day",
+    "file_kind",
+    "file_size",
     "format_day",
     "unique_sentence",
 ]

@@ -30,7 +30,7 @@ from functools import lru_cache
 from html import escape
 
 from replica import vocab
-from replica.generator import Content, Item, SiteModel, _key, format_day
+from replica.generator import Content, Item, SiteModel, _key, file_kind, format_day
 from replica.navigation import NavEntry, nav_version
 from replica.seeds import PROMOTION_LINES, partnerships_lines
 
@@ -509,7 +509,7 @@ def item_main(site: SiteModel, item: Item, c: Content, v: Variant, host: str, of
     if c.repeated:
         paras += "".join(f"<p>{e(p)}</p>" for p in c.paragraphs[1:])
     parts.append(f"<div{attrs(v, 'text-formatted field--name-body ' + v.c(5))}>{paras}</div>")
-    parts.extend(_documents_and_links(site, item, c, offsite))
+    parts.append(documents_html(c))
     if c.promotion:
         parts.append(
             f'<div class="osce-impact"><h2>{PROMOTION_LINES[0]}</h2><p>'
@@ -520,39 +520,41 @@ def item_main(site: SiteModel, item: Item, c: Content, v: Variant, host: str, of
         parts.append(share)
     parts.append("</article>")
     parts.append(_related_html(site, item, host))
+    if offsite:
+        parts.append(_see_also_html(site, item))
     return "".join(parts)
 
 
-def _documents_and_links(site: SiteModel, item: Item, c: Content, offsite: bool) -> list[str]:
-    """The related documents (PDF) and, on off-site variants, the see-also links."""
-    out: list[str] = []
-    docs = list(c.documents)
-    links = []
-    if offsite:
-        docs.append(
-            ("Annual report", f"/files/f/documents/{item.node % 89}/annual-{item.node}.pdf")
+def documents_html(c: Content) -> str:
+    """The item's attached documents, as the site's download list (empty when none)."""
+    if not c.documents:
+        return ""
+    rows = []
+    for title, href in c.documents:
+        label, media = file_kind(href)
+        rows.append(f'<li><a href="{href}" type="{media}">{e(title)}</a> ({label})</li>')
+    return (
+        '<div class="documents"><h2>Related documents</h2>'
+        f'<ul class="osce-download-links">{"".join(rows)}</ul></div>'
+    )
+
+
+def _see_also_html(site: SiteModel, item: Item) -> str:
+    """Off-site links (``Faults.offsite_links``), and a PDF that is not the item's: both
+    outside the article, where a crawl must follow neither and extraction must not take
+    the PDF for an attachment."""
+    annual = f"/files/f/documents/{item.node % 89}/annual-{item.node}.pdf"
+    rng = random.Random(_key(site.seed, item.node, 0x0FF))
+    links = rng.sample(vocab.OTHER_HOSTS, 2)
+    return (
+        '<div class="see-also"><h2>See also</h2><ul>'
+        + "".join(
+            f'<li><a href="{href}" rel="noopener">{e(href.split("/")[2])}</a></li>'
+            for href in links
         )
-        rng = random.Random(_key(site.seed, item.node, 0x0FF))
-        links = rng.sample(vocab.OTHER_HOSTS, 2)
-    if docs:
-        out.append(
-            '<div class="documents"><h2>Related documents</h2><ul>'
-            + "".join(
-                f'<li><a href="{href}" type="application/pdf">{e(t)}</a> (PDF)</li>'
-                for t, href in docs
-            )
-            + "</ul></div>"
-        )
-    if links:
-        out.append(
-            '<div class="see-also"><h2>See also</h2><ul>'
-            + "".join(
-                f'<li><a href="{href}" rel="noopener">{e(href.split("/")[2])}</a></li>'
-                for href in links
-            )
-            + "</ul></div>"
-        )
-    return out
+        + f'<li><a href="{annual}" type="application/pdf">Annual report</a> (PDF)</li>'
+        + "</ul></div>"
+    )
 
 
 def _related_html(site: SiteModel, item: Item, host: str) -> str:

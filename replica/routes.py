@@ -11,8 +11,9 @@ This is the one place that knows the site's addresses (SITE.md, interfaces.md):
 - ``/sitemap.xml`` (index, and ``?page=N`` files), ``/press-releases/rss``,
   ``/robots.txt``;
 - static pages: ``/partnerships`` (seed 003), ``/about-us``, the menu's topic pages, ``/``;
-- ``/files/...pdf`` documents; ``/search``, ``/user/login``, ``/print/<n>`` (robots.txt
-  forbids them; pages link to them anyway);
+- ``/files/...pdf`` (and ``.docx``) documents, and a theme's ``/file/download?name=``;
+- ``/search``, ``/user/login``, ``/print/<n>`` (robots.txt forbids them; pages link to
+  them anyway);
 - with the redirect-loop fault on, ``/loop/a`` and ``/loop/b`` redirect to each other.
 
 Every answer carries ``ETag`` (weak, from the body's hash) and ``Last-Modified``.
@@ -215,12 +216,13 @@ def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
     topics = _topic_pages()
     if path in topics:
         return _answer(200, pages.topic_page(site, path, topics[path], base, loop), nav_time)
-    if path.startswith("/files/") and path.endswith(".pdf"):
+    document = _document_name(path, query)
+    if document is not None:
         return _answer(
             200,
-            _pdf(path),
+            _pdf(path if path.startswith("/files/") else f"{path}?name={document}"),
             datetime.combine(FIRST_DAY, time(0), tzinfo=UTC),
-            content_type="application/pdf",
+            content_type=_DOCUMENT_TYPES[document.rsplit(".", 1)[-1]],
         )
     match = _PRINT_RE.match(path)
     if match and int(match.group(1)) in site.by_node:
@@ -350,6 +352,24 @@ def oversize_block(size: int) -> str:
     rng = random.Random(size)
     blob = base64.b64encode(rng.randbytes(size * 3 // 4)).decode("ascii")
     return f'<div hidden class="tracking"><img alt="" src="data:image/png;base64,{blob}"></div>'
+
+
+_DOCUMENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _document_name(path: str, query: dict[str, list[str]]) -> str | None:
+    """The file an address serves: ``/files/…/NAME.pdf`` (or ``.docx``), or a theme's
+    download address ``/file/download?name=NAME.pdf``; None for any other address."""
+    if path == "/file/download":
+        name = (query.get("name") or [""])[0]
+    elif path.startswith("/files/"):
+        name = path.rsplit("/", 1)[-1]
+    else:
+        return None
+    return name if "." in name and name.rsplit(".", 1)[-1] in _DOCUMENT_TYPES else None
 
 
 def _pdf(path: str) -> bytes:

@@ -17,13 +17,14 @@ import random
 from html import escape
 
 from replica import vocab
-from replica.generator import Content, Item, SiteModel, _key, format_day
+from replica.generator import Content, Item, SiteModel, _key, file_kind, file_size, format_day
 from replica.pages import (
     COOKIE_NOTICE,
     HEAD_ASSETS,
     LISTING_TITLES,
     SKIP_LINKS,
     details_rows,
+    documents_html,
     footer_html,
     head_dates,
     header_html,
@@ -344,14 +345,7 @@ def _documents_and_promotion(theme: Theme, c: Content, shown: list[str]) -> list
     """The documents list and the promotion box, when the item has them (added to ``shown``)."""
     parts = []
     if c.documents:
-        docs = (
-            f"{_open('div', theme.cls('docs'))}<h3>Documents</h3><ul>"
-            + "".join(
-                f'<li><a href="{href}" type="application/pdf">{e(t)}</a> (PDF)</li>'
-                for t, href in c.documents
-            )
-            + "</ul></div>"
-        )
+        docs = documents_box(theme, c)
         shown.append(docs)
         parts.append(docs)
     if c.promotion:
@@ -362,6 +356,37 @@ def _documents_and_promotion(theme: Theme, c: Content, shown: list[str]) -> list
         shown.append(promo)
         parts.append(promo)
     return parts
+
+
+def documents_box(theme: Theme, c: Content) -> str:
+    """The item's documents in the theme's form (:class:`replica.themes.DocsForm`)."""
+    form = theme.docs
+    entries = []
+    small = theme.cls("docs") + "-s"
+    for title, href in c.documents:
+        label, media = file_kind(href)
+        typed = f' type="{media}"' if form.typed else ""
+        link = f'<a href="{e(form.href(href))}"{typed}>{e(title)}</a>'
+        marker = {
+            "paren": f" ({label})",
+            "paren-size": f" ({label}, {file_size(href)})",
+            "bracket": f" [{label}]",
+            "span-size": f' <small class="{small}">{label}, {file_size(href)}</small>',
+            "none": "",
+        }[form.label]
+        if form.container == "table":
+            entries.append(f"<tr><td>{link}{marker}</td><td>{file_size(href)}</td></tr>")
+        elif form.container in ("ul", "ol"):
+            entries.append(f"<li>{link}{marker}</li>")
+        else:
+            entries.append(f"<{form.container}>{link}{marker}</{form.container}>")
+    rows = "".join(entries)
+    if form.container == "table":
+        rows = f"<table><tbody>{rows}</tbody></table>"
+    elif form.container in ("ul", "ol"):
+        rows = f"<{form.container}>{rows}</{form.container}>"
+    heading = f"<h3>{e(form.heading)}</h3>" if form.heading else ""
+    return f"{_open('div', theme.cls('docs'))}{heading}{rows}</div>"
 
 
 def item_page(
@@ -403,8 +428,7 @@ def default_fragments(site: SiteModel, item: Item, host: str) -> list[str]:
     out = [SKIP_LINKS, header_html(), footer_html(site, False), COOKIE_NOTICE]
     out.append(share_html(site, item, host))
     if c.documents:
-        out.append("<h2>Related documents</h2>")
-        out += [f"<p>{e(t)} (PDF)</p>" for t, _ in c.documents]
+        out.append(documents_html(c))
     if c.promotion:
         out += [f"<h2>{PROMOTION_LINES[0]}</h2>", f"<p>{PROMOTION_LINES[1]}</p>"]
     related = site.related(item)
@@ -536,6 +560,7 @@ __all__ = [
     "block_html",
     "default_fragments",
     "details_html",
+    "documents_box",
     "furniture_lines",
     "item_page",
     "listing_page",

@@ -17,6 +17,10 @@ some items carry long label values, see :attr:`Theme.long_labels`):
   "Latest news", "Follow us", "Share", ...), a cookie banner at the end of ``<body>``;
   texts are drawn from pools, and ``varying`` blocks link other items, so their links
   differ from page to page;
+- the item's attached documents (:class:`DocsForm`): under which heading, in a list,
+  paragraphs, rows or a table, marked as files by their address's extension, a ``type=``
+  attribute, a ``(PDF)`` label beside the link, or several of these (never by a class
+  name), at the file's own address or at an extension-less download address;
 - listings: rows per page (often 10 whatever ``rows=`` asks, SITE.md), the pager
   (``rel=next``, a ``pager-next`` item, or page numbers only), and what lies past the end
   (404, an empty page, the last page again) and whether the last page still offers "next"
@@ -158,6 +162,13 @@ DETAILS_STYLES = ("table", "dl", "ul", "div", "p", "span")
 VALUE_SPLITS = ("comma", "elements", "lines")
 PAGERS = ("rel-next", "pager-next", "numbers")
 ENDS = ("404", "empty", "repeat")
+DOCS_HEADINGS = ("Documents", "Related documents", "Downloads", "Attachments", "Files", None)
+DOCS_CONTAINERS = ("ul", "ol", "p", "div", "table")
+#: How an entry says it is a file beside its link (``none``: only the address or type).
+DOCS_LABELS = ("paren", "paren-size", "bracket", "span-size", "none")
+#: Where a document link points: the file itself (``/files/…/123.pdf``), or a download
+#: address without an extension (``/file/download?name=123.pdf``).
+DOCS_ADDRESSES = ("file", "file", "download")
 
 
 def pseudo_word(rng: random.Random) -> str:
@@ -195,6 +206,24 @@ class Block:
 
 
 @dataclass(frozen=True)
+class DocsForm:
+    """How a theme shows an item's attached documents (drawn apart from the rest of the
+    theme, so adding it changed no other part of any theme)."""
+
+    heading: str | None
+    container: str  # "ul" | "ol" | "p" | "div" | "table"
+    typed: bool  # a type="application/pdf" attribute on the link
+    label: str  # one of DOCS_LABELS
+    address: str  # "file" | "download"
+
+    def href(self, href: str) -> str:
+        """The address the page links for a document the generator keeps at ``href``."""
+        if self.address == "download":
+            return "/file/download?name=" + href.rsplit("/", 1)[-1]
+        return href
+
+
+@dataclass(frozen=True)
 class Theme:
     """Everything about the form of a themed site (see the module docstring)."""
 
@@ -216,6 +245,7 @@ class Theme:
     last_next: bool  # the last page still shows a "next" link (past it: ``end``)
     entry_style: str  # listing entries: "div" | "li" | "article" | "tr"
     title_in_link_first: bool  # listing entry: title before the labelled lines
+    docs: DocsForm  # the item's attached documents
 
     def cls(self, role: str) -> str:
         return self.classes[role]
@@ -317,6 +347,26 @@ def make_theme(number: int) -> Theme | None:
         last_next=rng.random() < 0.3,
         entry_style=rng.choice(("div", "li", "article", "tr")),
         title_in_link_first=rng.random() < 0.8,
+        docs=_docs_form(number),
+    )
+
+
+def _docs_form(number: int) -> DocsForm:
+    """The theme's documents list. A link without an extension still says it is a file:
+    by its ``type=`` or by a label beside it."""
+    rng = random.Random(f"replica-theme-{number}-documents")
+    container = rng.choice(DOCS_CONTAINERS)
+    typed = rng.random() < 0.4
+    label = rng.choice(DOCS_LABELS)
+    address = rng.choice(DOCS_ADDRESSES)
+    if address == "download" and not typed and label == "none":
+        typed = True
+    return DocsForm(
+        heading=rng.choice(DOCS_HEADINGS),
+        container=container,
+        typed=typed,
+        label=label,
+        address=address,
     )
 
 
@@ -384,4 +434,4 @@ def furniture_count(text: str, furniture: frozenset[str] | set[str], gold_text: 
     return count
 
 
-__all__ = ["Block", "Theme", "furniture_count", "make_theme", "pseudo_word"]
+__all__ = ["Block", "DocsForm", "Theme", "furniture_count", "make_theme", "pseudo_word"]

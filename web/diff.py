@@ -156,6 +156,7 @@ FIELDS = (
     "sources",
     "fields_of_work",
     "byline",
+    "attachments",
     "language",
     "url",
 )

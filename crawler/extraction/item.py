@@ -7,8 +7,9 @@ kind ``page``, with a warning when something could not be read.
 
 The steps, each in its own module: ``page`` (parse once), ``header`` (title, kind,
 byline) and ``details`` (labelled values), ``body`` (structural boundaries, furniture
-model), ``dates`` (candidates and precedence), ``language``; the body text is the body's
-lines, each paragraph once, joined with one blank line.
+model), ``dates`` (candidates and precedence), ``language``, ``attachments`` (the files
+the item links to); the body text is the body's lines, each paragraph once, joined with
+one blank line.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urljoin
 
 from archive.records import DateCandidate, ListingEntry, Record
 from crawler.extraction import dates, text
+from crawler.extraction.attachments import find_attachments
 from crawler.extraction.body import find_body
 from crawler.extraction.details import find_labels, split_values
 from crawler.extraction.furniture import FurnitureModel
@@ -30,7 +32,7 @@ from crawler.extraction.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 #: Bump whenever a change may change any record (reextract compares it).
-EXTRACTOR_VERSION = f"osce-extract-2+trafilatura-{text.TRAFILATURA_VERSION}"
+EXTRACTOR_VERSION = f"osce-extract-3+trafilatura-{text.TRAFILATURA_VERSION}"
 
 
 class ItemSite(Protocol):
@@ -84,6 +86,8 @@ def extract_page(
     candidates = _date_candidates(page, header, listing, paragraphs[0] if paragraphs else None)
     canonical = _canonical(page, url, site)
     chosen, conflict = dates.resolve(candidates, where=canonical)
+    owners = [page.lines[i].owner for i in [header.title_at, *body.lines]]
+    attachments = find_attachments(page, owners, canonical, vocab)
     values = header.details.values
     warnings = _model_warnings(model) + header.details.warnings + body.warnings
     if not paragraphs:
@@ -101,6 +105,7 @@ def extract_page(
         byline=header.byline,
         language=language(html_language(page.tree), body_text),
         text=body_text,
+        attachments=attachments,
         date_candidates=candidates,
         date_conflict=conflict,
         extractor_version=EXTRACTOR_VERSION,

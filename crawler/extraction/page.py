@@ -276,6 +276,29 @@ def descends(el: etree._Element, ancestor: etree._Element) -> bool:
     return False
 
 
+def chrome_between(el: etree._Element, top: etree._Element) -> bool:
+    """Is ``el``, or an element between it and ``top`` (``top`` excluded), probable chrome
+    (a menu, a page header or footer, a sidebar, a dialog, something hidden) or never
+    shown as text (``template``, ``noscript``, ``svg``, ...)?"""
+    chain = ancestors(el)
+    inside: list[etree._Element] = []
+    for node in chain:
+        if node is top:
+            break
+        inside.append(node)
+    for i, node in enumerate(inside):
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if tag in SKIP_TAGS:
+            return True
+        # A <header> inside an article or <main> is the article's header, not the banner.
+        content = tag == "header" and any(
+            isinstance(up.tag, str) and up.tag.lower() in CONTENT_TAGS for up in chain[i + 1 :]
+        )
+        if _is_chrome(node, tag, int(content)):
+            return True
+    return False
+
+
 def ancestors(el: etree._Element) -> list[etree._Element]:
     """``el`` and its ancestors, innermost first."""
     chain = []

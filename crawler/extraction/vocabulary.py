@@ -12,6 +12,9 @@ from functools import cached_property
 
 from crawler.extraction.page import norm_key
 
+#: File types an item attaches (extensions, lowercase), unless a profile says otherwise.
+FILE_TYPES = frozenset("pdf doc docx odt rtf xls xlsx ods csv ppt pptx odp zip epub".split())
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -32,6 +35,9 @@ class Vocabulary:
     furniture_prefixes: tuple[str, ...] = ()
     #: Headings of blocks that are never body (the block goes with its heading).
     furniture_headings: frozenset[str] = frozenset()
+    #: File types of attachments: address extensions, and the words that mark an entry
+    #: as a file beside its link (``(PDF)``, ``[DOCX, 45 KB]``).
+    file_types: frozenset[str] = FILE_TYPES
 
     @cached_property
     def detail_pattern(self) -> re.Pattern[str]:
@@ -44,6 +50,21 @@ class Vocabulary:
     @cached_property
     def byline_pattern(self) -> re.Pattern[str]:
         return re.compile(rf"^{re.escape(self.byline_prefix)}\s+(?P<name>\S.*)$", re.I | re.S)
+
+    @cached_property
+    def file_marker(self) -> re.Pattern[str]:
+        """A file marker at the start of the text after a link: ``(PDF)``, ``[DOCX, 45
+        KB]``, ``- PDF, 1.2 MB``, ``(350 KB)``; unbracketed only when nothing follows."""
+        inner = _file_inner(self.file_types)
+        return re.compile(
+            rf"^\s*[-–—|:,]?\s*(?:[(\[]\s*{inner}\s*[)\]]|{inner}\s*$)", re.IGNORECASE
+        )
+
+    @cached_property
+    def file_suffix(self) -> re.Pattern[str]:
+        """A bracketed file marker ending a link's own text: ``Annual report (PDF)``."""
+        inner = _file_inner(self.file_types)
+        return re.compile(rf"\s*[(\[]\s*{inner}\s*[)\]]\s*$", re.IGNORECASE)
 
     def slug_type(self, label: str) -> str:
         """A type label as shown -> its ``kind``; unknown labels are slugged (``A b``: ``a-b``)."""
@@ -62,6 +83,13 @@ class Vocabulary:
             or key in self.furniture_headings
             or (bool(self.furniture_prefixes) and key.startswith(self.furniture_prefixes))
         )
+
+
+def _file_inner(types: frozenset[str]) -> str:
+    """A file type with an optional size, or a size alone (``PDF, 1.2 MB``, ``45 KB``)."""
+    size = r"\d[\d.,]*\s*(?:[kmgt]i?b|bytes?)\b"
+    names = "|".join(re.escape(t) for t in sorted(types, key=len, reverse=True)) or r"(?!x)x"
+    return rf"(?:(?:{names})\b(?:\s*[,;:/|-]?\s*{size})?|{size})"
 
 
 def _label_pattern(labels: dict[str, str]) -> re.Pattern[str]:

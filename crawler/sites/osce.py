@@ -3,8 +3,9 @@
 The site's markup changes (class names, list vs definition list vs plain rows) far more
 often than what a reader sees on it, so the profile is its *visible* words (type labels,
 ``Date:``/``Place:``/``Source:``/``Fields of work:``, ``By``, the listing labels, the
-promotion block) and its addresses; the generic code of ``crawler.extraction`` reads
-any markup with them.  Nothing else in the project names a host or a label of osce.org.
+promotion block, the file types of attachments) and its addresses; the generic code of
+``crawler.extraction`` reads any markup with them.  Nothing else in the project names a
+host or a label of osce.org.
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ FURNITURE_HEADINGS = frozenset(
     }
 )
 
+#: Files an item attaches (SITE.md: "attached documents (mostly PDF)"): address extensions,
+#: and the words that mark a download list's entries beside their links, ``(PDF)``.
+FILE_TYPES = frozenset(
+    ("pdf", "doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "csv", "ppt", "pptx", "zip")
+)
+
 VOCABULARY = Vocabulary(
     type_labels=TYPE_LABELS,
     detail_labels=DETAIL_LABELS,
@@ -97,6 +104,7 @@ VOCABULARY = Vocabulary(
     furniture_lines=FURNITURE_LINES,
     furniture_prefixes=FURNITURE_PREFIXES,
     furniture_headings=FURNITURE_HEADINGS,
+    file_types=FILE_TYPES,
 )
 
 #: The bundled furniture model (learned from the navigation, labels and promotion lines

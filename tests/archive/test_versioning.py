@@ -141,6 +141,7 @@ def test_content_hash_is_of_normalised_reader_visible_fields() -> None:
         "fields_of_work",
         "byline",
         "text",
+        "attachments",
     )
     assert content_hash(content).startswith("sha256:") and len(content_hash(content)) == 71
     spaced = replace(record, text=record.text.replace("\n\n", "\n\n\n   \n"))

@@ -16,8 +16,26 @@ from typing import Any
 import pytest
 
 from archive.api import ArchiveReader, open_archive
+from archive.records import Attachment
 from archive.store import Archive
-from tests.export.builders import at, feed, gone, make_record, not_modified, ok, paragraphs, url_of
+from tests.export.builders import (
+    BASE,
+    at,
+    feed,
+    gone,
+    make_record,
+    not_modified,
+    ok,
+    paragraphs,
+    url_of,
+)
+
+#: Documents the scenario's items link to.
+ATTACHMENTS = (
+    Attachment("Final report", f"{BASE}/files/f/documents/1/1.pdf"),
+    Attachment('Annex 2: "Arms control", commas; semicolons', f"{BASE}/files/annex%202.docx"),
+    Attachment("Доклад – déclaration", f"{BASE}/files/f/documents/5/5.pdf"),
+)
 
 
 @dataclass
@@ -45,8 +63,11 @@ def _take(reader: ArchiveReader, when: float, since: str) -> Round:
 
 
 def build_scenario(url: str) -> Scenario:
-    """Rounds 0-3 (see the module docstring); node 5 is a story, the rest releases."""
+    """Rounds 0-3 (see the module docstring); node 5 is a story, the rest releases.
+    Node 1 links two documents (one with commas and quotes in its title), the story one;
+    node 2's edit adds one."""
     docs = {n: make_record(n, f"Release {n}", paragraphs(n)) for n in (1, 2, 3, 4, 6)}
+    docs[1].attachments = [ATTACHMENTS[0], ATTACHMENTS[1]]
     docs[5] = make_record(
         5,
         'Déclaration – ОБСЕ "quotes", commas',
@@ -56,8 +77,11 @@ def build_scenario(url: str) -> Scenario:
         place=None,
         byline="Marc Perrin de Brichambaut, OSCE Secretary General",
         sources=[],
+        attachments=[ATTACHMENTS[2]],
     )
-    edited = make_record(2, "Release 2 (corrected)", paragraphs(2, variant=1))
+    edited = make_record(
+        2, "Release 2 (corrected)", paragraphs(2, variant=1), attachments=[ATTACHMENTS[0]]
+    )
     scenario = Scenario(url)
     archive = Archive.open(url)
     reader = open_archive(url)

@@ -293,6 +293,11 @@ def test_sqlite_export_opens_in_datasette(replica_archive: ReplicaArchive, tmp_p
     first = next(r for r in rows if r["id"] == final[0]["id"])
     assert json.loads(first["sources"]) == final[0]["sources"]
     assert first["text"] == final[0]["text"]
+    by_id = {r["id"]: r for r in rows}
+    linked = [r for r in final if r["attachments"]]
+    assert linked, "the replica archive has items with attachments"
+    for record in linked:  # a JSON array of {title, url} in a text column
+        assert json.loads(by_id[record["id"]]["attachments"]) == record["attachments"]
     facets = got["faceted"]["facet_results"]
     facets = facets.get("results", facets)
     assert {"kind", "deleted"} <= set(facets)

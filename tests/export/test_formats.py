@@ -24,7 +24,7 @@ from archive.export import (
     schema_text,
 )
 from crawler.cli import main
-from tests.export.conftest import Scenario, build_scenario
+from tests.export.conftest import ATTACHMENTS, Scenario, build_scenario
 
 
 def run_export(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -84,6 +84,11 @@ def test_every_format_round_trips_to_the_same_schema_valid_records(
     first = next(r for r in jsonl if r["id"] == "osce.org/1")
     assert first["fields_of_work"] == ["Arms control", 'Elections; "observation"']
     assert "\n\n" in first["text"]
+    assert first["attachments"] == [a.to_json() for a in ATTACHMENTS[:2]]
+    assert story["attachments"] == [ATTACHMENTS[2].to_json()]
+    assert next(r for r in jsonl if r["id"] == "osce.org/3")["attachments"] == []
+    second = [r["attachments"] for r in jsonl if r["id"] == "osce.org/2"]
+    assert second == ([[], [ATTACHMENTS[0].to_json()]] if history else [[ATTACHMENTS[0].to_json()]])
 
 
 def test_parquet_columns_are_typed(scenario: Scenario, tmp_path: Path) -> None:
@@ -95,6 +100,9 @@ def test_parquet_columns_are_typed(scenario: Scenario, tmp_path: Path) -> None:
     assert schema.field("last_seen").type == pa.timestamp("us", tz="UTC")
     assert schema.field("sources").type == pa.list_(pa.string())
     assert schema.field("deleted").type == pa.bool_()
+    attachment = schema.field("attachments").type
+    assert pa.types.is_list(attachment) and not schema.field("attachments").nullable
+    assert [f.name for f in attachment.value_type] == ["title", "url"]
 
 
 def test_csv_lists_are_json_arrays_a_person_can_read(scenario: Scenario, tmp_path: Path) -> None:
@@ -103,6 +111,9 @@ def test_csv_lists_are_json_arrays_a_person_can_read(scenario: Scenario, tmp_pat
     text = out.read_text(encoding="utf-8")
     assert text.splitlines()[0] == ",".join(EXPORT_FIELDS)
     assert '"[""OSCE Secretariat"", ""Forum for Security Co-operation, Vienna""]"' in text
+    first = next(r for r in iter_csv(out) if r["id"] == "osce.org/1")
+    assert first["attachments"][1]["title"] == 'Annex 2: "Arms control", commas; semicolons'
+    assert '""title"": ""Final report""' in text  # one JSON array in the cell, as for lists
 
 
 def test_jsonl_to_stdout_and_cursor_on_stderr(sqlite_url: str) -> None:

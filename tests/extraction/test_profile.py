@@ -151,6 +151,7 @@ def test_cli_extract(tmp_path: Path) -> None:
         "byline",
         "language",
         "text",
+        "attachments",
         "warnings",
     ]
     assert record["id"] == "osce.org/55436" and record["kind"] == "press-release"

@@ -127,6 +127,7 @@ def test_replica_sample_covers_every_variant(served: tuple[Site, ReplicaServer])
 
     site, _ = served
     seen_styles, seen_labels, seen_sources, seen_split = set(), set(), set(), set()
+    documents: list[int] = []
     for epoch in (0, max(drift_epochs()) + 3):
         site.set_epoch(epoch)
         for item in site.items_live():
@@ -135,6 +136,9 @@ def test_replica_sample_covers_every_variant(served: tuple[Site, ReplicaServer])
             seen_labels.add(v.label_form)
             seen_split.add(v.split_values)
             seen_sources.add(item.date_source)
+            documents.append(len(site.content(item).documents))
+    # Attachments compared above are not all empty: one and two per item, PDF and DOCX.
+    assert {0, 1, 2} <= set(documents)
     assert seen_styles == {"ul", "dl", "div", "p", "span"}
     assert seen_labels == {"{}:", "UPPER", "{} :"}
     assert seen_split == {True, False}

@@ -64,6 +64,24 @@ def check_theme(number: int) -> list[str]:
     return problems
 
 
+def test_themes_link_documents_in_many_forms() -> None:
+    """The records compared above include attachments, linked in each theme's own form:
+    at extension-less download addresses too, marked only by ``type=`` or a label."""
+    linked = 0
+    forms = set()
+    for number in THEMES:
+        site = Site(items=ITEMS, seed=number % 7 + 1, epoch=0, theme=number)
+        linked += sum(1 for item in site.items_live() if site.record(item)["attachments"])
+        assert site.theme is not None
+        forms.add((site.theme.docs.container, site.theme.docs.address))
+    assert linked >= len(THEMES)
+    assert len(forms) >= min(3, len(THEMES))
+    downloads = Site(items=ITEMS, seed=1, theme=15)  # a theme with download addresses
+    assert downloads.theme is not None and downloads.theme.docs.address == "download"
+    gold = [a for item in downloads.items_live() for a in downloads.record(item)["attachments"]]
+    assert gold and all("/file/download?name=" in a["url"] for a in gold)
+
+
 @pytest.mark.parametrize("number", THEMES)
 def test_theme_records_exact_and_clean(number: int) -> None:
     problems = check_theme(number)

@@ -161,9 +161,11 @@ class StoredText(Protocol):
     def base_id(self) -> int | None: ...
 
 
-# Dictionaries by sha256, shared by every reader of the process: a dictionary row never
-# changes, and reading 110 KB for each request would cost more than the text it opens.
-_DICTIONARIES: OrderedDict[str, bytes] = OrderedDict()
+# Dictionaries shared by every reader of the process, by the id zstd gave each when it
+# trained it (random, 32 bits; every frame compressed with one names it): a request that
+# reads one version then costs no query for the dictionary. zstd refuses a frame whose
+# dictionary id differs, so a stale entry can only fail loudly.
+_DICTIONARIES: OrderedDict[int, bytes] = OrderedDict()
 _DICTIONARIES_LOCK = threading.Lock()
 _KEEP_DICTIONARIES = 8
 
@@ -187,7 +189,7 @@ class TextReader:
 
     def pack(self, row: StoredText) -> bytes:
         base = self.base_pack(row.base_id) if row.codec == CODEC_DELTA else None
-        return decode(row.codec, row.packed, self._dictionary(row.dict_id), base)
+        return decode(row.codec, row.packed, self._dictionary(row.dict_id, row.packed), base)
 
     def load(self, versions: Iterable[Version]) -> list[Version]:
         """Fill ``text`` and ``provenance`` of each ORM version; returns them, in order."""
@@ -226,7 +228,7 @@ class TextReader:
     def _whole(self, codec: str, data: bytes, dict_id: int | None) -> bytes:
         if codec == CODEC_DELTA:
             raise ArchiveError("a delta's base is itself a delta")
-        return decode(codec, data, self._dictionary(dict_id), None)
+        return decode(codec, data, self._dictionary(dict_id, data), None)
 
     def _keep(self, base_id: int, data: bytes) -> bytes:
         self._bases[base_id] = data
@@ -234,21 +236,21 @@ class TextReader:
             self._bases.popitem(last=False)
         return data
 
-    def _dictionary(self, dict_id: int | None) -> bytes | None:
+    def _dictionary(self, dict_id: int | None, frame: bytes) -> bytes | None:
+        """The dictionary row ``dict_id`` that compressed ``frame``."""
         if dict_id is None:
             return None
         if dict_id not in self._dictionaries:
-            self._dictionaries[dict_id] = self._fetch_dictionary(dict_id)
+            self._dictionaries[dict_id] = self._shared(dict_id, frame)
         return self._dictionaries[dict_id]
 
-    def _fetch_dictionary(self, dict_id: int) -> bytes | None:
-        sha = self._db.execute(
-            select(CompressionDict.sha256).where(CompressionDict.id == dict_id)
-        ).scalar()
-        if sha is None:
-            return None
+    def _shared(self, dict_id: int, frame: bytes) -> bytes | None:
+        try:
+            zstd_id = zstandard.get_frame_parameters(bytes(frame)).dict_id
+        except zstandard.ZstdError:
+            zstd_id = 0  # not a frame: decode will say so
         with _DICTIONARIES_LOCK:
-            known = _DICTIONARIES.get(sha)
+            known = _DICTIONARIES.get(zstd_id) if zstd_id else None
         if known is not None:
             return known
         data = self._db.execute(
@@ -257,12 +259,11 @@ class TextReader:
         if data is None:
             return None
         data = bytes(data)
-        if bodies.body_hash(data) != sha:
-            return data  # a damaged dictionary is used as it is (verify names what it breaks)
-        with _DICTIONARIES_LOCK:
-            _DICTIONARIES[sha] = data
-            while len(_DICTIONARIES) > _KEEP_DICTIONARIES:
-                _DICTIONARIES.popitem(last=False)
+        if zstd_id and zstandard.ZstdCompressionDict(data).dict_id() == zstd_id:
+            with _DICTIONARIES_LOCK:
+                _DICTIONARIES[zstd_id] = data
+                while len(_DICTIONARIES) > _KEEP_DICTIONARIES:
+                    _DICTIONARIES.popitem(last=False)
         return data
 
 

@@ -112,8 +112,7 @@ def test_a_trained_dictionary_compresses_texts_and_everything_reads_the_same(
                 )
             )
             without = sum(
-                len(texts.encode(texts.pack(r.text, r.provenance_json())).packed)
-                for _, r in pairs
+                len(texts.encode(texts.pack(r.text, r.provenance_json())).packed) for _, r in pairs
             ) / len(pairs)
             assert with_it < without * 0.7
         assert archive.verify() == []

@@ -66,6 +66,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from archive import texts
 from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
@@ -270,10 +271,7 @@ class Snapshot:
                 vers.c.fields_of_work,
                 vers.c.byline,
                 vers.c.language,
-                vers.c.packed,
-                vers.c.codec,
-                vers.c.dict_id,
-                vers.c.base_id,
+                *texts.columns(vers),
                 vers.c.number.label("version"),
                 vers.c.first_seen.label("version_seen"),
                 vers.c.reason.label("version_reason"),

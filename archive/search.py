@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from archive import texts
 from archive.texts import TextReader
 
 #: Bounds on what one request may ask for.
@@ -407,11 +408,8 @@ def _stored_texts(conn: Connection, ids: list[int]) -> dict[int, tuple[str, str]
 
     reader = TextReader(conn)
     rows = conn.execute(
-        select(
-            Version.id, Version.title, Version.packed, Version.codec, Version.dict_id,
-            Version.base_id,
-        ).where(Version.id.in_(ids))
-    ).all()  # fmt: skip
+        select(Version.id, Version.title, *texts.columns()).where(Version.id.in_(ids))
+    ).all()
     return {row.id: (row.title, reader.text(row)) for row in rows}
 
 
@@ -633,11 +631,9 @@ def rebuild_index(conn: Connection) -> int:
     ids = list(conn.execute(select(Version.id).order_by(Version.id)).scalars())
     reader = TextReader(conn)
     for start in range(0, len(ids), REBUILD_BATCH):
+        chunk = ids[start : start + REBUILD_BATCH]
         rows = conn.execute(
-            select(
-                Version.id, Version.title, Version.packed, Version.codec, Version.dict_id,
-                Version.base_id,
-            ).where(Version.id.in_(ids[start : start + REBUILD_BATCH]))
-        ).all()  # fmt: skip
+            select(Version.id, Version.title, *texts.columns()).where(Version.id.in_(chunk))
+        ).all()
         _index(conn, [{"id": r.id, "title": r.title, "body": reader.text(r)} for r in rows])
     return len(ids)

@@ -40,6 +40,7 @@ Imports: zstandard, ``archive.bodies`` (its codec, level and trainer), the schem
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -148,8 +149,36 @@ def train(samples: Sequence[bytes]) -> bytes:
 # --------------------------------------------------------------------------- reading
 
 
+def columns(versions: Any = None) -> tuple[Any, ...]:
+    """What a Core select of ``versions`` (the table, or an alias of it) needs to read a
+    version's text with :class:`TextReader` in that one statement: the four stored
+    columns and, for a delta, its base's (scalar subqueries: a primary-key lookup each,
+    and no second round trip to read a delta)."""
+    return _columns(versions if versions is not None else Version.__table__)
+
+
+@functools.lru_cache(maxsize=16)
+def _columns(table: Any) -> tuple[Any, ...]:
+    # Built once per table: building the subqueries costs more than running them.
+    base = Version.__table__.alias("text_base")
+
+    def of_base(column: Any, label: str) -> Any:
+        return select(column).where(base.c.id == table.c.base_id).scalar_subquery().label(label)
+
+    return (
+        table.c.packed,
+        table.c.codec,
+        table.c.dict_id,
+        table.c.base_id,
+        of_base(base.c.packed, "base_packed"),
+        of_base(base.c.codec, "base_codec"),
+        of_base(base.c.dict_id, "base_dict_id"),
+    )
+
+
 class StoredText(Protocol):
-    """A row (or ORM object) carrying a version's four stored columns."""
+    """A row (or ORM object) carrying a version's four stored columns (a row selected
+    with :func:`columns` also carries its base's)."""
 
     @property
     def packed(self) -> bytes: ...
@@ -188,7 +217,18 @@ class TextReader:
         return unpack(self.pack(row))
 
     def pack(self, row: StoredText) -> bytes:
-        base = self.base_pack(row.base_id) if row.codec == CODEC_DELTA else None
+        base = None
+        if row.codec == CODEC_DELTA:
+            fields = getattr(row, "_mapping", {})  # a Core row selected with columns()
+            if fields.get("base_packed") is not None and row.base_id is not None:
+                base = self._bases.get(row.base_id)
+                if base is None:
+                    whole = self._whole(
+                        fields["base_codec"], fields["base_packed"], fields["base_dict_id"]
+                    )
+                    base = self._keep(row.base_id, whole)
+            else:
+                base = self.base_pack(row.base_id)
         return decode(row.codec, row.packed, self._dictionary(row.dict_id, row.packed), base)
 
     def load(self, versions: Iterable[Version]) -> list[Version]:

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from archive import dedup, search
+from archive import dedup, search, texts
 from archive.records import CONTENT_FIELDS, Record
 from archive.schema import Change, Document, NearDupKey, Version
 from archive.texts import TextReader, TextStore
@@ -343,14 +343,7 @@ def _near_matches(session: Session, document: Document, sig: dedup.Signature) ->
     if not to_read:
         return matched
     rows = session.execute(
-        select(
-            Version.id,
-            Version.document_id,
-            Version.packed,
-            Version.codec,
-            Version.dict_id,
-            Version.base_id,
-        ).where(Version.id.in_(to_read))
+        select(Version.id, Version.document_id, *texts.columns()).where(Version.id.in_(to_read))
     ).all()
     reader = TextReader(session)
     confirmed = [

@@ -136,7 +136,9 @@ def read_times(archive: Archive, reads: int = READS) -> tuple[list[float], list[
         for document_id, number in picks:
             started = time.perf_counter()
             row = conn.execute(
-                select(Version).where(Version.document_id == document_id, Version.number == number)
+                select(Version, *texts.columns()).where(
+                    Version.document_id == document_id, Version.number == number
+                )
             ).one()
             read = time.perf_counter()
             text = texts.TextReader(conn).text(row)

@@ -21,14 +21,17 @@ imports only modules below it; ``pyproject.toml`` checks this with import-linter
     reextract   replay stored bodies through the current extraction
     verify      recompute every stored hash
     ingest      the ingest transaction: addresses, capture, version, dedup, change log
+    migrations  the Alembic revisions of the schema
     query       every read: snapshots (records, captures, cursors), history, change
                 log, address states for the frontier, the status summary
     versioning  THE versioning rule, and linking duplicates
     runs        runs and the one-crawl-at-a-time lock
+    search      the reading room's full-text search, and feeding its index
+    texts       version texts: compressed packs, their dictionary and deltas; the one
+                reader of a version's text and provenance
     export      the file formats (JSONL, CSV, Parquet, WARC, dataset packages)
     bodies      raw bodies: compression, the trained dictionary, storing, reading
     dedup       near-duplicate texts: MinHash and LSH over word shingles
-    migrations  the Alembic revisions of the schema
     schema      the tables (SQLAlchemy models)
     db          engines from URLs, per-dialect settings
     records     plain data in: Capture, Record, ListingEntry

@@ -42,6 +42,8 @@ TRAIN_AFTER = 1000
 DICT_SIZE = 112_640
 #: Bodies smaller than this are kept as they are.
 MIN_COMPRESS = 64
+#: ``compression_dicts.kind`` of the bodies' dictionary (``archive.texts`` trains its own).
+KIND = "body"
 
 
 def body_hash(data: bytes) -> str:
@@ -175,6 +177,7 @@ class BodyStore:
     def _load(self, s: Session) -> None:
         newest = s.execute(
             select(CompressionDict.id, CompressionDict.data)
+            .where(CompressionDict.kind == KIND)
             .order_by(CompressionDict.id.desc())
             .limit(1)
         ).first()
@@ -229,7 +232,7 @@ class BodyStore:
         except Exception:  # noqa: BLE001 - zstd refuses samples too alike: no dictionary yet
             self._plain = 0  # try again after as many more bodies
             return
-        row = CompressionDict(created=now, sha256=body_hash(trained), data=trained)
+        row = CompressionDict(created=now, sha256=body_hash(trained), data=trained, kind=KIND)
         s.add(row)
         s.flush()
         s.execute(

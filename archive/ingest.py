@@ -3,9 +3,11 @@
 ``docs/interfaces.md`` section 3 is the contract with the crawler. Each ingest is a
 handful of indexed statements inside the caller's transaction: the raw body (once per
 distinct sha256, ``archive.bodies``), the addresses, the capture, then the versioning
-rule (``archive.versioning``) with deduplication and the change-log entry.
+rule (``archive.versioning``) with the version's compressed text (``archive.texts``),
+its search-index entry, deduplication and the change-log entry.
 
-Imports: ``archive.bodies``, ``archive.versioning``, the schema, ``archive.records``,
+Imports: ``archive.bodies``, ``archive.texts``, ``archive.versioning``, the schema,
+``archive.records``,
 ``archive.urls`` and ``archive.errors``; never the read side (``archive.query``).
 """
 
@@ -23,6 +25,7 @@ from archive.errors import ArchiveError
 from archive.records import Capture, Record
 from archive.schema import Address, Document, Version
 from archive.schema import Capture as CaptureRow
+from archive.texts import TextStore
 from archive.urls import normalise_address
 from archive.versioning import mark_deleted, record_version
 
@@ -65,9 +68,14 @@ def category(capture: Capture, item: Record | None) -> str:
 
 
 def ingest(
-    s: Session, capture: Capture, record: Record | None, store: BodyStore | None = None
+    s: Session,
+    capture: Capture,
+    record: Record | None,
+    store: BodyStore | None = None,
+    texts: TextStore | None = None,
 ) -> IngestResult:
-    """Store one fetch in ``s``'s transaction (the caller commits)."""
+    """Store one fetch in ``s``'s transaction (the caller commits). ``store`` and
+    ``texts`` keep the archive's dictionaries between calls."""
     now = capture.fetched_at
     if now.tzinfo is None:
         raise ArchiveError("capture.fetched_at must be timezone-aware UTC")
@@ -78,7 +86,7 @@ def ingest(
     effect = _Effect(kind)
     if kind == "item":
         assert item is not None
-        result = record_version(s, item, now, run_id=capture.run_id)
+        result = record_version(s, item, now, run_id=capture.run_id, texts=texts)
         effect = _Effect(result.outcome, result.document.id, result.version)
         effect.duplicate_of = result.document.duplicate_of
     addresses = _link_addresses(

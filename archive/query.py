@@ -4,7 +4,8 @@ Exports, the change feed and the Python API (``archive.api``) read records from 
 :class:`Snapshot`; the ``history`` command reads a document's versions with diffs
 (:func:`history`); the frontier reads what the archive knows of addresses
 (:func:`address_states`); ``status`` reads a summary (:func:`summary`). Raw bodies are
-read through ``archive.bodies.BodyReader``. Nothing here writes.
+read through ``archive.bodies.BodyReader``, version texts through
+``archive.texts.TextReader``. Nothing here writes.
 
 Snapshot
     A read transaction pinned to one point of the change log (its *head*, the largest
@@ -34,7 +35,7 @@ Order
 Rows stream from the database in batches (server-side cursors on PostgreSQL), and the
 aliases of each batch are read with one query per batch, so memory stays flat.
 
-Imports: the schema, ``archive.bodies``, ``archive.records``, ``archive.urls``,
+Imports: the schema, ``archive.bodies``, ``archive.texts``, ``archive.records``, ``archive.urls``,
 ``archive.errors`` and the record/capture shapes of ``archive.export``; never the
 write side (ingest, runs, versioning).
 """
@@ -44,7 +45,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,12 +66,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from archive import texts
 from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
 from archive.records import CONTENT_FIELDS, RECORD_FIELDS, ListingEntry, attachments_json
 from archive.schema import Address, Body, Change, Document, Lock, Run, Version
 from archive.schema import Capture as CaptureRow
+from archive.texts import TextReader
 from archive.urls import normalise_address
 
 DELETED = "deleted"
@@ -164,6 +167,7 @@ class Snapshot:
         self.postgres = conn.dialect.name == "postgresql"
         self.head: int = head(conn)
         self.bodies = BodyReader(conn)
+        self.texts = TextReader(conn)
 
     # ------------------------------------------------------------------ cursors
 
@@ -237,7 +241,7 @@ class Snapshot:
                 stats.count += 1
                 if row.extractor_version:
                     stats.extractor_versions.add(row.extractor_version)
-                yield _record(row, aliases.get(row.id, ()))
+                yield _record(row, aliases.get(row.id, ()), self.texts.text(row))
 
     def _records_query(self, selection: Selection, only: str | None) -> Select[Any]:
         """One statement for the whole selection: documents joined to the versions wanted,
@@ -267,7 +271,7 @@ class Snapshot:
                 vers.c.fields_of_work,
                 vers.c.byline,
                 vers.c.language,
-                vers.c.text,
+                *texts.columns(vers),
                 vers.c.attachments,
                 vers.c.number.label("version"),
                 vers.c.first_seen.label("version_seen"),
@@ -456,7 +460,7 @@ def _state_at(as_of: datetime | None) -> tuple[Any, Any, Any]:
     return url, last_seen, deleted
 
 
-def _record(row: Any, aliases: Sequence[str]) -> Record:
+def _record(row: Any, aliases: Sequence[str], text: str) -> Record:
     return {
         "id": row.id,
         "url": row.url,
@@ -469,7 +473,7 @@ def _record(row: Any, aliases: Sequence[str]) -> Record:
         "fields_of_work": list(row.fields_of_work or []),
         "byline": row.byline,
         "language": row.language,
-        "text": row.text,
+        "text": text,
         "attachments": attachments_json(row.attachments),
         "aliases": [url for url in aliases if url != row.url and url != normalise_address(row.url)],
         "version": int(row.version),
@@ -483,6 +487,11 @@ def _record(row: Any, aliases: Sequence[str]) -> Record:
         "reason": "extraction" if row.version_reason == REEXTRACTED else "source",
         "furniture_version": row.furniture_version,
     }
+
+
+def read_texts(db: Db, versions: Iterable[Version]) -> list[Version]:
+    """``versions`` with their text and provenance read (``archive.texts``), in order."""
+    return TextReader(db).load(versions)
 
 
 def read_body(conn: Connection, sha256: str) -> bytes | None:
@@ -553,7 +562,8 @@ class History:
 
 
 def version_record(version: Version, document_id: str) -> dict[str, Any]:
-    """A version as the extraction fields of ``CONTRACT.md``."""
+    """A version (its text read: :func:`read_texts`) as the extraction fields of
+    ``CONTRACT.md``."""
     values = {name: getattr(version, name, None) for name in RECORD_FIELDS if name != "id"}
     values["attachments"] = attachments_json(values["attachments"])
     return {"id": document_id, **values}
@@ -600,9 +610,12 @@ def history(session: Session, target: str) -> History:
     document = session.get(Document, document_id) if document_id is not None else None
     if document_id is None or document is None:
         raise UnknownDocument(f"no document with id or address {target!r}")
-    versions = session.scalars(
-        select(Version).where(Version.document_id == document_id).order_by(Version.number)
-    ).all()
+    versions = read_texts(
+        session,
+        session.scalars(
+            select(Version).where(Version.document_id == document_id).order_by(Version.number)
+        ),
+    )
     views: list[VersionView] = []
     previous: Version | None = None
     for version in versions:

@@ -9,7 +9,8 @@ replayed: replaying older ones would resurrect superseded content as new version
 Captures of addresses that were pages are replayed too, so an item the old
 extraction missed becomes a document. It takes the run lock like a crawl.
 
-Imports: ``archive.bodies``, ``archive.runs``, ``archive.versioning``, the schema,
+Imports: ``archive.bodies``, ``archive.runs``, ``archive.texts``, ``archive.versioning``,
+the schema,
 ``archive.records`` and ``archive.urls``; the store calls it, never the other way.
 """
 
@@ -24,6 +25,7 @@ from archive.bodies import BodyReader
 from archive.records import ListingEntry, Record
 from archive.runs import RunLock
 from archive.schema import Address, Capture
+from archive.texts import TextStore
 from archive.urls import normalise_address
 from archive.versioning import record_version
 
@@ -50,9 +52,14 @@ def latest_captures(sessions: sessionmaker[Session]) -> list[int]:
 
 
 def reextract(
-    sessions: sessionmaker[Session], runs: RunLock, extract_fn: ExtractFn, extractor_version: str
+    sessions: sessionmaker[Session],
+    runs: RunLock,
+    extract_fn: ExtractFn,
+    extractor_version: str,
+    texts: TextStore | None = None,
 ) -> dict[str, int]:
     """Run ``extract_fn`` over stored bodies; returns counters of what it did."""
+    texts = texts or TextStore()
     counters = {
         "captures": 0,
         "new_documents": 0,
@@ -82,7 +89,7 @@ def reextract(
                     continue
                 record.extractor_version = extractor_version
                 result = record_version(
-                    s, record, capture.fetched_at, run_id=run_id, reextract=True
+                    s, record, capture.fetched_at, run_id=run_id, reextract=True, texts=texts
                 )
                 _count(counters, result.outcome)
                 if result.outcome == "new_document":
@@ -134,7 +141,11 @@ def newest_capture(
 
 
 def record_correction(
-    sessions: Callable[[], Session], capture_id: int, record: Record, run_id: int
+    sessions: Callable[[], Session],
+    capture_id: int,
+    record: Record,
+    run_id: int,
+    texts: TextStore | None = None,
 ) -> str:
     """Write what a better reading of a stored capture gives: a version with reason
     ``reextracted`` where the reader-visible content changed (``new_version``); otherwise
@@ -143,7 +154,9 @@ def record_correction(
     with sessions() as s, s.begin():
         capture = s.get(Capture, capture_id)
         assert capture is not None
-        result = record_version(s, record, capture.fetched_at, run_id=run_id, reextract=True)
+        result = record_version(
+            s, record, capture.fetched_at, run_id=run_id, reextract=True, texts=texts
+        )
         if result.outcome == "unchanged" and result.version is not None:
             # The same content: the new model reads it so too (and it is not read again).
             result.version.furniture_version = record.furniture_version

@@ -128,12 +128,15 @@ class Address(Base):
 
 
 class CompressionDict(Base):
-    """A zstandard dictionary trained on the archive's first bodies (``archive.bodies``):
-    the pages of one site share most of their markup, which the dictionary holds once."""
+    """A zstandard dictionary trained on the archive's first bodies (``archive.bodies``,
+    kind ``body``: the pages of one site share most of their markup, which the dictionary
+    holds once) or on its first version texts (``archive.texts``, kind ``text``)."""
 
     __tablename__ = "compression_dicts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # body | text (revision 0007; the dictionaries before it were all trained on bodies).
+    kind: Mapped[str] = mapped_column(String(16), default="body", server_default="body")
     created: Mapped[datetime]
     sha256: Mapped[str] = mapped_column(String(HASH_LEN))
     data: Mapped[bytes] = mapped_column(LargeBinary)
@@ -169,7 +172,14 @@ class Run(Base):
 
 
 class Version(Base):
-    """What a reader saw of a document during a span of time: normalised content."""
+    """What a reader saw of a document during a span of time: normalised content.
+
+    The body text and the provenance are not columns: they are stored together as one
+    compressed *pack* (``packed``, read with ``codec``, the trained dictionary ``dict_id``
+    and, for a delta, the pack of the version ``base_id``; revision 0007). ``text`` and
+    ``provenance`` are plain attributes that ``archive.texts`` fills when it writes a
+    version or reads one back (``TextReader.load``), the one way to read them.
+    """
 
     __tablename__ = "versions"
     __table_args__ = (UniqueConstraint("document_id", "number"),)
@@ -187,7 +197,6 @@ class Version(Base):
     fields_of_work: Mapped[list[Any]]
     byline: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
     # The files the item links to for download, ``[{"title", "url"}, ...]`` in page order
     # (revision 0006). NULL for versions written before: the archive did not read them
     # then (``reextract`` does); ``[]`` when it read the page and found none.
@@ -198,12 +207,45 @@ class Version(Base):
     last_seen: Mapped[datetime]
     extractor_version: Mapped[str] = mapped_column(String(64))
     furniture_version: Mapped[str | None] = mapped_column(String(64))
-    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # date candidates...
     reason: Mapped[str] = mapped_column(String(16))  # created|changed|returned|reextracted
     # The text's MinHash sketch (archive.dedup.pack, 128 bytes): lets near-duplicate
     # candidates be ruled out without reading their text. None for short texts and for
     # versions written before revision 0002.
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The text and provenance, packed and compressed (archive.texts; revision 0007).
+    packed: Mapped[bytes] = mapped_column(LargeBinary)
+    codec: Mapped[str] = mapped_column(String(16))  # identity | zstd | delta
+    dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
+    # A delta's base: an earlier version of the same document, never itself a delta.
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+
+    @property
+    def text(self) -> str:
+        """The body text (``archive.texts`` fills it when it writes or reads the version)."""
+        return str(self._unpacked("_text"))
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.__dict__["_text"] = value
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Date candidates, warnings and the models that read the page (filled likewise)."""
+        value: dict[str, Any] = self._unpacked("_provenance")
+        return value
+
+    @provenance.setter
+    def provenance(self, value: dict[str, Any]) -> None:
+        self.__dict__["_provenance"] = value
+
+    def _unpacked(self, name: str) -> Any:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(
+                f"version {self.document_id} #{self.number}: its text was not read; "
+                "read versions through archive.texts.TextReader.load"
+            ) from None
 
 
 class NearDupKey(Base):

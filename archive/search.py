@@ -1,7 +1,11 @@
 """Full-text search and the reading room's other read-only queries.
 
 The index (revision 0004) covers the title and text of every version: FTS5 on SQLite,
-a weighted ``tsvector`` with a GIN index on PostgreSQL. A user's query is parsed here,
+a weighted ``tsvector`` with a GIN index on PostgreSQL. Since revision 0007 the text is
+stored compressed (``archive.texts``), so the index holds no copy of it (a contentless
+FTS5 table) and is fed by the versioning code, in the transaction that writes each
+version (:func:`index_version`), not by triggers; snippets are cut from the texts read
+back through ``archive.texts``. A user's query is parsed here,
 once, into a small tree (words, quoted phrases, ``word*`` prefixes, ``OR``, ``-word``),
 and that tree is written out in each database's own syntax, so a query means the same
 on both and no user text ever reaches either parser raw: every word is a run of letters
@@ -14,11 +18,15 @@ Errors in a query (an unbalanced quote, a ``*`` that follows no word, parenthese
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+from archive import texts
+from archive.texts import TextReader
 
 #: Bounds on what one request may ask for.
 MAX_QUERY_CHARS = 500
@@ -28,6 +36,10 @@ MAX_PAGE_SIZE = 100
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
 SORTS = ("relevance", "date", "oldest", "seen")
+#: FTS5's tokenizer, as the index (revisions 0004, 0007) and the snippets use it.
+TOKENIZE = "unicode61 remove_diacritics 0"
+#: Versions read and indexed at a time by :func:`rebuild_index`.
+REBUILD_BATCH = 500
 
 _WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(
@@ -346,42 +358,82 @@ def _hit(r: Any) -> Hit:
 def _snippets(
     conn: Connection, parsed: ParsedQuery | None, hits: list[Hit], ids: list[int]
 ) -> None:
+    """Highlighted titles and text snippets of one page of hits. The texts are read
+    through ``archive.texts`` (they are stored compressed), so the database's own
+    snippet functions are given them: ``ts_headline`` on PostgreSQL, FTS5's
+    ``highlight`` and ``snippet`` over the page's texts in a private in-memory FTS5
+    table on SQLite (the archive's index keeps no copy of the text to cut from)."""
     marks = {"s": HIGHLIGHT_START, "e": HIGHLIGHT_END}
-    bind = {f"i{n}": vid for n, vid in enumerate(ids)}
-    in_list = ", ".join(f":i{n}" for n in range(len(ids)))
+    stored = _stored_texts(conn, ids)
     if parsed is None:
-        rows = conn.execute(
-            text(f"SELECT id, title, substr(text, 1, 240) FROM versions WHERE id IN ({in_list})"),
-            bind,
-        ).all()
-        found = {r[0]: (r[1], r[2] + ("…" if len(r[2]) >= 240 else "")) for r in rows}
+        found = {
+            vid: (title, body[:240] + ("…" if len(body) >= 240 else ""))
+            for vid, (title, body) in stored.items()
+        }
     elif _is_pg(conn):
         options = (
             f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=30, MinWords=12, "
             'MaxFragments=2, FragmentDelimiter=" … "'
         )
+        order = sorted(stored)
         rows = conn.execute(
             text(
-                "SELECT id, ts_headline('simple', title, to_tsquery('simple', :q), :ht), "
-                "ts_headline('simple', text, to_tsquery('simple', :q), :o) "
-                f"FROM versions WHERE id IN ({in_list})"
+                "SELECT u.id, ts_headline('simple', u.title, to_tsquery('simple', :q), :ht), "
+                "ts_headline('simple', u.body, to_tsquery('simple', :q), :o) "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:titles AS text[]), "
+                "CAST(:bodies AS text[])) AS u(id, title, body)"
             ),
-            {**bind, "q": parsed.tsquery(), "o": options, "ht": "HighlightAll=true, " + options},
+            {
+                "ids": order,
+                "titles": [stored[i][0] for i in order],
+                "bodies": [_pg_text(stored[i][1]) for i in order],
+                "q": parsed.tsquery(),
+                "o": options,
+                "ht": "HighlightAll=true, " + options,
+            },
         ).all()
         found = {r[0]: (r[1], r[2]) for r in rows}
     else:
-        rows = conn.execute(
-            text(
-                "SELECT rowid, highlight(search_fts, 0, :s, :e), "
-                "snippet(search_fts, 1, :s, :e, '…', 24) "
-                f"FROM search_fts WHERE search_fts MATCH :q AND rowid IN ({in_list})"
-            ),
-            {**bind, **marks, "q": parsed.fts5()},
-        ).all()
-        found = {r[0]: (r[1], r[2]) for r in rows}
+        found = _fts5_marks(parsed.fts5(), marks, stored)
     for hit, vid in zip(hits, ids, strict=True):
         title, snippet = found.get(vid, (hit.title, ""))
         hit.title_marked, hit.snippet = title or hit.title, snippet or ""
+
+
+def _stored_texts(conn: Connection, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(title, text) of each version ``ids``, the text read through ``archive.texts``."""
+    from sqlalchemy import select
+
+    from archive.schema import Version
+
+    reader = TextReader(conn)
+    rows = conn.execute(
+        select(Version.id, Version.title, *texts.columns()).where(Version.id.in_(ids))
+    ).all()
+    return {row.id: (row.title, reader.text(row)) for row in rows}
+
+
+def _fts5_marks(
+    query: str, marks: dict[str, str], stored: dict[int, tuple[str, str]]
+) -> dict[int, tuple[str, str]]:
+    """FTS5's own ``highlight`` of each title and ``snippet`` of each text, from an
+    in-memory FTS5 table of the same tokenizer as the index (so a read-only archive
+    needs no write, and the marks are exactly those FTS5 gives)."""
+    memory = sqlite3.connect(":memory:")
+    try:
+        memory.execute(f"CREATE VIRTUAL TABLE page USING fts5(title, text, tokenize='{TOKENIZE}')")
+        memory.executemany(
+            "INSERT INTO page(rowid, title, text) VALUES (?, ?, ?)",
+            [(vid, title, body) for vid, (title, body) in stored.items()],
+        )
+        rows = memory.execute(
+            "SELECT rowid, highlight(page, 0, :s, :e), snippet(page, 1, :s, :e, '…', 24) "
+            "FROM page WHERE page MATCH :q",
+            {**marks, "q": query},
+        ).fetchall()
+    finally:
+        memory.close()
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 # ---------------------------------------------------------------------- other reads
@@ -530,18 +582,58 @@ def capture_of(conn: Connection, document_id: str, capture_id: int) -> CaptureIn
     return None
 
 
-def rebuild_index(conn: Connection) -> int:
-    """Rebuild the search index from the versions table; the number of versions indexed.
+# ---------------------------------------------------------------------- the index
 
-    Needed only after the index was damaged or the database restored without it: the
-    triggers keep it in step with every write.
+
+def index_version(conn: Connection, version_id: int, title: str, body: str) -> None:
+    """Put one new version into the search index, in the caller's transaction (the
+    versioning rule calls it for every version it writes: the index is fed from here,
+    not by triggers, since the stored text is compressed)."""
+    _index(conn, [{"id": version_id, "title": title, "body": body}])
+
+
+def _pg_text(value: str) -> str:
+    """``value`` as PostgreSQL's text takes it: a NUL (which a stored text may hold,
+    since the archive keeps it in a compressed pack) is no word, so a space for it."""
+    return value.replace("\x00", " ")
+
+
+def _index(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if _is_pg(conn):
+        statement = (
+            "INSERT INTO search_vectors (version_id, tsv) "
+            "VALUES (:id, search_tsv(CAST(:title AS text), CAST(:body AS text))) "
+            "ON CONFLICT (version_id) DO UPDATE SET tsv = EXCLUDED.tsv"
+        )
+        rows = [{**row, "body": _pg_text(row["body"])} for row in rows]
+    else:
+        statement = "INSERT INTO search_fts(rowid, title, text) VALUES (:id, :title, :body)"
+    conn.execute(text(statement), rows)
+
+
+def rebuild_index(conn: Connection) -> int:
+    """Rebuild the search index from the stored versions (their texts read through
+    ``archive.texts``); the number of versions indexed.
+
+    Needed only after the index was damaged or the database restored without it: every
+    version written is indexed in the transaction that writes it.
     """
+    from sqlalchemy import select
+
+    from archive.schema import Version
+
     if _is_pg(conn):
         conn.exec_driver_sql("DELETE FROM search_vectors")
-        conn.exec_driver_sql(
-            "INSERT INTO search_vectors (version_id, tsv) "
-            "SELECT id, search_tsv(title, text) FROM versions"
-        )
     else:
-        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
-    return int(conn.exec_driver_sql("SELECT count(*) FROM versions").scalar_one())
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+    ids = list(conn.execute(select(Version.id).order_by(Version.id)).scalars())
+    reader = TextReader(conn)
+    for start in range(0, len(ids), REBUILD_BATCH):
+        chunk = ids[start : start + REBUILD_BATCH]
+        rows = conn.execute(
+            select(Version.id, Version.title, *texts.columns()).where(Version.id.in_(chunk))
+        ).all()
+        _index(conn, [{"id": r.id, "title": r.title, "body": reader.text(r)} for r in rows])
+    return len(ids)

@@ -28,6 +28,7 @@ from archive.ingest import OUTCOMES, IngestResult, ingest
 from archive.query import AddressState
 from archive.records import Capture, Record
 from archive.runs import DEFAULT_STALE_AFTER, RunLock
+from archive.texts import TextStore
 
 __all__ = ["OUTCOMES", "AddressState", "Archive", "IngestResult"]
 
@@ -40,6 +41,7 @@ class Archive:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.runs = RunLock(engine, self._sessions, stale_after)
         self._bodies = BodyStore()
+        self._texts = TextStore()
 
     # -- opening -------------------------------------------------------------------------
 
@@ -107,9 +109,9 @@ class Archive:
         """Store one fetch and what it means for the archive, in one transaction."""
         try:
             with self._sessions() as s, s.begin():
-                result = ingest(s, capture, record, self._bodies)
+                result = ingest(s, capture, record, self._bodies, self._texts)
         except BaseException:
-            self._bodies.forget()  # a dictionary trained in the lost transaction is gone
+            self._forget()
             raise
         self.runs.beat_if_due(capture.run_id)
         return result
@@ -133,10 +135,11 @@ class Archive:
         try:
             with self._sessions() as s, s.begin():
                 results: list[IngestResult | Exception] = [
-                    ingest(s, capture, record, self._bodies) for capture, record in pairs
+                    ingest(s, capture, record, self._bodies, self._texts)
+                    for capture, record in pairs
                 ]
         except Exception:
-            self._bodies.forget()
+            self._forget()
             if len(pairs) == 1:
                 raise
             results = []
@@ -148,6 +151,11 @@ class Archive:
             return results
         self.runs.beat_if_due(pairs[-1][0].run_id)
         return results
+
+    def _forget(self) -> None:
+        """A dictionary trained in a lost transaction is gone: read them again."""
+        self._bodies.forget()
+        self._texts.forget()
 
     # -- reading back (archive.query, archive.bodies) -----------------------------------------
 
@@ -219,7 +227,13 @@ class Archive:
     def record_correction(self, capture_id: int, record: Record, run_id: int) -> str:
         """A better reading of a stored capture: a version with reason ``reextracted``
         where what a reader sees changed; returns ``new_version`` or ``unchanged``."""
-        return reextract.record_correction(self._sessions, capture_id, record, run_id)
+        try:
+            return reextract.record_correction(
+                self._sessions, capture_id, record, run_id, self._texts
+            )
+        except BaseException:
+            self._texts.forget()
+            raise
 
     # -- integrity and re-extraction ----------------------------------------------------------
 
@@ -230,4 +244,10 @@ class Archive:
     def reextract(
         self, extract_fn: Callable[..., Record], extractor_version: str
     ) -> dict[str, int]:
-        return reextract.reextract(self._sessions, self.runs, extract_fn, extractor_version)
+        try:
+            return reextract.reextract(
+                self._sessions, self.runs, extract_fn, extractor_version, self._texts
+            )
+        except BaseException:
+            self._texts.forget()
+            raise

@@ -1,12 +1,13 @@
 """Integrity: recompute every stored hash from the stored content.
 
 A raw body must decompress to bytes whose sha256 is its key and whose length is its
-recorded size; a version's normalised fields must hash to its ``content_hash`` and its
-text to its ``text_hash``. Anything else means the database was altered outside the
-archive (or the disk lied), and ``osce-archive verify`` names each such row.
+recorded size; a version's stored text must decompress (``archive.texts``), its
+normalised fields must hash to its ``content_hash`` and its text to its ``text_hash``.
+Anything else means the database was altered outside the archive (or the disk lied),
+and ``osce-archive verify`` names each such row.
 
-Imports: ``archive.bodies``, ``archive.versioning`` (the hashes) and the schema; it
-reads through the session it is given, so it never needs the store.
+Imports: ``archive.bodies``, ``archive.texts``, ``archive.versioning`` (the hashes) and
+the schema; it reads through the session it is given, so it never needs the store.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from archive import bodies
 from archive.schema import Body, Version
+from archive.texts import TextReader
 from archive.versioning import content_hash, text_hash, version_content
 
 BATCH = 200
@@ -49,10 +51,16 @@ def check_bodies(s: Session) -> Iterator[str]:
 
 def check_versions(s: Session) -> Iterator[str]:
     ids = list(s.scalars(select(Version.id).order_by(Version.id)))
+    reader = TextReader(s)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         for version in s.scalars(select(Version).where(Version.id.in_(chunk))):
             where = f"version {version.number} of {version.document_id}"
+            try:
+                reader.load([version])
+            except Exception as exc:  # noqa: BLE001 - a corrupt text is a finding, not a crash
+                yield f"{where}: text cannot be read ({type(exc).__name__}: {exc})"
+                continue
             actual = content_hash(version_content(version))
             if actual != version.content_hash:
                 yield f"{where}: content hashes to {actual}, stored {version.content_hash}"

@@ -11,7 +11,11 @@ body's hash (stored with the capture) but not the content hash.
 caller's transaction (``Archive.ingest`` or ``Archive.reextract``), so the capture,
 the version or the touch, deduplication and the change-log entry commit together.
 
-Imports: ``archive.dedup``, the schema and ``archive.records``.
+The version's text is stored compressed (``archive.texts``) and put into the search
+index (``archive.search``) in the same transaction: the index cannot read it from SQL.
+
+Imports: ``archive.dedup``, ``archive.search``, ``archive.texts``, the schema and
+``archive.records``.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from archive import dedup
+from archive import dedup, search, texts
 from archive.records import CONTENT_FIELDS, Attachment, Record
 from archive.schema import Change, Document, NearDupKey, Version
+from archive.texts import TextReader, TextStore
 
 _SPACE = re.compile(r"\s+")
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
@@ -128,7 +133,8 @@ def text_hash(text: str) -> str:
 
 
 def version_content(version: Version) -> dict[str, Any]:
-    """The stored content of a version, in the form :func:`content_hash` hashes."""
+    """The stored content of a version, in the form :func:`content_hash` hashes (its
+    text read, ``archive.texts.TextReader.load``)."""
     content = {name: getattr(version, name) for name in CONTENT_FIELDS}
     content["attachments"] = content["attachments"] or []
     return content
@@ -158,6 +164,7 @@ def record_version(
     *,
     run_id: int | None = None,
     reextract: bool = False,
+    texts: TextStore | None = None,
 ) -> VersionOutcome:
     """Apply the versioning rule for ``record`` seen at ``seen_at``.
 
@@ -168,12 +175,15 @@ def record_version(
     - otherwise: version n+1; its reason is ``reextracted`` (an extraction correction)
       when re-extracting, or when only attachments differ and the newest version was
       stored before the archive read them (:func:`unread_before`).
+
+    ``texts`` keeps the archive's text dictionary between calls (a fresh one reads it).
     """
+    texts = texts or TextStore()
     content = normalise_content(record)
     chash = content_hash(content)
     document = session.get(Document, record.id)
     if document is None:
-        return _new_document(session, record, content, chash, seen_at, run_id)
+        return _new_document(session, record, content, chash, seen_at, run_id, texts)
 
     newest = None
     if document.current_version:
@@ -201,7 +211,9 @@ def record_version(
         document.deleted_at = None
     document.kind = content["kind"]
     document.url = record.url
-    version = _write_version(session, document, record, content, chash, seen_at, reason)
+    version = _write_version(
+        session, document, record, content, chash, seen_at, reason, texts, newest
+    )
     _log(session, document, reason, version.number, seen_at, run_id)
     return VersionOutcome("new_version", document, version, reason)
 
@@ -213,6 +225,7 @@ def _new_document(
     chash: str,
     seen_at: datetime,
     run_id: int | None,
+    texts: TextStore,
 ) -> VersionOutcome:
     """An unknown document: created with version 1, then linked to what it duplicates."""
     document = Document(
@@ -227,7 +240,9 @@ def _new_document(
         current_version=0,
     )
     session.add(document)
-    version = _write_version(session, document, record, content, chash, seen_at, "created")
+    version = _write_version(
+        session, document, record, content, chash, seen_at, "created", texts, None
+    )
     _log(session, document, "created", version.number, seen_at, run_id)
     with session.no_autoflush:  # only the change-log row is pending: dedup never reads it
         links = dedup_links(session, document, version)
@@ -244,7 +259,11 @@ def _write_version(
     chash: str,
     seen_at: datetime,
     reason: str,
+    texts: TextStore,
+    previous: Version | None,
 ) -> Version:
+    """Version n+1 of ``document``: its text stored compressed (a delta of ``previous``
+    where that helps), its near-duplicate keys and its entry in the search index."""
     document.current_version += 1
     version = Version(
         document_id=document.id,
@@ -264,8 +283,10 @@ def _write_version(
     )
     sig = dedup.signature(content["text"])
     version.sketch = sig.packed
+    texts.store(session, version, previous, seen_at)
     session.add(version)
-    session.flush()  # the version's id, for its near-duplicate keys
+    session.flush()  # the version's id, for its near-duplicate keys and the index
+    search.index_version(session.connection(), version.id, version.title, version.text)
     session.info.setdefault("signatures", {})[version.id] = sig  # reused by dedup_links
     if sig.keys:
         # Plain rows in one executemany: sixteen ORM objects per version cost more
@@ -363,13 +384,14 @@ def _near_matches(session: Session, document: Document, sig: dedup.Signature) ->
     ]
     if not to_read:
         return matched
-    texts = session.execute(
-        select(Version.id, Version.document_id, Version.text).where(Version.id.in_(to_read))
+    rows = session.execute(
+        select(Version.id, Version.document_id, *texts.columns()).where(Version.id.in_(to_read))
     ).all()
+    reader = TextReader(session)
     confirmed = [
-        version_id
-        for version_id, document_id, text in texts
-        if document_id not in matched and sig.near_duplicate_of(text)
+        row.id
+        for row in rows
+        if row.document_id not in matched and sig.near_duplicate_of(reader.text(row))
     ]
     if confirmed:
         for candidate in session.scalars(

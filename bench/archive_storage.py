@@ -1,21 +1,32 @@
-"""Bytes stored per item: the archive against raw HTML and a gzip WARC (issue 4's note).
+"""Bytes stored per item: the archive against a gzip WARC of the same responses (issue 17.2).
 
-For N replica items (default 1,000; ``python bench/archive_storage.py [N]``): render
-every item page as the replica's server answers it, ingest each (capture + the real
-extraction's record) into a fresh SQLite archive, and write the same responses to a
-gzip WARC with warcio. Reports bytes per item of: the raw HTML; the archive's stored
-raw bodies (zstd); the whole archive file (bodies + versions + indexes, after VACUUM);
-the WARC.gz; and what a trained zstd dictionary would give the bodies (room for it
-is in the schema: ``bodies.codec`` / ``bodies.dict_id``). Also ingest time per item,
-and one re-crawl of the unchanged site (every capture unchanged) as a ratio to the
-first ingest. Run it once; figures are ratios within one run, never asserted.
+``python bench/archive_storage.py [N] [--epochs E] [--json]`` (default 2,000 replica
+items, 3 epochs): render every item page as the replica's server answers it and ingest
+each (capture + the real extraction's record) into a fresh SQLite archive; then, for
+each of E epochs (5 % of the items edited, as `Rates(edit=0.05)`), fetch what an
+incremental crawl fetches (the edited, new and re-marked-up items) and ingest those too.
+The same responses are written to a gzip WARC with warcio: the yardstick.
+
+Reports bytes per item page of: the raw HTML; the WARC.gz; the archive's stored raw
+bodies; its version rows (compressed text, ``archive.texts``); the whole archive file
+after VACUUM *without* the search index, and the search index alone (the reading room's
+FTS5 tables, reported apart as the issue asks); each table and index (SQLite's dbstat).
+Then the time to read one version (a row by document and number, its text read back
+through ``archive.texts.TextReader`` as a reader's request does: p50 / p90 / p99 over
+2,000 random reads, goal under 1 ms, and of that the text's decompression alone),
+ingest time per page, and an unchanged re-crawl as a ratio of the first ingest
+(measured after the sizes, so its captures are not counted).
+Figures are ratios within one run, never asserted.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
-import os
-import sys
+import json
+import random
+import sqlite3
+import statistics
 import tempfile
 import time
 from collections.abc import Iterable
@@ -23,22 +34,25 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import zstandard
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.bodies import ZSTD_LEVEL
+from archive import texts
 from archive.records import Capture
-from archive.schema import Body
+from archive.schema import Body, Version
 from archive.store import Archive
 from crawler.sites import extract
 from replica import Site
+from replica.generator import Rates
 
 BASE = "https://www.osce.org"
+READS = 2000
+
+Response = tuple[str, int, dict[str, str], bytes]
 
 
-def warc_gz_bytes(responses: Iterable[tuple[str, int, dict[str, str], bytes]]) -> int:
+def warc_gz_bytes(responses: Iterable[Response]) -> int:
     """Bytes of a gzip WARC (warcio, one response record per answer) of ``responses``:
     (url, status, headers, body). The yardstick of the archive's size (also bench/run.py)."""
     out = _Counter()
@@ -67,81 +81,199 @@ class _Counter(io.RawIOBase):
         return n
 
 
-def main(n: int = 1000) -> None:
-    site = Site(items=n, seed=1, epoch=0)
-    paths = site.item_paths()[:n]
-    responses = []
+def table_bytes(path: Path) -> dict[str, int]:
+    """Bytes per table and index (SQLite's dbstat), largest first."""
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute(
+            "select name, sum(pgsize) from dbstat group by name order by 2 desc"
+        ).fetchall()
+    finally:
+        con.close()
+    return {str(name): int(size) for name, size in rows}
+
+
+def split_search(tables: dict[str, int]) -> tuple[int, int]:
+    """(archive bytes, search-index bytes) of a dbstat breakdown: the reading room's
+    index (every ``search_*`` table: FTS5 and its shadow tables) is counted apart."""
+    index = sum(size for name, size in tables.items() if name.startswith("search_"))
+    return sum(tables.values()) - index, index
+
+
+def _render(site: Site, paths: Iterable[str]) -> list[Response]:
+    out = []
     for path in paths:
         status, headers, body = site.render(path, host="www.osce.org")
-        responses.append((BASE + path, status, dict(headers), body))
+        if status == 200:
+            out.append((BASE + path, status, dict(headers), body))
+    return out
+
+
+def crawl_responses(n: int, epochs: int) -> list[tuple[int, Response]]:
+    """(epoch, response) of a first crawl of ``n`` items and of ``epochs`` incremental
+    runs, each fetching what changed: edited, new and re-marked-up items."""
+    site = Site(items=n, seed=1, epoch=0, rates=Rates(edit=0.05))
+    out = [(0, r) for r in _render(site, site.item_paths()[:n])]
+    for epoch in range(1, epochs + 1):
+        site.set_epoch(epoch)
+        changes = site.changes(epoch)
+        wanted = {*changes["edited"], *changes["new"], *changes["markup_only"]}
+        paths = [it.path for it in site.items_live() if it.item_id in wanted]
+        out += [(epoch, r) for r in _render(site, paths)]
+    return out
+
+
+def read_times(archive: Archive, reads: int = READS) -> tuple[list[float], list[float]]:
+    """Seconds to read one version, each as a request would (the row by document and
+    number, its text through a fresh ``TextReader``; the dictionary is cached by the
+    process, as in the reading room), and of that the text alone (from the row in hand)."""
+    with archive.session() as s:
+        keys = s.execute(select(Version.document_id, Version.number)).all()
+    rng = random.Random(7)
+    picks = [keys[rng.randrange(len(keys))] for _ in range(reads)]
+    whole, decode = [], []
+    with archive.engine.connect() as conn:
+        for document_id, number in picks:
+            started = time.perf_counter()
+            row = conn.execute(
+                select(Version, *texts.columns()).where(
+                    Version.document_id == document_id, Version.number == number
+                )
+            ).one()
+            read = time.perf_counter()
+            text = texts.TextReader(conn).text(row)
+            done = time.perf_counter()
+            whole.append(done - started)
+            decode.append(done - read)
+            assert text is not None
+    return whole, decode
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def measure(n: int, epochs: int) -> dict[str, Any]:
+    fetched = crawl_responses(n, epochs)
+    responses = [r for _, r in fetched]
+    pages = len(responses)
     raw = sum(len(r[3]) for r in responses)
-
     warc_bytes = warc_gz_bytes(responses)
-
     records = [extract(body, url) for url, _, _, body in responses]
+    t0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
+    r: dict[str, Any] = {"items": n, "epochs": epochs, "pages": pages}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite"
         archive = Archive.open(f"sqlite:///{path}")
-        t0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
         started = time.perf_counter()
-        for (url, status, headers, body), record in zip(responses, records, strict=True):
+        for (epoch, (url, status, headers, body)), record in zip(fetched, records, strict=True):
+            when = t0 + timedelta(days=epoch)
             capture = Capture(
-                url=url, status=status, fetched_at=t0, body=body, etag=headers.get("ETag")
+                url=url, status=status, fetched_at=when, body=body, etag=headers.get("ETag")
             )
             archive.ingest(capture, record)
         first = time.perf_counter() - started
+        with archive.session() as s:
+            r["versions"] = int(s.scalar(select(func.count()).select_from(Version)) or 0)
+            r["bodies"] = int(s.scalar(select(func.count()).select_from(Body)) or 0)
+            r["body_bytes"] = int(s.scalar(select(func.sum(func.length(Body.data)))) or 0)
+            codecs = s.execute(select(Version.codec, func.count()).group_by(Version.codec))
+            r["codecs"] = {codec: int(count) for codec, count in codecs}
+        times, decode_times = read_times(archive)
+        archive.close()
+        copy = Path(tmp) / "vacuumed.sqlite"
+        con = sqlite3.connect(path)
+        con.execute(f"VACUUM INTO '{copy}'")
+        con.close()
+        file_bytes = copy.stat().st_size
+        tables = table_bytes(copy)
+        archive = Archive.open(f"sqlite:///{path}")
         started = time.perf_counter()
-        for (url, status, headers, body), record in zip(responses, records, strict=True):
+        for url, status, headers, body in responses:  # every page again, nothing changed
             capture = Capture(
                 url=url,
                 status=status,
-                fetched_at=t0 + timedelta(days=1),
+                fetched_at=t0 + timedelta(days=epochs + 1),
                 body=body,
                 etag=headers.get("ETag"),
             )
-            archive.ingest(capture, record)
+            archive.ingest(capture, extract(body, url))
         again = time.perf_counter() - started
-        with archive.session() as s:
-            stored = int(s.scalar(select(func.sum(func.length(Body.data)))) or 0)
-            distinct = int(s.scalar(select(func.count()).select_from(Body)) or 0)
-        with archive.engine.connect() as conn:
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         archive.close()
-        import sqlite3
+    archive_bytes, index_bytes = split_search(tables)
+    overhead = file_bytes - sum(tables.values())  # free pages and the header: none after VACUUM
+    r.update(
+        raw_bytes=raw,
+        warc_gz_bytes=warc_bytes,
+        file_bytes=file_bytes,
+        archive_bytes=archive_bytes + overhead,
+        search_index_bytes=index_bytes,
+        archive_vs_warc=(archive_bytes + overhead) / warc_bytes,
+        with_index_vs_warc=file_bytes / warc_bytes,
+        version_bytes=tables.get("versions", 0),
+        tables=tables,
+        read_ms_p50=statistics.median(times) * 1000,
+        read_ms_p90=_pct(times, 0.90) * 1000,
+        read_ms_p99=_pct(times, 0.99) * 1000,
+        text_ms_p50=statistics.median(decode_times) * 1000,
+        text_ms_p99=_pct(decode_times, 0.99) * 1000,
+        ingest_ms_per_page=first / pages * 1000,
+        recrawl_ms_per_page=again / pages * 1000,
+        recrawl_vs_first=again / first,
+    )
+    return r
 
-        con = sqlite3.connect(path)
-        con.execute("VACUUM")
-        con.close()
-        db_bytes = os.path.getsize(path)
 
-    bodies = [r[3] for r in responses]
-    train, rest = bodies[: max(50, n // 10)], bodies
-    zdict = zstandard.train_dictionary(112_640, train)
-    with_dict = sum(
-        len(zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=zdict).compress(b)) for b in rest
-    ) + len(zdict.as_bytes())
+def report(r: dict[str, Any]) -> None:
+    pages = r["pages"]
 
     def per(x: float) -> str:
-        return f"{x / n:>9,.0f} B/item"
+        return f"{x / pages:>8,.0f} B/page"
 
-    print(f"items                         {n} replica pages (seed 1, epoch 0), {distinct} bodies")
-    print(f"raw HTML                      {per(raw)}  (1.00)")
-    print(f"WARC.gz (warcio, responses)   {per(warc_bytes)}  ({warc_bytes / raw:.3f} of raw)")
+    warc = r["warc_gz_bytes"]
     print(
-        f"archive bodies (zstd {ZSTD_LEVEL})       {per(stored)}  ({stored / raw:.3f} of raw, "
-        f"{stored / warc_bytes:.2f} of WARC.gz)"
+        f"pages        {pages} ({r['items']} replica items, then {r['epochs']} epochs of "
+        f"edits), {r['versions']} versions ({r['codecs']}), {r['bodies']} bodies"
+    )
+    print(f"raw HTML     {per(r['raw_bytes'])}")
+    print(f"WARC.gz      {per(warc)}  (1.00)")
+    print(f"archive      {per(r['archive_bytes'])}  ({r['archive_vs_warc']:.2f} of the WARC.gz, ")
+    print("             search index excluded; goal <= 0.30)")
+    print(f"search index {per(r['search_index_bytes'])}  (FTS5, reported apart)")
+    print(f"whole file   {per(r['file_bytes'])}  ({r['with_index_vs_warc']:.2f} of the WARC.gz)")
+    print(f"  raw bodies {per(r['body_bytes'])}  (stored bytes, zstd + trained dictionary)")
+    print("per table and index (dbstat):")
+    for name, size in r["tables"].items():
+        if size / pages >= 5:
+            print(f"  {name:38} {per(size)}  {size / warc:5.1%} of the WARC.gz")
+    print(
+        f"read one version     p50 {r['read_ms_p50']:.3f} ms, p90 {r['read_ms_p90']:.3f} ms, "
+        f"p99 {r['read_ms_p99']:.3f} ms (goal < 1 ms)"
     )
     print(
-        f"archive file (all, VACUUMed)  {per(db_bytes)}  ({db_bytes / raw:.3f} of raw, "
-        f"{db_bytes / warc_bytes:.2f} of WARC.gz)"
+        f"  of which the text  p50 {r['text_ms_p50']:.3f} ms, p99 {r['text_ms_p99']:.3f} ms "
+        "(decompression, delta base included)"
     )
+    print(f"ingest               {r['ingest_ms_per_page']:.2f} ms/page (SQLite, no extraction)")
     print(
-        f"bodies with a trained dict    {per(with_dict)}  ({with_dict / raw:.3f} of raw; "
-        "not used yet)"
+        f"unchanged re-crawl   {r['recrawl_ms_per_page']:.2f} ms/page "
+        f"({r['recrawl_vs_first']:.2f}x the first)"
     )
-    print(f"ingest, first crawl           {first / n * 1000:.2f} ms/item (SQLite, no extraction)")
-    print(f"ingest, unchanged re-crawl    {again / n * 1000:.2f} ms/item ({again / first:.2f}x)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("items", nargs="?", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    args = parser.parse_args(argv)
+    result = measure(args.items, args.epochs)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        report(result)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main()

@@ -38,6 +38,7 @@ from archive import search as archive_search
 from archive.errors import UnknownDocument
 from archive.feed import Selection, Snapshot, read_body
 from archive.schema import Change, Document, Version
+from archive.texts import TextReader
 from web import chart, feeds
 from web.diff import FIELDS, VersionDiff, version_diff
 
@@ -87,10 +88,12 @@ class NotFound(HTTPException):
 
 @dataclass
 class Reading:
-    """One request's consistent read of the archive."""
+    """One request's consistent read of the archive; ``texts`` reads versions' texts
+    (stored compressed: ``archive.texts``)."""
 
     conn: Connection
     session: Session
+    texts: TextReader
 
 
 class ReadingRoom:
@@ -126,7 +129,7 @@ class ReadingRoom:
                     self.conn = self.conn.execution_options(isolation_level="REPEATABLE READ")
                 self.conn.begin()
                 self.session = Session(bind=self.conn)
-                return Reading(self.conn, self.session)
+                return Reading(self.conn, self.session, TextReader(self.session))
 
             def __exit__(self, *exc: object) -> None:
                 self.session.close()
@@ -368,7 +371,7 @@ class ReadingRoom:
         )
         if version is None:
             raise NotFound(f"no version {number} of {document_id}")
-        return version
+        return r.texts.load([version])[0]
 
     def doc_dispatch(self, request: Request) -> Response:
         rest = request.path_params["rest"]
@@ -407,9 +410,11 @@ class ReadingRoom:
         history = archive_query.history(r.session, doc_id)
         snap = Snapshot(r.conn)
         record = next(iter(snap.records(Selection(), only=doc_id)), None)
-        versions = r.session.scalars(
-            select(Version).where(Version.document_id == doc_id).order_by(Version.number)
-        ).all()
+        versions = r.texts.load(
+            r.session.scalars(
+                select(Version).where(Version.document_id == doc_id).order_by(Version.number)
+            )
+        )
         duplicates = r.session.scalars(
             select(Document.id).where(Document.duplicate_of == doc_id).order_by(Document.id)
         ).all()
@@ -460,6 +465,7 @@ class ReadingRoom:
             )
             if version is None:
                 raise NotFound(f"no version of {doc_id} has content {content_hash}")
+            r.texts.load([version])
             ctx = self._doc_context(r, doc_id)
         return self.page(request, "doc.html", version=version, single=True, **ctx)
 

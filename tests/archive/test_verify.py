@@ -8,6 +8,7 @@ import pytest
 import zstandard
 from sqlalchemy import update
 
+from archive import texts
 from archive.schema import Body, Version
 from archive.store import Archive
 from crawler.cli import main
@@ -48,9 +49,12 @@ def test_verify_catches_a_corrupted_version(
 ) -> None:
     with Archive.open(db_url) as archive:
         _fill(archive)
+        forged = texts.encode(texts.pack("Somebody rewrote history.", {}))
         with archive.session() as s, s.begin():
             s.execute(
-                update(Version).where(Version.number == 2).values(text="Somebody rewrote history.")
+                update(Version)
+                .where(Version.number == 2)
+                .values(packed=forged.packed, codec=forged.codec, dict_id=None, base_id=None)
             )
         problems = archive.verify()
     assert any("version 2 of osce.org/55436" in p for p in problems)
@@ -66,3 +70,18 @@ def test_verify_catches_an_undecodable_body(db_url: str) -> None:
             s.execute(update(Body).values(data=b"\x28\xb5\x2f\xfd garbage"))
         problems = archive.verify()
     assert problems and all("cannot be decompressed" in p for p in problems)
+
+
+def test_verify_catches_an_undecodable_version_text(db_url: str) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        with archive.session() as s, s.begin():
+            s.execute(
+                update(Version)
+                .where(Version.number == 1)
+                .values(packed=b"\x28\xb5\x2f\xfd garbage", codec=texts.CODEC_ZSTD)
+            )
+        problems = archive.verify()
+    # Version 2 is stored as a delta of version 1: losing a base loses its deltas too.
+    assert problems and all("text cannot be read" in p for p in problems)
+    assert any("version 1 of osce.org/55436" in p for p in problems)

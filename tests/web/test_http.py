@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 from sqlalchemy import text
 
+from archive.api import open_archive
 from tests.web.conftest import WebArchive
 from web.db import readonly_engine
 from web.testing import Server
@@ -126,9 +127,8 @@ def test_word_diff_in_three_modes_and_json(client: httpx.Client, web_archive: We
     api = client.get(f"/api/doc/{doc}/diff?a=1&b=2").json()
     assert api["summary"] == summary and api["a"] == 1 and api["b"] == 2
     # The word segments rebuild both texts exactly.
-    texts = dict(
-        _db(web_archive, "select number, text from versions where document_id = :d", d=doc)
-    )
+    with open_archive(web_archive.db) as reader:
+        texts = {r["version"]: r["text"] for r in reader.history(doc)}
     for block in api["text"]:
         if block["op"] == "replace":
             old = "".join(p for op, p in block["words"] if op != "insert")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from archive.api import open_archive
 from archive.search import Filters, QueryError, parse_query, search
 from tests.web.conftest import ITEMS, WebArchive
 from web.db import readonly_engine
@@ -59,14 +60,10 @@ def _ids(results: object) -> list[tuple[str, int]]:
 def _a_word_of(db: str, document_id: str, number: int) -> tuple[str, str]:
     """A word in version ``number`` of a document that its current text lacks, and the
     current title."""
+    with open_archive(db) as reader:
+        rows = {r["version"]: r["text"] for r in reader.history(document_id)}
     engine = readonly_engine(db)
     with engine.connect() as conn:
-        rows = dict(
-            conn.execute(
-                text("select number, text from versions where document_id = :d"),
-                {"d": document_id},
-            ).all()
-        )
         title = conn.execute(
             text(
                 "select v.title from versions v join documents d on d.id = v.document_id "

@@ -1,0 +1,394 @@
+"""Version texts: stored compressed, read back through one accessor.
+
+A version's body text was most of the archive's bytes (issue 17: 47 % of the file, kept
+as plain text so that SQL could read it). Nothing in SQL needs it: what queries filter,
+sort and show in lists (ids, dates, kinds, places, sources, titles, hashes) stays in
+plain columns, and the search index is fed from Python (``archive.search``). So the text
+and the version's provenance (date candidates, warnings, the models that read the page:
+JSON that repeats the same keys on every row) are stored together as one *pack*,
+compressed, in ``versions.packed``:
+
+``identity``
+    the pack as it is (only packs under ``bodies.MIN_COMPRESS`` bytes);
+``zstd``
+    zstandard at ``bodies.ZSTD_LEVEL``, with the archive's trained *text* dictionary
+    (a ``compression_dicts`` row of kind ``text``, ``versions.dict_id``) once it has one:
+    the newsroom's texts share their vocabulary, names and formulas, which the
+    dictionary holds once, as the bodies' dictionary holds the site's markup;
+``delta``
+    zstandard with the pack of an earlier version of the same document as a raw-content
+    dictionary (``versions.base_id``): a version that changed a few words costs about
+    those words. A base is never itself a delta, so reading any version decompresses at
+    most two packs (well under a millisecond: ``bench/archive_storage.py``).
+
+Writing (:class:`TextStore`, inside the versioning transaction): a new version of a known
+document is stored as a delta of its newest version's base when that is at most
+:data:`DELTA_GAIN` of its whole compressed form, else whole. The text dictionary is
+trained as the bodies' is (``archive.bodies``): once :data:`TRAIN_AFTER` packs are
+stored without one, from those packs, which are recompressed with it in the same
+transaction. Packs written before the dictionary stay readable as they are.
+
+Reading (:class:`TextReader`): every reader of a version's text or provenance goes
+through it: exports, the change feed and records (``archive.query``), history and diffs,
+the reading room's pages and feeds, ``verify``, near-duplicate confirmation, and the
+search index and its rebuild. ``load`` fills ``Version.text`` and ``.provenance`` of ORM
+rows; ``text`` reads a row of the four stored columns (Core selects).
+
+Imports: zstandard, ``archive.bodies`` (its codec, level and trainer), the schema and
+``archive.errors``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import zstandard
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.orm import Session
+
+from archive import bodies
+from archive.errors import ArchiveError
+from archive.schema import CompressionDict, Version
+
+CODEC_IDENTITY = bodies.CODEC_IDENTITY
+CODEC_ZSTD = bodies.CODEC_ZSTD
+CODEC_DELTA = "delta"
+#: ``compression_dicts.kind`` of the text dictionary.
+KIND = "text"
+#: Train the text dictionary once this many packs are stored without one.
+TRAIN_AFTER = 1000
+#: A delta is kept only when it is at most this share of the whole compressed pack: it
+#: costs a second decompression to read, which a few bytes do not pay for.
+DELTA_GAIN = 0.9
+#: Base packs a reader keeps decompressed (the versions of one document share one).
+_KEEP_BASES = 64
+_SEPARATOR = b"\x00"
+
+
+# --------------------------------------------------------------------------- packs
+
+
+def pack(text: str, provenance: dict[str, Any] | None) -> bytes:
+    """The bytes stored (before compression) for a version's text and provenance: the
+    provenance as compact JSON, a NUL, the text in UTF-8. JSON escapes every control
+    character, so the first NUL always ends it, whatever the text holds."""
+    head = json.dumps(provenance, ensure_ascii=False, separators=(",", ":"))
+    return head.encode("utf-8") + _SEPARATOR + text.encode("utf-8")
+
+
+def unpack(data: bytes) -> tuple[str, dict[str, Any]]:
+    """(text, provenance) of a pack."""
+    head, separator, body = bytes(data).partition(_SEPARATOR)
+    if not separator:
+        raise ArchiveError("a version's stored text has no provenance separator")
+    provenance: dict[str, Any] = json.loads(head)
+    return body.decode("utf-8"), provenance
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A pack as stored: the four columns of ``versions``."""
+
+    codec: str
+    packed: bytes
+    dict_id: int | None = None
+    base_id: int | None = None
+
+
+def _raw_dict(base: bytes) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def encode(
+    data: bytes,
+    dictionary: tuple[int, bytes] | None = None,
+    base: tuple[int, bytes] | None = None,
+) -> Encoded:
+    """``data`` (a pack) compressed: whole with the trained ``dictionary`` (id, bytes),
+    or as a delta of ``base`` (version id, its pack) when that is clearly smaller."""
+    codec, stored = bodies.compress(data, dictionary[1] if dictionary else None)
+    whole = Encoded(
+        codec, stored, dictionary[0] if dictionary is not None and codec == CODEC_ZSTD else None
+    )
+    if base is None or codec == CODEC_IDENTITY:
+        return whole
+    try:
+        compressor = zstandard.ZstdCompressor(level=bodies.ZSTD_LEVEL, dict_data=_raw_dict(base[1]))
+        delta = compressor.compress(data)
+    except zstandard.ZstdError:  # a base zstd will not take as a dictionary: store whole
+        return whole
+    if len(delta) <= DELTA_GAIN * len(stored):
+        return Encoded(CODEC_DELTA, delta, None, base[0])
+    return whole
+
+
+def decode(codec: str, data: bytes, dictionary: bytes | None, base: bytes | None) -> bytes:
+    """The pack of a stored row (its codec and bytes, its dictionary, its base's pack)."""
+    if codec == CODEC_DELTA:
+        if base is None:
+            raise ArchiveError("a delta-compressed version lost its base")
+        decompressor = zstandard.ZstdDecompressor(dict_data=_raw_dict(base))
+        return decompressor.decompress(bytes(data))
+    if codec in (CODEC_ZSTD, CODEC_IDENTITY):
+        return bodies.decompress(codec, bytes(data), dictionary)
+    raise ArchiveError(f"unknown text codec {codec!r}")
+
+
+def train(samples: Sequence[bytes]) -> bytes:
+    """A text dictionary trained on ``samples`` (packs); zstd's own errors when it cannot."""
+    return bodies.train(list(samples))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def columns(versions: Any = None) -> tuple[Any, ...]:
+    """What a Core select of ``versions`` (the table, or an alias of it) needs to read a
+    version's text with :class:`TextReader` in that one statement: the four stored
+    columns and, for a delta, its base's (scalar subqueries: a primary-key lookup each,
+    and no second round trip to read a delta)."""
+    return _columns(versions if versions is not None else Version.__table__)
+
+
+@functools.lru_cache(maxsize=16)
+def _columns(table: Any) -> tuple[Any, ...]:
+    # Built once per table: building the subqueries costs more than running them.
+    base = Version.__table__.alias("text_base")
+
+    def of_base(column: Any, label: str) -> Any:
+        return select(column).where(base.c.id == table.c.base_id).scalar_subquery().label(label)
+
+    return (
+        table.c.packed,
+        table.c.codec,
+        table.c.dict_id,
+        table.c.base_id,
+        of_base(base.c.packed, "base_packed"),
+        of_base(base.c.codec, "base_codec"),
+        of_base(base.c.dict_id, "base_dict_id"),
+    )
+
+
+class StoredText(Protocol):
+    """A row (or ORM object) carrying a version's four stored columns (a row selected
+    with :func:`columns` also carries its base's)."""
+
+    @property
+    def packed(self) -> bytes: ...
+    @property
+    def codec(self) -> str: ...
+    @property
+    def dict_id(self) -> int | None: ...
+    @property
+    def base_id(self) -> int | None: ...
+
+
+# Dictionaries shared by every reader of the process, by the id zstd gave each when it
+# trained it (random, 32 bits; every frame compressed with one names it): a request that
+# reads one version then costs no query for the dictionary. zstd refuses a frame whose
+# dictionary id differs, so a stale entry can only fail loudly.
+_DICTIONARIES: OrderedDict[int, bytes] = OrderedDict()
+_DICTIONARIES_LOCK = threading.Lock()
+_KEEP_DICTIONARIES = 8
+
+
+class TextReader:
+    """Reads version texts back through one connection or session (see the module
+    docstring): the one door to a version's text and provenance."""
+
+    def __init__(self, db: Connection | Session) -> None:
+        self._db = db
+        self._dictionaries: dict[int, bytes | None] = {}
+        self._bases: OrderedDict[int, bytes] = OrderedDict()
+
+    def text(self, row: StoredText) -> str:
+        """The text of a stored row."""
+        return self.read(row)[0]
+
+    def read(self, row: StoredText) -> tuple[str, dict[str, Any]]:
+        """(text, provenance) of a stored row."""
+        return unpack(self.pack(row))
+
+    def pack(self, row: StoredText) -> bytes:
+        base = None
+        if row.codec == CODEC_DELTA:
+            fields = getattr(row, "_mapping", {})  # a Core row selected with columns()
+            if fields.get("base_packed") is not None and row.base_id is not None:
+                base = self._bases.get(row.base_id)
+                if base is None:
+                    whole = self._whole(
+                        fields["base_codec"], fields["base_packed"], fields["base_dict_id"]
+                    )
+                    base = self._keep(row.base_id, whole)
+            else:
+                base = self.base_pack(row.base_id)
+        return decode(row.codec, row.packed, self._dictionary(row.dict_id, row.packed), base)
+
+    def load(self, versions: Iterable[Version]) -> list[Version]:
+        """Fill ``text`` and ``provenance`` of each ORM version; returns them, in order."""
+        versions = list(versions)
+        self._prefetch({v.base_id for v in versions if v.codec == CODEC_DELTA})
+        for version in versions:
+            version.text, version.provenance = self.read(version)
+        return versions
+
+    def _prefetch(self, base_ids: set[int | None]) -> None:
+        wanted = sorted(i for i in base_ids if i is not None and i not in self._bases)
+        for start in range(0, len(wanted), 500):
+            rows = self._db.execute(
+                select(Version.id, Version.packed, Version.codec, Version.dict_id).where(
+                    Version.id.in_(wanted[start : start + 500])
+                )
+            ).all()
+            for row in rows:
+                self._keep(row.id, self._whole(row.codec, row.packed, row.dict_id))
+
+    def base_pack(self, base_id: int | None) -> bytes:
+        """The pack of the version ``base_id`` (a delta's base, never itself a delta)."""
+        if base_id is None:
+            raise ArchiveError("a delta-compressed version names no base")
+        found = self._bases.get(base_id)
+        if found is not None:
+            self._bases.move_to_end(base_id)
+            return found
+        row = self._db.execute(
+            select(Version.packed, Version.codec, Version.dict_id).where(Version.id == base_id)
+        ).one_or_none()
+        if row is None:
+            raise ArchiveError(f"the base version {base_id} of a delta is missing")
+        return self._keep(base_id, self._whole(row.codec, row.packed, row.dict_id))
+
+    def _whole(self, codec: str, data: bytes, dict_id: int | None) -> bytes:
+        if codec == CODEC_DELTA:
+            raise ArchiveError("a delta's base is itself a delta")
+        return decode(codec, data, self._dictionary(dict_id, data), None)
+
+    def _keep(self, base_id: int, data: bytes) -> bytes:
+        self._bases[base_id] = data
+        while len(self._bases) > _KEEP_BASES:
+            self._bases.popitem(last=False)
+        return data
+
+    def _dictionary(self, dict_id: int | None, frame: bytes) -> bytes | None:
+        """The dictionary row ``dict_id`` that compressed ``frame``."""
+        if dict_id is None:
+            return None
+        if dict_id not in self._dictionaries:
+            self._dictionaries[dict_id] = self._shared(dict_id, frame)
+        return self._dictionaries[dict_id]
+
+    def _shared(self, dict_id: int, frame: bytes) -> bytes | None:
+        try:
+            zstd_id = zstandard.get_frame_parameters(bytes(frame)).dict_id
+        except zstandard.ZstdError:
+            zstd_id = 0  # not a frame: decode will say so
+        with _DICTIONARIES_LOCK:
+            known = _DICTIONARIES.get(zstd_id) if zstd_id else None
+        if known is not None:
+            return known
+        data = self._db.execute(
+            select(CompressionDict.data).where(CompressionDict.id == dict_id)
+        ).scalar()
+        if data is None:
+            return None
+        data = bytes(data)
+        if zstd_id and zstandard.ZstdCompressionDict(data).dict_id() == zstd_id:
+            with _DICTIONARIES_LOCK:
+                _DICTIONARIES[zstd_id] = data
+                while len(_DICTIONARIES) > _KEEP_DICTIONARIES:
+                    _DICTIONARIES.popitem(last=False)
+        return data
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class TextStore:
+    """Writes version texts compressed (see the module docstring).
+
+    What this object knows (the text dictionary, how many packs lack one) is a cache of
+    the database: after a failed transaction it is forgotten and read again.
+    """
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self._loaded = False
+        self.dictionary: tuple[int, bytes] | None = None
+        self._plain = 0  # packs compressed without a dictionary (counted until trained)
+
+    def _load(self, s: Session) -> None:
+        newest = s.execute(
+            select(CompressionDict.id, CompressionDict.data)
+            .where(CompressionDict.kind == KIND)
+            .order_by(CompressionDict.id.desc())
+            .limit(1)
+        ).first()
+        if newest is not None:
+            self.dictionary = (int(newest[0]), bytes(newest[1]))
+        else:
+            self._plain = int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Version)
+                    .where(Version.codec == CODEC_ZSTD, Version.dict_id.is_(None))
+                )
+                or 0
+            )
+        self._loaded = True
+
+    def store(self, s: Session, version: Version, previous: Version | None, now: datetime) -> None:
+        """Set ``version``'s stored columns from its ``text`` and ``provenance``, in
+        ``s``'s transaction; ``previous`` (the document's newest version, flushed) may
+        serve as the base of a delta."""
+        if not self._loaded:
+            self._load(s)
+        if self.dictionary is None and self._plain >= TRAIN_AFTER:
+            self._train(s, now)
+        base = None
+        if previous is not None:
+            base_id = previous.base_id if previous.codec == CODEC_DELTA else previous.id
+            if base_id is not None:
+                base = (base_id, TextReader(s).base_pack(base_id))
+        encoded = encode(pack(version.text, version.provenance), self.dictionary, base)
+        version.packed = encoded.packed
+        version.codec = encoded.codec
+        version.dict_id = encoded.dict_id
+        version.base_id = encoded.base_id
+        if encoded.codec == CODEC_ZSTD and encoded.dict_id is None:
+            self._plain += 1
+
+    def _train(self, s: Session, now: datetime) -> None:
+        rows = s.execute(
+            select(Version.id, Version.packed)
+            .where(Version.codec == CODEC_ZSTD, Version.dict_id.is_(None))
+            .order_by(Version.id)
+            .limit(TRAIN_AFTER)
+        ).all()
+        samples = [bodies.decompress(CODEC_ZSTD, data) for _, data in rows]
+        try:
+            trained = train(samples)
+        except Exception:  # noqa: BLE001 - zstd refuses samples too alike: no dictionary yet
+            self._plain = 0  # try again after as many more packs
+            return
+        sha = bodies.body_hash(trained)
+        row = CompressionDict(created=now, sha256=sha, data=trained, kind=KIND)
+        s.add(row)
+        s.flush()
+        s.execute(
+            update(Version),
+            [
+                {"id": version_id, "packed": bodies.compress(raw, trained)[1], "dict_id": row.id}
+                for (version_id, _), raw in zip(rows, samples, strict=True)
+            ],
+        )
+        self.dictionary = (row.id, trained)
+        self._plain = 0

@@ -15,11 +15,13 @@ Names are imported on first use, so ``import archive`` stays cheap for the CLI.
 What it owns, one concern a module, from the readers down to plain data (a module
 imports only modules below it; ``pyproject.toml`` checks this with import-linter)::
 
+    known       what the frontier asks of the archive, as plain data
     api         the public read API: open_archive, records, history, changes, export
     store       Archive, the facade the crawler and commands hold (wires the rest)
     feed        the change feed's names, re-exported from query
     reextract   replay stored bodies through the current extraction
     verify      recompute every stored hash
+    furniture   learned furniture models per site and version
     ingest      the ingest transaction: addresses, capture, version, dedup, change log
     migrations  the Alembic revisions of the schema
     query       every read: snapshots (records, captures, cursors), history, change
@@ -29,7 +31,8 @@ imports only modules below it; ``pyproject.toml`` checks this with import-linter
     search      the reading room's full-text search, and feeding its index
     texts       version texts: compressed packs, their dictionary and deltas; the one
                 reader of a version's text and provenance
-    export      the file formats (JSONL, CSV, Parquet, WARC, dataset packages)
+    export      the file formats (JSONL, CSV, Parquet, WARC, dataset packages;
+                exports/: SQLite, WACZ)
     bodies      raw bodies: compression, the trained dictionary, storing, reading
     dedup       near-duplicate texts: MinHash and LSH over word shingles
     schema      the tables (SQLAlchemy models)

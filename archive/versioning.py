@@ -1,7 +1,7 @@
 """THE versioning rule: normalise what a reader sees, hash it, compare, write or touch.
 
 A new version starts only when the content a reader sees changes: title, kind, date,
-place, sources, fields of work, byline, body text or attachments (``CONTRACT.md``;
+place, sources, fields of work, byline, body text or attachments (README, *What a record is*;
 ``archive.records.CONTENT_FIELDS``). Navigation, markup and scripts never reach a
 record, and whitespace is normalised away here, so none of them can make a version.
 The raw bytes are never compared: a rotating token or a changed menu changes the raw

@@ -1,12 +1,11 @@
 """The generic profile against general tools, on public benchmark sets, in one run.
 
-    python bench/generic_extraction.py [BENCHMARKS] [--jobs 2] [--limit N] [--json]
+    python bench/generic_extraction.py BENCHMARKS [--jobs 2] [--limit N] [--json]
 
 BENCHMARKS is a folder holding the two public sets and their scoring scripts, used as
 they are: ``score_articles.py`` with ``article-extraction/`` (Scrapinghub's
 article-extraction-benchmark: 181 pages with gold bodies) and ``score_dates.py`` with
-``dates/`` (htmldate's evaluation set: 1,000 pages with gold publication dates).  It
-defaults to ``../shared/benchmarks`` beside the repository.
+``dates/`` (htmldate's evaluation set: 1,000 pages with gold publication dates).
 
 Each extractor is scored by the set's own script in a child process (its ``--output``
 JSON is read back), so the general tools and ours are measured by the same code on the
@@ -36,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SETS = ROOT.parent / "shared" / "benchmarks"
 
 #: (label, scoring-script arguments that name the extractor)
 BODY_EXTRACTORS = [
@@ -164,11 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "benchmarks",
-        nargs="?",
         type=Path,
-        default=DEFAULT_SETS,
-        help="folder with score_articles.py, score_dates.py, article-extraction/ and dates/ "
-        "(default: ../shared/benchmarks beside the repository)",
+        help="folder with score_articles.py, score_dates.py, article-extraction/ and dates/",
     )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes per scoring run")
     parser.add_argument("--limit", type=int, help="only the first N pages of each set")

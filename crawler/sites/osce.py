@@ -90,7 +90,7 @@ FURNITURE_HEADINGS = frozenset(
     }
 )
 
-#: Files an item attaches (SITE.md: "attached documents (mostly PDF)"): address extensions,
+#: Files an item attaches (the site's "attached documents", mostly PDF): address extensions,
 #: and the words that mark a download list's entries beside their links, ``(PDF)``.
 FILE_TYPES = frozenset(
     ("pdf", "doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "csv", "ppt", "pptx", "zip")

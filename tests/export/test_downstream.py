@@ -185,10 +185,15 @@ def test_warc_is_checked_by_warcio_and_replayed_by_pywb(
         target = headers["Location"]
         assert target == moved["headers"]["Location"]
         status, _, body = get(f"{base}/{stamp}id_/{target}")
-        answer = next(r for r in records if r["uri"] == target and r["date"] == moved["date"])
-        if answer["type"] == "revisit":  # same bytes as before: pywb serves the original's
-            answer = by_id[answer["refers"][0]]
-        assert status == 200 and body == answer["payload"] and b"<html" in body.lower()
+        # pywb serves the capture of the new address nearest that second: the one the
+        # redirect led to, or (runs seconds apart, a revisit resolved to its original) one
+        # from a neighbouring run; either way one of that address's own stored answers.
+        stored = {
+            r["payload"]
+            for r in records
+            if r["uri"] == target and r["type"] == "response" and r["status"] == "200"
+        }
+        assert status == 200 and body in stored and b"<html" in body.lower()
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -88,19 +88,8 @@ def build_archive(
             crawl(server.url, db, "--full", cwd=workdir)
     finally:
         server.stop()
-    from sqlalchemy import text
 
-    from archive.db import make_engine
-
-    engine = make_engine(db)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("select id from documents where current_version > 1 order by id")
-            )
-            return [r[0] for r in rows]
-    finally:
-        engine.dispose()
+    return changed_documents(db)
 
 
 def store_hostile_capture(db: str, document_id: str, beacon: str) -> int:
@@ -241,3 +230,20 @@ def build_archive_direct(
                 text("select id from documents where current_version > 1 order by id")
             )
             return [r[0] for r in rows]
+
+
+def changed_documents(db: str) -> list[str]:
+    """The documents of ``db`` with more than one version, sorted."""
+    from sqlalchemy import text
+
+    from archive.db import make_engine
+
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("select id from documents where current_version > 1 order by id")
+            )
+            return [r[0] for r in rows]
+    finally:
+        engine.dispose()

@@ -19,7 +19,7 @@ import pytest
 from replica import ReplicaServer, Site
 from replica.generator import Rates
 from tests.crawl.conftest import run_crawl
-from web.testing import Server, store_hostile_capture
+from web.testing import Server, changed_documents, store_hostile_capture
 
 ITEMS = 60
 EPOCHS = 2
@@ -67,10 +67,6 @@ def crawl_archive(
     than one version, sorted."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from sqlalchemy import text
-
-    from archive.db import make_engine
-
     site = Site(items=items, seed=1, epoch=0, rates=Rates(edit=0.12, delete=0.02, markup=0.03))
     server = ReplicaServer(site).start()
     try:
@@ -86,15 +82,7 @@ def crawl_archive(
                     assert done.returncode == 0, (db, done.stderr[-3000:])
     finally:
         server.stop()
-    engine = make_engine(dbs[0])
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("select id from documents where current_version > 1 order by id")
-            )
-            return [r[0] for r in rows]
-    finally:
-        engine.dispose()
+    return changed_documents(dbs[0])
 
 
 @dataclass

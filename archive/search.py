@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,13 @@ HIGHLIGHT_END = "\ue001"
 SORTS = ("relevance", "date", "oldest", "seen")
 #: FTS5's tokenizer, as the index (revisions 0004, 0007) and the snippets use it.
 TOKENIZE = "unicode61 remove_diacritics 0"
+#: Deepest result (page x size) that SQLite finds from FTS5's best-ranked rows alone
+#: (:func:`_ranked_page`); deeper pages, and filtered searches, join every match.
+RANKED_DEPTH = 1000
+#: How many best-ranked rows :func:`_ranked_page` takes first: at least this many, and
+#: ``RANKED_OVER`` rows for each row the page needs (some are old versions, or tie).
+RANKED_FIRST = 256
+RANKED_OVER = 2
 #: Versions read and indexed at a time by :func:`rebuild_index`.
 REBUILD_BATCH = 500
 
@@ -247,9 +255,14 @@ def search(
     sort: str = "relevance",
     page: int = 1,
     size: int = 20,
+    total: int | None = None,
 ) -> Results:
     """One page of versions matching ``query`` (all versions when it is empty),
-    ranked or by date, with snippets; :class:`QueryError` for a query that cannot run."""
+    ranked or by date, with snippets; :class:`QueryError` for a query that cannot run.
+
+    ``total``: the number of matches when the caller already knows it (from
+    :func:`count` of the same query and filters on the same archive), so paging through
+    a common word does not count its matches again."""
     filters = filters or Filters()
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: one of {', '.join(SORTS)}")
@@ -259,29 +272,23 @@ def search(
     has_query = bool(parsed.groups)
     if not has_query and sort == "relevance":
         sort = "date"
-    pg = _is_pg(conn)
-    params: dict[str, Any] = {"limit": size, "offset": (page - 1) * size}
-    where = _filter_sql(conn, filters, params)
-    source, score = _match_source(pg, parsed if has_query else None, params, where)
-    order = _order_sql(sort, pg)
-    clause = " AND ".join(where) or "1=1"
     try:
-        # One pass: the total rides along each row (a window over all matches, computed
-        # before LIMIT), so the match is evaluated once; a page past the end counts alone.
-        rows = conn.execute(
-            text(
-                f"SELECT v.id AS vid, d.id AS doc, v.number, d.current_version, v.title, v.kind, "
-                f"v.published, v.place, d.url, d.deleted, {score} AS score, "
-                f"count(*) OVER () AS total "
-                f"FROM {source} WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
-            ),
-            params,
-        ).all()
-        if rows:
-            total = int(rows[0].total)
+        if (
+            has_query
+            and sort == "relevance"
+            and not _is_pg(conn)
+            and not _filter_sql(conn, replace(filters, all_versions=True), {})
+            and page * size <= RANKED_DEPTH
+        ):
+            rows, complete = _ranked_page(conn, parsed, filters, (page - 1) * size, size)
         else:
-            count_sql = f"SELECT count(*) FROM {source} WHERE {clause}"
-            total = int(conn.execute(text(count_sql), params).scalar_one())
+            rows, complete = _sorted_page(
+                conn, parsed, filters, sort, (page - 1) * size, size, counted=total is None
+            )
+        if complete is not None:
+            total = complete
+        elif total is None:
+            total = count(conn, query, filters)
     except Exception as exc:  # the tree is always valid; this is a last line of defence
         if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
             raise QueryError("the query could not be read; try plain words") from exc
@@ -292,8 +299,127 @@ def search(
     return Results(total=total, hits=hits, page=page, size=size)
 
 
+_COLUMNS = (
+    "v.id AS vid, d.id AS doc, v.number, d.current_version, v.title, v.kind, "
+    "v.published, v.place, d.url, d.deleted"
+)
+
+
+def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
+    """How many versions :func:`search` finds for ``query`` and ``filters``: the match
+    alone, without ranking (FTS5 counts a match of every version from its index)."""
+    filters = filters or Filters()
+    parsed = parse_query(query or "")
+    has_query = bool(parsed.groups)
+    params: dict[str, Any] = {}
+    where = _filter_sql(conn, filters, params)
+    if has_query and not where and not _is_pg(conn):
+        params["q"] = parsed.fts5()
+        sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"
+    else:
+        source, _ = _match_source(_is_pg(conn), parsed if has_query else None, params, where,
+                                  ranked=False)  # fmt: skip
+        sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where) or '1=1'}"
+    try:
+        return int(conn.execute(text(sql), params).scalar_one())
+    except Exception as exc:
+        if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
+            raise QueryError("the query could not be read; try plain words") from exc
+        raise
+
+
+def _sorted_page(
+    conn: Connection,
+    parsed: ParsedQuery,
+    filters: Filters,
+    sort: str,
+    offset: int,
+    size: int,
+    *,
+    counted: bool,
+) -> tuple[Sequence[Any], int | None]:
+    """One page in ``sort`` order over every match, and (``counted``) the number of
+    matches, which rides along each row (a window over all matches, computed before
+    LIMIT, so the match is evaluated once); without it the database sorts with the
+    page's bound and keeps only the page. The total is also known when the page shows
+    that nothing lies past it."""
+    pg = _is_pg(conn)
+    params: dict[str, Any] = {"limit": size, "offset": offset}
+    where = _filter_sql(conn, filters, params)
+    source, score = _match_source(pg, parsed if parsed.groups else None, params, where)
+    clause = " AND ".join(where) or "1=1"
+    window = ", count(*) OVER () AS total" if counted else ""
+    rows = conn.execute(
+        text(
+            f"SELECT {_COLUMNS}, {score} AS score{window} FROM {source} WHERE {clause} "
+            f"ORDER BY {_order_sql(sort, pg)} LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).all()
+    if counted and rows:
+        return rows, int(rows[0].total)
+    return rows, (offset + len(rows) if 0 < len(rows) < size else None)
+
+
+def _ranked_page(
+    conn: Connection, parsed: ParsedQuery, filters: Filters, offset: int, size: int
+) -> tuple[Sequence[Any], int | None]:
+    """One page by relevance on SQLite without joining every match: FTS5 ranks the
+    match and keeps its best ``m`` rows, those alone are joined to versions and
+    documents (to keep current versions unless all are asked for), and ``m`` grows until
+    the page is certain. Used for searches without filters, whose best rows are mostly
+    kept; a filter may drop most of them, so filtered searches take :func:`_sorted_page`.
+
+    A row is certain when its score is above the ``m``-th best (rows that tie with it
+    may lie past the cut, so they wait for a larger ``m``), or when the match has
+    fewer than ``m`` rows (then every match was seen, and so was the total)."""
+    need = offset + size
+    m = max(RANKED_FIRST, RANKED_OVER * need)
+    pg = False
+    while True:
+        params: dict[str, Any] = {"q": parsed.fts5(), "m": m}
+        where = _filter_sql(conn, filters, params)
+        clause = " AND ".join(where) or "1=1"
+        rows = conn.execute(
+            text(
+                "WITH s AS MATERIALIZED (SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) "
+                "AS score FROM search_fts WHERE search_fts MATCH :q ORDER BY score DESC "
+                "LIMIT :m), edge AS (SELECT count(*) AS n, min(score) AS low FROM s) "
+                f"SELECT {_COLUMNS}, s.score AS score, edge.n AS ranked, edge.low AS low "
+                "FROM s JOIN versions v ON v.id = s.fid "
+                f"JOIN documents d ON d.id = v.document_id CROSS JOIN edge WHERE {clause} "
+                f"ORDER BY {_order_sql('relevance', pg)}"
+            ),
+            params,
+        ).all()
+        if not rows:  # nothing survived the filters among the best m
+            ranked = conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT rowid FROM search_fts "
+                    "WHERE search_fts MATCH :q LIMIT :m)"
+                ),
+                {"q": params["q"], "m": m},
+            ).scalar_one()
+            if ranked < m:
+                return [], 0
+            m *= 4
+            continue
+        bound = (rows[0].ranked, rows[0].low)
+        if bound[0] < m:  # every match was ranked
+            return rows[offset:need], len(rows)
+        certain = [r for r in rows if r.score > bound[1]]
+        if len(certain) >= need:
+            return certain[offset:need], None
+        m *= 4
+
+
 def _match_source(
-    pg: bool, parsed: ParsedQuery | None, params: dict[str, Any], where: list[str]
+    pg: bool,
+    parsed: ParsedQuery | None,
+    params: dict[str, Any],
+    where: list[str],
+    *,
+    ranked: bool = True,
 ) -> tuple[str, str]:
     """The FROM clause and score expression for a query (``None``: every version);
     sets ``params["q"]`` and adds the match to ``where`` as the database needs."""
@@ -308,13 +434,13 @@ def _match_source(
             score = "ts_rank(s.tsv, to_tsquery('simple', :q))"
         else:
             params["q"] = parsed.fts5()
-            # The match (and bm25, which cannot sit beside a window function) first.
+            rank = ", -bm25(search_fts, 10.0, 1.0) AS score" if ranked else ""
             source = (
-                "(SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) AS score FROM search_fts "
+                f"(SELECT rowid AS fid{rank} FROM search_fts "
                 "WHERE search_fts MATCH :q) s JOIN versions v ON v.id = s.fid "
                 "JOIN documents d ON d.id = v.document_id"
             )
-            score = "s.score"
+            score = "s.score" if ranked else "NULL"
     else:
         source = "versions v JOIN documents d ON d.id = v.document_id"
         score = "NULL"

@@ -162,6 +162,13 @@ class ReadingRoom:
                     self._reads.popitem(last=False)
         return value
 
+    def kept(self, r: Reading, key: tuple[Any, ...]) -> Any:
+        """What :meth:`cached` keeps under ``key`` for this generation, or ``None``."""
+        generation = archive_search.generation(r.conn)
+        with self._reads_lock:
+            self._follow(generation)
+            return self._reads.get(key)
+
     def _follow(self, generation: tuple[Any, ...]) -> None:
         """Forget everything kept when the archive moved on (call with the lock held)."""
         if generation != self._reads_generation:
@@ -279,19 +286,25 @@ class ReadingRoom:
 
     def _run_search(self, r: Reading, args: dict[str, Any]) -> archive_search.Results:
         key = ("search", args["q"], args["filters"], args["sort"], args["page"], args["size"])
-        try:
-            return self.cached(  # type: ignore[no-any-return]
-                r,
-                key,
-                lambda: archive_search.search(
-                    r.conn,
-                    args["q"],
-                    args["filters"],
-                    sort=args["sort"],
-                    page=args["page"],
-                    size=args["size"],
-                ),
+        # The number of matches is the same on every page and in every order, so it is
+        # counted once per query and filters (paging a common word then only ranks).
+        count_key = ("count", args["q"], args["filters"])
+
+        def build() -> archive_search.Results:
+            results = archive_search.search(
+                r.conn,
+                args["q"],
+                args["filters"],
+                sort=args["sort"],
+                page=args["page"],
+                size=args["size"],
+                total=self.kept(r, count_key),
             )
+            self.cached(r, count_key, lambda: results.total)
+            return results
+
+        try:
+            return self.cached(r, key, build)  # type: ignore[no-any-return]
         except archive_search.QueryError as exc:
             raise BadRequest(f"cannot search for that: {exc}") from exc
 

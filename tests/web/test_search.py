@@ -207,6 +207,52 @@ def test_same_results_on_sqlite_and_postgresql(
     pg.dispose()
 
 
+def test_ranking_from_the_best_rows_pages_as_ranking_every_match(
+    web_archive: WebArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite ranks an unfiltered search from FTS5's best rows alone and widens the cut
+    until the page is certain; taken from 3 rows at first (so the cut is widened, and
+    versions of one document that tie on score straddle it), every page of every
+    query is the one a full ranking of every match gives, with the same total, whether
+    or not the total was known before."""
+    import archive.search as archive_search
+
+    engine = readonly_engine(web_archive.db)
+    ties = 0
+    with engine.connect() as conn:
+        for q in ("osce", "security OR mission", '"human rights"', "co*"):
+            for filters in (Filters(), Filters(all_versions=True)):
+                monkeypatch.setattr(archive_search, "RANKED_DEPTH", 0)  # every match
+                full = search(conn, q, filters, size=100)
+                assert len(full.hits) == full.total, (q, filters)
+                scores = [h.score for h in full.hits]
+                ties += len(scores) - len(set(scores))
+                monkeypatch.setattr(archive_search, "RANKED_DEPTH", 1000)
+                monkeypatch.setattr(archive_search, "RANKED_FIRST", 3)
+                for page in range(1, full.total // 4 + 3):
+                    for total in (None, full.total):
+                        part = search(conn, q, filters, size=4, page=page, total=total)
+                        want = full.hits[(page - 1) * 4 : page * 4]
+                        assert part.total == full.total, (q, filters, page)
+                        assert [(h.document_id, h.version, h.score) for h in part.hits] == [
+                            (h.document_id, h.version, h.score) for h in want
+                        ], (q, filters, page)
+                # The cut right after each row in turn: rows that tie with the last one
+                # kept are not certain until the cut moves past them all.
+                monkeypatch.setattr(archive_search, "RANKED_OVER", 1)
+                for page in range(1, full.total + 1):
+                    monkeypatch.setattr(archive_search, "RANKED_FIRST", page)
+                    one = search(conn, q, filters, size=1, page=page, total=full.total)
+                    row = full.hits[page - 1]
+                    assert [(h.document_id, h.version) for h in one.hits] == [
+                        (row.document_id, row.version)
+                    ], (q, filters, page)
+                assert archive_search.count(conn, q, filters) == full.total
+                monkeypatch.undo()
+    engine.dispose()
+    assert ties, "no two versions tied on score: the cut's tie rule went untested"
+
+
 def test_readonly_engine_cannot_write(web_archive: WebArchive) -> None:
     engine = readonly_engine(web_archive.db)
     with engine.connect() as conn:

@@ -94,9 +94,16 @@ def build(db: str, items: int, epochs: int, seed: int = 1) -> dict[str, object]:
         with archive.engine.connect() as conn:
             docs = conn.execute(text("select count(*) from documents")).scalar_one()
             versions = conn.execute(text("select count(*) from versions")).scalar_one()
-            changed = [r[0] for r in conn.execute(
-                text("select id from documents where current_version > 1 limit 200"))]  # fmt: skip
-            any_docs = [r[0] for r in conn.execute(text("select id from documents limit 500"))]
+            changed = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "select id from documents where current_version > 1 order by id limit 3000"
+                    )
+                )
+            ]
+            any_docs = [r[0] for r in conn.execute(
+                text("select id from documents order by id limit 5000"))]  # fmt: skip
             titles = [r[0] for r in conn.execute(text("select title from versions limit 3000"))]
     # Words people might look for, each searched once or twice: the uncached path.
     words = sorted({w.lower() for t in titles for w in t.split() if w.isalpha() and len(w) > 4})
@@ -112,8 +119,10 @@ def _capture(rec: dict[str, object], when: datetime, run: int, epoch: int) -> ob
                    content_type="text/html", run_id=run)  # fmt: skip
 
 
-def drive(url: str, paths: list[str], seconds: float) -> list[float]:
-    """Latencies (ms) of ``CLIENTS`` threads fetching ``paths`` in turn for ``seconds``."""
+def drive(url: str, paths: list[str], seconds: float, *, once: bool = False) -> list[float]:
+    """Latencies (ms) of ``CLIENTS`` threads fetching ``paths`` in turn for ``seconds``;
+    ``once``: each path is asked once in all (client k takes every k-th), so no answer
+    can come from the server's cache."""
     latencies: list[float] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -121,9 +130,10 @@ def drive(url: str, paths: list[str], seconds: float) -> list[float]:
 
     def client(offset: int) -> None:
         with httpx.Client(base_url=url, timeout=60) as c:
-            i = offset
-            while time.monotonic() < stop:
-                path = paths[i % len(paths)]
+            mine = paths[offset::CLIENTS] if once else paths[offset:] + paths[:offset]
+            i = 0
+            while time.monotonic() < stop and (i < len(mine) or not once):
+                path = mine[i % len(mine)]
                 t0 = time.perf_counter()
                 r = c.get(path)
                 ms = (time.perf_counter() - t0) * 1000
@@ -133,7 +143,8 @@ def drive(url: str, paths: list[str], seconds: float) -> list[float]:
                     latencies.append(ms)
                 i += 1
 
-    threads = [threading.Thread(target=client, args=(k * 7,)) for k in range(CLIENTS)]
+    offsets = [k if once else k * 7 for k in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(k,)) for k in offsets]
     for t in threads:
         t.start()
     for t in threads:
@@ -157,22 +168,36 @@ def memory(pid: int) -> tuple[int, int]:
     return rss, peak
 
 
+#: Scenarios whose every request is a first (never answered from the server's cache).
+FIRST_VISITS = ("search, varied words", "search common word, pages", "document page, first visit",
+                "diff page, first visit")  # fmt: skip
+
+
 def scenarios(info: dict[str, object]) -> dict[str, list[str]]:
+    """Requests per scenario. The first four are a few queries asked again and again, as
+    readers do (after its first answer each comes from the server's cache); those in
+    :data:`FIRST_VISITS` are each asked once: words from titles, the pages of three
+    common words in both orders, documents and diffs nobody opened yet."""
     rnd = random.Random(7)
     changed = list(info["changed"]) or list(info["docs"])  # type: ignore[call-overload]
     docs = list(info["docs"])  # type: ignore[call-overload]
     words = list(info["words"])  # type: ignore[call-overload]
+    pages = [f"/search?q={w}&page={n}{s}" for w in ("osce", "security", "mission")
+             for n in range(1, 101) for s in ("", "&sort=date")]  # fmt: skip
     return {
         "search common word": ["/search?q=osce", "/search?q=security", "/search?q=mission"],
         "search rare word": ["/search?q=ombudsperson", "/search?q=kyrgyz*", "/search?q=roma"],
         "search phrase": ['/search?q="human rights"', '/search?q="press freedom"'],
-        "search, varied words": [f"/search?q={w}" for w in rnd.sample(words, len(words))],
         "search filtered": [
             "/search?q=osce&kind=press-release&from=2015-01-01&to=2018-12-31",
             "/search?q=election&sort=date&page=3",
         ],  # fmt: skip
+        "search, varied words": [f"/search?q={w}" for w in rnd.sample(words, len(words))],
+        "search common word, pages": rnd.sample(pages, len(pages)),
         "document page": [f"/doc/{d}" for d in rnd.sample(docs, min(100, len(docs)))],
+        "document page, first visit": [f"/doc/{d}" for d in rnd.sample(docs, len(docs))],
         "diff page": [f"/doc/{d}/diff" for d in changed[:100]],
+        "diff page, first visit": [f"/doc/{d}/diff" for d in rnd.sample(changed, len(changed))],
         "feed (all changes)": ["/feed.atom"],
     }
 
@@ -213,12 +238,16 @@ def bench(name: str, db: str, args: argparse.Namespace) -> None:
         load = os.getloadavg()[0]
         print(f"{CLIENTS} clients, {args.workers} server processes; "
               f"load average {load:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
-        print(f"{'scenario':<22} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}")
+        print(f"{'scenario':<28} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}")
+        seen: set[str] = set()
         for label, paths in scenarios(info).items():
-            lat = sorted(drive(server.url, paths, args.seconds))
+            if label in FIRST_VISITS:
+                paths = [p for p in paths if p not in seen]  # not asked by a scenario before
+            lat = sorted(drive(server.url, paths, args.seconds, once=label in FIRST_VISITS))
+            seen.update(paths[: len(lat)])
             p50 = statistics.median(lat)
             p95 = lat[int(0.95 * (len(lat) - 1))]
-            print(f"{label:<22} {len(lat):>8} {p50:>8.1f} {p95:>8.1f}", flush=True)
+            print(f"{label:<28} {len(lat):>8} {p50:>8.1f} {p95:>8.1f}", flush=True)
         rss, peak = memory(server.proc.pid)
         print(f"server memory ({args.workers} processes): {rss} MB resident, {peak} MB peak")
     finally:

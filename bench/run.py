@@ -10,7 +10,8 @@ the throttle relaxed for loopback (``-s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY
 -s CONCURRENT_REQUESTS_PER_DOMAIN=16``). Measured, in this order:
 
 1. a small full crawl of min(5,000, N/5) items (its peak memory, the date accuracy of
-   what it archived) and news-please crawling the same replica (``bench/peer_newsplease.py``);
+   what it archived), news-please crawling the same replica (``bench/peer_newsplease.py``)
+   and trafilatura's own crawler with its extraction (``bench/peer_trafilatura.py``);
 2. the full crawl of N items: items/s (item pages archived per wall-clock second,
    start-up included), peak RSS of the crawl's process tree (the crawl and its extraction
    workers, summed, polled from ``/proc``) and CPU ms per item (``RUSAGE_CHILDREN``);
@@ -427,12 +428,25 @@ def run(items: int, peer: bool) -> dict[str, Any]:
                 r["peer_newsplease_date_accuracy"] = result["date_accuracy"]
             else:
                 r["notes"]["peer"] = result["why"]
+            from peer_trafilatura import run_peer as run_trafilatura
+
+            log("trafilatura's spider and extraction on the same replica")
+            every = {t["url"] for t in site_small.ground_truth(server.url).values()}
+            result = run_trafilatura(server.url, truth_small, every)
+            r["peer_trafilatura"] = result
+            if result["ok"]:
+                r["peer_trafilatura_items_per_s"] = result["items_per_s"]
+                r["peer_trafilatura_date_accuracy"] = result["date_accuracy"]
+            else:
+                r["notes"]["peer_trafilatura"] = result["why"]
     finally:
         server.stop()
     if not peer:
         r["notes"].setdefault("peer", "skipped (--no-peer)")
     r.setdefault("peer_newsplease_items_per_s", None)
     r.setdefault("peer_newsplease_date_accuracy", None)
+    r.setdefault("peer_trafilatura_items_per_s", None)
+    r.setdefault("peer_trafilatura_date_accuracy", None)
 
     # 2-6 on the N-item replica
     db_path = OUT / "bench.sqlite"
@@ -661,6 +675,23 @@ def table(r: dict[str, Any]) -> str:
         )
     else:
         rows.append(("news-please", "n/a", r["notes"].get("peer", "")))
+    if r.get("peer_trafilatura_items_per_s") is not None:
+        p = r["peer_trafilatura"]
+        rows.append(
+            (
+                f"trafilatura {p['version']} spider at {small} items: items/s, date accuracy",
+                f"{p['items_per_s']:.1f}, {p['date_accuracy']:.1%}",
+                f"{p['item_pages_found']} item pages in {p['wall_s']:.0f} s "
+                f"(crawl {p['crawl_s']:.0f} s, {p['pages_visited']} pages, one at a time; "
+                f"download + extraction {p['extract_s']:.0f} s); dates right on "
+                f"{p['date_accuracy_of_found']:.1%} of the {p['matched']} of "
+                f"{p['truth_items']} it found, titles "
+                f"{p['title_exact_of_found']:.1%}",
+            )
+        )
+    else:
+        why = r["notes"].get("peer_trafilatura") or r["notes"].get("peer", "")
+        rows.append(("trafilatura spider", "n/a", why))
     width = max(len(a) for a, _, _ in rows)
     lines = [
         f"osce-archive benchmarks, {r['items']} items, {r['date']}, {r['machine']}",
@@ -691,6 +722,8 @@ KEYS = (
     "export_parquet_records_per_s",
     "peer_newsplease_items_per_s",
     "peer_newsplease_date_accuracy",
+    "peer_trafilatura_items_per_s",
+    "peer_trafilatura_date_accuracy",
     "our_date_accuracy",
     "replica_pages_per_s",
     "replica_vs_crawl",
@@ -701,7 +734,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=25000, help="replica items (default 25000)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
-    parser.add_argument("--no-peer", action="store_true", help="skip news-please")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip the peers (news-please, trafilatura)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     r = run(args.items, peer=not args.no_peer)

@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 
+import uvicorn
 from alembic.script import ScriptDirectory
 
 from archive import migrations
@@ -31,6 +32,40 @@ def worker_app() -> object:
     from web.db import readonly_engine
 
     return create_app(readonly_engine(os.environ[DB_VARIABLE]))
+
+
+class TcpConfig(uvicorn.Config):
+    """uvicorn's configuration for ``--workers N``, binding a socket that says it is TCP.
+
+    uvicorn binds the shared socket of its worker processes as ``socket(family)``, whose
+    protocol number is 0, and asyncio sets ``TCP_NODELAY`` only on connections of a
+    socket whose protocol is TCP; without it every answer written in two parts (headers,
+    then body) waited for the client's delayed acknowledgement: 40 ms a request."""
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, sock.detach())
+        return sock
+
+
+def _serve_workers(workers: int, host: str, port: int) -> None:
+    """What ``uvicorn.run(..., workers=N)`` does, on :class:`TcpConfig`'s socket."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = TcpConfig(
+        "web.serve:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+    try:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    except KeyboardInterrupt:
+        pass
 
 
 def _ensure_head(url: str) -> None:
@@ -57,7 +92,6 @@ def _check_port(host: str, port: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
 
     from web.app import create_app
     from web.db import readonly_engine
@@ -88,8 +122,7 @@ def run(args: argparse.Namespace) -> int:
             # Each process opens its own engine; the parent only supervises them.
             engine.dispose()
             os.environ[DB_VARIABLE] = args.db
-            uvicorn.run("web.serve:worker_app", factory=True, workers=workers, host=args.host,
-                        port=args.port, log_level="warning", access_log=False)  # fmt: skip
+            _serve_workers(workers, args.host, args.port)
         else:
             uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:

@@ -59,6 +59,38 @@ def test_several_server_processes_answer_alike(web_archive: WebArchive) -> None:
     assert "2 processes" in err and "Traceback" not in err, err[-2000:]
 
 
+def test_server_processes_answer_without_waiting_for_acknowledgements() -> None:
+    """The socket ``serve --workers N`` shares says it is TCP, so the event loop turns
+    Nagle's algorithm off on every connection it accepts (uvicorn's own socket does not,
+    and each answer then waited 40 ms for the client's delayed acknowledgement)."""
+    import asyncio
+    import socket
+
+    from web.serve import TcpConfig
+
+    config = TcpConfig("web.serve:worker_app", host="127.0.0.1", port=0, workers=2)
+    listener = config.bind_socket()
+    assert listener.proto == socket.IPPROTO_TCP
+    listener.listen()
+
+    async def accept_one() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def on_connect(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            sock = w.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            w.close()
+
+        server = await asyncio.start_server(on_connect, sock=listener)
+        _reader, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+        nodelay = await asyncio.wait_for(accepted, 10)
+        writer.close()
+        server.close()
+        return nodelay
+
+    assert asyncio.run(accept_one()) == 1
+
+
 def test_home_counts_chart_and_last_run(client: httpx.Client, web_archive: WebArchive) -> None:
     page = client.get("/")
     assert page.status_code == 200

@@ -781,10 +781,9 @@ def _replay_type(content_type: str | None) -> str:
     """Stored pages replay as what they were, but only as inert text or HTML."""
     base = (content_type or "text/html").split(";")[0].strip().lower()
     charset = ""
-    if "charset=" in (content_type or "").lower():
-        charset = "; charset=" + re.sub(
-            r"[^A-Za-z0-9_-]", "", content_type.lower().split("charset=")[1][:30]
-        )
+    declared = (content_type or "").lower()
+    if "charset=" in declared:
+        charset = "; charset=" + re.sub(r"[^A-Za-z0-9_-]", "", declared.split("charset=")[1][:30])
     if base in ("text/html", "application/xhtml+xml"):
         return "text/html" + charset
     return "text/plain" + charset

@@ -144,9 +144,8 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"serve exited {self.proc.returncode}: {self.proc.stderr.read()}"
-                )
+                said = self.proc.stderr.read() if self.proc.stderr else ""
+                raise RuntimeError(f"serve exited {self.proc.returncode}: {said}")
             try:
                 with urlopen(self.url + "/api", timeout=2):
                     return self

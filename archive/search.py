@@ -41,7 +41,7 @@ SORTS = ("relevance", "date", "oldest", "seen")
 TOKENIZE = "unicode61 remove_diacritics 0"
 #: Deepest result (page x size) that SQLite finds from FTS5's best-ranked rows alone
 #: (:func:`_ranked_page`); deeper pages, and filtered searches, join every match.
-RANKED_DEPTH = 1000
+RANKED_DEPTH = 10_000
 #: How many best-ranked rows :func:`_ranked_page` takes first: at least this many, and
 #: ``RANKED_OVER`` rows for each row the page needs (some are old versions, or tie).
 RANKED_FIRST = 256
@@ -175,6 +175,7 @@ class Hit:
     score: float | None
     snippet: str = ""  # plain text with HIGHLIGHT_START/END marks
     title_marked: str = ""
+    version_id: int = 0  # the row of the version (for snippets; not part of the answer)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -263,11 +264,36 @@ def search(
     ``total``: the number of matches when the caller already knows it (from
     :func:`count` of the same query and filters on the same archive), so paging through
     a common word does not count its matches again."""
+    size = max(1, min(int(size), MAX_PAGE_SIZE))
+    page = max(1, int(page))
+    hits, complete = page_hits(
+        conn, query, filters, sort=sort, offset=(page - 1) * size, limit=size,
+        counted=total is None,
+    )  # fmt: skip
+    if complete is not None:
+        total = complete
+    elif total is None:
+        total = count(conn, query, filters)
+    add_snippets(conn, query, hits)
+    return Results(total=total, hits=hits, page=page, size=size)
+
+
+def page_hits(
+    conn: Connection,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    sort: str = "relevance",
+    offset: int = 0,
+    limit: int = 20,
+    counted: bool = False,
+) -> tuple[list[Hit], int | None]:
+    """The hits ``offset`` to ``offset + limit`` of :func:`search`'s order, without
+    snippets (:func:`add_snippets`), and the number of matches when it came for free
+    (or, ``counted``, at the price of a window over every match in one pass)."""
     filters = filters or Filters()
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: one of {', '.join(SORTS)}")
-    size = max(1, min(int(size), MAX_PAGE_SIZE))
-    page = max(1, int(page))
     parsed = parse_query(query or "")
     has_query = bool(parsed.groups)
     if not has_query and sort == "relevance":
@@ -278,25 +304,25 @@ def search(
             and sort == "relevance"
             and not _is_pg(conn)
             and not _filter_sql(conn, replace(filters, all_versions=True), {})
-            and page * size <= RANKED_DEPTH
+            and offset + limit <= RANKED_DEPTH
         ):
-            rows, complete = _ranked_page(conn, parsed, filters, (page - 1) * size, size)
+            rows, complete = _ranked_page(conn, parsed, filters, offset, limit)
         else:
             rows, complete = _sorted_page(
-                conn, parsed, filters, sort, (page - 1) * size, size, counted=total is None
+                conn, parsed, filters, sort, offset, limit, counted=counted
             )
-        if complete is not None:
-            total = complete
-        elif total is None:
-            total = count(conn, query, filters)
     except Exception as exc:  # the tree is always valid; this is a last line of defence
         if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
             raise QueryError("the query could not be read; try plain words") from exc
         raise
-    hits = [_hit(r) for r in rows]
+    return [_hit(r) for r in rows], complete
+
+
+def add_snippets(conn: Connection, query: str, hits: list[Hit]) -> None:
+    """Highlighted titles and snippets of ``hits`` for ``query`` (see :func:`_snippets`)."""
     if hits:
-        _snippets(conn, parsed if has_query else None, hits, [r.vid for r in rows])
-    return Results(total=total, hits=hits, page=page, size=size)
+        parsed = parse_query(query or "")
+        _snippets(conn, parsed if parsed.groups else None, hits, [h.version_id for h in hits])
 
 
 _COLUMNS = (
@@ -346,7 +372,12 @@ def _sorted_page(
     pg = _is_pg(conn)
     params: dict[str, Any] = {"limit": size, "offset": offset}
     where = _filter_sql(conn, filters, params)
-    source, score = _match_source(pg, parsed if parsed.groups else None, params, where)
+    # Scores only rank; a page in date order has none (and FTS5 or PostgreSQL then need
+    # not score every match).
+    ranked = sort == "relevance"
+    source, score = _match_source(
+        pg, parsed if parsed.groups else None, params, where, ranked=ranked
+    )
     clause = " AND ".join(where) or "1=1"
     window = ", count(*) OVER () AS total" if counted else ""
     rows = conn.execute(
@@ -431,7 +462,7 @@ def _match_source(
                 "JOIN search_vectors s ON s.version_id = v.id"
             )
             where.append("s.tsv @@ to_tsquery('simple', :q)")
-            score = "ts_rank(s.tsv, to_tsquery('simple', :q))"
+            score = "ts_rank(s.tsv, to_tsquery('simple', :q))" if ranked else "NULL"
         else:
             params["q"] = parsed.fts5()
             rank = ", -bm25(search_fts, 10.0, 1.0) AS score" if ranked else ""
@@ -478,6 +509,7 @@ def _hit(r: Any) -> Hit:
         url=r.url,
         deleted=bool(r.deleted),
         score=None if r.score is None else round(float(r.score), 6),
+        version_id=int(r.vid),
     )
 
 

@@ -14,7 +14,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ FEED_CACHE = 64  # feeds kept in memory, by ETag
 #: Search results, facets, counts and the chart's months kept in memory while the archive
 #: stands still (its generation: the change log's head, the last capture and run).
 READ_CACHE = 512
+#: Hits of a query kept together: one ranking answers this many of its next pages' rows.
+SEARCH_WINDOW = 200
 #: Whole answers (pages, API answers, raw captures) kept the same way, up to these sizes.
 PAGE_CACHE_BYTES = 64 * 1024 * 1024
 PAGE_CACHE_ONE = 2 * 1024 * 1024
@@ -286,27 +288,35 @@ class ReadingRoom:
 
     def _run_search(self, r: Reading, args: dict[str, Any]) -> archive_search.Results:
         key = ("search", args["q"], args["filters"], args["sort"], args["page"], args["size"])
-        # The number of matches is the same on every page and in every order, so it is
-        # counted once per query and filters (paging a common word then only ranks).
-        count_key = ("count", args["q"], args["filters"])
-
-        def build() -> archive_search.Results:
-            results = archive_search.search(
-                r.conn,
-                args["q"],
-                args["filters"],
-                sort=args["sort"],
-                page=args["page"],
-                size=args["size"],
-                total=self.kept(r, count_key),
-            )
-            self.cached(r, count_key, lambda: results.total)
-            return results
-
         try:
-            return self.cached(r, key, build)  # type: ignore[no-any-return]
+            return self.cached(r, key, lambda: self._search(r, args))  # type: ignore[no-any-return]
         except archive_search.QueryError as exc:
             raise BadRequest(f"cannot search for that: {exc}") from exc
+
+    def _search(self, r: Reading, args: dict[str, Any]) -> archive_search.Results:
+        """One page of results, its hits cut from a window of :data:`SEARCH_WINDOW` hits
+        kept for the query (as search engines keep a query's ranking): the next pages of
+        a query are then read from memory, the ranking and the count done once."""
+        q, filters, sort, size = args["q"], args["filters"], args["sort"], args["size"]
+        offset = (args["page"] - 1) * size
+        start = offset - offset % SEARCH_WINDOW
+        span = -(-(offset + size - start) // SEARCH_WINDOW) * SEARCH_WINDOW
+        count_key = ("count", q, filters)
+        total = self.kept(r, count_key)
+        window, complete = self.cached(
+            r,
+            ("window", q, filters, sort, start, span),
+            lambda: archive_search.page_hits(
+                r.conn, q, filters, sort=sort, offset=start, limit=span, counted=total is None
+            ),
+        )
+        if complete is None and total is None:
+            total = archive_search.count(r.conn, q, filters)
+        total = complete if complete is not None else total
+        self.cached(r, count_key, lambda: total)
+        hits = [replace(h) for h in window[offset - start : offset - start + size]]
+        archive_search.add_snippets(r.conn, q, hits)
+        return archive_search.Results(total=total, hits=hits, page=args["page"], size=size)
 
     def search_page(self, request: Request) -> Response:
         try:

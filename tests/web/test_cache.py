@@ -75,3 +75,36 @@ def test_conditional_feed_requests_are_never_answered_from_memory(
     again = client.get(f"/doc/{doc}/feed.atom", headers={"If-None-Match": feed.headers["ETag"]})
     assert again.status_code == 304
     engine.dispose()
+
+
+def test_pages_cut_from_a_kept_window_are_the_pages_search_gives(
+    web_archive: WebArchive, monkeypatch: object
+) -> None:
+    """The server ranks a query once for a window of hits and cuts its next pages from
+    it; with a window of 7 (so pages of 5 straddle windows) every page of every order
+    is the page :func:`archive.search.search` gives, with the same total."""
+    import pytest
+
+    import web.app
+    from archive.search import Filters, search
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setattr(web.app, "SEARCH_WINDOW", 7)
+    engine = readonly_engine(web_archive.db)
+    client = TestClient(create_app(engine))
+    with engine.connect() as conn:
+        for q, extra, filters in (
+            ("osce", "", Filters()),
+            ("security OR mission", "&versions=all", Filters(all_versions=True)),
+            ("", "", Filters()),
+        ):
+            for sort in ("relevance", "date", "oldest"):
+                want_total = search(conn, q, filters, sort=sort, size=5).total
+                for page in range(1, want_total // 5 + 3):
+                    want = search(conn, q, filters, sort=sort, size=5, page=page)
+                    got = client.get(
+                        f"/api/search?q={q}{extra}&sort={sort}&size=5&page={page}"
+                    ).json()
+                    assert got["total"] == want.total == want_total, (q, sort, page)
+                    assert got["results"] == [h.to_json() for h in want.hits], (q, sort, page)
+    engine.dispose()

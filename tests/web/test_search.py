@@ -100,6 +100,7 @@ def test_search_ranks_finds_highlights_and_filters(web_archive: WebArchive) -> N
         by_date = search(conn, "osce", sort="date", size=100)
         dates = [h.published or "" for h in by_date.hits]
         assert dates == sorted(dates, reverse=True)
+        assert by_date.total == results.total and {h.score for h in by_date.hits} == {None}
         # Paging: page 2 continues page 1 with no overlap.
         p1, p2 = search(conn, "osce", size=5), search(conn, "osce", size=5, page=2)
         assert not set(_ids(p1)) & set(_ids(p2)) and len(p2.hits) == 5

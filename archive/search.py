@@ -39,7 +39,7 @@ HIGHLIGHT_END = "\ue001"
 SORTS = ("relevance", "date", "oldest", "seen")
 #: FTS5's tokenizer, as the index (revisions 0004, 0007) and the snippets use it.
 TOKENIZE = "unicode61 remove_diacritics 0"
-#: Deepest result (page x size) that SQLite finds from FTS5's best-ranked rows alone
+#: Deepest result (page x size) found from the index's best-ranked rows alone
 #: (:func:`_ranked_page`); deeper pages, and filtered searches, join every match.
 RANKED_DEPTH = 10_000
 #: How many best-ranked rows :func:`_ranked_page` takes first: at least this many, and
@@ -302,11 +302,14 @@ def page_hits(
         if (
             has_query
             and sort == "relevance"
-            and not _is_pg(conn)
             and not _filter_sql(conn, replace(filters, all_versions=True), {})
             and offset + limit <= RANKED_DEPTH
         ):
-            rows, complete = _ranked_page(conn, parsed, filters, offset, limit)
+            ranked = _ranked_page(conn, parsed, filters, offset, limit)
+        else:
+            ranked = None
+        if ranked is not None:
+            rows, complete = ranked
         else:
             rows, complete = _sorted_page(
                 conn, parsed, filters, sort, offset, limit, counted=counted
@@ -392,56 +395,70 @@ def _sorted_page(
     return rows, (offset + len(rows) if 0 < len(rows) < size else None)
 
 
+def _best_rows(pg: bool) -> str:
+    """The match's rows with their scores, best first: FTS5's bm25 on SQLite, ``ts_rank``
+    over the GIN-indexed vectors on PostgreSQL."""
+    if pg:
+        return (
+            "SELECT version_id AS fid, ts_rank(tsv, to_tsquery('simple', :q), 1) AS score "
+            "FROM search_vectors WHERE tsv @@ to_tsquery('simple', :q) ORDER BY score DESC"
+        )
+    return (
+        "SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) AS score FROM search_fts "
+        "WHERE search_fts MATCH :q ORDER BY score DESC"
+    )
+
+
 def _ranked_page(
     conn: Connection, parsed: ParsedQuery, filters: Filters, offset: int, size: int
-) -> tuple[Sequence[Any], int | None]:
-    """One page by relevance on SQLite without joining every match: FTS5 ranks the
-    match and keeps its best ``m`` rows, those alone are joined to versions and
-    documents (to keep current versions unless all are asked for), and ``m`` grows until
-    the page is certain. Used for searches without filters, whose best rows are mostly
-    kept; a filter may drop most of them, so filtered searches take :func:`_sorted_page`.
+) -> tuple[Sequence[Any], int | None] | None:
+    """One page by relevance without joining every match, or ``None`` when only joining
+    every match can tell it: the index ranks the match and keeps its best ``m`` rows,
+    and those alone are joined to versions and documents (to keep current versions
+    unless all are asked for). Used for searches without filters, whose best rows are
+    mostly kept; a filter may drop most of them, so filtered searches join every match.
 
-    A row is certain when its score is above the ``m``-th best (rows that tie with it
-    may lie past the cut, so they wait for a larger ``m``), or when the match has
-    fewer than ``m`` rows (then every match was seen, and so was the total)."""
+    A row is certain when its score is above the ``m``-th best, or when the match has
+    fewer than ``m`` rows (then every match was seen, and so was the total). Rows that
+    tie with the ``m``-th best may lie past the cut (``ts_rank`` gives many equal
+    scores): a second pass takes every row scoring at least that much, tie and all."""
     need = offset + size
     m = max(RANKED_FIRST, RANKED_OVER * need)
-    pg = False
-    while True:
-        params: dict[str, Any] = {"q": parsed.fts5(), "m": m}
-        where = _filter_sql(conn, filters, params)
-        clause = " AND ".join(where) or "1=1"
-        rows = conn.execute(
-            text(
-                "WITH s AS MATERIALIZED (SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) "
-                "AS score FROM search_fts WHERE search_fts MATCH :q ORDER BY score DESC "
-                "LIMIT :m), edge AS (SELECT count(*) AS n, min(score) AS low FROM s) "
-                f"SELECT {_COLUMNS}, s.score AS score, edge.n AS ranked, edge.low AS low "
-                "FROM s JOIN versions v ON v.id = s.fid "
-                f"JOIN documents d ON d.id = v.document_id CROSS JOIN edge WHERE {clause} "
-                f"ORDER BY {_order_sql('relevance', pg)}"
-            ),
-            params,
-        ).all()
-        if not rows:  # nothing survived the filters among the best m
-            ranked = conn.execute(
-                text(
-                    "SELECT count(*) FROM (SELECT rowid FROM search_fts "
-                    "WHERE search_fts MATCH :q LIMIT :m)"
-                ),
-                {"q": params["q"], "m": m},
-            ).scalar_one()
-            if ranked < m:
-                return [], 0
-            m *= 4
-            continue
-        bound = (rows[0].ranked, rows[0].low)
-        if bound[0] < m:  # every match was ranked
-            return rows[offset:need], len(rows)
-        certain = [r for r in rows if r.score > bound[1]]
-        if len(certain) >= need:
-            return certain[offset:need], None
-        m *= 4
+    pg = _is_pg(conn)
+    params: dict[str, Any] = {"q": parsed.tsquery() if pg else parsed.fts5(), "m": m}
+    where = _filter_sql(conn, filters, params)
+    tail = (
+        f"SELECT {_COLUMNS}, s.score AS score{{edge}} FROM s JOIN versions v ON v.id = s.fid "
+        f"JOIN documents d ON d.id = v.document_id{{cross}} WHERE {' AND '.join(where) or '1=1'} "
+        f"ORDER BY {_order_sql('relevance', pg)}"
+    )
+    rows = conn.execute(
+        text(
+            f"WITH s AS MATERIALIZED ({_best_rows(pg)} LIMIT :m), "
+            "edge AS (SELECT count(*) AS n, min(score) AS low FROM s) "
+            + tail.format(edge=", edge.n AS ranked, edge.low AS low", cross=" CROSS JOIN edge")
+        ),
+        params,
+    ).all()
+    if not rows:
+        return None  # the best m were all old versions (or there is no match: count it)
+    if rows[0].ranked < m:  # every match was ranked
+        return rows[offset:need], len(rows)
+    low = rows[0].low
+    certain = [r for r in rows if r.score > low]
+    if len(certain) >= need:
+        return certain[offset:need], None
+    params["low"] = low
+    rows = conn.execute(
+        text(
+            f"WITH s AS MATERIALIZED (SELECT * FROM ({_best_rows(pg)}) AS b "
+            # (PostgreSQL sends ts_rank's float4 as its shortest decimal: read it back so)
+            f"WHERE b.score >= {'CAST(:low AS real)' if pg else ':low'}) "
+            + tail.format(edge="", cross="")
+        ),
+        params,
+    ).all()
+    return (rows[offset:need], None) if len(rows) >= need else None
 
 
 def _match_source(
@@ -462,7 +479,7 @@ def _match_source(
                 "JOIN search_vectors s ON s.version_id = v.id"
             )
             where.append("s.tsv @@ to_tsquery('simple', :q)")
-            score = "ts_rank(s.tsv, to_tsquery('simple', :q))" if ranked else "NULL"
+            score = "ts_rank(s.tsv, to_tsquery('simple', :q), 1)" if ranked else "NULL"
         else:
             params["q"] = parsed.fts5()
             rank = ", -bm25(search_fts, 10.0, 1.0) AS score" if ranked else ""

@@ -190,6 +190,9 @@ class OnSiteMiddleware:
         site = getattr(spider, "site", None)
         if site:
             self.allowed = site_netlocs(site)
+            extra = getattr(spider, "extra_netlocs", None)  # third-party sources
+            if extra is not None:
+                self.allowed |= extra()
 
     def process_request(self, request: Request) -> None:
         if not self.allowed:

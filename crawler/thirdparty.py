@@ -141,6 +141,7 @@ class SourceRun:
     sitemap_files: int = 0
     full: bool = False  # an entry bound was met: the rest of its lists were not read
     filtered: int = 0  # entries the keyword/URL filter or the host rule left out
+    said: set[str] = field(default_factory=set)  # bounds already reported (once each)
 
     def rebase(self, url: str) -> str | None:
         """``url`` on the source's own spelling of its host (the archive keeps addresses
@@ -200,10 +201,17 @@ class ThirdParty:
             for run in self.runs.values()
         }
 
-    def problem(self, source: str, line: str) -> None:
-        """One problem of the run, as the command line prints it."""
+    def problem(self, source: str, line: str, once: str = "") -> None:
+        """One problem of the run, as the command line prints it at the end (logged at
+        INFO: the command line's own lines say it once); ``once``: a bound reported once
+        per source however often it is met."""
+        run = self.runs.get(source)
+        if once and run is not None:
+            if once in run.said:
+                return
+            run.said.add(once)
         text = f"source {source}: {line}"
-        logger.warning("%s", text)
+        logger.info("%s", text)
         problems = list(self.stats.get_value(PROBLEMS, []))
         problems.append(text)
         self.stats.set_value(PROBLEMS, problems)
@@ -276,6 +284,7 @@ class ThirdParty:
                 run.source.name,
                 f"sitemap {response.url}: indexes nested deeper than {self.depth} levels; "
                 "the deeper ones not read",
+                once="depth",
             )
             return
         for loc, _ in entries:
@@ -287,6 +296,7 @@ class ThirdParty:
                     run.source.name,
                     f"sitemap {response.url}: more than {self.max_files} sitemap files; "
                     "the rest not read",
+                    once="files",
                 )
                 return
             run.sitemap_files += 1
@@ -307,6 +317,7 @@ class ThirdParty:
                 run.source.name,
                 f"more than {self.max_entries} addresses in its feeds and sitemaps; "
                 "the rest not read",
+                once="entries",
             )
             return
         run.entries[url] = merge_listing(known, entry) if known else entry

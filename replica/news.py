@@ -249,8 +249,10 @@ class NewsSite:
             opening,
             f"According to the release, {quoted[:1].lower()}{quoted[1:]}",
             rng.choice(LOCAL_SENTENCES) + " " + rng.choice(LOCAL_SENTENCES),
-            "Observers in Vienna said the coming months would show what the decision "
-            "means in practice for the people concerned.",
+            # unique to the article: a sentence shared by every article would be, rightly,
+            # learned as the site's furniture
+            f"Observers in Vienna said the coming months would show what the "
+            f"{institution} achieves with '{content.title}'.",
         )
         comments = tuple(
             (rng.choice(COMMENTERS), rng.choice(PLAIN_COMMENTS)) for _ in range(rng.randrange(3))

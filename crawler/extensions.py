@@ -168,6 +168,9 @@ class ArchiveRun:
             "max_items": getattr(spider, "max_items", None),
             "spider": getattr(spider, "name", None),
         }
+        thirdparty = getattr(spider, "thirdparty", None)
+        if thirdparty is not None:  # ``crawl --sources``: which sources the run read
+            options["sources"] = sorted(thirdparty.runs)
         if getattr(spider, "demo", False):  # ``osce-archive demo`` (its --db refuses others)
             options["demo"] = True
         try:

@@ -155,6 +155,7 @@ class NewsroomSpider(Spider):
         self.sources_arg = sources
         self.thirdparty: ThirdParty | None = None
         self._source_problems: list[str] = []  # a sources file's bad entries
+        self._site_answered = False  # the site's sitemap index or feed got an answer
         self.item_statuses = ITEM_STATUSES
         self.site_arg = site
         self.full = _flag(full)
@@ -249,7 +250,10 @@ class NewsroomSpider(Spider):
     async def _listings(self) -> None:
         """Phase 2: the listing chains, newest first (every page after a run that left
         some unread)."""
-        if not self.crawler.stats.get_value("downloader/response_count", 0):
+        answered = self.crawler.stats.get_value("downloader/response_count", 0)
+        if self.thirdparty is not None:  # the sources' answers say nothing of the site
+            answered = self._site_answered
+        if not answered:
             reason = self._first_error or "no answer"
             self.session.error = f"cannot reach {self.site}: {reason}"
             self.crawler.stats.set_value(STATS_PREFIX + "error", redact(self.session.error))
@@ -409,6 +413,7 @@ class NewsroomSpider(Spider):
         what = request.meta.get("osce_what", "discovery page")
         reason = _failure_reason(failure)
         self._first_error = self._first_error or reason
+        self._site_answered = self._site_answered or bool(failure.check(HttpError))
         chain: ChainState | None = request.meta.get("osce_chain")
         self.frontier.incomplete(f"{what} failed", listings=chain is not None)
         logger.warning("%s %s failed: %s", what, request.url, reason)
@@ -423,6 +428,7 @@ class NewsroomSpider(Spider):
                 yield self._listing_request(chain)
 
     async def parse_sitemap_index(self, response: Response) -> AsyncIterator[Request]:
+        self._site_answered = True
         kind, entries = parse_sitemap(response.body, self._max_size(response))
         if kind == "urlset":
             # A single sitemap, no index: it is its own (only) file.
@@ -459,6 +465,7 @@ class NewsroomSpider(Spider):
         )
 
     def parse_rss(self, response: Response) -> None:
+        self._site_answered = True
         self.frontier.add_rss(parse_feed(response.body, response.url))
 
     def _listing_request(self, chain: ChainState, follow: bool = True) -> Request:

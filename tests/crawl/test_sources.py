@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from archive.export import record_validator
 from replica import ReplicaServer
 from replica.news import NewsSite
 from tests.crawl.conftest import archived_records
@@ -83,8 +84,10 @@ def test_articles_about_the_osce_are_kept_unrelated_ones_skipped(
     records = archived_records(db)
     kept = _third_party(records, netloc)
     assert set(kept) == set(wanted)
+    validator = record_validator()
     for doc_id, record in kept.items():
         expected = wanted[doc_id]
+        assert not list(validator.iter_errors(record)), doc_id  # the published schema holds
         assert record["site"] == netloc
         assert record["kind"] == "article"
         assert record["title"] == expected["title"]
@@ -213,3 +216,14 @@ def test_a_broken_feed_and_sitemap_bombs_are_bounded_and_reported(
     nested = [e for e in news.log if e.path.startswith("/sitemaps/nested/")]
     assert len(nested) == 7
     assert result.summary["sources_kept"] > 0  # the good source was crawled all the same
+
+
+def test_an_unreachable_site_still_fails_when_the_sources_answer(
+    sites: tuple[ReplicaServer, ReplicaServer], crawl: Any, tmp_path: Path
+) -> None:
+    _, news = sites
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    sources = _sources_file(tmp_path / "sources.toml", _good(news))
+    result = crawl("http://127.0.0.1:9", db, "--sources", sources, *FAST)
+    assert result.returncode == 1
+    assert "cannot reach http://127.0.0.1:9" in result.stderr

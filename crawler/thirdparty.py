@@ -106,9 +106,12 @@ def read_feed(body: bytes, base: str) -> tuple[list[tuple[ListingEntry, str]], s
         if not link:
             continue
         title = " ".join((entry.get("title") or "").split()) or None
-        raw = entry.get("published") or entry.get("updated")
+        # ``updated`` only when the feed says it (feedparser's own ``get`` falls back to
+        # ``published``, with a deprecation warning)
+        stated = dict.get(entry, "updated")
+        raw = entry.get("published") or stated
         day = dates.parse_date(raw) if raw else None
-        updated = entry.get("updated") if entry.get("updated") != raw else None
+        updated = stated if stated != raw else None
         listing = ListingEntry(
             url=urljoin(base, link),
             title=title,
@@ -320,7 +323,14 @@ class ThirdParty:
                 once="entries",
             )
             return
-        run.entries[url] = merge_listing(known, entry) if known else entry
+        if known is None:
+            run.entries[url] = entry
+            return
+        merged = merge_listing(known, entry)
+        sitemap = next((e for e in (known, entry) if e.source == "sitemap" and e.lastmod), None)
+        if sitemap is not None:  # the sitemap's <lastmod> over a feed's <updated>, whichever
+            merged.lastmod = sitemap.lastmod  # came first: what the next run compares with
+        run.entries[url] = merged
 
     # -- visits ------------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from crawler.extensions import STATS_PREFIX
 from crawler.extraction import dates
 from crawler.frontier import decide, failed, merge_listing, revisit_due
 from crawler.middlewares import VALIDATORS_META
-from crawler.sites.generic import GenericProfile
+from crawler.sites.generic import GenericProfile, for_host
 from crawler.sources import Source, bare_netloc, netloc_of
 
 if TYPE_CHECKING:
@@ -126,12 +126,7 @@ def read_feed(body: bytes, base: str) -> tuple[list[tuple[ListingEntry, str]], s
 def profile_for(source: Source) -> GenericProfile:
     """The generic profile a source's pages are read with: ids are ``host[:port]/path``
     on the source's first host, so a record's ``site`` is the host it belongs to."""
-    first = (source.feeds or source.sitemaps)[0]
-    return GenericProfile(
-        name=source.name,
-        hosts=(netloc_of(first),),
-        id_prefix=bare_netloc(first) + "/",
-    )
+    return for_host(netloc_of((source.feeds or source.sitemaps)[0]), source.name)
 
 
 @dataclass

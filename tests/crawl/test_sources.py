@@ -8,6 +8,10 @@ about the OSCE, their titles, texts, bylines and dates, which one robots.txt for
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ import pytest
 from archive.export import record_validator
 from replica import ReplicaServer
 from replica.news import NewsSite
-from tests.crawl.conftest import archived_records
+from tests.crawl.conftest import ROOT, archived_records
 
 OSCE_ITEMS = 60
 ARTICLES = 12
@@ -227,3 +231,30 @@ def test_an_unreachable_site_still_fails_when_the_sources_answer(
     result = crawl("http://127.0.0.1:9", db, "--sources", sources, *FAST)
     assert result.returncode == 1
     assert "cannot reach http://127.0.0.1:9" in result.stderr
+
+
+def test_reextract_reads_third_party_articles_as_the_crawl_did(
+    sites: tuple[ReplicaServer, ReplicaServer], crawl: Any, tmp_path: Path
+) -> None:
+    osce, news = sites
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    sources = _sources_file(tmp_path / "sources.toml", _good(news))
+    assert crawl(osce.url, db, "--sources", sources, *FAST).returncode == 0
+    netloc = urlsplit(news.url).netloc
+    documents = archived_records(db)
+    before = _third_party(documents, netloc)
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "reextract", "--db", db, "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    # every document read again, the third-party ones too (with their generic profile)
+    assert json.loads(proc.stdout)["unchanged"] == len(documents)
+    after = archived_records(db)
+    assert _third_party(after, netloc) == before  # no new version, no unrelated one kept
+    news_pages = [r for r in after.values() if urlsplit(r["url"]).netloc == netloc]
+    assert all(r["site"] == netloc for r in news_pages)  # none read as an osce.org item

@@ -287,7 +287,7 @@ class NewsroomSpider(Spider):
         """Phase 3: what only the sitemap or the feed showed, then the archive's revisits."""
         frontier = self.frontier
         if not frontier.budget_left:
-            self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
+            self._discovery_done(sources_left=self.thirdparty is not None)
             return
         leftovers = list(frontier.leftovers())
         unknown: dict[str, ListingEntry] = {}
@@ -307,8 +307,13 @@ class NewsroomSpider(Spider):
             len(revisits),
         )
         self._schedule(self._item_request(visit) for visit in frontier.take([*new, *revisits]))
-        # The progress display's total (item requests made) is final from here.
-        self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
+        self._discovery_done(sources_left=self.thirdparty is not None)
+
+    def _discovery_done(self, sources_left: bool = False) -> None:
+        """The progress display's total (item requests made) is final from here (after
+        the third-party sources' requests, when there are sources still to ask)."""
+        if not sources_left:
+            self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
 
     async def _source_visits(self) -> None:
         """Phase 4: the third-party sources' articles (``crawler.thirdparty``)."""
@@ -316,6 +321,7 @@ class NewsroomSpider(Spider):
         requests = await self.thirdparty.visits(self.session, self.known, self.full)
         logger.info("third-party sources: %d article requests", len(requests))
         self._schedule(requests)
+        self._discovery_done()
 
     def spider_idle(self) -> None:
         """Everything asked for is handled: release held requests, else start the next

@@ -258,3 +258,27 @@ def test_reextract_reads_third_party_articles_as_the_crawl_did(
     assert _third_party(after, netloc) == before  # no new version, no unrelated one kept
     news_pages = [r for r in after.values() if urlsplit(r["url"]).netloc == netloc]
     assert all(r["site"] == netloc for r in news_pages)  # none read as an osce.org item
+
+
+def test_the_keyword_filter_decides_what_is_fetched(
+    sites: tuple[ReplicaServer, ReplicaServer], crawl: Any, tmp_path: Path
+) -> None:
+    osce, news = sites
+    site = news.site
+    assert isinstance(site, NewsSite)
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    body = (
+        f'[[source]]\nname = "danube"\nfeeds = ["{news.url}/rss.xml"]\ndelay = 0\n'
+        'keywords = ["OSCE"]\nurl_pattern = "^http://[^/]+/news/"\n'
+    )
+    result = crawl(osce.url, db, "--sources", _sources_file(tmp_path / "s.toml", body), *FAST)
+    assert result.returncode == 0, result.stderr
+    # the feed shows each article's title and first paragraph
+    expected = {
+        path
+        for path, t in site.truth().items()
+        if path.startswith("/news/")
+        and "osce" in (t["title"] + "\n" + t["text"].split("\n\n")[0]).casefold()
+    }
+    assert expected
+    assert {e.path for e in _article_gets(news)} == expected

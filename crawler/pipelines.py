@@ -326,7 +326,7 @@ class ArchivePipeline:
         capture.run_id = self.session.run_id
         record: Record | None = None
         stats = self.crawler.stats
-        profile = self._source_profile(item.source)
+        profile = self._source_profile(item.source, capture.answered_url)
         if item.extract and capture.status == 200 and capture.body:
             keeper = await self._furniture(profile)
             if keeper.counting:  # the site's first run: learn from its first pages
@@ -402,13 +402,13 @@ class ArchivePipeline:
         finally:
             self._writing = False
 
-    def _source_profile(self, source: str | None) -> SiteProfile | None:
-        """The generic profile a third-party source's pages are read with (None: the
-        crawled site's own, chosen by the address)."""
+    def _source_profile(self, source: str | None, url: str) -> SiteProfile | None:
+        """The generic profile a third-party source's page at ``url`` is read with (None:
+        the crawled site's own, chosen by the address)."""
         if source is None:
             return None
         thirdparty = getattr(self.crawler.spider, "thirdparty", None)
-        return thirdparty.profiles[source] if thirdparty is not None else None
+        return thirdparty.profile(source, url) if thirdparty is not None else None
 
     def _about_osce(self, record: Record) -> Record | None:
         """A third-party article is kept when it is about the OSCE

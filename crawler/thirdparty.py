@@ -123,10 +123,11 @@ def read_feed(body: bytes, base: str) -> tuple[list[tuple[ListingEntry, str]], s
     return out, ""
 
 
-def profile_for(source: Source) -> GenericProfile:
-    """The generic profile a source's pages are read with: ids are ``host[:port]/path``
-    on the source's first host, so a record's ``site`` is the host it belongs to."""
-    return for_host(netloc_of((source.feeds or source.sitemaps)[0]), source.name)
+def profile_for(source: Source, url: str = "") -> GenericProfile:
+    """The generic profile a source's page at ``url`` is read with (its host's; without
+    ``url``, its first feed's or sitemap's host's): ids are ``host[:port]/path``, so a
+    record's ``site`` is the host it belongs to."""
+    return for_host(netloc_of(url or (source.feeds or source.sitemaps)[0]), source.name)
 
 
 @dataclass
@@ -169,6 +170,7 @@ class ThirdParty:
         self.max_entries = settings.getint("OSCE_SOURCES_MAX_ENTRIES", MAX_ENTRIES)
         self.runs: dict[str, SourceRun] = {s.name: SourceRun(s, profile_for(s)) for s in sources}
         self.visited: set[str] = set()
+        self._profiles: dict[str, GenericProfile] = {}
 
     @property
     def stats(self) -> Any:
@@ -176,9 +178,16 @@ class ThirdParty:
 
     # -- what the rest of the crawl asks ---------------------------------------------------
 
-    @property
-    def profiles(self) -> dict[str, GenericProfile]:
-        return {name: run.profile for name, run in self.runs.items()}
+    def profile(self, source: str, url: str) -> GenericProfile:
+        """The generic profile of the host of ``url``, a page of ``source`` (a source may
+        list pages on more than one host; each is a site of its own)."""
+        run = self.runs[source]
+        if bare_netloc(url) == run.profile.id_prefix.rstrip("/"):
+            return run.profile
+        key = bare_netloc(url)
+        if key not in self._profiles:
+            self._profiles[key] = profile_for(run.source, url)
+        return self._profiles[key]
 
     def netlocs(self) -> set[str]:
         """Every ``host[:port]`` spelling of every source (the on-site middleware's list)."""

@@ -13,7 +13,10 @@ the next:
    entry the frontier picks becomes an item request carrying its listing entry;
 2b. listing pages of listing-dated items whose ``<lastmod>`` moved, read by number;
 3. what only the sitemap or the feed showed, then the archive's own revisits (failed
-   last time, vanished, due by schedule; everything with ``full``).
+   last time, vanished, due by schedule; everything with ``full``);
+4. with third-party sources (``-a sources=FILE``, ``crawl --sources``), their articles:
+   new, moved, failed or due (``crawler.thirdparty``, whose feed and sitemap requests go
+   out in phase 1).
 
 Requests beyond ``OSCE_FRONTIER_QUEUE_TARGET`` waiting in the scheduler are held back in
 a backlog and released as requests leave the downloader (``request_left_downloader``),

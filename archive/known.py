@@ -48,6 +48,12 @@ class Known:
         with self._archive.engine.connect() as conn:
             return {str(row[0]): str(row[1]) for row in conn.execute(query)}
 
+    def sites(self) -> set[str]:
+        """The sites documents belong to: their ids' prefixes (``osce.org``, the hosts
+        of third-party sources)."""
+        with self._archive.engine.connect() as conn:
+            return {str(row[0]).split("/", 1)[0] for row in conn.execute(select(Document.id))}
+
     def iter_states(self) -> Iterator[AddressState]:
         """One state per known document, at its canonical address, in a stable order."""
         return self._archive.iter_address_states()

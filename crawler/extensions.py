@@ -168,6 +168,9 @@ class ArchiveRun:
             "max_items": getattr(spider, "max_items", None),
             "spider": getattr(spider, "name", None),
         }
+        thirdparty = getattr(spider, "thirdparty", None)
+        if thirdparty is not None:  # ``crawl --sources``: which sources the run read
+            options["sources"] = sorted(thirdparty.runs)
         if getattr(spider, "demo", False):  # ``osce-archive demo`` (its --db refuses others)
             options["demo"] = True
         try:
@@ -291,7 +294,7 @@ def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
     counters: dict[str, Any] = {
         "requests": int(stats.get("downloader/request_count", 0)),
     }
-    for name in (*COUNTERS[1:], "pages", "items", "skipped"):
+    for name in (*COUNTERS[1:], "pages", "items", "skipped", "sources_kept", "sources_unrelated"):
         counters[name] = int(stats.get(STATS_PREFIX + name, 0))
     counters["not_modified"] = int(stats.get(STATS_PREFIX + "not_modified", 0))
     counters["bytes"] = int(stats.get("downloader/response_bytes", 0))

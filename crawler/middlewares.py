@@ -171,7 +171,8 @@ class OnSiteMiddleware:
     for instance) and compares host names without ports; this one has no exception, so
     a redirect or a link to another host is never requested, and a page redirected off
     the site is recorded as failed rather than silently forgotten. The site's host is
-    the spider's ``site`` (with or without ``www.``, same port). Setting:
+    the spider's ``site`` (with or without ``www.``, same port), plus the hosts of the
+    third-party sources it crawls (``spider.extra_netlocs()``). Setting:
     ``OSCE_ONSITE_ENABLED`` (default on).
     """
 
@@ -190,6 +191,9 @@ class OnSiteMiddleware:
         site = getattr(spider, "site", None)
         if site:
             self.allowed = site_netlocs(site)
+            extra = getattr(spider, "extra_netlocs", None)  # third-party sources
+            if extra is not None:
+                self.allowed |= extra()
 
     def process_request(self, request: Request) -> None:
         if not self.allowed:

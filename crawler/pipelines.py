@@ -38,8 +38,10 @@ from archive.records import Capture, Record
 from archive.store import IngestResult
 from crawler.extensions import OUTCOME_COUNTER, STATS_PREFIX, ArchiveSession, close_crawl
 from crawler.extraction.furniture import FurnitureModel
+from crawler.extraction.relevance import about_osce
 from crawler.learning import WARMUP, FurnitureKeeper
 from crawler.sites import DEFAULT as SITE
+from crawler.sites import SiteProfile
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,6 +56,8 @@ class PageItem:
     capture: Capture
     reason: str = ""
     extract: bool = True
+    #: The third-party source the page is from (``crawler.sources``); None: the site.
+    source: str | None = None
 
     def __repr__(self) -> str:
         # Scrapy logs a dropped item's repr: the address, never a whole page body.
@@ -84,9 +88,10 @@ def _init_worker(parent_pid: int) -> None:
 
 def run_task(task: tuple[Any, ...]) -> Any:
     """One task of a worker (or of the crawling process when there is none):
-    ``("extract", body, url, listing, model)`` gives the page's Record, read with
-    ``model`` (None: the model this worker was sent last); ``("features", body)`` gives
-    what the page contributes to its site's furniture model."""
+    ``("extract", body, url, listing, model, profile)`` gives the page's Record, read
+    with ``model`` (None: the model this worker was sent last) and the site ``profile``
+    (None: the one the address picks; a third-party source's generic profile);
+    ``("features", body)`` gives what the page contributes to its site's furniture model."""
     global _FURNITURE
     if task[0] == "features":
         from crawler.extraction.furniture import features_of
@@ -94,10 +99,10 @@ def run_task(task: tuple[Any, ...]) -> Any:
         return features_of(task[1])
     from crawler.sites import extract
 
-    _, body, url, listing, model = task
+    _, body, url, listing, model, profile = task
     if model is not None:
         _FURNITURE = model
-    return extract(body, url, listing, _FURNITURE)
+    return extract(body, url, listing, _FURNITURE, profile)
 
 
 def _worker_main(conn: Connection, parent_pid: int) -> None:
@@ -185,7 +190,7 @@ class ExtractionPool:
             if task[0] == "extract" and task[4] is not None:
                 version = task[4].version
                 if worker.model_version == version:
-                    task = (*task[:4], None)  # the worker holds this model already
+                    task = (*task[:4], None, *task[5:])  # the worker holds this model already
                 worker.model_version = version
             try:
                 worker.conn.send(task)
@@ -264,7 +269,9 @@ class ArchivePipeline:
         self.furniture_path = furniture_path or None
         self.session = ArchiveSession.of(crawler)
         self._pool: ExtractionPool | None = None
-        self._keeper: FurnitureKeeper | None = None
+        #: The run's furniture keeper of each site (osce.org, each third-party host).
+        self._keepers: dict[str, FurnitureKeeper] = {}
+        self._profiles: dict[str, SiteProfile] = {}
         self._warmup = crawler.settings.getint("OSCE_FURNITURE_WARMUP", WARMUP)
         self._pool_broken = False
         self.group_max = max(1, group_max)
@@ -319,19 +326,23 @@ class ArchivePipeline:
         capture.run_id = self.session.run_id
         record: Record | None = None
         stats = self.crawler.stats
+        profile = self._source_profile(item.source, capture.answered_url)
         if item.extract and capture.status == 200 and capture.body:
-            keeper = await self._furniture()
+            keeper = await self._furniture(profile)
             if keeper.counting:  # the site's first run: learn from its first pages
                 features = await self._run(("features", capture.body))
                 if keeper.warming:  # no model settled yet: hold the page until one is
                     await keeper.hold(features)
                 else:
                     keeper.count(features)
-            task = ("extract", capture.body, capture.answered_url, capture.listing, keeper.model)
+            url = capture.answered_url
+            task = ("extract", capture.body, url, capture.listing, keeper.model, profile)
             record = await self._run(task)
             if record.is_item:
                 keeper.extracted += 1
-            if record.is_item and not self._wanted(record.kind):
+            if profile is not None:
+                record = self._about_osce(record)
+            elif record.is_item and not self._wanted(record.kind):
                 # Another content type than asked for: keep the capture, not a document.
                 stats.inc_value(STATS_PREFIX + "skipped")
                 record = None
@@ -391,6 +402,28 @@ class ArchivePipeline:
         finally:
             self._writing = False
 
+    def _source_profile(self, source: str | None, url: str) -> SiteProfile | None:
+        """The generic profile a third-party source's page at ``url`` is read with (None:
+        the crawled site's own, chosen by the address)."""
+        if source is None:
+            return None
+        thirdparty = getattr(self.crawler.spider, "thirdparty", None)
+        return thirdparty.profile(source, url) if thirdparty is not None else None
+
+    def _about_osce(self, record: Record) -> Record | None:
+        """A third-party article is kept when it is about the OSCE
+        (``crawler.extraction.relevance``); otherwise only its capture is (no document)."""
+        if not record.is_item:
+            return record
+        found = about_osce(record.title, record.text)
+        if found.kept:
+            self.crawler.stats.inc_value(STATS_PREFIX + "sources_kept")
+            logger.debug("kept %s: names %s", record.url, ", ".join(found.terms))
+            return record
+        self.crawler.stats.inc_value(STATS_PREFIX + "sources_unrelated")
+        logger.debug("skipped %s: names nothing of the OSCE", record.url)
+        return None
+
     def _wanted(self, kind: str) -> bool:
         frontier = getattr(self.crawler.spider, "frontier", None)
         kinds = frontier.kinds if frontier is not None else None
@@ -411,33 +444,42 @@ class ArchivePipeline:
 
     # -- the furniture model (crawler.learning) ---------------------------------------------
 
-    async def _furniture(self) -> FurnitureKeeper:
-        """The run's furniture keeper, made on the first page to extract: from the model
-        the archive keeps for the site (none: the first pages are held until one settles),
-        or from ``OSCE_EXTRACT_FURNITURE`` (a fixed model: nothing is learned)."""
-        if self._keeper is not None:
-            return self._keeper
-        default = SITE.default_furniture()
-        site = SITE.id_prefix.rstrip("/") or SITE.name
-        if self.furniture_path:
+    async def _furniture(self, profile: SiteProfile | None = None) -> FurnitureKeeper:
+        """The run's furniture keeper of the site of ``profile`` (None: the crawled
+        site), made on its first page to extract: from the model the archive keeps for the
+        site (none: the first pages are held until one settles), or, for the crawled site,
+        from ``OSCE_EXTRACT_FURNITURE`` (a fixed model: nothing is learned)."""
+        profile = profile or SITE
+        site = profile.id_prefix.rstrip("/") or profile.name
+        keeper = self._keepers.get(site)
+        if keeper is not None:
+            return keeper
+        default = profile.default_furniture()
+        if self.furniture_path and profile is SITE:
             fixed = FurnitureModel.load(self.furniture_path)
-            self._keeper = FurnitureKeeper(site, default, fixed, warmup=0)
-            return self._keeper
+            keeper = self._keepers[site] = FurnitureKeeper(site, default, fixed, warmup=0)
+            self._profiles[site] = profile
+            return keeper
         stored = await self.session.call(self.session.archive.furniture_model, site)
-        if self._keeper is None:  # another page may have made it while this one waited
+        if site not in self._keepers:  # another page may have made it while this one waited
             model = FurnitureModel.from_json(stored.model) if stored is not None else None
-            self._keeper = FurnitureKeeper(
-                site, default, model, warmup=self._warmup, on_change=self._keep_model
+            self._keepers[site] = FurnitureKeeper(
+                site,
+                default,
+                model,
+                warmup=self._warmup,
+                on_change=lambda m: self._keep_model(site, m),
             )
+            self._profiles[site] = profile
             if model is not None:
                 logger.info("furniture of %s: model %s from the archive", site, model.version)
-        return self._keeper
+        return self._keepers[site]
 
-    def _keep_model(self, model: FurnitureModel) -> None:
+    def _keep_model(self, site: str, model: FurnitureModel) -> None:
         """Store a settled model (on the archive thread, before the records it reads)."""
-        keeper = self._keeper
-        assert keeper is not None
-        self.crawler.stats.set_value(STATS_PREFIX + "furniture_version", model.version)
+        keeper = self._keepers[site]
+        if self._profiles.get(site) is SITE:
+            self.crawler.stats.set_value(STATS_PREFIX + "furniture_version", model.version)
         asyncio.ensure_future(
             self.session.call(
                 self.session.archive.save_furniture_model,
@@ -450,16 +492,23 @@ class ArchivePipeline:
         )
 
     async def _bring_up_to_date(self) -> None:
-        """Read again the documents of the site whose newest version another model than
+        """Read again the documents of each site whose newest version another model than
         the run's final one produced (the early pages of a first run, or every document
         a model change touches)."""
-        keeper = await self._furniture()
+        await self._furniture()  # the crawled site's, even when it extracted nothing
+        corrected = 0
+        for site, keeper in list(self._keepers.items()):
+            corrected += await self._site_up_to_date(keeper, self._profiles[site])
+        self.crawler.stats.set_value(STATS_PREFIX + "corrected", corrected)
+
+    async def _site_up_to_date(self, keeper: FurnitureKeeper, profile: SiteProfile) -> int:
         archive = self.session.archive
         if keeper.warming:
             keeper.settle("end of the crawl")
-        stats = self.crawler.stats
-        stats.set_value(STATS_PREFIX + "furniture_version", keeper.model.version)
-        stats.set_value(STATS_PREFIX + "furniture_default", keeper.model.fallback)
+        if profile is SITE:
+            stats = self.crawler.stats
+            stats.set_value(STATS_PREFIX + "furniture_version", keeper.model.version)
+            stats.set_value(STATS_PREFIX + "furniture_default", keeper.model.fallback)
         stale = await self.session.call(archive.stale_documents, keeper.site, keeper.model.version)
         if stale:
             logger.info(
@@ -469,20 +518,26 @@ class ArchivePipeline:
                 keeper.model.version,
             )
         corrected = 0
+        third_party = None if profile is SITE else profile
         for start in range(0, len(stale), 32):
             outcomes = await asyncio.gather(
-                *(self._correct(doc, keeper.model) for doc in stale[start : start + 32])
+                *(
+                    self._correct(doc, keeper.model, third_party)
+                    for doc in stale[start : start + 32]
+                )
             )
             corrected += sum(1 for outcome in outcomes if outcome == "new_version")
-        self.crawler.stats.set_value(STATS_PREFIX + "corrected", corrected)
+        return corrected
 
-    async def _correct(self, document_id: str, model: FurnitureModel) -> str:
+    async def _correct(
+        self, document_id: str, model: FurnitureModel, profile: SiteProfile | None = None
+    ) -> str:
         archive = self.session.archive
         found = await self.session.call(archive.newest_capture, document_id)
         if found is None:
             return "none"
         capture_id, url, body, listing = found
-        record = await self._run(("extract", body, url, listing, model))
+        record = await self._run(("extract", body, url, listing, model, profile))
         if not record.is_item or record.id != document_id:
             return "none"
         run_id = self.session.run_id

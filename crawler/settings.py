@@ -16,7 +16,7 @@ throttle with ``-s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY=0 ...``.
 Settings of this project's own components are prefixed with the component's name:
 ``OSCE_ARCHIVE_*`` (the run and the database), ``OSCE_FRONTIER_*`` (what to visit),
 ``OSCE_EXTRACT_*`` (the extraction pool), ``OSCE_RETRY_*`` (Retry-After handling),
-``OSCE_PROGRESS_*`` (the progress display).
+``OSCE_PROGRESS_*`` (the progress display), ``OSCE_SOURCES_*`` (third-party sources).
 """
 
 from __future__ import annotations
@@ -108,6 +108,14 @@ OSCE_FRONTIER_LISTING_ROWS = 50
 OSCE_FRONTIER_LISTING_MARGIN = 1
 #: Item requests waiting in the scheduler before discovery pauses (keeps memory flat).
 OSCE_FRONTIER_QUEUE_TARGET = 200
+#: Third-party sources (``crawl --sources``, ``crawler.thirdparty``): the largest feed or
+#: sitemap read (bytes; for gzip, inflated), how deep sitemap indexes are followed, how
+#: many sitemap files and addresses one source may list in a run. Beyond each: reported,
+#: read no further.
+OSCE_SOURCES_MAXSIZE = DOWNLOAD_MAXSIZE
+OSCE_SOURCES_SITEMAP_DEPTH = 2
+OSCE_SOURCES_SITEMAP_FILES = 100
+OSCE_SOURCES_MAX_ENTRIES = 50_000
 #: Extraction worker processes (0: extract in the crawling process).
 OSCE_EXTRACT_WORKERS = os.cpu_count() or 1
 #: Progress display: "auto" (on a terminal), "on", "off"; plain log lines every N seconds.

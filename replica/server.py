@@ -12,6 +12,9 @@ In-process use (tests)::
     server.log            # list of RequestLogEntry, in arrival order
     server.stop()
 
+The server serves a :class:`replica.news.NewsSite` (a third-party news site reporting on
+the replica's items) the same way: ``ReplicaServer(NewsSite(osce_site)).start()``.
+
 A crawl that measures its own speed should run the server in another process
 (``python -m replica serve``, or :func:`spawn`), so the two do not share one GIL.
 That server also answers ``POST /__replica__/epoch/<n>`` (never linked, never logged) so
@@ -37,6 +40,7 @@ from typing import Any
 
 from replica.faults import Faults
 from replica.generator import SiteModel
+from replica.news import NewsSite
 from replica.routes import Response, peek, render
 
 CONTROL_PREFIX = "/__replica__/"
@@ -126,6 +130,14 @@ class _Exchange:
     fault: str | None = None
 
 
+def _render(site: SiteModel | NewsSite, target: str, host: str, faults: Faults) -> Response:
+    """The answer for ``GET target``: the third-party news site's own routes
+    (``replica.news``), else the osce.org replica's."""
+    if isinstance(site, NewsSite):
+        return site.serve(target, host)
+    return render(site, target, host, faults)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache"
@@ -184,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if (ex.inm is not None or ex.ims is not None) and self._serve_unchanged(ex):
             return
-        resp = render(replica.site, target, host, faults)
+        resp = _render(replica.site, target, host, faults)
         if resp.status == 200 and _not_modified(resp, ex.inm, ex.ims):
             keep = {
                 k: v
@@ -244,7 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve_unchanged(self, ex: _Exchange) -> bool:
         """A 304 from the validators alone, without rendering the page; whether it was sent."""
         replica = self.server.replica
-        known = peek(replica.site, ex.target, ex.host, replica.faults)
+        if isinstance(replica.site, NewsSite):  # a site with its own routes
+            known = replica.site.validators(ex.target, ex.host)
+        else:
+            known = peek(replica.site, ex.target, ex.host, replica.faults)
         if known is None:
             return False
         validators = {"ETag": known[0], "Last-Modified": known[1]}
@@ -374,7 +389,7 @@ class ReplicaServer:
 
     def __init__(
         self,
-        site: SiteModel,
+        site: SiteModel | NewsSite,
         faults: Faults | None = None,
         *,
         host: str = "127.0.0.1",

@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="no politeness delays: for the local replica or a site you run, never a live site",
     )
     p.add_argument(
+        "--sources",
+        default=None,
+        metavar="FILE",
+        help="also crawl the third-party sources listed in FILE (TOML; see the README), "
+        "keeping their articles about the OSCE",
+    )
+    p.add_argument(
         "-s",
         dest="settings",
         action="append",

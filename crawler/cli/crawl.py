@@ -190,6 +190,8 @@ def run_crawl(
     summary: dict[str, Any] = {"run_id": stats.get(STATS_PREFIX + "run_id")}
     summary.update(run_counters(stats))
     summary["outcome"] = stats.get(STATS_PREFIX + "outcome", "failed")
+    if STATS_PREFIX + "source_problems" in stats:
+        summary["source_problems"] = list(stats[STATS_PREFIX + "source_problems"])
     summary["reason"] = stats.get(STATS_PREFIX + "reason")
     elapsed = stats.get("elapsed_time_seconds")
     summary["seconds"] = round(float(elapsed), 2) if elapsed is not None else None
@@ -222,6 +224,11 @@ def print_summary(summary: dict[str, Any], machine: bool) -> None:
             f"furniture: {summary['corrected']} document(s) read again with model "
             f"{summary.get('furniture_version')} (versions with reason extraction)"
         )
+    if "source_problems" in summary:
+        print(
+            f"third-party sources: {summary.get('sources_kept', 0)} articles about the OSCE "
+            f"kept, {summary.get('sources_unrelated', 0)} unrelated skipped"
+        )
     if summary.get("furniture_default"):
         print("furniture: too few pages to learn from; the bundled default model was used")
 
@@ -236,6 +243,9 @@ def run(args: argparse.Namespace) -> int:
     site = check_site(args.site)
     kinds = check_kinds(args.kinds, allow_all=True)
     overrides = {**(fast_settings(site) if args.fast else {}), **parse_overrides(args.settings)}
+    sources, problems = read_sources(getattr(args, "sources", None), overrides)
+    for line in problems:  # said at once: a typo is fixed while the crawl runs
+        print(f"osce-archive: {line}", file=sys.stderr)
     settings = build_settings(
         args.db, overrides, quiet=args.quiet, machine=args.json, verbose=args.verbose
     )
@@ -247,7 +257,10 @@ def run(args: argparse.Namespace) -> int:
         full=args.full,
         kinds=kinds,
         max_items=args.max_items,
+        **({"sources": sources} if sources else {}),
     )
+    if args.sources is not None:
+        summary["source_problems"] = problems + list(summary.get("source_problems") or [])
     print_summary(summary, args.json)
     if summary["outcome"] == "interrupted":
         how = "stopped at once" if summary["reason"] == "killed" else "interrupted"
@@ -262,4 +275,35 @@ def run(args: argparse.Namespace) -> int:
     if summary["outcome"] != "ok":
         print(f"osce-archive: crawl {summary['outcome']} ({summary['reason']})", file=sys.stderr)
         return 1
+    found = summary.get("source_problems") or []
+    if found:
+        for line in found[len(problems) :]:  # the file's own were said at the start
+            print(f"osce-archive: {line}", file=sys.stderr)
+        print(
+            f"osce-archive: {len(found)} problem(s) with third-party sources; "
+            "everything else was crawled",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def read_sources(path: str | None, overrides: dict[str, str]) -> tuple[list[Any], list[str]]:
+    """The usable sources of ``--sources FILE`` and one line per bad entry; ArchiveError
+    (exit 1) when the file cannot be read at all, or when robots.txt would be ignored."""
+    if path is None:
+        return [], []
+    from crawler.sources import SourcesError, load
+
+    obey = overrides.get("ROBOTSTXT_OBEY", "1").strip().lower()
+    if obey in ("0", "false", "no", "off"):
+        raise ArchiveError(
+            "third-party sources are crawled obeying robots.txt; drop ROBOTSTXT_OBEY"
+        )
+    try:
+        loaded = load(path)
+    except SourcesError as exc:
+        raise ArchiveError(str(exc)) from None
+    if not loaded.sources and not loaded.problems:
+        loaded.problems.append(f"{path}: no usable source")
+    return loaded.sources, loaded.problems

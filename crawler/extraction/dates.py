@@ -267,6 +267,12 @@ def choose_led(candidates: list[DateCandidate]) -> DateCandidate | None:
     if led is None:
         return choose(candidates)
     agreeing = [c for c in candidates if c.value == led.value and c.source != "heuristic"]
+    if not agreeing and led.value.endswith("-01"):
+        # The 1st of a month that the page's own statements (a feed's or a listing's date,
+        # meta, JSON-LD) put later in that month: htmldate read only a year and month,
+        # from an address like ``/news/2018/06/slug``; the statement has the day.
+        month = led.value[:8]
+        agreeing = [c for c in candidates if c.value.startswith(month) and c is not led]
     return choose(agreeing) or led
 
 

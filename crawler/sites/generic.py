@@ -89,6 +89,14 @@ def _web_address(url: str) -> str | None:
 GENERIC = GenericProfile(name="generic")
 
 
+def for_host(netloc: str, name: str = "") -> GenericProfile:
+    """The generic profile of one third-party host (``host[:port]``, ``www.`` or not):
+    document ids are its bare host and the path (``vindobona.org/article/x``), so a
+    record's ``site`` is the host it belongs to."""
+    bare = GenericProfile.bare_host(netloc)
+    return GenericProfile(name=name or bare, hosts=(netloc.lower(),), id_prefix=bare + "/")
+
+
 def body_text(html: bytes | str, furniture: FurnitureModel | None = None) -> str:
     """The generic profile's body of one page (no address needed)."""
     text = decode(html)

@@ -13,7 +13,10 @@ the next:
    entry the frontier picks becomes an item request carrying its listing entry;
 2b. listing pages of listing-dated items whose ``<lastmod>`` moved, read by number;
 3. what only the sitemap or the feed showed, then the archive's own revisits (failed
-   last time, vanished, due by schedule; everything with ``full``).
+   last time, vanished, due by schedule; everything with ``full``);
+4. with third-party sources (``-a sources=FILE``, ``crawl --sources``), their articles:
+   new, moved, failed or due (``crawler.thirdparty``, whose feed and sitemap requests go
+   out in phase 1).
 
 Requests beyond ``OSCE_FRONTIER_QUEUE_TARGET`` waiting in the scheduler are held back in
 a backlog and released as requests leave the downloader (``request_left_downloader``),
@@ -39,8 +42,6 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
-from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archive.errors import one_line, redact
@@ -62,6 +63,9 @@ from crawler.frontier import (
 from crawler.middlewares import ANSWERS_META, VALIDATORS_META, answer_of
 from crawler.pipelines import PageItem
 from crawler.sites import DEFAULT as SITE
+from crawler.sources import Source, SourcesError
+from crawler.sources import load as load_sources
+from crawler.thirdparty import PROBLEMS, SOURCE_META, ThirdParty, read_sitemap
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +81,6 @@ PRIORITY_LISTING = 50
 PRIORITY_ITEM = 0
 #: Listing pages of one chain that may fail for good before a full read gives up on it.
 MAX_LISTING_FAILURES = 3
-GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def _flag(value: Any) -> bool:
@@ -101,19 +104,10 @@ def parse_kinds(value: Any) -> frozenset[str] | None:
 
 def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[str, list[tuple[str, str | None]]]:
     """``("index" | "urlset", [(loc, lastmod), ...])`` of a sitemap document, gzipped or
-    not, read with Scrapy's sitemap parser (no entities, no network); a gzip body that
-    inflates past ``max_size`` bytes, or a body that is no XML, reads as empty."""
-    if body[:3] == GZIP_MAGIC:
-        try:
-            body = gunzip(body, max_size=max_size)
-        except (ValueError, OSError, EOFError):  # ValueError: past max_size
-            return "urlset", []
-    try:
-        sitemap = Sitemap(body)
-        entries = [(d["loc"], d.get("lastmod") or None) for d in sitemap if d.get("loc")]
-    except (SyntaxError, StopIteration, ValueError):  # lxml's XMLSyntaxError is one
-        return "urlset", []
-    return ("index" if sitemap.type == "sitemapindex" else "urlset"), entries
+    not (``crawler.thirdparty.read_sitemap``); a gzip body that inflates past
+    ``max_size`` bytes, or a body that is no sitemap, reads as empty."""
+    kind, entries, _ = read_sitemap(body, max_size)
+    return kind, entries
 
 
 def parse_feed(body: bytes, base: str) -> list[ListingEntry]:
@@ -155,9 +149,17 @@ class NewsroomSpider(Spider):
         full: Any = False,
         kinds: Any = None,
         max_items: Any = None,
+        sources: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        #: Third-party sources (``crawler.sources``): Source values, or a sources file's path
+        #: (``-a sources=FILE``); read in ``from_crawler``.
+        self.sources_arg = sources
+        self.thirdparty: ThirdParty | None = None
+        self._source_problems: list[str] = []  # a sources file's bad entries
+        self._site_answered = False  # the site's sitemap index or feed got an answer
+        self.item_statuses = ITEM_STATUSES
         self.site_arg = site
         self.full = _flag(full)
         self.kinds = parse_kinds(kinds)
@@ -192,9 +194,36 @@ class NewsroomSpider(Spider):
             rows=settings.getint("OSCE_FRONTIER_LISTING_ROWS", 50),
         )
         spider.queue_target = settings.getint("OSCE_FRONTIER_QUEUE_TARGET", 200)
+        sources = spider._sources(spider.sources_arg)
+        if sources:
+            spider.thirdparty = ThirdParty(spider, sources)
+            spider.allowed_domains += spider.thirdparty.domains()
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.release, signal=signals.request_left_downloader)
         return spider
+
+    def _sources(self, given: Any) -> list[Source]:
+        """The third-party sources: as given, or read from a file (each bad entry is one
+        problem of the run; the good ones are crawled)."""
+        if not given:
+            return []
+        if not isinstance(given, (str, bytes)) and all(isinstance(s, Source) for s in given):
+            return list(given)
+        try:
+            loaded = load_sources(str(given))
+        except SourcesError as exc:
+            self._source_problems = [str(exc)]
+            logger.error("%s", exc)
+            return []
+        self._source_problems = list(loaded.problems)
+        for line in loaded.problems:
+            logger.warning("%s", line)
+        return loaded.sources
+
+    def extra_netlocs(self) -> set[str]:
+        """``host[:port]`` spellings besides the site's that requests may go to (the
+        third-party sources')."""
+        return self.thirdparty.netlocs() if self.thirdparty is not None else set()
 
     # -- the run, phase by phase -----------------------------------------------------------
 
@@ -204,17 +233,30 @@ class NewsroomSpider(Spider):
         if self.session.run_id is None or self.session.error:
             return
         self.known = Known(self.session.archive)
-        self._phases = iter((self._listings, self._listing_targets, self._leftovers))
+        if self._source_problems:
+            self.crawler.stats.set_value(PROBLEMS, list(self._source_problems))
+        phases = [self._listings, self._listing_targets, self._leftovers]
+        if self.thirdparty is not None:
+            phases.append(self._source_visits)
+            # Each source's own pace: its slot, made before its first request.
+            self.crawler.engine.downloader.per_slot_settings.update(self.thirdparty.slots())
+        self._phases = iter(phases)
         yield self._discovery(
             self.site_urls.url(SITEMAP_PATH), self.parse_sitemap_index, "sitemap index"
         )
         if self.frontier.kinds is None or "press-release" in self.frontier.kinds:
             yield self._discovery(self.site_urls.url(RSS_PATH), self.parse_rss, "feed")
+        if self.thirdparty is not None:
+            for request in self.thirdparty.start_requests():
+                yield request
 
     async def _listings(self) -> None:
         """Phase 2: the listing chains, newest first (every page after a run that left
         some unread)."""
-        if not self.crawler.stats.get_value("downloader/response_count", 0):
+        answered = self.crawler.stats.get_value("downloader/response_count", 0)
+        if self.thirdparty is not None:  # the sources' answers say nothing of the site
+            answered = self._site_answered
+        if not answered:
             reason = self._first_error or "no answer"
             self.session.error = f"cannot reach {self.site}: {reason}"
             self.crawler.stats.set_value(STATS_PREFIX + "error", redact(self.session.error))
@@ -248,7 +290,7 @@ class NewsroomSpider(Spider):
         """Phase 3: what only the sitemap or the feed showed, then the archive's revisits."""
         frontier = self.frontier
         if not frontier.budget_left:
-            self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
+            self._discovery_done(sources_left=self.thirdparty is not None)
             return
         leftovers = list(frontier.leftovers())
         unknown: dict[str, ListingEntry] = {}
@@ -268,8 +310,21 @@ class NewsroomSpider(Spider):
             len(revisits),
         )
         self._schedule(self._item_request(visit) for visit in frontier.take([*new, *revisits]))
-        # The progress display's total (item requests made) is final from here.
-        self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
+        self._discovery_done(sources_left=self.thirdparty is not None)
+
+    def _discovery_done(self, sources_left: bool = False) -> None:
+        """The progress display's total (item requests made) is final from here (after
+        the third-party sources' requests, when there are sources still to ask)."""
+        if not sources_left:
+            self.crawler.stats.set_value(STATS_PREFIX + "discovery_done", True)
+
+    async def _source_visits(self) -> None:
+        """Phase 4: the third-party sources' articles (``crawler.thirdparty``)."""
+        assert self.thirdparty is not None
+        requests = await self.thirdparty.visits(self.session, self.known, self.full)
+        logger.info("third-party sources: %d article requests", len(requests))
+        self._schedule(requests)
+        self._discovery_done()
 
     def spider_idle(self) -> None:
         """Everything asked for is handled: release held requests, else start the next
@@ -367,6 +422,7 @@ class NewsroomSpider(Spider):
         what = request.meta.get("osce_what", "discovery page")
         reason = _failure_reason(failure)
         self._first_error = self._first_error or reason
+        self._site_answered = self._site_answered or bool(failure.check(HttpError))
         chain: ChainState | None = request.meta.get("osce_chain")
         self.frontier.incomplete(f"{what} failed", listings=chain is not None)
         logger.warning("%s %s failed: %s", what, request.url, reason)
@@ -381,6 +437,7 @@ class NewsroomSpider(Spider):
                 yield self._listing_request(chain)
 
     async def parse_sitemap_index(self, response: Response) -> AsyncIterator[Request]:
+        self._site_answered = True
         kind, entries = parse_sitemap(response.body, self._max_size(response))
         if kind == "urlset":
             # A single sitemap, no index: it is its own (only) file.
@@ -417,6 +474,7 @@ class NewsroomSpider(Spider):
         )
 
     def parse_rss(self, response: Response) -> None:
+        self._site_answered = True
         self.frontier.add_rss(parse_feed(response.body, response.url))
 
     def _listing_request(self, chain: ChainState, follow: bool = True) -> Request:
@@ -516,7 +574,11 @@ class NewsroomSpider(Spider):
             error=error,
             answers=[*request.meta.get(ANSWERS_META, []), answer_of(response)],
         )
-        yield PageItem(capture, reason=request.meta.get("osce_reason", ""))
+        yield PageItem(
+            capture,
+            reason=request.meta.get("osce_reason", ""),
+            source=request.meta.get(SOURCE_META),
+        )
 
     def item_failed(self, failure: Failure) -> Iterator[PageItem]:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -537,7 +599,12 @@ class NewsroomSpider(Spider):
             listing=request.meta.get("osce_listing"),
             error=reason,
         )
-        yield PageItem(capture, reason=request.meta.get("osce_reason", ""), extract=False)
+        yield PageItem(
+            capture,
+            reason=request.meta.get("osce_reason", ""),
+            extract=False,
+            source=request.meta.get(SOURCE_META),
+        )
 
     # -- the end -----------------------------------------------------------------------------
 

@@ -167,6 +167,11 @@ def test_htmldate_leads_and_the_page_names_the_source() -> None:
     assert dates.choose_led([meta, jsonld, guess]) is jsonld
     assert dates.choose_led([meta, DateCandidate("heuristic", "2023-10-01")]).source == "heuristic"
     assert dates.choose_led([jsonld, meta]) is meta  # no htmldate date: precedence
+    # A 1st of the month that a feed's date puts later in the month: htmldate read only
+    # the address's /2018/06/; the feed has the day (a third-party source's article).
+    feed = DateCandidate("listing", "2018-06-29")
+    assert dates.choose_led([feed, DateCandidate("heuristic", "2018-06-01")]) is feed
+    assert dates.choose_led([feed, DateCandidate("heuristic", "2018-07-01")]).source == "heuristic"
     assert dates.choose_led([]) is None
 
 

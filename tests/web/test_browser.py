@@ -38,6 +38,7 @@ def test_search_open_timeline_diff_permalink(
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver = browser
     driver.get(server.url + "/")
@@ -52,7 +53,7 @@ def test_search_open_timeline_diff_permalink(
     field = driver.switch_to.active_element
     assert field.get_attribute("id") == "quick-q"
     field.send_keys("osce", Keys.ENTER)
-    assert "/search?q=osce" in driver.current_url
+    WebDriverWait(driver, 30).until(lambda d: "/search?q=osce" in d.current_url)
     results = driver.find_elements(By.CSS_SELECTOR, "ol.results li h3 a")
     assert results and driver.find_elements(By.CSS_SELECTOR, "ol.results mark")
     # Open the result for a document with several versions, found by its title.
@@ -62,10 +63,11 @@ def test_search_open_timeline_diff_permalink(
     driver.get(server.url + "/search")
     box = driver.find_element(By.ID, "q")
     box.send_keys('"' + " ".join(title.split()[:5]) + '"', Keys.ENTER)
+    WebDriverWait(driver, 30).until(lambda d: "q=" in d.current_url)
     link = [a for a in driver.find_elements(By.CSS_SELECTOR, "ol.results li h3 a")
             if a.get_attribute("href").endswith(doc)][0]  # fmt: skip
     link.click()
-    assert driver.current_url.endswith(f"/doc/{doc}")
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(f"/doc/{doc}"))
     timeline = driver.find_elements(By.CSS_SELECTOR, "#timeline > li")
     assert len(timeline) >= 2
     # Compare the two newest versions with the form, side by side.
@@ -73,7 +75,9 @@ def test_search_open_timeline_diff_permalink(
 
     Select(driver.find_element(By.ID, "diff-mode")).select_by_value("side")
     driver.find_element(By.CSS_SELECTOR, "form.diff-pick button").click()
-    assert "/diff?" in driver.current_url and "mode=side" in driver.current_url
+    # The click starts the form's navigation; wait for it to land (a loaded machine is slow).
+    WebDriverWait(driver, 30).until(lambda d: "/diff?" in d.current_url)
+    assert "mode=side" in driver.current_url
     summary = driver.find_element(By.ID, "diff-summary").text
     assert summary and summary != "no change"
     assert driver.find_elements(By.CSS_SELECTOR, "ins, del")

@@ -299,13 +299,8 @@ def page_hits(
     has_query = bool(parsed.groups)
     if not has_query and sort == "relevance":
         sort = "date"
-    try:
-        with _index_first(conn, has_query):
-            rows, complete = _page_rows(conn, parsed, filters, sort, offset, limit, counted)
-    except Exception as exc:  # the tree is always valid; this is a last line of defence
-        if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
-            raise QueryError("the query could not be read; try plain words") from exc
-        raise
+    with _running(conn, has_query):
+        rows, complete = _page_rows(conn, parsed, filters, sort, offset, limit, counted)
     return [_hit(r) for r in rows], complete
 
 
@@ -334,19 +329,27 @@ def _page_rows(
 
 
 @contextmanager
-def _index_first(conn: Connection, has_query: bool) -> Iterator[None]:
-    """On PostgreSQL, a text query's statements read the GIN index, not every vector.
+def _running(conn: Connection, has_query: bool) -> Iterator[None]:
+    """A search's statements: a database's complaint about a query becomes a
+    :class:`QueryError` (the query tree is always valid; this is a last line of
+    defence), and on PostgreSQL a text query reads the GIN index, not every vector.
 
     The planner prices ``@@`` as a cheap filter and scans the whole table for any word
     in more than a few percent of versions, reading (and decompressing) every stored
     vector: 40-70 ms where the index answers in 3-13. The setting is the transaction's
-    own and is put back after the search."""
-    if not (has_query and _is_pg(conn)):
+    own and is put back after the search (on an error the transaction is rolled back,
+    and the setting with it)."""
+    index_first = has_query and _is_pg(conn)
+    try:
+        if index_first:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         yield
-        return
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    yield  # on an error the transaction is rolled back, and the setting with it
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+        if index_first:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+    except Exception as exc:
+        if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
+            raise QueryError("the query could not be read; try plain words") from exc
+        raise
 
 
 def add_snippets(conn: Connection, query: str, hits: list[Hit]) -> None:
@@ -391,13 +394,8 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
         source, _ = _match_source(_is_pg(conn), parsed if has_query else None, params, where,
                                   ranked=False)  # fmt: skip
         sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where) or '1=1'}"
-    try:
-        with _index_first(conn, has_query):
-            return int(conn.execute(text(sql), params).scalar_one())
-    except Exception as exc:
-        if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
-            raise QueryError("the query could not be read; try plain words") from exc
-        raise
+    with _running(conn, has_query):
+        return int(conn.execute(text(sql), params).scalar_one())
 
 
 def _sorted_page(

@@ -90,6 +90,19 @@ def test_unknown_kinds_name_the_known_ones(
     assert list(tmp_path.iterdir()) == []  # nothing crawled, nothing created
 
 
+def test_third_party_articles_are_a_kind_to_export_not_to_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An archive that crawled sources holds ``article`` records: ``export --kinds
+    article`` takes them; ``crawl --kinds article`` is refused (osce.org has none)."""
+    from crawler.cli import check_kinds
+
+    assert check_kinds("article,story", allow_all=False, articles=True) == "article,story"
+    monkeypatch.chdir(tmp_path)
+    assert main(["crawl", "--kinds", "article", "--db", "archive.sqlite"]) == 1
+    assert "unknown kind 'article'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args",
     [["crawl", "--max-items", "-3"], ["crawl", "--max-items", "0"], ["demo", "--items", "0"]],

@@ -224,13 +224,16 @@ def known_kinds() -> list[str]:
     return sorted({kind for p in PROFILES.values() for kind in p.vocabulary.type_labels.values()})
 
 
-def check_kinds(value: str | None, *, allow_all: bool) -> str | None:
-    """``--kinds``: each name known (or ``all`` where it means every kind), else
-    ArchiveError naming the known ones; a typo must not archive or export nothing."""
+def check_kinds(value: str | None, *, allow_all: bool, articles: bool = False) -> str | None:
+    """``--kinds``: each name known (or ``all`` where it means every kind; ``articles``:
+    also the third-party articles' kind, which an archive holds but the site has not),
+    else ArchiveError naming the known ones; a typo must not archive or export nothing."""
     if value is None:
         return None
+    from crawler.sites.generic import ARTICLE_KIND
+
     names = [k.strip().lower() for k in value.split(",") if k.strip()]
-    known = known_kinds()
+    known = sorted({*known_kinds(), ARTICLE_KIND}) if articles else known_kinds()
     choices = ", ".join(known) + (", or all" if allow_all else "")
     if not names:
         raise ArchiveError(f"--kinds is empty: choose from {choices}")

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from archive.export import resolve_output
     from crawler.cli import check_kinds
 
-    kinds = check_kinds(args.kinds, allow_all=False)
+    kinds = check_kinds(args.kinds, allow_all=False, articles=True)
     if args.output is None or args.output == "-":  # options first: nothing opened or made
         resolve_output(args.output, args.format)
     with read_records(args.db) as reader:

@@ -26,6 +26,8 @@ from crawler.sites.profile import SiteProfile
 
 #: The generic reading's own version, bumped when it may read a page differently.
 GENERIC_VERSION = "generic-2"
+#: The ``kind`` of every item the generic profile reads (a third-party article).
+ARTICLE_KIND = "article"
 
 
 class GenericProfile(SiteProfile):
@@ -62,7 +64,7 @@ class GenericProfile(SiteProfile):
         return Record(
             id=self.document_id(canonical, url),
             url=canonical,
-            kind="article" if body_text else "page",
+            kind=ARTICLE_KIND if body_text else "page",
             title=title or "",
             published=chosen.value if chosen else None,
             date_source=chosen.source if chosen else None,

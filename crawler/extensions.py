@@ -223,6 +223,10 @@ class ArchiveRun:
         for loop in (self._beat, self._watch):
             if loop is not None and loop.running:
                 loop.stop()
+        if self._closed:
+            # A second signal stopped the reactor first: reactor_stopping recorded the
+            # run (interrupted) and closed the archive thread; the spider closes after.
+            return
         run_id = self.session.run_id
         stats = self.crawler.stats
         if run_id is not None and not self.session.error:

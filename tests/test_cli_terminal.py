@@ -56,7 +56,9 @@ def _resume_and_verify(url: str, db: Path) -> None:
 def test_progress_bar_then_ctrl_c_twice(
     tmp_path: Path, replica_process_factory: Callable[..., object]
 ) -> None:
-    server = replica_process_factory(items=120)
+    # Enough items that a loaded machine still has most of the crawl ahead when the
+    # test has read the first bars (it stops the crawl; the count costs no time).
+    server = replica_process_factory(items=400)
     url = server.url  # type: ignore[attr-defined]
     db = tmp_path / "archive.sqlite"
     child = pexpect.spawn(

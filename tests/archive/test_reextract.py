@@ -302,3 +302,20 @@ def test_parallel_replay_needs_a_function_that_pickles(archive: Archive) -> None
     _crawl(archive, old_extract)
     with pytest.raises(TypeError, match="pickle"):
         archive.reextract(lambda body, url, listing=None: extract(body, url), "x", workers=2)
+
+
+def test_the_command_takes_workers(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from crawler.cli import main
+
+    with Archive.open(db_url) as opened:
+        _crawl(opened, old_extract)
+    assert main(["reextract", "--db", db_url, "--workers", "2", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    changed = len([i for i in ITEMS if i.node % 2 == 0])
+    assert (got["captures"], got["new_versions"], got["pages"]) == (len(ITEMS) + 1, changed, 1)
+    assert main(["reextract", "--db", db_url, "--workers", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["new_versions"] == 0
+    with pytest.raises(SystemExit):
+        main(["reextract", "--db", db_url, "--workers", "-1"])

@@ -9,6 +9,16 @@ replayed: replaying older ones would resurrect superseded content as new version
 Captures of addresses that were pages are replayed too, so an item the old
 extraction missed becomes a document. It takes the run lock like a crawl.
 
+With ``workers`` of 2 or more, the pages are extracted in that many worker processes
+(``extract_fn`` must pickle: a module-level function) while this process reads the
+bodies and writes the versions: :data:`BATCH` captures per transaction, in capture
+order, at most :data:`AHEAD` batches ahead of the one being written (memory stays flat
+whatever the archive's size). The outcome is the serial one's: the same pages read the
+same way, written in the same order. A page whose extraction raises is counted in
+``errors``; a worker that dies leaves its pages to this process, which extracts the
+rest itself. A run killed at any moment loses nothing committed and leaves nothing half
+written: the batch in flight rolls back, and the next run replays every page anyway.
+
 Imports: ``archive.bodies``, ``archive.runs``, ``archive.texts``, ``archive.versioning``,
 the schema,
 ``archive.records`` and ``archive.urls``; the store calls it, never the other way.
@@ -16,7 +26,20 @@ the schema,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import os
+import pickle
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing import get_context
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,12 +47,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.bodies import BodyReader
 from archive.records import ListingEntry, Record
 from archive.runs import RunLock
-from archive.schema import Address, Capture
+from archive.schema import Address, Body, Capture
 from archive.texts import TextStore
 from archive.urls import normalise_address
 from archive.versioning import record_version
 
 ExtractFn = Callable[..., Record]
+
+logger = logging.getLogger(__name__)
+
+#: Captures written per transaction by the parallel replay.
+BATCH = 200
+#: Pages sent to a worker at once (one task, two pickles).
+CHUNK = 20
+#: Batches read and sent to the workers beyond the one being written.
+AHEAD = 2
 
 
 def latest_captures(sessions: sessionmaker[Session]) -> list[int]:
@@ -57,8 +89,11 @@ def reextract(
     extract_fn: ExtractFn,
     extractor_version: str,
     texts: TextStore | None = None,
+    workers: int = 1,
 ) -> dict[str, int]:
-    """Run ``extract_fn`` over stored bodies; returns counters of what it did."""
+    """Run ``extract_fn`` over stored bodies; returns counters of what it did.
+    ``workers`` of 2 or more extracts in that many processes; 0 or 1 in this one, one
+    transaction per capture."""
     texts = texts or TextStore()
     counters = {
         "captures": 0,
@@ -71,33 +106,49 @@ def reextract(
     run_id = runs.start({"command": "reextract", "extractor_version": extractor_version})
     outcome = "failed"
     try:
-        for capture_id in latest_captures(sessions):
-            counters["captures"] += 1
-            with sessions() as s, s.begin():
-                capture = s.get(Capture, capture_id)
-                assert capture is not None and capture.body_sha256 is not None
-                body = BodyReader(s).read(capture.body_sha256)
-                assert body is not None
-                url = capture.final_url or capture.url
-                try:
-                    record = extract_fn(body, url, listing=ListingEntry.from_json(capture.listing))
-                except Exception:  # noqa: BLE001 - one bad page must not stop the replay
-                    counters["errors"] += 1
-                    continue
-                if not record.is_item:
-                    counters["pages"] += 1
-                    continue
-                record.extractor_version = extractor_version
-                result = record_version(
-                    s, record, capture.fetched_at, run_id=run_id, reextract=True, texts=texts
-                )
-                _count(counters, result.outcome)
-                if result.outcome == "new_document":
-                    _link(s, capture, record)
+        if workers >= 2:
+            replay = _Replay(sessions, extract_fn, extractor_version, texts, run_id, counters)
+            replay.run(workers)
+        else:
+            _replay_serial(sessions, extract_fn, extractor_version, texts, run_id, counters)
         outcome = "ok"
     finally:
         runs.finish(run_id, outcome, counters)
     return counters
+
+
+def _replay_serial(
+    sessions: sessionmaker[Session],
+    extract_fn: ExtractFn,
+    extractor_version: str,
+    texts: TextStore,
+    run_id: int,
+    counters: dict[str, int],
+) -> None:
+    """Extraction in this process, one transaction per capture."""
+    for capture_id in latest_captures(sessions):
+        counters["captures"] += 1
+        with sessions() as s, s.begin():
+            capture = s.get(Capture, capture_id)
+            assert capture is not None and capture.body_sha256 is not None
+            body = BodyReader(s).read(capture.body_sha256)
+            assert body is not None
+            url = capture.final_url or capture.url
+            try:
+                record = extract_fn(body, url, listing=ListingEntry.from_json(capture.listing))
+            except Exception:  # noqa: BLE001 - one bad page must not stop the replay
+                counters["errors"] += 1
+                continue
+            if not record.is_item:
+                counters["pages"] += 1
+                continue
+            record.extractor_version = extractor_version
+            result = record_version(
+                s, record, capture.fetched_at, run_id=run_id, reextract=True, texts=texts
+            )
+            _count(counters, result.outcome)
+            if result.outcome == "new_document":
+                _link(s, capture, record)
 
 
 def _count(counters: dict[str, int], outcome: str) -> None:
@@ -161,3 +212,190 @@ def record_correction(
             # The same content: the new model reads it so too (and it is not read again).
             result.version.furniture_version = record.furniture_version
         return result.outcome
+
+
+# --------------------------------------------------------------------------- in parallel
+
+
+@dataclass
+class _Page:
+    """A capture to replay, read before its batch is written."""
+
+    capture_id: int
+    fetched_at: datetime
+    url: str
+    body: bytes
+    listing: dict[str, Any] | None
+
+
+def _read_batch(sessions: sessionmaker[Session], ids: Sequence[int]) -> list[_Page]:
+    """The captures ``ids`` with their raw bodies, in the order given: one query."""
+    with sessions() as s:
+        rows = s.execute(
+            select(
+                Capture.id,
+                Capture.url,
+                Capture.final_url,
+                Capture.fetched_at,
+                Capture.listing,
+                Body.codec,
+                Body.data,
+                Body.dict_id,
+            )
+            .join(Body, Body.sha256 == Capture.body_sha256, isouter=True)
+            .where(Capture.id.in_(ids))
+        ).all()
+        reader = BodyReader(s)
+        pages: dict[int, _Page] = {}
+        for row in rows:
+            assert row.codec is not None, f"capture {row.id}: its body is not stored"
+            body = reader.decode(row.codec, row.data, row.dict_id)
+            url = row.final_url or row.url
+            pages[row.id] = _Page(row.id, row.fetched_at, url, body, row.listing)
+    return [pages[i] for i in ids]
+
+
+def _extract_chunk(
+    extract_fn: ExtractFn, pages: list[tuple[bytes, str, dict[str, Any] | None]]
+) -> list[Record | str]:
+    """A worker's task: the record of each page, or the text of the error it raised."""
+    out: list[Record | str] = []
+    for body, url, listing in pages:
+        try:
+            out.append(extract_fn(body, url, listing=ListingEntry.from_json(listing)))
+        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the replay
+            out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Leave Ctrl-C to the parent (it ends the run); die with the parent, even SIGKILLed
+    (the pool's queues never tell its workers so)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+@dataclass
+class _Task:
+    pages: list[tuple[bytes, str, dict[str, Any] | None]]
+    future: Future[list[Record | str]] | None
+
+
+class _Pool:
+    """Worker processes for :func:`_extract_chunk`; once one dies, this process extracts
+    what they had not returned, and everything after."""
+
+    def __init__(self, extract_fn: ExtractFn, workers: int) -> None:
+        try:
+            pickle.dumps(extract_fn)
+        except Exception as exc:
+            raise TypeError(
+                f"extract_fn must pickle to run in worker processes (a module-level "
+                f"function): {exc}"
+            ) from exc
+        self.extract_fn = extract_fn
+        self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            workers,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )
+
+    def submit(self, pages: list[_Page]) -> _Task:
+        task = _Task([(p.body, p.url, p.listing) for p in pages], None)
+        if self._executor is not None:
+            try:
+                task.future = self._executor.submit(_extract_chunk, self.extract_fn, task.pages)
+            except BrokenProcessPool:
+                self._broken()
+        return task
+
+    def result(self, task: _Task) -> list[Record | str]:
+        if task.future is not None:
+            try:
+                return task.future.result()
+            except BrokenProcessPool:
+                self._broken()
+        return _extract_chunk(self.extract_fn, task.pages)
+
+    def _broken(self) -> None:
+        if self._executor is not None:
+            logger.warning("extraction workers died; extracting in this process")
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+class _Replay:
+    """The parallel replay: read a batch, send it to the workers, write the oldest batch
+    whose records are back, in capture order, one transaction per batch."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        extract_fn: ExtractFn,
+        extractor_version: str,
+        texts: TextStore,
+        run_id: int,
+        counters: dict[str, int],
+    ) -> None:
+        self.sessions = sessions
+        self.extract_fn = extract_fn
+        self.extractor_version = extractor_version
+        self.texts = texts
+        self.run_id = run_id
+        self.counters = counters
+
+    def run(self, workers: int) -> None:
+        pool = _Pool(self.extract_fn, workers)
+        try:
+            in_flight: deque[tuple[list[_Page], list[_Task]]] = deque()
+            for ids in _batches(latest_captures(self.sessions), BATCH):
+                pages = _read_batch(self.sessions, ids)
+                tasks = [pool.submit(pages[i : i + CHUNK]) for i in range(0, len(pages), CHUNK)]
+                in_flight.append((pages, tasks))
+                while len(in_flight) > AHEAD:
+                    self._write(pool, *in_flight.popleft())
+            while in_flight:
+                self._write(pool, *in_flight.popleft())
+        finally:
+            pool.close()
+
+    def _write(self, pool: _Pool, pages: list[_Page], tasks: list[_Task]) -> None:
+        results = [record for task in tasks for record in pool.result(task)]
+        counts = dict.fromkeys(self.counters, 0)
+        with self.sessions() as s, s.begin():
+            for page, record in zip(pages, results, strict=True):
+                counts["captures"] += 1
+                if isinstance(record, str):
+                    counts["errors"] += 1
+                    continue
+                if not record.is_item:
+                    counts["pages"] += 1
+                    continue
+                record.extractor_version = self.extractor_version
+                result = record_version(
+                    s, record, page.fetched_at, run_id=self.run_id, reextract=True, texts=self.texts
+                )
+                _count(counts, result.outcome)
+                if result.outcome == "new_document":
+                    capture = s.get(Capture, page.capture_id)
+                    assert capture is not None
+                    _link(s, capture, record)
+        for key, value in counts.items():  # counted once committed
+            self.counters[key] = self.counters.get(key, 0) + value
+
+
+def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -242,11 +242,13 @@ class Archive:
             return verify.verify(s)
 
     def reextract(
-        self, extract_fn: Callable[..., Record], extractor_version: str
+        self, extract_fn: Callable[..., Record], extractor_version: str, workers: int = 1
     ) -> dict[str, int]:
+        """Replay stored bodies through ``extract_fn``; ``workers`` of 2 or more extracts
+        in that many processes (``extract_fn`` must then pickle)."""
         try:
             return reextract.reextract(
-                self._sessions, self.runs, extract_fn, extractor_version, self._texts
+                self._sessions, self.runs, extract_fn, extractor_version, self._texts, workers
             )
         except BaseException:
             self._texts.forget()

@@ -44,6 +44,17 @@ def positive(text: str) -> int:
     return value
 
 
+def non_negative(text: str) -> int:
+    """A count that may be 0: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 def _common_options(parser: argparse.ArgumentParser, *, sub: bool, db: bool = True) -> None:
     """Options every command takes, before or after its name (``status --debug`` and
     ``--debug status`` alike): on a command's parser they default to "not given", so
@@ -163,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reextract", help="re-run extraction over stored raw pages, no fetching")
     _common_options(p, sub=True)
+    p.add_argument(
+        "--workers",
+        type=non_negative,
+        default=None,
+        help="extraction processes (default: one per core; 1 or 0: in this process)",
+    )
     p.add_argument("--json", action="store_true", help="print the counters as one JSON object")
 
     p = sub.add_parser("furniture", help="show, learn or compare the learned furniture models")

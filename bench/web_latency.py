@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,6 +37,10 @@ import httpx  # noqa: E402
 from web.testing import Server  # noqa: E402
 
 CLIENTS = 8
+#: How many of the words titles share most make the common-words scenario.
+COMMON = 80
+#: Scenarios to run (``--only``); empty: all.
+ONLY: list[str] = []
 
 
 def build(db: str, items: int, epochs: int, seed: int = 1) -> dict[str, object]:
@@ -112,8 +117,12 @@ def build(db: str, items: int, epochs: int, seed: int = 1) -> dict[str, object]:
             titles = [r[0] for r in conn.execute(text("select title from versions limit 3000"))]
     # Words people might look for, each searched once or twice: the uncached path.
     words = sorted({w.lower() for t in titles for w in t.split() if w.isalpha() and len(w) > 4})
+    # The words most titles share (each in thousands of documents), most common first.
+    common = [w for w, _ in Counter(w.lower() for t in titles for w in t.split()
+                                    if w.isalpha() and len(w) > 3).most_common(COMMON)]  # fmt: skip
     return {"documents": docs, "versions": versions, "changed": changed, "docs": any_docs,
-            "words": words, "build_s": round(time.monotonic() - started)}  # fmt: skip
+            "words": words, "common": common,
+            "build_s": round(time.monotonic() - started)}  # fmt: skip
 
 
 def _capture(rec: dict[str, object], when: datetime, run: int, epoch: int) -> object:
@@ -174,15 +183,16 @@ def memory(pid: int) -> tuple[int, int]:
 
 
 #: Scenarios whose every request is a first (never answered from the server's cache).
-FIRST_VISITS = ("search, varied words", "search common word, pages", "document page, first visit",
-                "diff page, first visit")  # fmt: skip
+FIRST_VISITS = ("search, varied words", "search, common words", "search common word, pages",
+                "document page, first visit", "diff page, first visit")  # fmt: skip
 
 
 def scenarios(info: dict[str, object]) -> dict[str, list[str]]:
     """Requests per scenario. The first four are a few queries asked again and again, as
     readers do (after its first answer each comes from the server's cache); those in
-    :data:`FIRST_VISITS` are each asked once: words from titles, the pages of three
-    common words in both orders, documents and diffs nobody opened yet."""
+    :data:`FIRST_VISITS` are each asked once: the :data:`COMMON` words titles share
+    most (each found in thousands of documents), the other words of titles, the pages
+    of three common words in both orders, documents and diffs nobody opened yet."""
     rnd = random.Random(7)
     changed = list(info["changed"]) or list(info["docs"])  # type: ignore[call-overload]
     docs = list(info["docs"])  # type: ignore[call-overload]
@@ -197,7 +207,10 @@ def scenarios(info: dict[str, object]) -> dict[str, list[str]]:
             "/search?q=osce&kind=press-release&from=2015-01-01&to=2018-12-31",
             "/search?q=election&sort=date&page=3",
         ],  # fmt: skip
-        "search, varied words": [f"/search?q={w}" for w in rnd.sample(words, len(words))],
+        "search, common words": [f"/search?q={w}" for w in info["common"]],  # type: ignore[attr-defined]
+        "search, varied words": [
+            f"/search?q={w}" for w in rnd.sample(words, len(words)) if w not in info["common"]
+        ],  # type: ignore[operator]
         "search common word, pages": rnd.sample(pages, len(pages)),
         "document page": [f"/doc/{d}" for d in rnd.sample(docs, min(100, len(docs)))],
         "document page, first visit": [f"/doc/{d}" for d in rnd.sample(docs, len(docs))],
@@ -246,8 +259,13 @@ def bench(name: str, db: str, args: argparse.Namespace) -> None:
         print(f"{'scenario':<28} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}")
         seen: set[str] = set()
         for label, paths in scenarios(info).items():
+            if ONLY and label not in ONLY:
+                continue
             if label in FIRST_VISITS:
                 paths = [p for p in paths if p not in seen]  # not asked by a scenario before
+            if not paths:
+                print(f"{label:<28} (nothing left to ask)")
+                continue
             lat = sorted(drive(server.url, paths, args.seconds, once=label in FIRST_VISITS))
             seen.update(paths[: len(lat)])
             p50 = statistics.median(lat)
@@ -268,12 +286,15 @@ def main() -> int:
     parser.add_argument("--sqlite", default=None, metavar="FILE", help="default: a temp file")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("--only", action="append", default=[], metavar="SCENARIO",
+                        help="run only this scenario (repeatable)")  # fmt: skip
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="server processes (one per core)"
     )
     args = parser.parse_args()
     global CLIENTS
     CLIENTS = args.clients
+    ONLY.extend(args.only)
     print(f"word diff of two 50 KB texts: {diff_50kb():.1f} ms (best of 5)")
     with tempfile.TemporaryDirectory() as tmp:
         if args.no_sqlite:

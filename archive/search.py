@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from archive import texts
 from archive.texts import TextReader
@@ -350,6 +350,23 @@ def _running(conn: Connection, has_query: bool) -> Iterator[None]:
         if "fts5" in str(exc).lower() or "tsquery" in str(exc).lower():
             raise QueryError("the query could not be read; try plain words") from exc
         raise
+
+
+def hits_of(conn: Connection, ranked: Sequence[tuple[int, float | None]]) -> list[Hit]:
+    """The hits of the versions ``ranked`` (version row id, score), in that order, without
+    snippets: a page cut from a ranking kept elsewhere (the reading room keeps each
+    query's ranking as ids alone)."""
+    if not ranked:
+        return []
+    rows = conn.execute(
+        text(
+            f"SELECT {_COLUMNS}, NULL AS score FROM versions v "
+            "JOIN documents d ON d.id = v.document_id WHERE v.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": [vid for vid, _ in ranked]},
+    ).all()
+    found = {int(r.vid): _hit(r) for r in rows}
+    return [replace(found[vid], score=score) for vid, score in ranked if vid in found]
 
 
 def add_snippets(conn: Connection, query: str, hits: list[Hit]) -> None:

@@ -14,7 +14,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,10 @@ FEED_CACHE = 64  # feeds kept in memory, by ETag
 #: Search results, facets, counts and the chart's months kept in memory while the archive
 #: stands still (its generation: the change log's head, the last capture and run).
 READ_CACHE = 512
-#: Hits of a query kept together: one ranking answers this many of its next pages' rows.
-SEARCH_WINDOW = 200
+#: Hits of a query kept together (as version ids and scores): the first window is small
+#: (a first answer stays cheap), each later one answers this many of its next pages' rows.
+SEARCH_FIRST = 200
+SEARCH_WINDOW = 1000
 #: Whole answers (pages, API answers, raw captures) kept the same way, up to these sizes.
 PAGE_CACHE_BYTES = 64 * 1024 * 1024
 PAGE_CACHE_ONE = 2 * 1024 * 1024
@@ -294,27 +296,29 @@ class ReadingRoom:
             raise BadRequest(f"cannot search for that: {exc}") from exc
 
     def _search(self, r: Reading, args: dict[str, Any]) -> archive_search.Results:
-        """One page of results, its hits cut from a window of :data:`SEARCH_WINDOW` hits
-        kept for the query (as search engines keep a query's ranking): the next pages of
-        a query are then read from memory, the ranking and the count done once."""
+        """One page of results, cut from a window of :data:`SEARCH_WINDOW` hits kept for
+        the query as (version id, score) pairs, as search engines keep a query's ranking:
+        the next pages of a query are its rows read by id, the ranking and the count
+        done once."""
         q, filters, sort, size = args["q"], args["filters"], args["sort"], args["size"]
         offset = (args["page"] - 1) * size
-        start = offset - offset % SEARCH_WINDOW
-        span = -(-(offset + size - start) // SEARCH_WINDOW) * SEARCH_WINDOW
+        start, span = search_window(offset, offset + size)
         count_key = ("count", q, filters)
         total = self.kept(r, count_key)
-        window, complete = self.cached(
-            r,
-            ("window", q, filters, sort, start, span),
-            lambda: archive_search.page_hits(
+
+        def rank() -> tuple[list[tuple[int, float | None]], int | None]:
+            hits, complete = archive_search.page_hits(
                 r.conn, q, filters, sort=sort, offset=start, limit=span, counted=total is None
-            ),
-        )
+            )
+            return [(h.version_id, h.score) for h in hits], complete
+
+        window, complete = self.cached(r, ("window", q, filters, sort, start, span), rank)
         if complete is None and total is None:
             total = archive_search.count(r.conn, q, filters)
         total = complete if complete is not None else total
         self.cached(r, count_key, lambda: total)
-        hits = [replace(h) for h in window[offset - start : offset - start + size]]
+        page = window[offset - start : offset - start + size]
+        hits = archive_search.hits_of(r.conn, page)
         archive_search.add_snippets(r.conn, q, hits)
         return archive_search.Results(total=total, hits=hits, page=args["page"], size=size)
 
@@ -817,6 +821,18 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+def search_window(begin: int, end: int) -> tuple[int, int]:
+    """The kept window (start, length) holding hits ``begin`` to ``end``: the first
+    :data:`SEARCH_FIRST` hits, then windows of :data:`SEARCH_WINDOW`, as many whole ones
+    as the page needs."""
+    first, step = SEARCH_FIRST, SEARCH_WINDOW
+    start = 0 if begin < first else first + (begin - first) // step * step
+    span = first if start == 0 else 0
+    while start + span < end:
+        span += step
+    return start, span
 
 
 def create_app(engine: Engine, *, title: str = "OSCE newsroom archive") -> Starlette:

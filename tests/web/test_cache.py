@@ -81,15 +81,20 @@ def test_pages_cut_from_a_kept_window_are_the_pages_search_gives(
     web_archive: WebArchive, monkeypatch: object
 ) -> None:
     """The server ranks a query once for a window of hits and cuts its next pages from
-    it; with a window of 7 (so pages of 5 straddle windows) every page of every order
-    is the page :func:`archive.search.search` gives, with the same total."""
+    it; with windows of 3 then 7 (so pages of 5 straddle windows) every page of every
+    order is the page :func:`archive.search.search` gives, with the same total."""
     import pytest
 
     import web.app
     from archive.search import Filters, search
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setattr(web.app, "SEARCH_FIRST", 3)
     monkeypatch.setattr(web.app, "SEARCH_WINDOW", 7)
+    # Windows [0, 3), [3, 10), [10, 17), ...; a page of 5 takes whole ones.
+    assert [web.app.search_window(b, b + 5) for b in (0, 5, 10, 15)] == [
+        (0, 10), (3, 7), (10, 7), (10, 14)
+    ]  # fmt: skip
     engine = readonly_engine(web_archive.db)
     client = TestClient(create_app(engine))
     with engine.connect() as conn:

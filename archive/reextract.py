@@ -139,16 +139,32 @@ def _replay_serial(
             except Exception:  # noqa: BLE001 - one bad page must not stop the replay
                 counters["errors"] += 1
                 continue
-            if not record.is_item:
-                counters["pages"] += 1
-                continue
-            record.extractor_version = extractor_version
-            result = record_version(
-                s, record, capture.fetched_at, run_id=run_id, reextract=True, texts=texts
-            )
-            _count(counters, result.outcome)
-            if result.outcome == "new_document":
-                _link(s, capture, record)
+            _keep(s, record, capture.id, capture.fetched_at, extractor_version, run_id, texts,
+                  counters)  # fmt: skip
+
+
+def _keep(
+    s: Session,
+    record: Record,
+    capture_id: int,
+    fetched_at: datetime,
+    extractor_version: str,
+    run_id: int,
+    texts: TextStore,
+    counters: dict[str, int],
+) -> None:
+    """One page read again, written (both replays): a ``page`` is counted; an item gets a
+    version where its record changed, and a page that became an item joins its document."""
+    if not record.is_item:
+        counters["pages"] += 1
+        return
+    record.extractor_version = extractor_version
+    result = record_version(s, record, fetched_at, run_id=run_id, reextract=True, texts=texts)
+    _count(counters, result.outcome)
+    if result.outcome == "new_document":
+        capture = s.get(Capture, capture_id)
+        assert capture is not None
+        _link(s, capture, record)
 
 
 def _count(counters: dict[str, int], outcome: str) -> None:
@@ -380,18 +396,8 @@ class _Replay:
                 if isinstance(record, str):
                     counts["errors"] += 1
                     continue
-                if not record.is_item:
-                    counts["pages"] += 1
-                    continue
-                record.extractor_version = self.extractor_version
-                result = record_version(
-                    s, record, page.fetched_at, run_id=self.run_id, reextract=True, texts=self.texts
-                )
-                _count(counts, result.outcome)
-                if result.outcome == "new_document":
-                    capture = s.get(Capture, page.capture_id)
-                    assert capture is not None
-                    _link(s, capture, record)
+                _keep(s, record, page.capture_id, page.fetched_at, self.extractor_version,
+                      self.run_id, self.texts, counts)  # fmt: skip
         for key, value in counts.items():  # counted once committed
             self.counters[key] = self.counters.get(key, 0) + value
 

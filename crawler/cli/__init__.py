@@ -33,26 +33,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_FAILURE, f"{self.prog}: error: {message}\n")
 
 
-def positive(text: str) -> int:
-    """A count given on the command line: a whole number of at least 1."""
+def _at_least(minimum: int, text: str) -> int:
+    """A count given on the command line: a whole number of at least ``minimum``."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
     return value
+
+
+def positive(text: str) -> int:
+    """A count given on the command line: a whole number of at least 1."""
+    return _at_least(1, text)
 
 
 def non_negative(text: str) -> int:
     """A count that may be 0: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
+    return _at_least(0, text)
 
 
 def _common_options(parser: argparse.ArgumentParser, *, sub: bool, db: bool = True) -> None:

@@ -386,7 +386,8 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     """How many versions :func:`search` finds for ``query`` and ``filters``: the match
     alone, without ranking. Unfiltered, the index counts the match of every version
     (FTS5 from its index, PostgreSQL from the GIN index), and on PostgreSQL the current
-    versions are that less the matching older ones (a few), not a join of every match."""
+    versions are counted from the index of current versions alone (revision 0008), not
+    by a join of every match."""
     filters = filters or Filters()
     parsed = parse_query(query or "")
     has_query = bool(parsed.groups)
@@ -396,20 +397,14 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
     if has_query and unfiltered and pg:
         params["q"] = parsed.tsquery()
-        sql = "SELECT count(*) FROM search_vectors WHERE tsv @@ to_tsquery('simple', :q)"
-        if not filters.all_versions:
-            sql = (
-                f"SELECT ({sql}) - (SELECT count(*) FROM documents d JOIN versions v "
-                "ON v.document_id = d.id AND v.number < d.current_version "
-                "JOIN search_vectors s ON s.version_id = v.id "
-                "WHERE d.current_version > 1 AND s.tsv @@ to_tsquery('simple', :q))"
-            )
+        current = "" if filters.all_versions else "current AND "
+        sql = f"SELECT count(*) FROM search_vectors WHERE {current}tsv @@ to_tsquery('simple', :q)"
     elif has_query and not where and not pg:
         params["q"] = parsed.fts5()
         sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"
     else:
-        source, _ = _match_source(_is_pg(conn), parsed if has_query else None, params, where,
-                                  ranked=False)  # fmt: skip
+        source, _ = _match_source(pg, parsed if has_query else None, params, where,
+                                  ranked=False, current=not filters.all_versions)  # fmt: skip
         sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where) or '1=1'}"
     with _running(conn, has_query):
         return int(conn.execute(text(sql), params).scalar_one())
@@ -437,8 +432,9 @@ def _sorted_page(
     # not score every match).
     ranked = sort == "relevance"
     source, score = _match_source(
-        pg, parsed if parsed.groups else None, params, where, ranked=ranked
-    )
+        pg, parsed if parsed.groups else None, params, where, ranked=ranked,
+        current=not filters.all_versions,
+    )  # fmt: skip
     clause = " AND ".join(where) or "1=1"
     window = ", count(*) OVER () AS total" if counted else ""
     rows = conn.execute(
@@ -453,13 +449,15 @@ def _sorted_page(
     return rows, (offset + len(rows) if 0 < len(rows) < size else None)
 
 
-def _best_rows(pg: bool) -> str:
+def _best_rows(pg: bool, current: bool) -> str:
     """The match's rows with their scores, best first: FTS5's bm25 on SQLite, ``ts_rank``
-    over the GIN-indexed vectors on PostgreSQL."""
+    over the GIN-indexed vectors on PostgreSQL (``current``: of current versions alone,
+    from their own index)."""
     if pg:
         return (
             "SELECT version_id AS fid, ts_rank(tsv, to_tsquery('simple', :q), 1) AS score "
-            "FROM search_vectors WHERE tsv @@ to_tsquery('simple', :q) ORDER BY score DESC"
+            f"FROM search_vectors WHERE {'current AND ' if current else ''}"
+            "tsv @@ to_tsquery('simple', :q) ORDER BY score DESC"
         )
     return (
         "SELECT rowid AS fid, -bm25(search_fts, 10.0, 1.0) AS score FROM search_fts "
@@ -485,6 +483,7 @@ def _ranked_page(
     pg = _is_pg(conn)
     params: dict[str, Any] = {"q": parsed.tsquery() if pg else parsed.fts5(), "m": m}
     where = _filter_sql(conn, filters, params)
+    best = _best_rows(pg, current=not filters.all_versions)
     tail = (
         f"SELECT {_COLUMNS}, s.score AS score{{edge}} FROM s JOIN versions v ON v.id = s.fid "
         f"JOIN documents d ON d.id = v.document_id{{cross}} WHERE {' AND '.join(where) or '1=1'} "
@@ -492,7 +491,7 @@ def _ranked_page(
     )
     rows = conn.execute(
         text(
-            f"WITH s AS MATERIALIZED ({_best_rows(pg)} LIMIT :m), "
+            f"WITH s AS MATERIALIZED ({best} LIMIT :m), "
             "edge AS (SELECT count(*) AS n, min(score) AS low FROM s) "
             + tail.format(edge=", edge.n AS ranked, edge.low AS low", cross=" CROSS JOIN edge")
         ),
@@ -509,7 +508,7 @@ def _ranked_page(
     params["low"] = low
     rows = conn.execute(
         text(
-            f"WITH s AS MATERIALIZED (SELECT * FROM ({_best_rows(pg)}) AS b "
+            f"WITH s AS MATERIALIZED (SELECT * FROM ({best}) AS b "
             # (PostgreSQL sends ts_rank's float4 as its shortest decimal: read it back so)
             f"WHERE b.score >= {'CAST(:low AS real)' if pg else ':low'}) "
             + tail.format(edge="", cross="")
@@ -526,9 +525,11 @@ def _match_source(
     where: list[str],
     *,
     ranked: bool = True,
+    current: bool = False,
 ) -> tuple[str, str]:
     """The FROM clause and score expression for a query (``None``: every version);
-    sets ``params["q"]`` and adds the match to ``where`` as the database needs."""
+    sets ``params["q"]`` and adds the match to ``where`` as the database needs
+    (``current``: current versions only, which PostgreSQL's index of them finds)."""
     if parsed is not None:
         if pg:
             params["q"] = parsed.tsquery()
@@ -536,6 +537,8 @@ def _match_source(
                 "versions v JOIN documents d ON d.id = v.document_id "
                 "JOIN search_vectors s ON s.version_id = v.id"
             )
+            if current:
+                where.append("s.current")
             where.append("s.tsv @@ to_tsquery('simple', :q)")
             score = "ts_rank(s.tsv, to_tsquery('simple', :q), 1)" if ranked else "NULL"
         else:
@@ -818,11 +821,22 @@ def capture_of(conn: Connection, document_id: str, capture_id: int) -> CaptureIn
 # ---------------------------------------------------------------------- the index
 
 
-def index_version(conn: Connection, version_id: int, title: str, body: str) -> None:
-    """Put one new version into the search index, in the caller's transaction (the
-    versioning rule calls it for every version it writes: the index is fed from here,
-    not by triggers, since the stored text is compressed)."""
-    _index(conn, [{"id": version_id, "title": title, "body": body}])
+def index_version(
+    conn: Connection, version_id: int, title: str, body: str, document_id: str
+) -> None:
+    """Put one new version, now its document's current one, into the search index, in
+    the caller's transaction (the versioning rule calls it for every version it writes:
+    the index is fed from here, not by triggers, since the stored text is compressed).
+    On PostgreSQL the document's older versions leave the index of current versions."""
+    _index(conn, [{"id": version_id, "title": title, "body": body}], current=True)
+    if _is_pg(conn):
+        conn.execute(
+            text(
+                "UPDATE search_vectors SET current = false WHERE current AND version_id IN "
+                "(SELECT id FROM versions WHERE document_id = :doc AND id <> :id)"
+            ),
+            {"doc": document_id, "id": version_id},
+        )
 
 
 def _pg_text(value: str) -> str:
@@ -831,16 +845,16 @@ def _pg_text(value: str) -> str:
     return value.replace("\x00", " ")
 
 
-def _index(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _index(conn: Connection, rows: list[dict[str, Any]], *, current: bool) -> None:
     if not rows:
         return
     if _is_pg(conn):
         statement = (
-            "INSERT INTO search_vectors (version_id, tsv) "
-            "VALUES (:id, search_tsv(CAST(:title AS text), CAST(:body AS text))) "
-            "ON CONFLICT (version_id) DO UPDATE SET tsv = EXCLUDED.tsv"
+            "INSERT INTO search_vectors (version_id, tsv, current) "
+            "VALUES (:id, search_tsv(CAST(:title AS text), CAST(:body AS text)), :current) "
+            "ON CONFLICT (version_id) DO UPDATE SET tsv = EXCLUDED.tsv, current = EXCLUDED.current"
         )
-        rows = [{**row, "body": _pg_text(row["body"])} for row in rows]
+        rows = [{**row, "body": _pg_text(row["body"]), "current": current} for row in rows]
     else:
         statement = "INSERT INTO search_fts(rowid, title, text) VALUES (:id, :title, :body)"
     conn.execute(text(statement), rows)
@@ -868,5 +882,13 @@ def rebuild_index(conn: Connection) -> int:
         rows = conn.execute(
             select(Version.id, Version.title, *texts.columns()).where(Version.id.in_(chunk))
         ).all()
-        _index(conn, [{"id": r.id, "title": r.title, "body": reader.text(r)} for r in rows])
+        _index(
+            conn, [{"id": r.id, "title": r.title, "body": reader.text(r)} for r in rows],
+            current=False,
+        )  # fmt: skip
+    if _is_pg(conn):
+        conn.exec_driver_sql(
+            "UPDATE search_vectors s SET current = true FROM versions v JOIN documents d "
+            "ON d.id = v.document_id AND v.number = d.current_version WHERE s.version_id = v.id"
+        )
     return len(ids)

@@ -286,7 +286,7 @@ def _write_version(
     texts.store(session, version, previous, seen_at)
     session.add(version)
     session.flush()  # the version's id, for its near-duplicate keys and the index
-    search.index_version(session.connection(), version.id, version.title, version.text)
+    search.index_version(session.connection(), version.id, version.title, version.text, document.id)
     session.info.setdefault("signatures", {})[version.id] = sig  # reused by dedup_links
     if sig.keys:
         # Plain rows in one executemany: sixteen ORM objects per version cost more

@@ -158,6 +158,42 @@ def test_index_is_kept_in_step_and_rebuilt_by_the_index_command(
     engine.dispose()
 
 
+_FLAGS = (
+    "SELECT s.version_id, s.current, v.number = d.current_version AS truth "
+    "FROM search_vectors s JOIN versions v ON v.id = s.version_id "
+    "JOIN documents d ON d.id = v.document_id"
+)
+
+
+@pytest.mark.postgres
+def test_postgresql_index_of_current_versions_kept_in_step_and_rebuilt(
+    pg_web_archive: str,
+) -> None:
+    """PostgreSQL counts and ranks current texts from an index of current versions
+    alone: the flag it rests on is what the versions say after a crawl with edits, and
+    the index command puts it right when it is wrong (in a transaction rolled back, so
+    the shared archive is untouched)."""
+    from archive.db import make_engine
+    from archive.search import count, rebuild_index
+
+    engine = make_engine(pg_web_archive)
+    with engine.connect() as conn:
+        rows = conn.execute(text(_FLAGS)).all()
+        assert rows and all(r.current == r.truth for r in rows)
+        assert any(not r.current for r in rows), "no edited document: the flag went untested"
+        before = search(conn, "osce", size=100)
+        try:
+            conn.exec_driver_sql("UPDATE search_vectors SET current = NOT current")
+            assert count(conn, "osce") != before.total  # the count reads the flag
+            rebuild_index(conn)
+            assert all(r.current == r.truth for r in conn.execute(text(_FLAGS)))
+            again = search(conn, "osce", size=100)
+            assert (again.total, _ids(again)) == (before.total, _ids(before))
+        finally:
+            conn.rollback()
+    engine.dispose()
+
+
 def _all(conn: object, q: str, filters: Filters) -> set[tuple[str, int]]:
     found: set[tuple[str, int]] = set()
     page = 1

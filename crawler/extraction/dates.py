@@ -162,6 +162,45 @@ def visible_candidates(texts: Iterable[str]) -> list[DateCandidate]:
     return out
 
 
+#: Words that label a page's own publication date in its visible text, in the languages
+#: of the sites we read (``Published: July 4, 2023; 23:31``, ``Veröffentlicht am
+#: 04.07.2023``); an ``Updated``/``Modified`` line is not the publication day.
+PUBLISHED_LABEL = (
+    r"(?:published|posted|first published|date published|veröffentlicht|publié|publicado|"
+    r"pubblicato|опубликовано)(?:\s+(?:on|am|le|el|em|il))?"
+)
+_LABELLED = re.compile(
+    r"(?i)\b" + PUBLISHED_LABEL + r"\s*:?\s*(?P<date>" + _DAY_MONTH_YEAR + "|" + _MONTH_DAY_YEAR
+    + r"|\d{4}-\d{2}-\d{2}|\d{1,2}\.\s?\d{1,2}\.\s?\d{4})"
+)  # fmt: skip
+#: How far after the headline (characters of visible text) a labelled date is looked for.
+LABEL_REACH = 600
+
+
+def labelled_candidates(tree: etree._Element) -> list[DateCandidate]:
+    """The date a page labels as its publication (``Published: July 4, 2023; 23:31``)
+    in the visible text just after its headline (the first ``<h1>``): the page's own
+    statement, so it ranks as ``markup``. Only that stretch is read, since lists of
+    other articles and comments carry such lines too. The time, if any, is left out:
+    the day is the publisher's calendar day as written."""
+    heading = next(tree.iter("h1"), None)
+    if heading is None:
+        return []
+    parts: list[str] = []
+    size = 0
+    for piece in heading.xpath("following::text()"):
+        parent = piece.getparent()
+        if parent is not None and parent.tag in ("script", "style", "noscript", "template"):
+            continue
+        parts.append(str(piece))
+        size += len(piece)
+        if size >= LABEL_REACH:
+            break
+    m = _LABELLED.search(" ".join(" ".join(parts).split())[: LABEL_REACH + 200])
+    cand = _candidate("markup", m.group("date").replace(". ", ".")) if m else None
+    return [cand] if cand else []
+
+
 def meta_candidates(tree: etree._Element) -> list[DateCandidate]:
     """Publication dates in <meta> tags, the most specific name first."""
     found: list[tuple[int, DateCandidate]] = []
@@ -273,6 +312,13 @@ def choose_led(candidates: list[DateCandidate]) -> DateCandidate | None:
         # from an address like ``/news/2018/06/slug``; the statement has the day.
         month = led.value[:8]
         agreeing = [c for c in candidates if c.value.startswith(month) and c is not led]
+    if not agreeing:
+        # Nothing machine-readable says htmldate's day, and the page labels another one
+        # under its headline (``Published: ...``): htmldate missed that line's format and
+        # took a date of a link, a comment or a sidebar; the label is the page's word.
+        labelled = next((c for c in candidates if c.source == "markup"), None)
+        if labelled is not None:
+            return labelled
     return choose(agreeing) or led
 
 

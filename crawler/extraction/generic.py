@@ -96,13 +96,15 @@ def read_dates(
     url: str | None = None,
     listing: ListingEntry | None = None,
 ) -> list[DateCandidate]:
-    """Every date candidate of the page: meta tags, JSON-LD, the listing, htmldate.
+    """Every date candidate of the page: a date labelled under the headline
+    (``Published: ...``), meta tags, JSON-LD, the listing, htmldate.
 
     ``html``: the page's text, for htmldate; ``tree``: the same page parsed.  ``url``:
     the page's address, for htmldate (a date in the path); ``None`` when not known.
     :func:`crawler.extraction.dates.resolve` with ``led=True`` chooses.
     """
-    candidates = dates.meta_candidates(tree) + dates.jsonld_candidates(tree)
+    candidates = dates.labelled_candidates(tree)
+    candidates += dates.meta_candidates(tree) + dates.jsonld_candidates(tree)
     candidates += dates.listing_candidates(listing)
     candidates += dates.heuristic_candidates(html, url=url)
     return candidates

@@ -93,7 +93,8 @@ def test_title_body_byline_and_date_with_its_source() -> None:
     "kwargs, url, expected",
     [
         ({"meta_date": None, "jsonld_date": "2021-03-05"}, URL, ("2021-03-05", "json-ld")),
-        ({"meta_date": None, "visible_date": "6 March 2021"}, URL, ("2021-03-06", "heuristic")),
+        # The date labelled under the headline says htmldate's day: the label names it.
+        ({"meta_date": None, "visible_date": "6 March 2021"}, URL, ("2021-03-06", "markup")),
         # htmldate reads the address's date; the meta tag says the same day: meta names it.
         ({}, "https://gazette.example/2021/03/04/river", ("2021-03-04", "meta")),
         # A UTC timestamp a day after the day in the address: htmldate's day leads.
@@ -173,6 +174,67 @@ def test_htmldate_leads_and_the_page_names_the_source() -> None:
     assert dates.choose_led([feed, DateCandidate("heuristic", "2018-06-01")]) is feed
     assert dates.choose_led([feed, DateCandidate("heuristic", "2018-07-01")]).source == "heuristic"
     assert dates.choose_led([]) is None
+
+
+def courier(published: str, before_headline: str = "", after: str = "") -> str:
+    """A news site's article as seed 004's kind of page shows one: a ``Published:`` line
+    with a late-evening time under the headline, comments dated hours later (the next
+    day), and a "Most read" box whose links carry another month in their addresses."""
+    most_read = "".join(
+        f'<li><a href="https://courier.example/news/2025/06/story-{n}">Story {n}</a></li>'
+        for n in range(5)
+    )
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return f"""<!doctype html><html lang="en"><head><title>{TITLE}</title></head><body>
+<div id="top">{before_headline}</div>
+<div class="article-view"><h1 class="headline">{TITLE}</h1>
+<div class="meta-line"><span class="cat">Region</span> &diams; {published} &diams;
+(Courier)</div>{after}<div class="author-line">By Ada Lovelace</div>
+<div class="article-text">{paragraphs}</div>
+<div class="comments"><h3>2 Comments</h3>
+<div class="cmt"><div class="cmt-head">Reader &ndash; July 5, 2023; 02:31</div>
+<div class="cmt-body">Thank you for the report, at last someone writes about it.</div></div>
+<div class="cmt"><div class="cmt-head">Neighbour &ndash; July 5, 2023; 03:31</div>
+<div class="cmt-body">The dyke was repaired in spring, I saw the workers there.</div></div>
+</div></div><div class="col-side"><h4>Most read</h4><ul>{most_read}</ul></div>
+<div id="foot">&copy; 2025 Courier Media</div></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"published": "Published: July 4, 2023; 23:31"}, ("2023-07-04", "markup")),
+        ({"published": "Veröffentlicht am 04.07.2023, 23:31"}, ("2023-07-04", "markup")),
+        ({"published": "Posted on 4 July 2023 at 23:31"}, ("2023-07-04", "markup")),
+        # A labelled date above the headline belongs to something else (a ticker, a
+        # teaser): only the stretch after the headline is read.
+        (
+            {"published": "July 4, 2023", "before_headline": "Published: 1 June 2025"},
+            ("2023-07-04", "heuristic"),
+        ),
+        # An update line is not the publication day; the labelled day after it is.
+        (
+            {"published": "Updated: July 9, 2023", "after": "<p>Published: July 4, 2023</p>"},
+            ("2023-07-04", "markup"),
+        ),
+    ],
+)
+def test_the_date_labelled_under_the_headline(
+    kwargs: dict[str, str], expected: tuple[str, str]
+) -> None:
+    """htmldate alone reads such a page as 2025-06-01 (the links' month) or as the next
+    day (a comment's date): the label under the headline is the page's own word."""
+    record = GENERIC.extract(courier(**kwargs), "https://courier.example/news/river")
+    assert (record.published, record.date_source) == expected
+
+
+def test_a_label_does_not_outvote_machine_readable_dates_that_agree() -> None:
+    meta = DateCandidate("meta", "2023-11-08")
+    guess = DateCandidate("heuristic", "2023-11-08")
+    label = DateCandidate("markup", "2023-11-01")
+    assert dates.choose_led([label, meta, guess]) is meta
+    assert dates.choose_led([label, DateCandidate("heuristic", "2025-06-01")]) is label
+    assert dates.choose_led([label]) is label
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ __all__ = [
     "Catalogue",
     "Item",
     "Link",
+    "reports_on",
     "words",
 ]
 

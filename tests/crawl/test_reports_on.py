@@ -116,7 +116,12 @@ def test_kept_articles_are_linked_to_exactly_their_items_with_evidence(
         k for k, t in truth.items() if t["about_osce"] and not t["robots_forbidden"]
     }
     score = _score(records, truth)
-    print(f"\nreports_on on the replica's news site: {score}")
+    kinds = sorted(
+        ("link /node/" if "/node/" in x["detail"] else x["evidence"])
+        for r in articles.values()
+        for x in r["reports_on"]
+    )
+    print(f"\nreports_on on the replica's news site: {score}; evidence {kinds}")
     assert score["precision"] == 1.0, score["wrong"]  # no false link
     assert score["recall"] == 1.0, score["missed"]
     assert score["expected"] == len(articles)  # every kept article's item is archived

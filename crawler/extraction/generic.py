@@ -11,6 +11,7 @@ named after the page's own statement of the same day when there is one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -30,8 +31,9 @@ TITLE_WINDOW = 3
 #: paragraphs, or a part of the body at least this long (a short block such as a menu's
 #: "City" would be found in any text by chance).
 LINK_BLOCK_MIN = 30
-#: At most this many links are kept of one article.
+#: At most this many links are kept of one article, of the first this many anchors.
 MAX_LINKS = 100
+MAX_ANCHORS = 5000
 _BLOCKS = frozenset(
     "p li blockquote dd dt td th h1 h2 h3 h4 h5 h6 figcaption pre div section article".split()
 )
@@ -135,15 +137,20 @@ def body_links(tree: lxml_html.HtmlElement, url: str, body_text: str) -> list[st
     base = _base(tree, url)
     found: list[str] = []
     seen: set[str] = set()
-    for link in tree.iter("a"):
+    in_body: dict[Any, bool] = {}  # per block: a page of many links reads each block once
+    for n, link in enumerate(tree.iter("a")):
+        if n >= MAX_ANCHORS:
+            break
         href = str(link.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
         block = next((e for e in link.iterancestors() if e.tag in _BLOCKS), None)
         if block is None:
             continue
-        key = norm_key(block.text_content())
-        if key not in paragraphs and not (len(key) >= LINK_BLOCK_MIN and key in whole):
+        if block not in in_body:
+            key = norm_key(block.text_content())
+            in_body[block] = key in paragraphs or (len(key) >= LINK_BLOCK_MIN and key in whole)
+        if not in_body[block]:
             continue
         address = _absolute(base, href)
         if address is None or address in seen:

@@ -116,3 +116,25 @@ def test_an_archive_without_articles_costs_nothing(archive: Archive) -> None:
     archive.ingest(capture_for(ITEM, 0), ITEM)
     assert refresh(archive)["articles"] == 0
     assert _rows(archive) == []
+
+
+def test_the_reading_room_escapes_what_a_link_shows(archive: Archive) -> None:
+    from starlette.testclient import TestClient
+
+    from web.app import create_app
+
+    hostile = "OSCE <script>alert(1)</script> office opens in Skopje & Tetovo"
+    item = replace(ITEM, title=hostile)
+    article = replace(ARTICLE, text=f"'{hostile}', said the OSCE Mission to Moldova.", links=[])
+    archive.ingest(capture_for(item, 0), item)
+    archive.ingest(capture_for(article, 1), article)
+    refresh(archive)
+    client = TestClient(create_app(archive.engine))
+    for doc_id in (ARTICLE.id, "osce.org/100"):
+        page = client.get(f"/doc/{doc_id}").text
+        assert "<script>alert" not in page
+    page = client.get(f"/doc/{ARTICLE.id}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "Reports on" in page
+    assert 'href="/doc/osce.org/100"' in page  # linked, its title shown escaped
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # text, title, evidence
+    assert "Reported by" in client.get("/doc/osce.org/100").text

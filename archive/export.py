@@ -60,10 +60,12 @@ ARCHIVE_FIELDS = (
     "site",
     "reason",
     "furniture_version",
+    "reports_on",
+    "reported_by",
 )
 #: Every field of an exported record, in the order every format writes them.
 EXPORT_FIELDS = RECORD_FIELDS + ARCHIVE_FIELDS
-LIST_FIELDS = ("sources", "fields_of_work", "attachments", "aliases")
+LIST_FIELDS = ("sources", "fields_of_work", "attachments", "aliases", "reports_on", "reported_by")
 TIME_FIELDS = ("version_seen", "first_seen", "last_seen")
 NULLABLE_FIELDS = (
     "published",
@@ -325,12 +327,21 @@ def parquet_schema() -> Any:
             pa.field("url", pa.string(), nullable=False),
         ]
     )
+    link = pa.struct(
+        [
+            pa.field("id", pa.string(), nullable=False),
+            pa.field("evidence", pa.string(), nullable=False),
+            pa.field("detail", pa.string(), nullable=False),
+        ]
+    )
     types = {
         "published": pa.date32(),
         "sources": strings,
         "fields_of_work": strings,
         "attachments": pa.list_(attachment),
         "aliases": strings,
+        "reports_on": pa.list_(link),
+        "reported_by": strings,
         "version": pa.int32(),
         "version_seen": when,
         "first_seen": when,
@@ -774,7 +785,10 @@ def parquet_table_schema() -> dict[str, Any]:
     for field in schema["fields"]:
         if field["type"] == "array":
             field["type"] = "any"
-            kind = "list<struct<title, url>>" if field["name"] == "attachments" else "list<string>"
+            kind = {
+                "attachments": "list<struct<title, url>>",
+                "reports_on": "list<struct<id, evidence, detail>>",
+            }.get(field["name"], "list<string>")
             field["description"] = (field.get("description", "") + f" ({kind})").strip()
     return dict(schema)
 

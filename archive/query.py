@@ -71,7 +71,7 @@ from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
 from archive.records import CONTENT_FIELDS, RECORD_FIELDS, ListingEntry, attachments_json
-from archive.schema import Address, Body, Change, Document, Lock, Run, Version
+from archive.schema import Address, Body, Change, Document, Lock, Report, Run, Version
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextReader
 from archive.urls import normalise_address
@@ -91,6 +91,7 @@ vers = Version.__table__
 addrs = Address.__table__
 changes = Change.__table__
 caps = CaptureRow.__table__
+reps = Report.__table__
 
 Db = Connection | Session
 
@@ -236,12 +237,17 @@ class Snapshot:
             query
         )
         for batch in result.partitions(FETCH_SIZE):
-            aliases = self._aliases({row.id for row in batch}, selection.as_of)
+            ids = {row.id for row in batch}
+            aliases = self._aliases(ids, selection.as_of)
+            links = report_links(self.conn, ids, selection.as_of)
             for row in batch:
                 stats.count += 1
                 if row.extractor_version:
                     stats.extractor_versions.add(row.extractor_version)
-                yield _record(row, aliases.get(row.id, ()), self.texts.text(row))
+                record = _record(row, aliases.get(row.id, ()), self.texts.text(row))
+                record["reports_on"] = links.reports_on.get(row.id, [])
+                record["reported_by"] = links.reported_by.get(row.id, [])
+                yield record
 
     def _records_query(self, selection: Selection, only: str | None) -> Select[Any]:
         """One statement for the whole selection: documents joined to the versions wanted,
@@ -294,8 +300,15 @@ class Snapshot:
         the versions created after it plus each one's current version)."""
         since = self.parse_cursor(selection.since or "0")
         in_range = and_(changes.c.seq > since, changes.c.seq <= self.head)
+        # A link found or removed after the cursor (its row's ``seq``: the change log's
+        # head then) brings both its documents, as a new version would.
+        linked = reps.c.seq >= since
         conditions: list[ColumnElement[bool]] = [
-            docs.c.id.in_(select(changes.c.document_id).where(in_range))
+            or_(
+                docs.c.id.in_(select(changes.c.document_id).where(in_range)),
+                docs.c.id.in_(select(reps.c.article_id).where(linked)),
+                docs.c.id.in_(select(reps.c.item_id).where(linked)),
+            )
         ]
         if selection.history:
             # Every version created after the cursor, plus each changed document's
@@ -487,6 +500,67 @@ def _record(row: Any, aliases: Sequence[str], text: str) -> Record:
         "reason": "extraction" if row.version_reason == REEXTRACTED else "source",
         "furniture_version": row.furniture_version,
     }
+
+
+@dataclass
+class ReportLinks:
+    """The links of some documents (``archive.reports``): each article's items with their
+    evidence, each item's articles."""
+
+    reports_on: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    reported_by: dict[str, list[str]] = field(default_factory=dict)
+
+
+def report_links(db: Db, ids: Iterable[str], as_of: datetime | None = None) -> ReportLinks:
+    """The links in force (at ``as_of``: found by then and not yet removed) of the
+    documents ``ids``, as articles and as items, ordered by id."""
+    ids = list(ids)
+    out = ReportLinks()
+    if not ids:
+        return out
+    if as_of is None:
+        live: ColumnElement[bool] = reps.c.removed_at.is_(None)
+    else:
+        live = and_(
+            reps.c.found_at <= as_of,
+            or_(reps.c.removed_at.is_(None), reps.c.removed_at > as_of),
+        )
+    rows = db.execute(
+        select(reps.c.article_id, reps.c.item_id, reps.c.evidence, reps.c.detail)
+        .where(live, or_(reps.c.article_id.in_(ids), reps.c.item_id.in_(ids)))
+        .order_by(reps.c.article_id, reps.c.item_id)
+    )
+    wanted = set(ids)
+    for article_id, item_id, evidence, detail in rows:
+        if article_id in wanted:
+            out.reports_on.setdefault(article_id, []).append(
+                {"id": item_id, "evidence": evidence, "detail": detail}
+            )
+        if item_id in wanted:
+            out.reported_by.setdefault(item_id, []).append(article_id)
+    for links in out.reports_on.values():
+        links.sort(key=lambda link: link["id"])  # byte order on both databases
+    for articles in out.reported_by.values():
+        articles.sort()
+    return out
+
+
+def current_titles(db: Db, ids: Iterable[str]) -> dict[str, str]:
+    """The newest version's title of each of the documents ``ids`` (those archived)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = db.execute(
+        select(docs.c.id, vers.c.title)
+        .select_from(
+            docs.join(
+                vers,
+                and_(vers.c.document_id == docs.c.id, vers.c.number == docs.c.current_version),
+            )
+        )
+        .where(docs.c.id.in_(ids))
+    )
+    return {row.id: row.title for row in rows}
 
 
 def read_texts(db: Db, versions: Iterable[Version]) -> list[Version]:

@@ -146,6 +146,9 @@ class Record:
     extractor_version: str = ""
     furniture_version: str | None = None
     warnings: list[str] = field(default_factory=list)  # what extraction could not read
+    #: A third-party article's outgoing links: the absolute addresses its body links to,
+    #: in page order, each once (what ``reports_on`` resolves; provenance, not content).
+    links: list[str] = field(default_factory=list)
 
     @property
     def is_item(self) -> bool:
@@ -158,13 +161,16 @@ class Record:
         return out
 
     def provenance_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "date_candidates": [asdict(c) for c in self.date_candidates],
             "date_conflict": self.date_conflict,
             "extractor_version": self.extractor_version,
             "furniture_version": self.furniture_version,
             "warnings": list(self.warnings),
         }
+        if self.links:  # only articles have them: an item's stored pack stays as it was
+            out["links"] = list(self.links)
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
@@ -182,6 +188,7 @@ class Record:
             extractor_version=data.get("extractor_version") or "",
             furniture_version=data.get("furniture_version"),
             warnings=list(data.get("warnings") or []),
+            links=list(data.get("links") or []),
         )
 
 

@@ -343,3 +343,27 @@ class FurnitureModelRow(Base):
     learned_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     model: Mapped[dict[str, Any]]
+
+
+class Report(Base):
+    """A third-party article reports on an OSCE item (issue 16): the pair, the evidence
+    (``link``, ``title+date+institution`` or ``title+date``) and what was found.
+
+    Not a version of either document: a reader of the item sees the same item. Rows are
+    kept when a link no longer holds (``removed_at``), so "as of T" reads the links then
+    in force, and ``seq`` (the change log's head when the row last changed) lets an
+    export ``--since`` a cursor carry both documents of a link found after it. One row
+    per pair: a refresh updates it, never adds a second.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("article_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    evidence: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    found_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    seq: Mapped[int] = mapped_column(Integer, index=True)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive import furniture, migrations, query, reextract, verify
+from archive import furniture, migrations, query, reextract, reports, verify
 from archive.bodies import BodyReader, BodyStore
 from archive.db import display_url, make_engine
 from archive.errors import ArchiveError, redact
@@ -234,6 +234,28 @@ class Archive:
         except BaseException:
             self._texts.forget()
             raise
+
+    # -- third-party articles and the items they report on (archive.reports) -----------------
+
+    def has_articles(self) -> bool:
+        """Whether any third-party article is archived (else there is nothing to link)."""
+        return reports.has_articles(self._sessions)
+
+    def report_items(self) -> list[reports.ItemRow]:
+        """Every OSCE item's newest title, date, institutions and address."""
+        return reports.items(self._sessions)
+
+    def report_articles(self) -> Iterator[reports.ArticleRow]:
+        """Every third-party article's newest title, text, date and body links."""
+        return reports.articles(self._sessions)
+
+    def item_addresses(self, urls: Sequence[str]) -> dict[str, str]:
+        """``{url: item id}`` of the ``urls`` the archive saw an OSCE item at."""
+        return reports.item_addresses(self._sessions, urls)
+
+    def save_reports(self, found: dict[str, list[dict[str, str]]]) -> dict[str, int]:
+        """Keep the links found for these articles (one row per pair, never twice)."""
+        return reports.save(self._sessions, found)
 
     # -- integrity and re-extraction ----------------------------------------------------------
 

@@ -298,7 +298,15 @@ def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
     counters: dict[str, Any] = {
         "requests": int(stats.get("downloader/request_count", 0)),
     }
-    for name in (*COUNTERS[1:], "pages", "items", "skipped", "sources_kept", "sources_unrelated"):
+    for name in (
+        *COUNTERS[1:],
+        "pages",
+        "items",
+        "skipped",
+        "sources_kept",
+        "sources_unrelated",
+        "reports_linked",
+    ):
         counters[name] = int(stats.get(STATS_PREFIX + name, 0))
     counters["not_modified"] = int(stats.get(STATS_PREFIX + "not_modified", 0))
     counters["bytes"] = int(stats.get("downloader/response_bytes", 0))

@@ -36,6 +36,7 @@ from scrapy.exceptions import DropItem
 from archive.errors import one_line
 from archive.records import Capture, Record
 from archive.store import IngestResult
+from crawler import linking
 from crawler.extensions import OUTCOME_COUNTER, STATS_PREFIX, ArchiveSession, close_crawl
 from crawler.extraction.furniture import FurnitureModel
 from crawler.extraction.relevance import about_osce
@@ -312,10 +313,25 @@ class ArchivePipeline:
                 await self._bring_up_to_date()
         except Exception as exc:  # noqa: BLE001 - the run's archived pages stand; say why
             logger.warning("furniture corrections not finished: %s; the next run goes on", exc)
+        try:
+            if self.crawler.crawling and not self.session.error:
+                await self._link_reports()
+        except Exception as exc:  # noqa: BLE001 - the run's archived pages stand; say why
+            logger.warning("reports-on links not refreshed: %s; the next run does it", exc)
         finally:
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None
+
+    async def _link_reports(self) -> None:
+        """Link the archive's third-party articles to the items they report on
+        (``crawler.linking``): at the end of the run, when every page of it is archived,
+        so an article crawled before its item is linked all the same."""
+        counts = await self.session.call(linking.refresh, self.session.archive)
+        if counts["articles"]:
+            stats = self.crawler.stats
+            stats.set_value(STATS_PREFIX + "reports_linked", counts["linked"])
+            stats.set_value(STATS_PREFIX + "reports_added", counts["added"])
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):

@@ -142,6 +142,9 @@ INSTITUTION_PHRASES = (
     "the Organization for Security and Co-operation in Europe",
 )
 OSCE_COMMENT_EVERY = 3  # every third unrelated article has a comment naming the OSCE
+#: How an article about the OSCE links to its item, in turn: at the item's address, at its
+#: ``/node/<n>`` alias, or not at all.
+LINK_STYLES = ("canonical", "node", "none")
 
 
 @dataclass
@@ -471,12 +474,17 @@ class NewsSite:
         return self._shell(a.title, base, main, canonical=base + a.path)
 
     def _linked(self, a: Article, paragraph: str, base: str) -> str:
-        """The paragraph, the OSCE item's title in it linked to the item."""
+        """The paragraph, the OSCE item's title in it linked to the item, as news sites
+        link: at its address (:data:`LINK_STYLES`: ``canonical``), at its ``/node/<n>``
+        alias (``node``), or not at all (``none``: only the title, date and institution
+        say which item it is)."""
         text = escape(paragraph)
-        if a.about is None or not self.osce_base:
+        style = LINK_STYLES[(a.idx // 2) % len(LINK_STYLES)]
+        if a.about is None or not self.osce_base or style == "none":
             return text
         title = escape(self.osce.content(a.about).title)
-        href = self.osce_base + a.about.path
+        path = a.about.path if style == "canonical" else f"/node/{a.about.node}"
+        href = self.osce_base + path
         return text.replace(title, f'<a href="{href}">{title}</a>', 1)
 
     def _home(self, base: str) -> str:

@@ -451,10 +451,13 @@ class ReadingRoom:
         for c in captures:
             if c.version_id in number_of:
                 by_version.setdefault(number_of[c.version_id], []).append(c)
+        linked = [link["id"] for link in (record or {}).get("reports_on", [])]
+        linked += (record or {}).get("reported_by", [])
         return {
             "document": document,
             "history": history,
             "record": record,
+            "linked_titles": archive_query.current_titles(r.conn, linked),
             "versions": versions,
             "duplicates": duplicates,
             "captures": captures,

@@ -227,7 +227,9 @@ def print_summary(summary: dict[str, Any], machine: bool) -> None:
     if "source_problems" in summary:
         print(
             f"third-party sources: {summary.get('sources_kept', 0)} articles about the OSCE "
-            f"kept, {summary.get('sources_unrelated', 0)} unrelated skipped"
+            f"kept, {summary.get('sources_unrelated', 0)} unrelated skipped; "
+            f"{summary.get('reports_linked', 0)} articles in the archive linked to the OSCE "
+            "items they report on"
         )
     if summary.get("furniture_default"):
         print("furniture: too few pages to learn from; the bundled default model was used")

@@ -47,11 +47,14 @@ def extractor(archive: Archive) -> Extractor:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler import linking
     from crawler.extraction import EXTRACTOR_VERSION
 
     with Archive.open(args.db) as archive:
         workers = (os.cpu_count() or 1) if args.workers is None else args.workers
         counters = archive.reextract(extractor(archive), EXTRACTOR_VERSION, workers=workers)
+        # what the articles report on, read again from the versions just written
+        counters["reports_linked"] = linking.refresh(archive)["linked"]
     if args.json:
         sys.stdout.write(json.dumps({"extractor_version": EXTRACTOR_VERSION, **counters}) + "\n")
     else:

@@ -11,12 +11,14 @@ named after the page's own statement of the same day when there is one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from archive.records import DateCandidate, ListingEntry
 from crawler.extraction import dates, text
+from crawler.extraction.attachments import _absolute, _base
 from crawler.extraction.furniture import FurnitureModel, furniture_paragraphs
 from crawler.extraction.page import norm_key, page_of
 
@@ -25,6 +27,16 @@ MAX_FURNITURE_SHARE = 0.5
 #: The headline is looked for among this many first paragraphs (a kicker or a date line
 #: may come before it).
 TITLE_WINDOW = 3
+#: A link counts as the article's when the block holding it is one of the body's
+#: paragraphs, or a part of the body at least this long (a short block such as a menu's
+#: "City" would be found in any text by chance).
+LINK_BLOCK_MIN = 30
+#: At most this many links are kept of one article, of the first this many anchors.
+MAX_LINKS = 100
+MAX_ANCHORS = 5000
+_BLOCKS = frozenset(
+    "p li blockquote dd dt td th h1 h2 h3 h4 h5 h6 figcaption pre div section article".split()
+)
 
 
 @dataclass
@@ -108,3 +120,45 @@ def read_dates(
     candidates += dates.listing_candidates(listing)
     candidates += dates.heuristic_candidates(html, url=url)
     return candidates
+
+
+def body_links(tree: lxml_html.HtmlElement, url: str, body_text: str) -> list[str]:
+    """The absolute addresses the article's body links to, in page order, each once.
+
+    Which ``<a href>`` belong to the body is decided by the body already read, not by
+    markup names: a link counts when the block around it (its nearest paragraph, list
+    item, cell or division) is a paragraph of ``body_text``, or a part of it of at least
+    :data:`LINK_BLOCK_MIN` characters.  A link in the menu, a "most read" box, an
+    advertisement or the comments is not in the body and never counts.  Relative
+    addresses resolve against ``<base href>``, else ``url``.
+    """
+    if not body_text:
+        return []
+    paragraphs = {norm_key(p) for p in body_text.split("\n\n") if p.strip()}
+    whole = norm_key(body_text)
+    base = _base(tree, url)
+    found: list[str] = []
+    seen: set[str] = set()
+    in_body: dict[Any, bool] = {}  # per block: a page of many links reads each block once
+    for n, link in enumerate(tree.iter("a")):
+        if n >= MAX_ANCHORS:
+            break
+        href = str(link.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        block = next((e for e in link.iterancestors() if e.tag in _BLOCKS), None)
+        if block is None:
+            continue
+        if block not in in_body:
+            key = norm_key(block.text_content())
+            in_body[block] = key in paragraphs or (len(key) >= LINK_BLOCK_MIN and key in whole)
+        if not in_body[block]:
+            continue
+        address = _absolute(base, href)
+        if address is None or address in seen:
+            continue
+        seen.add(address)
+        found.append(address)
+        if len(found) >= MAX_LINKS:
+            break
+    return found

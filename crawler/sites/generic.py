@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from archive.records import ListingEntry, Record
 from crawler.extraction import dates
 from crawler.extraction.furniture import FurnitureModel
-from crawler.extraction.generic import read_body, read_dates
+from crawler.extraction.generic import body_links, read_body, read_dates
 from crawler.extraction.item import EXTRACTOR_VERSION
 from crawler.extraction.language import language
 from crawler.extraction.page import canonical_link, decode, head_title, html_language, load
@@ -79,6 +79,7 @@ class GenericProfile(SiteProfile):
             extractor_version=f"{EXTRACTOR_VERSION}+{GENERIC_VERSION}",
             furniture_version=model.version if model else None,
             warnings=warnings,
+            links=body_links(tree, canonical, body_text) if tree is not None else [],
         )
 
 

@@ -23,6 +23,7 @@ TABLES = {
     "changes",
     "locks",
     "near_dup_keys",
+    "reports",
     "alembic_version",
 }
 

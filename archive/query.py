@@ -66,7 +66,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from archive import texts
+from archive import languages, texts
 from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
@@ -236,12 +236,16 @@ class Snapshot:
             query
         )
         for batch in result.partitions(FETCH_SIZE):
-            aliases = self._aliases({row.id for row in batch}, selection.as_of)
+            ids = {row.id for row in batch}
+            aliases = self._aliases(ids, selection.as_of)
+            versions = languages.versions_of(self.conn, ids, selection.as_of)
             for row in batch:
                 stats.count += 1
                 if row.extractor_version:
                     stats.extractor_versions.add(row.extractor_version)
-                yield _record(row, aliases.get(row.id, ()), self.texts.text(row))
+                record = _record(row, aliases.get(row.id, ()), self.texts.text(row))
+                record["language_versions"] = versions.get(row.id, [])
+                yield record
 
     def _records_query(self, selection: Selection, only: str | None) -> Select[Any]:
         """One statement for the whole selection: documents joined to the versions wanted,

@@ -146,6 +146,9 @@ class Record:
     extractor_version: str = ""
     furniture_version: str | None = None
     warnings: list[str] = field(default_factory=list)  # what extraction could not read
+    #: Ids of the same item in other languages that the page links (hreflang, the
+    #: language switcher); the archive keeps the links, both ways (not content).
+    language_versions: list[str] = field(default_factory=list)
 
     @property
     def is_item(self) -> bool:
@@ -182,6 +185,7 @@ class Record:
             extractor_version=data.get("extractor_version") or "",
             furniture_version=data.get("furniture_version"),
             warnings=list(data.get("warnings") or []),
+            language_versions=list(data.get("language_versions") or []),
         )
 
 

@@ -23,6 +23,7 @@ TABLES = {
     "changes",
     "locks",
     "near_dup_keys",
+    "language_links",
     "alembic_version",
 }
 

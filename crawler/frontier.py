@@ -380,6 +380,7 @@ class Frontier:
         self.read_pages: set[tuple[str, int]] = set()  # (chain, page) requested in this run
         self.new_by_kind: dict[str | None, int] = {}  # unknown items listings showed
         self.page_sizes: dict[str, int] = {}  # chain -> entries per page the site shows
+        self._sitemap_languages = False  # the sitemap lists versions in other languages
 
     # -- budget ----------------------------------------------------------------------------
 
@@ -706,6 +707,10 @@ class Frontier:
         revisits: list[Visit] = []
         visited = frozenset(self.visited)
         sitemap_keys = self.sitemap.keys() if self.sitemap_complete else None
+        # Language versions vanish from a sitemap only if it lists them at all.
+        self._sitemap_languages = any(
+            SITE.address_language(url) for url, _ in self.sitemap.values()
+        )
         listed = frozenset(self.listed)
         for state in states:
             key = node_of_document(state.document_id) or key_of(state.url)
@@ -744,7 +749,7 @@ class Frontier:
             sitemap_keys is not None
             and key not in sitemap_keys
             and key not in listed
-            and SITE.address_language(state.url) is None  # the sitemap lists English only
+            and (self._sitemap_languages or SITE.address_language(state.url) is None)
         ):
             return "vanished"
         if revisit_due(state, self.now):

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection, Table, and_, insert, select
 from sqlalchemy.orm import Session
 
 from archive.schema import Document, LanguageLink
 
-links = LanguageLink.__table__
-docs = Document.__table__
+links = cast(Table, LanguageLink.__table__)
+docs = cast(Table, Document.__table__)
 
 
 def link_versions(s: Session, document_id: str, others: Iterable[str], at: datetime) -> int:

@@ -756,9 +756,7 @@ class Frontier:
             return "scheduled"
         return None
 
-    def from_languages(
-        self, urls: list[str], states: list[AddressState | None]
-    ) -> list[Visit]:
+    def from_languages(self, urls: list[str], states: list[AddressState | None]) -> list[Visit]:
         """Visits of the language versions an item page links (hreflang, the switcher),
         each once a run: conditional when the archive knows the address, new otherwise.
         A version the sitemap lists carries its entry (its ``<lastmod>`` is stored with

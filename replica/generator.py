@@ -888,7 +888,9 @@ class SiteModel:
         for p in range(count):
             prng = random.Random(_key(self.seed, item.idx, number, revs[p], p, 0x9A1))
             sentences = prng.sample(lang.fillers, prng.randint(2, 3))
-            slots = unique_slots((item.idx * MAX_REVS + revs[p] % MAX_REVS) * MAX_PARAS + p, self.seed)
+            slots = unique_slots(
+                (item.idx * MAX_REVS + revs[p] % MAX_REVS) * MAX_PARAS + p, self.seed
+            )
             sentences.insert(
                 prng.randrange(len(sentences) + 1), langs.unique_sentence(lang, slots, prng)
             )

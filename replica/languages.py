@@ -112,19 +112,23 @@ FR = Language(
         "statement": "Déclaration",
     },
     fillers=(
-        "Les participants ont souligné que la coopération est la clé de la sécurité dans la région.",
-        "Le projet est mis en œuvre par l'OSCE avec le soutien des autorités et de la société civile.",
+        "Les participants ont souligné que la coopération est la clé de la sécurité dans la "
+        "région.",
+        "Le projet est mis en œuvre par l'OSCE avec le soutien des autorités et de la société "
+        "civile.",
         "Selon les organisateurs, il s'agit d'une étape importante pour les jeunes de la région.",
         "La réunion a permis de faire le point sur les progrès et sur les défis qui restent.",
         "Les résultats de ce travail sont déjà visibles dans les communautés locales.",
         "Le dialogue et la confiance sont au cœur de la démarche de l'OSCE dans le pays.",
         "Les experts de l'OSCE ont présenté les bonnes pratiques et les leçons apprises.",
-        "La formation a été organisée en coopération avec les partenaires de l'OSCE sur le terrain.",
+        "La formation a été organisée en coopération avec les partenaires de l'OSCE sur le "
+        "terrain.",
         "Le soutien de l'OSCE dans ce domaine se poursuivra au cours de l'année prochaine.",
         "Les représentants des institutions ont pris part à la discussion et aux ateliers.",
     ),
     unique=(
-        "Selon {first} {last}, venu de {city}, quelque {number} personnes ont pris part à la réunion.",
+        "Selon {first} {last}, venu de {city}, quelque {number} personnes ont pris part à la "
+        "réunion.",
         "À {city}, {first} {last} a présenté les résultats de {number} entretiens.",
         "Le groupe de travail présidé par {first} {last} à {city} a examiné {number} dossiers.",
         "Une enquête menée par {first} {last} à {city} a recueilli {number} réponses.",
@@ -164,10 +168,14 @@ DE = Language(
         "statement": "Erklärung",
     },
     fillers=(
-        "Die Teilnehmer betonten, dass die Zusammenarbeit mit den Partnern in der Region für die Sicherheit wichtig ist.",
-        "Das Projekt wird von der OSZE in Zusammenarbeit mit den Behörden und der Zivilgesellschaft umgesetzt.",
-        "Nach Angaben der Veranstalter ist dies ein wichtiger Schritt für die jungen Menschen in dem Land.",
-        "Die Ergebnisse der Arbeit sind in den Gemeinden bereits sichtbar und werden weiter ausgebaut.",
+        "Die Teilnehmer betonten, dass die Zusammenarbeit mit den Partnern in der Region für die "
+        "Sicherheit wichtig ist.",
+        "Das Projekt wird von der OSZE in Zusammenarbeit mit den Behörden und der "
+        "Zivilgesellschaft umgesetzt.",
+        "Nach Angaben der Veranstalter ist dies ein wichtiger Schritt für die jungen Menschen in "
+        "dem Land.",
+        "Die Ergebnisse der Arbeit sind in den Gemeinden bereits sichtbar und werden weiter "
+        "ausgebaut.",
         "Der Dialog und das Vertrauen stehen im Mittelpunkt der Arbeit der OSZE in dem Land.",
         "Die Experten der OSZE stellten bewährte Verfahren und die Erfahrungen aus der Region vor.",
         "Die Schulung wurde in Zusammenarbeit mit den Partnern der OSZE vor Ort organisiert.",

@@ -31,10 +31,10 @@ from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 from replica import pages, themed
-from replica.languages import LANGUAGES
 from replica.faults import Faults
 from replica.feeds import robots_txt, rss, sitemap_file, sitemap_index
 from replica.generator import FIRST_DAY, UTC, Item, SiteModel
+from replica.languages import LANGUAGES
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -280,7 +280,9 @@ def _translation(
     return _answer(200, html, modified, etag=etag, extra={"Content-Language": code})
 
 
-def translation_validators(site: SiteModel, item: Item, code: str, base: str) -> tuple[str, datetime]:
+def translation_validators(
+    site: SiteModel, item: Item, code: str, base: str
+) -> tuple[str, datetime]:
     """ETag and Last-Modified of a language version: its own revision, not the English
     item's (an edit of one language leaves every other version's validators as they were)."""
     shown = site.page_nav_version(item)

@@ -483,8 +483,7 @@ class ReadingRoom:
             select(Version.document_id, Version.language)
             .join(
                 Document,
-                (Document.id == Version.document_id)
-                & (Version.number == Document.current_version),
+                (Document.id == Version.document_id) & (Version.number == Document.current_version),
             )
             .where(Version.document_id.in_(ids))
         )

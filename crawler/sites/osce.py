@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+import tomllib
 
 from crawler.extraction.furniture import FurnitureModel
 from crawler.extraction.page import norm_key

@@ -49,7 +49,9 @@ def test_english_pages_link_their_versions_and_keep_their_ids(site: Site) -> Non
         body = site.render(item.path, host="127.0.0.1:8800").body
         record = OSCE.extract(body, BASE + item.path)
         assert record.id == item.item_id and record.language == "en"
-        assert record.language_versions == [item.lang_id(c) for c in sorted(site.translations(item))]
+        assert record.language_versions == [
+            item.lang_id(c) for c in sorted(site.translations(item))
+        ]
 
 
 def test_a_language_left_out_of_the_data_is_not_read(site: Site) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from archive.api import ArchiveReader
+from archive.records import Capture
 from archive.store import Archive
 from tests.archive.conftest import BASE, BODY_TEXT, at, capture_for, make_record
 
@@ -65,3 +66,27 @@ def test_links_are_not_content_and_languages_version_alone(archive: Archive) -> 
     assert records[RU.id]["language_versions"] == [EN.id]
     history = ArchiveReader(archive.engine).records(history=True)
     assert {(r["id"], r["version"]) for r in history} == {(EN.id, 1), (RU.id, 1), (RU.id, 2)}
+
+
+def test_reextract_reads_the_links_from_stored_pages(archive: Archive) -> None:
+    """An archive filled before links were kept (records without them) gets them from
+    its stored pages, both ways, without a version."""
+    from crawler.extraction import EXTRACTOR_VERSION
+    from crawler.sites import extract
+    from replica.site import Site
+
+    site = Site(items=300, seed=1, languages=0.15)
+    item = next(it for it in site.items_live() if len(site.translations(it)) >= 2)
+    ids = {code: item.lang_id(code) for code in ("en", *site.translations(item))}
+    for hours, code in enumerate(ids):
+        body = site.render(item.lang_path(code), host="www.osce.org").body
+        url = "https://www.osce.org" + item.lang_path(code)
+        record = replace(extract(body, url), language_versions=[])  # as read before
+        assert record.id == ids[code]
+        archive.ingest(Capture(url=url, status=200, fetched_at=at(hours), body=body), record)
+    assert all(v == [] for v in _versions(archive).values())
+    counters = archive.reextract(extract, EXTRACTOR_VERSION)
+    assert counters["new_versions"] == 0
+    assert _versions(archive) == {
+        doc: sorted(other for other in ids.values() if other != doc) for doc in ids.values()
+    }

@@ -8,7 +8,8 @@ reference form); CSV and Parquet rows convert back to exactly that dict with
 format to the one schema.
 
 CSV cells and lists
-    A list (``sources``, ``fields_of_work``, ``attachments``, ``aliases``) is a JSON array
+    A list (``sources``, ``fields_of_work``, ``attachments``, ``aliases``,
+    ``language_versions``) is a JSON array
     in its cell, e.g. ``["OSCE Secretariat", "Forum for Security Co-operation"]`` or
     ``[{"title": "Final report", "url": "https://www.osce.org/files/f/documents/1/2.pdf"}]``:
     a spreadsheet user
@@ -62,10 +63,19 @@ ARCHIVE_FIELDS = (
     "furniture_version",
     "reports_on",
     "reported_by",
+    "language_versions",
 )
 #: Every field of an exported record, in the order every format writes them.
 EXPORT_FIELDS = RECORD_FIELDS + ARCHIVE_FIELDS
-LIST_FIELDS = ("sources", "fields_of_work", "attachments", "aliases", "reports_on", "reported_by")
+LIST_FIELDS = (
+    "sources",
+    "fields_of_work",
+    "attachments",
+    "aliases",
+    "reports_on",
+    "reported_by",
+    "language_versions",
+)
 TIME_FIELDS = ("version_seen", "first_seen", "last_seen")
 NULLABLE_FIELDS = (
     "published",
@@ -342,6 +352,7 @@ def parquet_schema() -> Any:
         "aliases": strings,
         "reports_on": pa.list_(link),
         "reported_by": strings,
+        "language_versions": strings,
         "version": pa.int32(),
         "version_seen": when,
         "first_seen": when,

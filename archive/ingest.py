@@ -6,7 +6,8 @@ distinct sha256, ``archive.bodies``), the addresses, the capture, then the versi
 rule (``archive.versioning``) with the version's compressed text (``archive.texts``),
 its search-index entry, deduplication and the change-log entry.
 
-Imports: ``archive.bodies``, ``archive.texts``, ``archive.versioning``, the schema,
+Imports: ``archive.bodies``, ``archive.texts``, ``archive.versioning``,
+``archive.languages``, the schema,
 ``archive.records``,
 ``archive.urls`` and ``archive.errors``; never the read side (``archive.query``).
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from archive.bodies import BodyStore
 from archive.errors import ArchiveError
+from archive.languages import link_versions
 from archive.records import Capture, Record
 from archive.schema import Address, Document, Version
 from archive.schema import Capture as CaptureRow
@@ -87,6 +89,7 @@ def ingest(
     if kind == "item":
         assert item is not None
         result = record_version(s, item, now, run_id=capture.run_id, texts=texts)
+        link_versions(s, item.id, item.language_versions, now)
         effect = _Effect(result.outcome, result.document.id, result.version)
         effect.duplicate_of = result.document.duplicate_of
     addresses = _link_addresses(

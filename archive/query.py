@@ -66,7 +66,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from archive import texts
+from archive import languages, texts
 from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
@@ -240,6 +240,7 @@ class Snapshot:
             ids = {row.id for row in batch}
             aliases = self._aliases(ids, selection.as_of)
             links = report_links(self.conn, ids, selection.as_of)
+            versions = languages.versions_of(self.conn, ids, selection.as_of)
             for row in batch:
                 stats.count += 1
                 if row.extractor_version:
@@ -247,6 +248,7 @@ class Snapshot:
                 record = _record(row, aliases.get(row.id, ()), self.texts.text(row))
                 record["reports_on"] = links.reports_on.get(row.id, [])
                 record["reported_by"] = links.reported_by.get(row.id, [])
+                record["language_versions"] = versions.get(row.id, [])
                 yield record
 
     def _records_query(self, selection: Selection, only: str | None) -> Select[Any]:

@@ -149,6 +149,9 @@ class Record:
     #: A third-party article's outgoing links: the absolute addresses its body links to,
     #: in page order, each once (what ``reports_on`` resolves; provenance, not content).
     links: list[str] = field(default_factory=list)
+    #: Ids of the same item in other languages that the page links (hreflang, the
+    #: language switcher); the archive keeps the links, both ways (not content).
+    language_versions: list[str] = field(default_factory=list)
 
     @property
     def is_item(self) -> bool:
@@ -189,6 +192,7 @@ class Record:
             furniture_version=data.get("furniture_version"),
             warnings=list(data.get("warnings") or []),
             links=list(data.get("links") or []),
+            language_versions=list(data.get("language_versions") or []),
         )
 
 

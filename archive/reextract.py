@@ -45,6 +45,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.bodies import BodyReader
+from archive.languages import link_versions
 from archive.records import ListingEntry, Record
 from archive.runs import RunLock
 from archive.schema import Address, Body, Capture
@@ -160,6 +161,7 @@ def _keep(
         return
     record.extractor_version = extractor_version
     result = record_version(s, record, fetched_at, run_id=run_id, reextract=True, texts=texts)
+    link_versions(s, record.id, record.language_versions, fetched_at)
     _count(counters, result.outcome)
     if result.outcome == "new_document":
         capture = s.get(Capture, capture_id)
@@ -224,6 +226,7 @@ def record_correction(
         result = record_version(
             s, record, capture.fetched_at, run_id=run_id, reextract=True, texts=texts
         )
+        link_versions(s, record.id, record.language_versions, capture.fetched_at)
         if result.outcome == "unchanged" and result.version is not None:
             # The same content: the new model reads it so too (and it is not read again).
             result.version.furniture_version = record.furniture_version

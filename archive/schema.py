@@ -312,6 +312,23 @@ class Change(Base):
     url: Mapped[str | None] = mapped_column(String(URL_LEN), default=None)
 
 
+class LanguageLink(Base):
+    """Two documents that are the same item in two languages (``osce.org/55436`` and
+    ``osce.org/ru/55436``), as a page's hreflang links or language switcher said.
+
+    Stored both ways, one row per direction, for every pair of a page's language group
+    (the page and each version it links), so a document lists all its versions even when
+    only one of them linked the others. ``other_id`` may name a document not archived
+    yet (its page is fetched later): readers list only documents the archive holds.
+    """
+
+    __tablename__ = "language_links"
+
+    document_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    other_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    first_seen: Mapped[datetime]
+
+
 class Lock(Base):
     """The one-crawl-at-a-time lock: one row per lock name, with who holds it."""
 

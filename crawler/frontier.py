@@ -178,11 +178,18 @@ class Site:
 
 
 def key_of(url: str) -> str:
-    """Identity of an item within a run: its node number, else the address."""
-    return node_id(url) or url
+    """Identity of an item within a run: its node number (under its language's code for a
+    version in another language: ``ru/55436``), else the address."""
+    return SITE.item_key(url) or url
 
 
 def node_of_document(document_id: str | None) -> str | None:
+    """The run key (:func:`key_of`) of a document id: ``osce.org/ru/55436``: ``ru/55436``."""
+    if document_id and document_id.startswith(SITE.id_prefix):
+        rest = document_id[len(SITE.id_prefix) :]
+        code, _, node = rest.partition("/")
+        if node.isdigit() and code in SITE.languages[1:]:
+            return rest
     if document_id and "/" in document_id:
         tail = document_id.rsplit("/", 1)[1]
         return tail if tail.isdigit() else None
@@ -373,6 +380,7 @@ class Frontier:
         self.read_pages: set[tuple[str, int]] = set()  # (chain, page) requested in this run
         self.new_by_kind: dict[str | None, int] = {}  # unknown items listings showed
         self.page_sizes: dict[str, int] = {}  # chain -> entries per page the site shows
+        self._sitemap_languages = False  # the sitemap lists versions in other languages
 
     # -- budget ----------------------------------------------------------------------------
 
@@ -699,6 +707,10 @@ class Frontier:
         revisits: list[Visit] = []
         visited = frozenset(self.visited)
         sitemap_keys = self.sitemap.keys() if self.sitemap_complete else None
+        # Language versions vanish from a sitemap only if it lists them at all.
+        self._sitemap_languages = any(
+            SITE.address_language(url) for url, _ in self.sitemap.values()
+        )
         listed = frozenset(self.listed)
         for state in states:
             key = node_of_document(state.document_id) or key_of(state.url)
@@ -733,11 +745,41 @@ class Frontier:
             return "full"
         if state.deleted:
             return None
-        if sitemap_keys is not None and key not in sitemap_keys and key not in listed:
+        if (
+            sitemap_keys is not None
+            and key not in sitemap_keys
+            and key not in listed
+            and (self._sitemap_languages or SITE.address_language(state.url) is None)
+        ):
             return "vanished"
         if revisit_due(state, self.now):
             return "scheduled"
         return None
+
+    def from_languages(self, urls: list[str], states: list[AddressState | None]) -> list[Visit]:
+        """Visits of the language versions an item page links (hreflang, the switcher),
+        each once a run: conditional when the archive knows the address, new otherwise.
+        A version the sitemap lists carries its entry (its ``<lastmod>`` is stored with
+        the capture, so the next run sees it move)."""
+        visits = []
+        for url, state in zip(urls, states, strict=True):
+            if state is not None and state.deleted and not self.full:
+                continue
+            key = key_of(url)
+            listing = None
+            if key in self.sitemap:
+                listing = ListingEntry(url=url, lastmod=self.sitemap[key][1], source="sitemap")
+            if state is None:
+                visit = Visit(url, "language", listing)
+            else:
+                if listing is not None:
+                    listing = merge_listing(state.listing, listing)
+                else:
+                    listing = state.listing
+                visit = Visit(url, "language", listing, state.etag, state.last_modified)
+            if self._take(key, visit):
+                visits.append(visit)
+        return visits
 
     def take(self, visits: Iterable[Visit]) -> Iterator[Visit]:
         """The visits still within this run's budget, each item once."""

@@ -38,6 +38,13 @@ def _site_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_TODAY,
         help=f"the day of epoch 0 (default {DEFAULT_TODAY})",
     )
+    p.add_argument(
+        "--languages",
+        type=float,
+        default=0.0,
+        help="share of the items that also exist in Russian, French or German at "
+        "/ru/, /fr/, /de/ addresses (default 0: English only; try 0.15)",
+    )
     p.add_argument("--edit-rate", type=float, default=Rates.edit)
     p.add_argument(
         "--silent-edits", action="store_true", help="edits do not move the sitemap <lastmod>"
@@ -96,6 +103,10 @@ def _site(args: argparse.Namespace) -> Site:
     rates = replace(Rates(), edit=args.edit_rate, silent_edits=args.silent_edits)
     if args.theme < 0:
         raise SystemExit("python -m replica: --theme must be 0 or more")
+    if args.languages and args.theme:
+        raise SystemExit("python -m replica: --languages needs the default markup (--theme 0)")
+    if not 0.0 <= args.languages <= 1.0:
+        raise SystemExit("python -m replica: --languages is a share between 0 and 1")
     return Site(
         args.items,
         seed=args.seed,
@@ -103,6 +114,7 @@ def _site(args: argparse.Namespace) -> Site:
         today=args.today,
         rates=rates,
         theme=args.theme,
+        languages=args.languages,
     )
 
 
@@ -132,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                     else site.record(item, args.base)
                 )
                 print(json.dumps(record, ensure_ascii=False))
+                for code in site.translations(item):
+                    translated = site.translation_record(item, code, args.base)
+                    print(json.dumps(translated, ensure_ascii=False))
         return 0
     from replica.server import ReplicaServer
 

@@ -4,7 +4,8 @@ The sitemap is an index (``/sitemap.xml``) of files (``/sitemap.xml?page=N``) of
 ``site.sitemap_size`` URLs, items in node order. An item's ``<lastmod>`` is the last time
 what a reader sees changed (markup churn and navigation drift do not move it; with
 ``Rates.silent_edits`` edits do not either). A file's ``<lastmod>`` in the index is the
-newest of its entries.
+newest of its entries. On a site with language versions each version follows its item,
+at its own address with its own ``<lastmod>`` (unless ``sitemap_languages`` is off).
 """
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ def sitemap_chunks(site: SiteModel) -> list[list[tuple[str, datetime]]]:
     """(path, lastmod) per file; the first file starts with the static pages."""
     static_time = datetime.combine(FIRST_DAY, time(0, 0), tzinfo=UTC)
     entries: list[tuple[str, datetime]] = [(p, static_time) for p in STATIC_SITEMAP_PATHS]
-    entries += [(it.path, it.lastmod) for it in site.sitemap_order]
+    for it in site.sitemap_order:
+        entries.append((it.path, it.lastmod))
+        if site.sitemap_languages:
+            entries += [
+                (it.lang_path(code), site.translation_changed(it, code))
+                for code in site.translations(it)
+            ]
     size = max(1, site.sitemap_size)
     return [entries[i : i + size] for i in range(0, len(entries), size)]
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from replica import languages as langs
 from replica import vocab
 from replica.navigation import drift_epochs, seed_nav_version, version_for_epoch
 from replica.seeds import SeedItem, seed_items
@@ -118,6 +119,9 @@ class Item:
     home: str = ""  # section at creation: content never depends on where the item moved
     frozen: Content | None = None  # republished items carry a copy of the original
     dup_of: int | None = None  # node of the original a republished item copies
+    #: language versions: revision of each one's text, and when it last changed
+    lang_revs: dict[str, int] = field(default_factory=dict)
+    lang_changed: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -130,6 +134,14 @@ class Item:
     @property
     def item_id(self) -> str:
         return f"osce.org/{self.node}"
+
+    def lang_path(self, code: str) -> str:
+        """Address of the item's version in language ``code`` (``/ru/fsc/55436``)."""
+        return self.path if code == "en" else f"/{code}{self.path}"
+
+    def lang_id(self, code: str) -> str:
+        """Id of the item's version in ``code``: English keeps ``osce.org/<node>``."""
+        return self.item_id if code == "en" else f"osce.org/{code}/{self.node}"
 
 
 @dataclass(frozen=True)
@@ -161,13 +173,8 @@ def _key(*parts: int) -> int:
     return acc
 
 
-def unique_sentence(number: int, seed: int, rng: random.Random) -> str:
-    """A sentence that no other ``number`` (under the same ``seed``) can produce.
-
-    ``number`` is scrambled by a bijection of ``[0, UNIQUE_SPACE)`` and written in mixed
-    radix over the four slot pools; distinct numbers give distinct slot tuples, and a
-    template renders distinct tuples as distinct strings.
-    """
+def unique_slots(number: int, seed: int) -> tuple[int, int, int, int]:
+    """The four slot indexes that encode ``number`` (a bijection under one ``seed``)."""
     if not 0 <= number < UNIQUE_SPACE:
         raise ValueError("unique sentence number out of range")
     value = (number * _SCRAMBLE + seed * 104_729) % UNIQUE_SPACE
@@ -175,6 +182,17 @@ def unique_sentence(number: int, seed: int, rng: random.Random) -> str:
     for size in _SLOT_SIZES:
         value, digit = divmod(value, size)
         digits.append(digit)
+    return digits[0], digits[1], digits[2], digits[3]
+
+
+def unique_sentence(number: int, seed: int, rng: random.Random) -> str:
+    """A sentence that no other ``number`` (under the same ``seed``) can produce.
+
+    ``number`` is scrambled by a bijection of ``[0, UNIQUE_SPACE)`` and written in mixed
+    radix over the four slot pools; distinct numbers give distinct slot tuples, and a
+    template renders distinct tuples as distinct strings.
+    """
+    digits = unique_slots(number, seed)
     template = rng.choice(vocab.UNIQUE_TEMPLATES)
     sentence = template.format(
         first=vocab.FIRST_NAMES[digits[0]],
@@ -238,6 +256,8 @@ class SiteModel:
         sitemap_size: int = 2000,
         cache_size: int = 4096,
         theme: int = 0,
+        languages: float = 0.0,
+        sitemap_languages: bool = True,
     ) -> None:
         if items < 3:
             raise ValueError("a site has at least the three seed items")
@@ -250,6 +270,16 @@ class SiteModel:
         self.sitemap_size = sitemap_size
         self.theme_number = theme
         self.theme: Theme | None = make_theme(theme)
+        if languages and self.theme is not None:
+            raise ValueError("language versions are served in the default markup only")
+        if not 0.0 <= languages <= 1.0:
+            raise ValueError("languages is a share of the items, between 0 and 1")
+        #: Share of the items that also exist in other languages (0: none, as before).
+        self.language_share = languages
+        #: The sitemap lists each language version too (as Drupal's sitemaps do); off,
+        #: only the item pages' hreflang links and switcher lead to them.
+        self.sitemap_languages = sitemap_languages
+        self._lang_cache: OrderedDict[tuple[int, str, int], Content] = OrderedDict()
         self.lock = threading.RLock()
         self._content_cache: OrderedDict[tuple[int, int, int], Content] = OrderedDict()
         self._titles: OrderedDict[tuple[int, int, int], str] = OrderedDict()
@@ -353,6 +383,9 @@ class SiteModel:
             self.items.append(it)
         self._changes[0] = self._empty_changes()
         self._changes[0]["new"] = [it.item_id for it in self.items]
+        if self.language_share:
+            self._changes[0]["new"] += self._translation_ids(self.items)
+            self._changes[0]["translations_edited"] = []
         self._reindex()
 
     def _new_item(self, rng: random.Random, kind: str, day: date, node: int, epoch: int) -> Item:
@@ -449,6 +482,8 @@ class SiteModel:
             it.status = rng.choice((404, 410))
             it.changed = stamp
             ch["deleted"].append(it.item_id)
+            if self.language_share:
+                ch["deleted"] += [it.lang_id(code) for code in self.translations(it)]
         marks, picked = picked[:n_markup], picked[n_markup:]
         for it in marks:
             it.markup_rev += 1
@@ -460,6 +495,8 @@ class SiteModel:
         top = self._republish(rng, picked[:n_rep], day, k, top, ch)
         self._publish_new(rng, max(rates.min_new, round(n * rates.new)), day, k, top, ch)
         ch["nav_drift"] = version_for_epoch(k) != version_for_epoch(k - 1)
+        if self.language_share:
+            self._translation_epoch(k, live, stamp, ch)
         self.epoch = k
         self._changes[k] = ch
         self.render_cache.clear()
@@ -482,6 +519,8 @@ class SiteModel:
                 if new_day > day:
                     new_day = it.published - timedelta(days=abs(shift))
                 it.published = new_day
+                for code in self.translations(it):  # the node's date shows in every language
+                    it.lang_changed[code] = stamp
             it.changed = stamp
             if not self.rates.silent_edits:
                 it.lastmod = stamp
@@ -545,6 +584,8 @@ class SiteModel:
                 raise ValueError("too many items for unique paragraphs")
             self.items.append(it)
             ch["new"].append(it.item_id)
+            if self.language_share:
+                ch["new"] += [it.lang_id(code) for code in self.translations(it)]
 
     def _reindex(self) -> None:
         """Lookup tables and listing orders for the current epoch."""
@@ -804,6 +845,117 @@ class SiteModel:
             )
         return f"Statement by the {rng.choice(vocab.ROLES)} on {ctx['topic']}"
 
+    # ---------------------------------------------------- language versions
+
+    def translations(self, item: Item) -> tuple[str, ...]:
+        """The languages besides English ``item`` exists in (none for the seeds and for
+        republished copies), drawn once from the item's identity: an item has them from
+        its first day, and keeps them."""
+        if not self.language_share or item.seed is not None or item.dup_of is not None:
+            return ()
+        rng = random.Random(_key(self.seed, item.idx, 0x1A6))
+        if rng.random() >= self.language_share:
+            return ()
+        codes = list(langs.LANGUAGES)
+        picked = set(rng.sample(codes, rng.choice((1, 1, 2, 3))))
+        return tuple(code for code in codes if code in picked)
+
+    def _translation_ids(self, items: list[Item]) -> list[str]:
+        return [it.lang_id(code) for it in items for code in self.translations(it)]
+
+    def translation(self, item: Item, code: str) -> Content:
+        """What the version of ``item`` in ``code`` says at its current revision: its own
+        title and text; the English item's kind, place, sources and fields of work (the
+        site shows institution names and cities as the English page does); no byline,
+        caption, documents or promotion block."""
+        rev = item.lang_revs.get(code, 0)
+        key = (item.idx, code, rev)
+        with self.lock:
+            hit = self._lang_cache.get(key)
+        if hit is not None:
+            return hit
+        lang = langs.LANGUAGES[code]
+        number = langs.LANGUAGE_NUMBERS[code]
+        english = self.content(item)
+        rng = random.Random(_key(self.seed, item.idx, number, 0x7A1))
+        title = langs.title(lang, rng)
+        count = rng.randint(2, 5)
+        revs = [0] * count
+        for r in range(1, rev + 1):
+            erng = random.Random(_key(self.seed, item.idx, number, r, 0xED1))
+            revs[erng.randrange(count)] = r
+        paragraphs = []
+        for p in range(count):
+            prng = random.Random(_key(self.seed, item.idx, number, revs[p], p, 0x9A1))
+            sentences = prng.sample(lang.fillers, prng.randint(2, 3))
+            slots = unique_slots(
+                (item.idx * MAX_REVS + revs[p] % MAX_REVS) * MAX_PARAS + p, self.seed
+            )
+            sentences.insert(
+                prng.randrange(len(sentences) + 1), langs.unique_sentence(lang, slots, prng)
+            )
+            paragraphs.append(" ".join(sentences))
+        made = Content(
+            kind=item.kind,
+            title=title,
+            place=english.place,
+            sources=english.sources,
+            fields_of_work=english.fields_of_work,
+            byline=None,
+            paragraphs=tuple(paragraphs),
+            repeated=False,
+            promotion=False,
+        )
+        with self.lock:
+            self._lang_cache[key] = made
+            if len(self._lang_cache) > self._cache_size:
+                self._lang_cache.popitem(last=False)
+        return made
+
+    def translation_changed(self, item: Item, code: str) -> datetime:
+        """When the version in ``code`` last changed (Last-Modified of its page)."""
+        return item.lang_changed.get(code, _stamp(item.first_day or item.published, 12))
+
+    def translation_record(self, item: Item, code: str, base: str = "") -> dict[str, Any]:
+        """The expected record of ``item``'s version in ``code``: dated by the ``<time>``
+        its page always carries, linked to every other version of the item."""
+        c = self.translation(item, code)
+        return {
+            "id": item.lang_id(code),
+            "url": base + item.lang_path(code),
+            "kind": item.kind,
+            "title": c.title,
+            "published": item.published.isoformat(),
+            "date_source": "markup",
+            "place": c.place,
+            "sources": list(c.sources),
+            "fields_of_work": list(c.fields_of_work),
+            "byline": None,
+            "language": code,
+            "text": c.text,
+            "attachments": [],
+            "language_versions": self._other_versions(item, code),
+        }
+
+    def _other_versions(self, item: Item, code: str) -> list[str]:
+        return sorted(item.lang_id(c) for c in ("en", *self.translations(item)) if c != code)
+
+    def _translation_epoch(
+        self, k: int, live: list[Item], stamp: datetime, ch: dict[str, Any]
+    ) -> None:
+        """Edit the text of some language versions, each alone: the English page and the
+        item's other versions stay as they were. Drawn apart from the epoch's other
+        changes, so the English site changes exactly as it does without languages."""
+        rng = random.Random(_key(self.seed, 0x1A6E, k))
+        edited: list[dict[str, str]] = []
+        candidates = [it for it in live if it.live and self.translations(it)]
+        for it in rng.sample(candidates, min(len(candidates), max(1, len(candidates) // 20))):
+            code = rng.choice(self.translations(it))
+            it.lang_revs[code] = it.lang_revs.get(code, 0) + 1
+            it.lang_changed[code] = stamp
+            edited.append({"id": it.lang_id(code), "of": it.item_id, "language": code})
+        ch["translations_edited"] = edited
+
     # ------------------------------------------------------- ground truth
 
     def record(self, item: Item, base: str = "") -> dict[str, Any]:
@@ -826,7 +978,7 @@ class SiteModel:
                 {"title": title, "url": base + self.document_href(href)}
                 for title, href in c.documents
             ],
-        }
+        } | ({"language_versions": self._other_versions(item, "en")} if self.language_share else {})
 
     def document_href(self, href: str) -> str:
         """The address an item page links for a document kept at ``href``."""
@@ -836,7 +988,11 @@ class SiteModel:
         """Expected record of every live item of the current epoch, keyed by id."""
         with self.lock:
             items = [it for it in self.items if it.live]
-        return {it.item_id: self.record(it, base) for it in items}
+        truth = {it.item_id: self.record(it, base) for it in items}
+        for it in items:
+            for code in self.translations(it):
+                truth[it.lang_id(code)] = self.translation_record(it, code, base)
+        return truth
 
     def changes(self, epoch: int) -> dict[str, Any]:
         """What changed from ``epoch - 1`` to ``epoch`` (epoch 0: everything is new).
@@ -855,6 +1011,8 @@ class SiteModel:
                 rates=self.rates,
                 sitemap_size=self.sitemap_size,
                 theme=self.theme_number,
+                languages=self.language_share,
+                sitemap_languages=self.sitemap_languages,
             ).changes(epoch)
         ch = self._changes[epoch]
         return {

@@ -29,6 +29,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from html import escape
 
+from replica import languages as langs
 from replica import vocab
 from replica.generator import Content, Item, SiteModel, _key, file_kind, format_day
 from replica.navigation import NavEntry, nav_version
@@ -293,6 +294,7 @@ def page(
     canonical: str | None,
     loop: bool,
     lang: str = "en",
+    switcher: str = "",
 ) -> str:
     canonical_link = f'<link rel="canonical" href="{e(canonical)}">\n' if canonical else ""
     return (
@@ -301,7 +303,7 @@ def page(
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
         f"<title>{e(title)} | OSCE</title>\n{canonical_link}{head_extra}{HEAD_ASSETS}"
         f'</head>\n<body class="{body_class}">\n{SKIP_LINKS}\n'
-        f'<div class="dialog-off-canvas-main-canvas">{header_html()}\n'
+        f'<div class="dialog-off-canvas-main-canvas">{header_html()}\n{switcher}'
         f"{nav_html(nav_version_shown)}\n"
         f'<main id="main-content" role="main">{main}</main>\n'
         f"{footer_html(site, loop)}\n</div>\n{COOKIE_NOTICE}\n"
@@ -368,14 +370,23 @@ def details_rows(c: Content) -> list[tuple[str, list[str], list[str]]]:
     return rows
 
 
-def details_html(site: SiteModel, item: Item, c: Content, v: Variant) -> str:
+def details_html(
+    site: SiteModel,
+    item: Item,
+    c: Content,
+    v: Variant,
+    names: dict[str, str] | None = None,
+    dated: bool = False,
+) -> str:
+    """The labelled details; ``names`` gives the labels of another language, ``dated``
+    puts the ``<time>`` beside ``Date`` whatever the item's own date source."""
     rows = details_rows(c)
     time_el = ""
-    if item.date_source == "markup":
+    if item.date_source == "markup" or dated:
         time_el = f'<time datetime="{iso_time(item.published, v.time_format, item.node)}"></time>'
     out = []
     for name, values, hrefs in rows:
-        lab = label(v, name)
+        lab = label(v, names.get(name, name) if names else name)
         if v.style == "ul":
             inner = (
                 time_el
@@ -590,13 +601,84 @@ def share_html(site: SiteModel, item: Item, host: str) -> str:
     )
 
 
+def language_links(site: SiteModel, item: Item, base: str, current: str) -> tuple[str, str]:
+    """``(head links, switcher)`` of an item that exists in other languages, as Drupal
+    writes them: a ``<link rel="alternate" hreflang>`` per version (the page's own
+    included) and the language switcher list; ``("", "")`` for an item in English only."""
+    codes = site.translations(item)
+    if not codes:
+        return "", ""
+    versions = ("en", *codes)
+    head = "".join(
+        f'<link rel="alternate" hreflang="{code}" href="{e(base + item.lang_path(code))}">\n'
+        for code in versions
+    )
+    rows = []
+    for code in versions:
+        active = " is-active" if code == current else ""
+        rows.append(
+            f'<li hreflang="{code}" class="{code}{active}"><a href="{e(item.lang_path(code))}" '
+            f'class="language-link{active}" hreflang="{code}">'
+            f"{e(langs.language_name(code))}</a></li>"
+        )
+    switcher = (
+        '<div class="language-switcher-language-url" role="navigation">'
+        f'<ul class="links">{"".join(rows)}</ul></div>\n'
+    )
+    return head, switcher
+
+
+def translation_page(site: SiteModel, item: Item, code: str, base: str, loop: bool) -> str:
+    """The item's version in language ``code`` at ``/<code><path>``: labels, content type
+    and text in that language, the date in a ``<time>`` beside its label, the same menu
+    and footer as the English pages."""
+    lang = langs.LANGUAGES[code]
+    c = site.translation(item, code)
+    v = variant_for(site, item)
+    canonical = base + item.lang_path(code)
+    alternates, switcher = language_links(site, item, base, code)
+    head = (
+        f'<meta property="og:title" content="{e(c.title)}">\n'
+        '<meta property="og:type" content="article">\n'
+        f'<meta property="og:url" content="{e(canonical)}">\n'
+        f'<meta name="description" content="{e(teaser(c))}">\n'
+        f'<link rel="shortlink" href="{base}/{code}/node/{item.node}">\n{alternates}'
+    )
+    title = f"<span>{e(c.title)}</span>" if v.title_span else e(c.title)
+    paras = "".join(f"<p>{e(p)}</p>" for p in c.paragraphs)
+    main = (
+        f"<article{attrs(v, v.c(4) + ' node--type-' + item.kind, data_nid=str(item.node))}>"
+        + "<div>" * v.wrappers
+        + f"<div{attrs(v, v.c(7))}>{e(lang.kinds[item.kind])}</div>"
+        + f"<h1{attrs(v, 'page-title ' + v.c(5))}>{title}</h1>"
+        + details_html(site, item, c, v, names=lang.labels, dated=True)
+        + f"<div{attrs(v, 'text-formatted field--name-body ' + v.c(5))}>{paras}</div>"
+        + "</div>" * v.wrappers
+        + "</article>"
+    )
+    return page(
+        site,
+        title=c.title,
+        head_extra=head,
+        body_class=f"path-node page-node-type-{item.kind.replace('-', '_')}",
+        main=main,
+        nav_version_shown=site.page_nav_version(item),
+        canonical=canonical,
+        loop=loop,
+        lang=code,
+        switcher=switcher,
+    )
+
+
 def item_page(site: SiteModel, item: Item, base: str, host: str, loop: bool, offsite: bool) -> str:
     c = site.content(item)
     v = variant_for(site, item)
     canonical = base + item.path
+    alternates, switcher = language_links(site, item, base, "en")
     head = (
         head_dates(item, v, c, canonical)
         + f'<link rel="shortlink" href="{base}/node/{item.node}">\n'
+        + alternates
     )
     return page(
         site,
@@ -607,6 +689,7 @@ def item_page(site: SiteModel, item: Item, base: str, host: str, loop: bool, off
         nav_version_shown=site.page_nav_version(item),
         canonical=canonical,
         loop=loop,
+        switcher=switcher,
     )
 
 

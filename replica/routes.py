@@ -34,6 +34,7 @@ from replica import pages, themed
 from replica.faults import Faults
 from replica.feeds import robots_txt, rss, sitemap_file, sitemap_index
 from replica.generator import FIRST_DAY, UTC, Item, SiteModel
+from replica.languages import LANGUAGES
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -195,6 +196,10 @@ def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
             return _answer(404, pages.error_page(site, 404, loop), stamp)
         return _redirect(site, item.path, base)
 
+    translated = _translation_target(site, path)
+    if translated is not None:
+        return _translation(site, *translated, base, faults)
+
     if path in ("/loop/a", "/loop/b") and loop:
         return _redirect(site, "/loop/b" if path == "/loop/a" else "/loop/a", base, 302)
 
@@ -237,6 +242,65 @@ def _route(site: SiteModel, target: str, host: str, faults: Faults) -> Response:
 @lru_cache(maxsize=1)
 def _topic_pages() -> dict[str, str]:
     return pages.nav_pages()
+
+
+def _translation_target(site: SiteModel, path: str) -> tuple[Item | None, str, str] | None:
+    """``(item, language, rest)`` of an address under a language prefix (``/ru/...``) of a
+    site with language versions; None for any other address."""
+    if not site.language_share:
+        return None
+    code, _, rest = path[1:].partition("/")
+    if code not in LANGUAGES or not rest:
+        return None
+    rest = "/" + rest
+    node = _NODE_RE.match(rest)
+    if node:
+        item = site.by_node.get(int(node.group(1)))
+    else:
+        item = site.by_path.get(rest) or site.old_paths.get(rest)
+    if item is None or code not in site.translations(item):
+        return None, code, rest
+    return item, code, rest
+
+
+def _translation(
+    site: SiteModel, item: Item | None, code: str, rest: str, base: str, faults: Faults
+) -> Response:
+    """A language version: its page, a redirect from ``/ru/node/<n>`` or a former
+    address, the English item's 404/410 once it is deleted, else 404."""
+    loop = faults.redirect_loop
+    if item is None:
+        return _answer(404, pages.error_page(site, 404, loop), _epoch_stamp(site))
+    if not item.live:
+        return _answer(item.status, pages.error_page(site, item.status, loop), item.changed)
+    if rest != item.path:
+        return _redirect(site, item.lang_path(code), base)
+    etag, modified = translation_validators(site, item, code, base)
+    html = pages.translation_page(site, item, code, base, loop)
+    return _answer(200, html, modified, etag=etag, extra={"Content-Language": code})
+
+
+def translation_validators(
+    site: SiteModel, item: Item, code: str, base: str
+) -> tuple[str, datetime]:
+    """ETag and Last-Modified of a language version: its own revision, not the English
+    item's (an edit of one language leaves every other version's validators as they were)."""
+    shown = site.page_nav_version(item)
+    state = (
+        site.seed,
+        item.node,
+        item.section,
+        code,
+        item.lang_revs.get(code, 0),
+        item.published.toordinal(),  # the node's date: one for every language
+        item.markup_rev,
+        site.translations(item),
+        shown,
+        base,
+        site.day().year,
+    )
+    etag = 'W/"' + hashlib.blake2b(repr(state).encode(), digest_size=10).hexdigest() + '"'
+    return etag, max(site.translation_changed(item, code), site.nav_changed(shown))
 
 
 def item_validators(site: SiteModel, item: Item, host: str, faults: Faults) -> tuple[str, datetime]:

@@ -72,6 +72,16 @@ _DOC_PATH = re.compile(
     r"|/captures/(?P<cap>[^/]+)(?P<raw>/raw)?)?/?$"
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: How the "Also in" line names a language version: the language's own name (ISO 639-1).
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ru": "Русский",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "es": "Español",
+    "uk": "Українська",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -446,6 +456,7 @@ class ReadingRoom:
             select(Document.id).where(Document.duplicate_of == doc_id).order_by(Document.id)
         ).all()
         captures = archive_search.captures_of(r.conn, doc_id)
+        also_in = self._language_versions(r, record["language_versions"] if record else [])
         by_version: dict[int, list[archive_search.CaptureInfo]] = {}
         number_of = {v.id: v.number for v in versions}
         for c in captures:
@@ -460,9 +471,31 @@ class ReadingRoom:
             "linked_titles": archive_query.current_titles(r.conn, linked),
             "versions": versions,
             "duplicates": duplicates,
+            "also_in": also_in,
             "captures": captures,
             "captures_by_version": by_version,
         }
+
+    @staticmethod
+    def _language_versions(r: Reading, ids: list[str]) -> list[tuple[str, str, str]]:
+        """``(id, name, code)`` of each language version, named by its current version's
+        language in that language (the code when no name is known), in ``ids``' order."""
+        if not ids:
+            return []
+        rows = r.session.execute(
+            select(Version.document_id, Version.language)
+            .join(
+                Document,
+                (Document.id == Version.document_id) & (Version.number == Document.current_version),
+            )
+            .where(Version.document_id.in_(ids))
+        )
+        language = {str(doc): lang for doc, lang in rows}
+        out = []
+        for doc in ids:
+            code = language.get(doc) or ""
+            out.append((doc, LANGUAGE_NAMES.get(code, code or doc), code))
+        return out
 
     def doc_page(self, request: Request, doc_id: str) -> Response:
         with self.read() as r:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from typing import Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from archive.records import DateCandidate, ListingEntry, Record
 from crawler.extraction import dates, text
@@ -44,6 +44,10 @@ class ItemSite(Protocol):
     def canonical_url(self, url: str) -> str: ...
 
     def document_id(self, canonical: str, url: str) -> str: ...
+
+    def is_item_url(self, url: str) -> bool: ...
+
+    def address_language(self, url: str) -> str | None: ...
 
     def default_furniture(self) -> FurnitureModel: ...
 
@@ -103,15 +107,65 @@ def extract_page(
         sources=split_values(values.get("sources", [])),
         fields_of_work=split_values(values.get("fields_of_work", [])),
         byline=header.byline,
-        language=language(html_language(page.tree), body_text),
+        language=language(_declared_language(page, canonical, site), body_text),
         text=body_text,
         attachments=attachments,
+        language_versions=language_versions(page, canonical, site),
         date_candidates=candidates,
         date_conflict=conflict,
         extractor_version=EXTRACTOR_VERSION,
         furniture_version=model.version if body.model_applied else None,
         warnings=warnings,
     )
+
+
+def _declared_language(page: Page, canonical: str, site: ItemSite) -> str | None:
+    """The language the page says it is in: ``<html lang>`` (or a meta tag), else the
+    ``hreflang`` of the alternate link to itself, else its address's prefix."""
+    declared = html_language(page.tree)
+    if declared:
+        return declared
+    for code, href in hreflang_links(page):
+        if site.canonical_url(urljoin(canonical, href)) == canonical and code != "x-default":
+            return code.split("-")[0].lower()
+    return site.address_language(canonical)
+
+
+def hreflang_links(page: Page) -> list[tuple[str, str]]:
+    """``(hreflang, href)`` of every ``<link rel="alternate" hreflang>`` and every
+    language-switcher anchor (``<a hreflang>``) of the page, in page order."""
+    found: list[tuple[str, str]] = []
+    for el in page.tree.iter("link", "a"):
+        code = (el.get("hreflang") or "").strip()
+        href = (el.get("href") or "").strip()
+        if not code or not href:
+            continue
+        if el.tag == "link" and "alternate" not in (el.get("rel") or "").lower().split():
+            continue
+        found.append((code, href))
+    return found
+
+
+def language_versions(page: Page, canonical: str, site: ItemSite) -> list[str]:
+    """Ids of the other language versions the page links (hreflang alternates and the
+    language switcher): item addresses on the page's own host only, each once, sorted."""
+    host = _bare(urlsplit(canonical).netloc)
+    own = site.document_id(canonical, canonical)
+    ids = set()
+    for code, href in hreflang_links(page):
+        if code.lower() == "x-default":
+            continue
+        target = site.canonical_url(urljoin(canonical, href))
+        if _bare(urlsplit(target).netloc) != host or not site.is_item_url(target):
+            continue
+        ids.add(site.document_id(target, target))
+    ids.discard(own)
+    return sorted(ids)
+
+
+def _bare(netloc: str) -> str:
+    netloc = netloc.lower()
+    return netloc[4:] if netloc.startswith("www.") else netloc
 
 
 def _unread(page: Page, vocab: Vocabulary, header: ItemHeader | None) -> list[str]:

@@ -27,8 +27,9 @@ class Vocabulary:
     detail_labels: dict[str, str] = field(default_factory=dict)
     #: Listing entry labels -> ``ListingEntry`` attribute.
     listing_labels: dict[str, str] = field(default_factory=dict)
-    #: Byline prefix word (``By``).
+    #: Byline prefix word (``By``), and those of the site's other languages (``Von``).
     byline_prefix: str = "by"
+    byline_prefixes: tuple[str, ...] = ()
     #: Lines that are furniture wherever they appear.
     furniture_lines: frozenset[str] = frozenset()
     #: Prefixes of furniture lines (cookie notices, share links).
@@ -49,7 +50,8 @@ class Vocabulary:
 
     @cached_property
     def byline_pattern(self) -> re.Pattern[str]:
-        return re.compile(rf"^{re.escape(self.byline_prefix)}\s+(?P<name>\S.*)$", re.I | re.S)
+        words = "|".join(re.escape(w) for w in (self.byline_prefix, *self.byline_prefixes))
+        return re.compile(rf"^(?:{words})\s+(?P<name>\S.*)$", re.I | re.S)
 
     @cached_property
     def file_marker(self) -> re.Pattern[str]:

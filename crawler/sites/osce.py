@@ -1,5 +1,8 @@
 """The profile of www.osce.org: every host, path, label and known line of the site.
 
+The labels of each language the site publishes in (English, Russian, French, German:
+``Date``/``Дата``/``Datum``...) are data, ``crawler/data/labels.toml``, read here.
+
 The site's markup changes (class names, list vs definition list vs plain rows) far more
 often than what a reader sees on it, so the profile is its *visible* words (type labels,
 ``Date:``/``Place:``/``Source:``/``Fields of work:``, ``By``, the listing labels, the
@@ -11,41 +14,95 @@ host or a label of osce.org.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
+
+import tomllib
 
 from crawler.extraction.furniture import FurnitureModel
+from crawler.extraction.page import norm_key
 from crawler.extraction.vocabulary import Vocabulary
 from crawler.sites.profile import Politeness, SiteProfile
 
-#: Content type labels seen on the site, as shown (lowercase), mapped to the record ``kind``.
-TYPE_LABELS: dict[str, str] = {
-    "press release": "press-release",
-    "story": "story",
-    "news": "news",
-    "news item": "news",
-    "spot report": "spot-report",
-    "daily report": "daily-report",
-    "statement": "statement",
-    "feature": "feature",
-    "speech": "speech",
-    "interview": "interview",
-    "op-ed": "op-ed",
-    "opinion": "opinion",
-    "announcement": "announcement",
-    "media advisory": "media-advisory",
-    "report": "report",
-}
+#: The bundled labels of every language of the site (``crawler/data/labels.toml``).
+LABELS_FILE = "labels.toml"
+#: Record fields the ``details`` of a language may name.
+DETAIL_FIELDS = ("date", "place", "sources", "fields_of_work")
 
-#: The labelled details of an item page.
-DETAIL_LABELS = {
-    "date": "date",
-    "place": "place",
-    "source": "sources",
-    "sources": "sources",
-    "field of work": "fields_of_work",
-    "fields of work": "fields_of_work",
-}
+
+class LabelsError(ValueError):
+    """A labels file that cannot be read: one line saying where and why."""
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The visible words of each language of the site, read from a labels file."""
+
+    #: language code -> its own name, in the file's order (the first is the default).
+    names: dict[str, str]
+    type_labels: dict[str, str]  # label as shown (lowercase) -> kind
+    detail_labels: dict[str, str]  # label (lowercase, no colon) -> record field
+    bylines: tuple[str, ...]  # byline opening words (lowercase)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.names)
+
+
+def read_labels(text: str, where: str = LABELS_FILE) -> Labels:
+    """Parse a labels file (TOML: one table per language; see the bundled file)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LabelsError(f"{where}: not TOML: {exc}") from None
+    names: dict[str, str] = {}
+    types: dict[str, str] = {}
+    details: dict[str, str] = {}
+    bylines: list[str] = []
+    for code, table in data.items():
+        if not re.fullmatch(r"[a-z]{2}", code) or not isinstance(table, dict):
+            raise LabelsError(f"{where}: [{code}] is not a table named by an ISO 639-1 code")
+        names[code] = str(table.get("name") or code)
+        for field_name, labels in (table.get("details") or {}).items():
+            if field_name not in DETAIL_FIELDS:
+                raise LabelsError(
+                    f"{where}: [{code}.details] {field_name}: not one of {', '.join(DETAIL_FIELDS)}"
+                )
+            for label in _strings(labels, where, f"{code}.details.{field_name}"):
+                details[norm_key(label)] = field_name
+        for kind, labels in (table.get("kinds") or {}).items():
+            for label in _strings(labels, where, f"{code}.kinds.{kind}"):
+                types[norm_key(label)] = kind
+        for word in _strings(table.get("byline") or [], where, f"{code}.byline"):
+            if norm_key(word) not in bylines:
+                bylines.append(norm_key(word))
+    if not names:
+        raise LabelsError(f"{where}: no language")
+    return Labels(names, types, details, tuple(bylines))
+
+
+def _strings(value: object, where: str, name: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise LabelsError(f"{where}: {name}: expected a list of labels")
+    return [v.strip() for v in value]
+
+
+def load_labels(path: str | None = None) -> Labels:
+    """The labels in ``path``, else the bundled ones."""
+    if path is None:
+        text = resources.files("crawler").joinpath("data", LABELS_FILE).read_text("utf-8")
+        return read_labels(text)
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise LabelsError(f"cannot read labels file {path}: {exc.strerror or exc}") from None
+    return read_labels(text, path)
+
 
 #: Listing pages (``/press-releases``, ``/stories``, ``/newsroom``): entry labels.
 LISTING_LABELS = {
@@ -96,16 +153,25 @@ FILE_TYPES = frozenset(
     ("pdf", "doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "csv", "ppt", "pptx", "zip")
 )
 
-VOCABULARY = Vocabulary(
-    type_labels=TYPE_LABELS,
-    detail_labels=DETAIL_LABELS,
-    listing_labels=LISTING_LABELS,
-    byline_prefix="by",
-    furniture_lines=FURNITURE_LINES,
-    furniture_prefixes=FURNITURE_PREFIXES,
-    furniture_headings=FURNITURE_HEADINGS,
-    file_types=FILE_TYPES,
-)
+
+def vocabulary(labels: Labels) -> Vocabulary:
+    """The site's vocabulary with the labels of every language in ``labels``: a page is
+    read with all of them, so its language need not be known before it is read."""
+    return Vocabulary(
+        type_labels=labels.type_labels,
+        detail_labels=labels.detail_labels,
+        listing_labels=LISTING_LABELS,
+        byline_prefix=labels.bylines[0] if labels.bylines else "by",
+        byline_prefixes=labels.bylines[1:],
+        furniture_lines=FURNITURE_LINES,
+        furniture_prefixes=FURNITURE_PREFIXES,
+        furniture_headings=FURNITURE_HEADINGS,
+        file_types=FILE_TYPES,
+    )
+
+
+LABELS = load_labels()
+VOCABULARY = vocabulary(LABELS)
 
 #: The bundled furniture model (learned from the navigation, labels and promotion lines
 #: of the seed captures: ``python -m crawler.sites.osce SEED.txt ...``).
@@ -125,25 +191,32 @@ class OsceProfile(SiteProfile):
         return _default_furniture()
 
 
-OSCE = OsceProfile(
-    name="osce",
-    hosts=("www.osce.org", "osce.org"),
-    id_prefix="osce.org/",
-    # ``/<section>/<node>``, ``/node/<n>``, optionally under a language prefix.
-    item_path=r"^/(?:[a-z]{2}/)?(?:[\w.-]+/){0,3}(?P<node>\d+)/?$",
-    listing_paths={"press-release": "/press-releases", "story": "/stories"},
-    newsroom_path="/newsroom",
-    sitemap_path="/sitemap.xml",
-    rss_path="/press-releases/rss",
-    rows_param="rows",
-    default_kinds=("press-release", "story"),
-    vocabulary=VOCABULARY,
-    home="https://www.osce.org",
-    alias_path=r"^/(?:[a-z]{2}/)?node/\d+/?$",
-    politeness=Politeness(
-        download_delay=0.5, autothrottle_target=2.0, concurrency_per_domain=4, obey_robots=True
-    ),
-)
+def profile(labels: Labels | None = None) -> OsceProfile:
+    """The osce.org profile reading the labels given (default: the bundled file)."""
+    labels = labels or LABELS
+    return OsceProfile(
+        name="osce",
+        hosts=("www.osce.org", "osce.org"),
+        id_prefix="osce.org/",
+        # ``/<section>/<node>``, ``/node/<n>``, optionally under a language prefix.
+        item_path=r"^/(?:[a-z]{2}/)?(?:[\w.-]+/){0,3}(?P<node>\d+)/?$",
+        listing_paths={"press-release": "/press-releases", "story": "/stories"},
+        newsroom_path="/newsroom",
+        sitemap_path="/sitemap.xml",
+        rss_path="/press-releases/rss",
+        rows_param="rows",
+        default_kinds=("press-release", "story"),
+        vocabulary=vocabulary(labels),
+        home="https://www.osce.org",
+        alias_path=r"^/(?:[a-z]{2}/)?node/\d+/?$",
+        politeness=Politeness(
+            download_delay=0.5, autothrottle_target=2.0, concurrency_per_domain=4, obey_robots=True
+        ),
+        languages=labels.languages,
+    )
+
+
+OSCE = profile()
 
 #: The address the crawl starts from when none is given.
 HOME = OSCE.home

@@ -61,6 +61,10 @@ class SiteProfile:
     #: Item addresses that only redirect to the item's own (a regular expression over
     #: the path; "": none): a crawl prefers the address the sitemap gives.
     alias_path: str = ""
+    #: The languages the site publishes in (ISO 639-1), its default first: a page under
+    #: ``/<code>/`` of another one is that language's version of the item, its own
+    #: document ``<prefix><code>/<node>``; the default language's ids have no code.
+    languages: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ addresses
 
@@ -116,11 +120,37 @@ class SiteProfile:
     def is_item_url(self, url: str) -> bool:
         return self.node_id(url) is not None
 
+    def address_language(self, url: str) -> str | None:
+        """The language an address is in by its prefix (``/ru/fsc/55436``: ``ru``); None
+        for the default language's addresses (no prefix, or its own) and on a site with
+        one language. Only the profile's languages count: ``/pc/46723`` is a section."""
+        if len(self.languages) < 2:
+            return None
+        try:
+            path = urlsplit(url).path
+        except ValueError:
+            return None
+        code = path[1:].split("/", 1)[0].lower()
+        if code in self.languages[1:] and path[1 + len(code) :].startswith("/"):
+            return code
+        return None
+
+    def item_key(self, url: str) -> str | None:
+        """An item's identity within a run: its node number, under its language's code for
+        a version in another language (``ru/55436``); None for an address of no item."""
+        node = self.node_id(url)
+        if node is None:
+            return None
+        code = self.address_language(url)
+        return f"{code}/{node}" if code else node
+
     def document_id(self, canonical: str, url: str) -> str:
-        """``<prefix><node>`` from the canonical link or the address; pages get their path."""
-        node = self.node_id(canonical) or self.node_id(url)
-        if node:
-            return self.id_prefix + node
+        """``<prefix><node>`` from the canonical link or the address (``<prefix><code>/
+        <node>`` for a version in another language); pages get their path."""
+        for address in (canonical, url):
+            key = self.item_key(address)
+            if key:
+                return self.id_prefix + key
         try:
             parts = urlsplit(canonical)
         except ValueError:

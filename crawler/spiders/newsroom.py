@@ -14,6 +14,10 @@ the next:
 2b. listing pages of listing-dated items whose ``<lastmod>`` moved, read by number;
 3. what only the sitemap or the feed showed, then the archive's own revisits (failed
    last time, vanished, due by schedule; everything with ``full``);
+
+in every phase, an item page that answers 200 and links versions of itself in other
+languages (``<link rel="alternate" hreflang>``, the language switcher) adds a visit of
+each version not visited yet in this run, conditional when the archive knows it;
 4. with third-party sources (``-a sources=FILE``, ``crawl --sources``), their articles:
    new, moved, failed or due (``crawler.thirdparty``, whose feed and sitemap requests go
    out in phase 1).
@@ -39,7 +43,7 @@ from urllib.parse import urljoin
 import feedparser
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
@@ -173,6 +177,8 @@ class NewsroomSpider(Spider):
         self._advancing = False  # a phase is being prepared (archive lookups)
         #: Requests held back while the scheduler holds enough (flat memory).
         self._backlog: deque[Iterator[Request]] = deque()
+        #: Archive look-ups of language versions under way (the spider stays open).
+        self._language_lookups = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsroomSpider:
@@ -332,7 +338,7 @@ class NewsroomSpider(Spider):
         if not self._open():
             self._finish()  # stopping: vouches for nothing, records the listings' state
             return
-        if self.release() or self._advancing:
+        if self.release() or self._advancing or self._language_lookups:
             raise DontCloseSpider
         if self._next_phase():
             raise DontCloseSpider
@@ -355,7 +361,7 @@ class NewsroomSpider(Spider):
             return
         finally:
             self._advancing = False
-        if not self._open() or not engine.spider_is_idle():
+        if not self._open() or not engine.spider_is_idle() or self._language_lookups:
             return  # its requests are on their way; the next idle signal goes on
         # The phase asked for nothing: go on now (the engine's next idle check may be
         # seconds away), or, with no phase left, end the run as an idle spider would.
@@ -554,6 +560,45 @@ class NewsroomSpider(Spider):
         )
 
     def parse_item(self, response: Response) -> Iterator[PageItem]:
+        yield from self._page_item(response)
+        if response.status == 200:
+            self._follow_languages(response)
+
+    def _follow_languages(self, response: Response) -> None:
+        """Visit the other language versions an item page links, each once a run (only an
+        item's own alternates: a page of the site that is not an item adds nothing)."""
+        if not isinstance(response, TextResponse) or not SITE.is_item_url(response.url):
+            return
+        try:
+            hrefs = response.xpath(
+                "//link[@hreflang][contains(concat(' ', normalize-space(@rel), ' '),"
+                " ' alternate ')]/@href | //a[@hreflang]/@href"
+            ).getall()
+        except ValueError:  # a body lxml cannot read as HTML
+            return
+        urls: dict[str, str] = {}
+        for href in hrefs:
+            url = self.site_urls.rebase(urljoin(response.url, href))
+            if url is None or SITE.address_language(url) is None:
+                continue  # the English version is found by the listings and the sitemap
+            key = SITE.item_key(url)
+            if key and key not in self.frontier.visited and key not in urls:
+                urls[key] = url
+        if urls and self.frontier.budget_left:
+            self._language_lookups += 1
+            deferred_from_coro(self._language_visits(list(urls.values())))
+
+    async def _language_visits(self, urls: list[str]) -> None:
+        try:
+            states = await self.session.call(self.known.states, urls)
+            visits = self.frontier.from_languages(urls, states)
+            self._schedule(self._item_request(visit) for visit in visits)
+        except Exception as exc:  # noqa: BLE001 - an archive read failed: the run stops
+            self._archive_failed(exc)
+        finally:
+            self._language_lookups -= 1
+
+    def _page_item(self, response: Response) -> Iterator[PageItem]:
         request = response.request
         assert request is not None
         hops = list(request.meta.get("redirect_urls", []))
@@ -583,7 +628,7 @@ class NewsroomSpider(Spider):
     def item_failed(self, failure: Failure) -> Iterator[PageItem]:
         request: Request = failure.request  # type: ignore[attr-defined]
         if failure.check(HttpError):
-            yield from self.parse_item(failure.value.response)
+            yield from self._page_item(failure.value.response)
             return
         reason = _failure_reason(failure)
         if failure.check(IgnoreRequest) and "robots.txt" in reason.lower():

@@ -24,6 +24,7 @@ TABLES = {
     "locks",
     "near_dup_keys",
     "reports",
+    "language_links",
     "alembic_version",
 }
 

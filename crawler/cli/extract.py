@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     url = args.url or path.resolve().as_uri()
     record = sites.extract(body, url, profile=profile)
     out = {**record.to_json(), "warnings": record.warnings}
-    item_id = re.escape(sites.DEFAULT.id_prefix) + r"[0-9]+"  # the profile's own ids
+    # The profile's own ids: osce.org/<node>, osce.org/<lang>/<node> for a language version.
+    item_id = re.escape(sites.DEFAULT.id_prefix) + r"(?:[a-z]{2}/)?[0-9]+"
     own_id = profile is not None or re.fullmatch(item_id, str(out.get("id") or ""))
     if not record.is_item or not own_id:
         out["id"] = None  # not an item (or no node number): no made-up id from the path

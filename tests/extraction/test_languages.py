@@ -139,3 +139,22 @@ def test_a_bad_labels_file_is_one_clear_line(text: str, says: str) -> None:
 def test_an_unreadable_labels_file_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(LabelsError, match="cannot read labels file"):
         load_labels(str(tmp_path / "missing.toml"))
+
+
+def test_extract_command_prints_a_language_versions_id(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``osce-archive extract`` gives a saved language version the id the crawl gives it
+    (``osce.org/<lang>/<node>``), not the null it keeps for pages that are no item."""
+    import json
+
+    from crawler.cli import main
+
+    item, code = _translated(site)[0]
+    saved = tmp_path / "page.html"
+    saved.write_bytes(site.render(item.lang_path(code), host="www.osce.org").body)  # type: ignore[attr-defined]
+    url = "https://www.osce.org" + item.lang_path(code)  # type: ignore[attr-defined]
+    assert main(["extract", str(saved), "--url", url]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["id"] == f"osce.org/{code}/{item.node}"  # type: ignore[attr-defined]
+    assert record["language"] == code

@@ -308,7 +308,13 @@ class ArchivePipeline:
         """A run that ends normally brings its site's documents up to the final model
         (``crawler.learning``); then the workers go."""
         try:
-            if self.crawler.crawling and not self.session.error and self.furniture_path is None:
+            worker = bool(getattr(self.crawler.spider, "cluster_worker", False))
+            if (
+                self.crawler.crawling
+                and not self.session.error
+                and self.furniture_path is None
+                and not worker  # a cluster's coordinator does it once for the run
+            ):
                 await self._bring_up_to_date()
         except Exception as exc:  # noqa: BLE001 - the run's archived pages stand; say why
             logger.warning("furniture corrections not finished: %s; the next run goes on", exc)

@@ -99,12 +99,15 @@ ADDITIVE = (
     "bytes",
 )
 
-# Pop the best request into this process's in-flight entry, in one step. Asked again
-# with the same token (the reply was lost to a dropped connection), it answers the
-# entry already taken instead of taking a second request.
+# Pop the best request into this process's in-flight entry, in one step; none while the
+# cluster already has ARGV[2] pages in progress (0: no such cap). Asked again with the
+# same token (the reply was lost to a dropped connection), it answers the entry already
+# taken instead of taking a second request.
 _POP = """
 local held = redis.call('HGET', KEYS[2], ARGV[1])
 if held then return held end
+local limit = tonumber(ARGV[2])
+if limit > 0 and redis.call('HLEN', KEYS[2]) >= limit then return false end
 local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #top == 0 then return false end
 redis.call('ZREM', KEYS[1], top[1])
@@ -150,8 +153,10 @@ def check_url(url: str) -> str:
 class Cluster:
     """This process's view of the shared crawl: its name, role, run and in-flight requests."""
 
-    def __init__(self, url: str, prefix: str, spider: str) -> None:
+    def __init__(self, url: str, prefix: str, spider: str, concurrency: int = 0) -> None:
         self.url = url
+        #: Item pages in progress (fetched, extracted, archived) in all processes at once.
+        self.concurrency = max(0, concurrency)
         self.redis = connect(url)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         base = f"{prefix}:{spider}"
@@ -183,7 +188,8 @@ class Cluster:
             return None
         spider = getattr(crawler.spidercls, "name", "crawl")
         prefix = crawler.settings.get("OSCE_CLUSTER_KEY", "osce-archive")
-        found = cls(check_url(url), prefix, spider)
+        concurrency = crawler.settings.getint("OSCE_CLUSTER_CONCURRENCY", 0)
+        found = cls(check_url(url), prefix, spider, concurrency)
         crawler._osce_cluster = found  # type: ignore[attr-defined]
         return found
 
@@ -344,7 +350,7 @@ class Cluster:
     def pop(self, decode: Callable[[bytes], Request]) -> Request | None:
         """The best shared request, now held in flight by this process; None when empty."""
         token = f"{self.worker}|{next(self._tokens)}"
-        entry = self._pop(keys=[self.queue_key, self.inflight_key], args=[token])
+        entry = self._pop(keys=[self.queue_key, self.inflight_key], args=[token, self.concurrency])
         if entry is None:
             return None
         _, _, data = bytes(entry).partition(b"|")
@@ -487,7 +493,9 @@ class ClusterRun:
     often (an idle Scrapy engine asks its scheduler only every five seconds).
 
     Settings: ``OSCE_CLUSTER`` (the Redis URL; empty switches this off),
-    ``OSCE_CLUSTER_KEY`` (prefix of the Redis keys, default ``osce-archive``).
+    ``OSCE_CLUSTER_KEY`` (prefix of the Redis keys, default ``osce-archive``),
+    ``OSCE_CLUSTER_CONCURRENCY`` (item pages in progress in all processes at once: the
+    site's load does not grow with the number of workers past it; 0: no such cap).
     """
 
     def __init__(self, crawler: Crawler, cluster: Cluster) -> None:

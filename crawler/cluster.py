@@ -208,6 +208,10 @@ class Cluster:
     def join(self, options: dict[str, Any], start_run: Callable[[], int]) -> int:
         """Become the coordinator (calling ``start_run``, which takes the archive's lock)
         or join the run a live coordinator published; the run's id."""
+        try:  # once, without retries: a wrong address is said at once, not in a minute
+            redis.Redis.from_url(self.url, socket_connect_timeout=3, socket_timeout=5).ping()
+        except RedisError as exc:
+            raise ArchiveError(f"cannot reach Redis at {redact(self.url)}: {exc}") from None
         deadline = time.monotonic() + JOIN_WAIT_S
         shared = {k: options.get(k) for k in ("site", "full", "kinds", "max_items", "sources")}
         while True:

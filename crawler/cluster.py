@@ -115,13 +115,14 @@ local entry = top[2] .. '|' .. top[1]
 redis.call('HSET', KEYS[2], ARGV[1], entry)
 return entry
 """
-# Put a gone process's in-flight request back, once, whoever asks first.
+# Put an in-flight request back in the queue, once, whoever asks first.
 _REQUEUE = """
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
-  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-  return 1
-end
-return 0
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if not entry then return 0 end
+local bar = string.find(entry, '|', 1, true)
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], string.sub(entry, 1, bar - 1), string.sub(entry, bar + 1))
+return 1
 """
 
 
@@ -300,15 +301,17 @@ class Cluster:
 
     def leave(self) -> None:
         """A clean end: this process's last counters, and no trace of it left in Redis.
-        Whatever it still holds in flight was handled (the engine finished it)."""
+        A page it still holds was not archived (stopped before its retry or redirect hop
+        was fetched): it goes back to the queue for the others."""
         try:
+            back = sum(self._give_back(token) for token in sorted(self._mine))
+            if back:
+                logger.info("put %d page(s) back in the shared queue", back)
+            self._mine.clear()
             pipe = self.redis.pipeline(transaction=True)
             self._add_counters(pipe)
-            for field in self._mine:
-                pipe.hdel(self.inflight_key, field)
             pipe.delete(self.alive_prefix + self.worker)
             pipe.execute()
-            self._mine.clear()
         except RedisError as exc:
             logger.warning("leaving the cluster: %s", redact(str(exc)))
 
@@ -387,6 +390,9 @@ class Cluster:
             if delta:
                 pipe.hincrby(self.counters_key, name, delta)
                 self._sent[name] = value
+
+    def _give_back(self, field: str | bytes) -> int:
+        return int(self._requeue(keys=[self.inflight_key, self.queue_key], args=[field]))
 
     def pending_elsewhere(self) -> bool:
         """Shared requests waiting, or in flight in another process."""

@@ -9,7 +9,9 @@ same export as one process crawling the same replica alone. The others kill a wo
 
 from __future__ import annotations
 
+import os
 import pickle
+import signal
 import time
 from typing import Any
 
@@ -125,7 +127,7 @@ def test_three_workers_archive_what_one_process_archives(
     assert client.hget("osce-archive:newsroom:run", "state") == b"closed"
 
 
-def test_a_killed_workers_pages_are_finished_by_the_others(
+def test_a_killed_workers_pages_are_finished_by_the_others_and_a_stopped_one_leaves(
     replica_factory: Any, redis_server: Any, start_workers: Any, pg_url: str
 ) -> None:
     server = replica_factory(items=ITEMS, faults=SLOW)
@@ -137,7 +139,7 @@ def test_a_killed_workers_pages_are_finished_by_the_others(
         .decode()
         .split(":")[1]
     )
-    by_pid = {w.proc.pid: w for w in workers}
+    coordinator = next(w for w in workers if w.proc.pid == coordinator_pid)
     victims = [w for w in workers if w.proc.pid != coordinator_pid]
 
     def victim_busy() -> Any:
@@ -160,16 +162,19 @@ def test_a_killed_workers_pages_are_finished_by_the_others(
         if f.decode().split(":")[1] == str(victim.proc.pid)
     }
     assert lost, "the killed worker held no page in flight"
-    survivors = [w for w in workers if w is not victim]
-    for worker in survivors:
-        assert worker.finish().returncode == 0, worker.stderr[-2000:]
-    coordinator = by_pid[coordinator_pid]
+    # Once the others have taken its pages back, the last worker is stopped gracefully
+    # (SIGTERM, as systemctl stop): it archives what it fetched and leaves.
+    stopped = next(w for w in victims if w is not victim)
+    wait_for(lambda: "re-queued" in coordinator.stderr + stopped.stderr, 60, "the pages re-queued")
+    os.killpg(stopped.proc.pid, signal.SIGTERM)
+    assert stopped.finish().returncode == 130, stopped.stderr[-2000:]
+    assert stopped.summary["outcome"] == "interrupted"
+    assert coordinator.finish().returncode == 0, coordinator.stderr[-2000:]
     assert coordinator.summary["outcome"] == "ok"
+    # One process did the rest: every item once, the dead worker's pages among them.
     assert_every_item_once(pg_url, truth)
-    # The killed worker's pages were put back and archived by the others.
     captured = {r[0] for r in rows(pg_url, "select url from captures")}
     assert lost <= captured
-    assert "re-queued" in "".join(w.stderr for w in survivors)
     assert client.hlen("osce-archive:newsroom:inflight") == 0
 
 

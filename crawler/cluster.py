@@ -45,7 +45,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -124,6 +124,10 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], string.sub(entry, 1, bar - 1), string.sub(entry, bar + 1))
 return 1
 """
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def connect(url: str) -> redis.Redis:
@@ -292,7 +296,7 @@ class Cluster:
         state = self.redis.hget(self.run_key, "state")
         if state is not None and state != b"running":
             return False  # the run was closed: the worker leaves normally
-        return holder is None or holder.decode() != self._coordinator
+        return holder is None or _text(holder) != self._coordinator
 
     def run_open(self) -> bool:
         state = self.redis.hget(self.run_key, "state")
@@ -322,7 +326,7 @@ class Cluster:
         deadline = time.monotonic() + LEAVE_WAIT_S
         while time.monotonic() < deadline and self.others_alive():
             time.sleep(0.2)
-        summed = {k.decode(): int(v) for k, v in self.redis.hgetall(self.counters_key).items()}
+        summed = {_text(k): int(v) for k, v in self.redis.hgetall(self.counters_key).items()}
         out = dict(own)
         for name in ADDITIVE:
             if name in summed:
@@ -349,7 +353,7 @@ class Cluster:
         pipe.delete(self.alive_prefix + self.worker)
         pipe.execute()
         holder = self.redis.get(self.coordinator_key)
-        if holder is not None and holder.decode() == self.worker:
+        if holder is not None and _text(holder) == self.worker:
             self.redis.delete(self.coordinator_key)
 
     # -- requests in flight -----------------------------------------------------------------
@@ -360,7 +364,7 @@ class Cluster:
         entry = self._pop(keys=[self.queue_key, self.inflight_key], args=[token, self.concurrency])
         if entry is None:
             return None
-        _, _, data = bytes(entry).partition(b"|")
+        _, _, data = (entry if isinstance(entry, bytes) else entry.encode()).partition(b"|")
         try:
             request = decode(data)
         except Exception as exc:  # noqa: BLE001 - a request that cannot be read: drop it
@@ -405,7 +409,7 @@ class Cluster:
     def requeue_gone(self) -> int:
         """Put back the in-flight requests of processes whose ``alive`` key expired."""
         entries = self.redis.hgetall(self.inflight_key)
-        holders = {field.decode().rpartition("|")[0] for field in entries}
+        holders = {_text(field).rpartition("|")[0] for field in entries}
         holders.discard(self.worker)
         if not holders:
             return 0
@@ -414,14 +418,9 @@ class Cluster:
         for holder in ordered:
             pipe.exists(self.alive_prefix + holder)
         gone = {h for h, alive in zip(ordered, pipe.execute(), strict=True) if not alive}
-        count = 0
-        for field, entry in entries.items():
-            if field.decode().rpartition("|")[0] not in gone:
-                continue
-            score, _, data = bytes(entry).partition(b"|")
-            count += int(
-                self._requeue(keys=[self.inflight_key, self.queue_key], args=[field, score, data])
-            )
+        count = sum(
+            self._give_back(field) for field in entries if _text(field).rpartition("|")[0] in gone
+        )
         if count:
             logger.warning(
                 "re-queued %d request(s) in flight in %s, gone", count, ", ".join(sorted(gone))
@@ -440,6 +439,8 @@ class ClusterScheduler(Scheduler):
     """
 
     cluster: Cluster
+    _local: list[tuple[int, int, Request]]
+    _order: Iterator[int]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ClusterScheduler:
@@ -457,7 +458,7 @@ class ClusterScheduler(Scheduler):
         )
         instance.stats = crawler.stats
         instance.cluster = cluster
-        instance._local: list[tuple[int, int, Request]] = []
+        instance._local = []
         instance._order = itertools.count()
         return instance
 
@@ -543,7 +544,7 @@ class ClusterRun:
             except RedisError as exc:
                 logger.warning("acknowledging %s: %s", request.url, redact(str(exc)))
 
-        slot.finish_response = finish_response
+        slot.finish_response = finish_response  # type: ignore[method-assign]
         self._loop(self._beat, BEAT_EVERY)
         self._loop(self._poll, POLL_EVERY)
 

@@ -72,7 +72,8 @@ BEAT_EVERY = 1.0
 ALIVE_TTL = 10
 #: How often an idle process looks at the shared queue (Scrapy's own heartbeat is 5 s).
 POLL_EVERY = 0.1
-#: How long a Redis call keeps retrying while Redis is unreachable (seconds, about).
+#: How long a Redis call keeps retrying while Redis is unreachable (seconds, about);
+#: past it the process stops (exit 1). Setting ``OSCE_CLUSTER_OUTAGE``.
 OUTAGE_S = 60.0
 #: How long a starting process waits for a coordinator to publish its run.
 JOIN_WAIT_S = 60.0
@@ -130,9 +131,10 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def connect(url: str) -> redis.Redis:
-    """A Redis client that rides out an outage: every call retries with back-off."""
-    retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=int(OUTAGE_S))
+def connect(url: str, outage: float = OUTAGE_S) -> redis.Redis:
+    """A Redis client that rides out an outage of about ``outage`` seconds: every call
+    retries with back-off (at most a second apart)."""
+    retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=max(1, int(outage)))
     return redis.Redis.from_url(
         url,
         retry=retry,
@@ -158,11 +160,16 @@ def check_url(url: str) -> str:
 class Cluster:
     """This process's view of the shared crawl: its name, role, run and in-flight requests."""
 
-    def __init__(self, url: str, prefix: str, spider: str, concurrency: int = 0) -> None:
+    def __init__(
+        self, url: str, prefix: str, spider: str, concurrency: int = 0, outage: float = OUTAGE_S
+    ) -> None:
         self.url = url
+        #: Redis stayed out of reach past the outage allowance: this process is stopping
+        #: and asks it nothing more.
+        self.lost = False
         #: Item pages in progress (fetched, extracted, archived) in all processes at once.
         self.concurrency = max(0, concurrency)
-        self.redis = connect(url)
+        self.redis = connect(url, outage)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         base = f"{prefix}:{spider}"
         self.queue_key = f"{base}:requests"
@@ -181,6 +188,17 @@ class Cluster:
         self._pop = self.redis.register_script(_POP)
         self._requeue = self.redis.register_script(_REQUEUE)
         self.counters: Callable[[], dict[str, Any]] = dict
+        #: Called once, with the reason, when Redis is lost (the process then stops).
+        self.on_lost: Callable[[str], None] = lambda message: None
+
+    def lose(self, exc: Exception) -> None:
+        """Redis stayed out of reach for the whole outage allowance: stop asking it."""
+        if self.lost:
+            return
+        self.lost = True
+        message = f"lost Redis at {redact(self.url)}: {redact(str(exc))}"
+        logger.error("%s; this process stops", message)
+        self.on_lost(message)
 
     @classmethod
     def of(cls, crawler: Crawler) -> Cluster | None:
@@ -194,7 +212,8 @@ class Cluster:
         spider = getattr(crawler.spidercls, "name", "crawl")
         prefix = crawler.settings.get("OSCE_CLUSTER_KEY", "osce-archive")
         concurrency = crawler.settings.getint("OSCE_CLUSTER_CONCURRENCY", 0)
-        found = cls(check_url(url), prefix, spider, concurrency)
+        outage = crawler.settings.getfloat("OSCE_CLUSTER_OUTAGE", OUTAGE_S)
+        found = cls(check_url(url), prefix, spider, concurrency, outage)
         crawler._osce_cluster = found  # type: ignore[attr-defined]
         return found
 
@@ -299,6 +318,8 @@ class Cluster:
         return holder is None or _text(holder) != self._coordinator
 
     def run_open(self) -> bool:
+        if self.lost:
+            return False
         state = self.redis.hget(self.run_key, "state")
         run_id = self.redis.hget(self.run_key, "id")
         return state == b"running" and run_id is not None and int(run_id) == self.run_id
@@ -307,6 +328,8 @@ class Cluster:
         """A clean end: this process's last counters, and no trace of it left in Redis.
         A page it still holds was not archived (stopped before its retry or redirect hop
         was fetched): it goes back to the queue for the others."""
+        if self.lost:
+            return
         try:
             back = sum(self._give_back(token) for token in sorted(self._mine))
             if back:
@@ -345,6 +368,8 @@ class Cluster:
     def close_run(self, outcome: str) -> None:
         """The coordinator's last word: the run is closed, so the workers leave (a new
         process waits until :meth:`release`, then opens the next run)."""
+        if self.lost:
+            raise ArchiveError(f"lost Redis at {redact(self.url)}")
         self._call(self.redis.hset, self.run_key, mapping={"state": "closed", "outcome": outcome})
 
     def release(self) -> None:
@@ -360,6 +385,8 @@ class Cluster:
 
     def pop(self, decode: Callable[[bytes], Request]) -> Request | None:
         """The best shared request, now held in flight by this process; None when empty."""
+        if self.lost:
+            return None
         token = f"{self.worker}|{next(self._tokens)}"
         entry = self._pop(keys=[self.queue_key, self.inflight_key], args=[token, self.concurrency])
         if entry is None:
@@ -378,7 +405,7 @@ class Cluster:
     def done(self, request: Request) -> None:
         """``request`` is archived: drop its in-flight entry, add this process's counters."""
         token = request.meta.get(TOKEN_META)
-        if token is None or token not in self._mine:
+        if self.lost or token is None or token not in self._mine:
             return
         pipe = self.redis.pipeline(transaction=True)
         self._add_counters(pipe)
@@ -400,6 +427,8 @@ class Cluster:
 
     def pending_elsewhere(self) -> bool:
         """Shared requests waiting, or in flight in another process."""
+        if self.lost:
+            return False
         pipe = self.redis.pipeline(transaction=False)
         pipe.zcard(self.queue_key)
         pipe.hlen(self.inflight_key)
@@ -474,7 +503,13 @@ class ClusterScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         callback = getattr(request.callback, "__name__", None)
         if callback in SHARED_CALLBACKS and TOKEN_META not in request.meta:
-            return bool(super().enqueue_request(request))
+            if self.cluster.lost:
+                return False  # the process is stopping; the next run discovers it again
+            try:
+                return bool(super().enqueue_request(request))
+            except RedisError as exc:
+                self.cluster.lose(exc)
+                return False
         heapq.heappush(self._local, (-request.priority, next(self._order), request))
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/memory")
@@ -483,19 +518,35 @@ class ClusterScheduler(Scheduler):
     def next_request(self) -> Request | None:
         if self._local:
             return heapq.heappop(self._local)[2]
-        request = self.cluster.pop(self.queue._decode_request)
+        try:
+            request = self.cluster.pop(self.queue._decode_request)
+        except RedisError as exc:
+            self.cluster.lose(exc)
+            return None
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def has_pending_requests(self) -> bool:
-        if self._local or self.cluster.pending_elsewhere():
+        if self._local:
             return True
-        # A worker waits for the coordinator's next discovery phase until it closes the run.
-        return not self.cluster.coordinating and self.cluster.run_open()
+        try:
+            if self.cluster.pending_elsewhere():
+                return True
+            # A worker waits for the coordinator's next discovery phase until the run closes.
+            return not self.cluster.coordinating and self.cluster.run_open()
+        except RedisError as exc:
+            self.cluster.lose(exc)
+            return False
 
     def __len__(self) -> int:
-        return len(self._local) + len(self.queue)
+        if self.cluster.lost:
+            return len(self._local)
+        try:
+            return len(self._local) + len(self.queue)
+        except RedisError as exc:
+            self.cluster.lose(exc)
+            return len(self._local)
 
 
 class ClusterRun:
@@ -528,6 +579,7 @@ class ClusterRun:
         from crawler.extensions import run_counters
 
         self.cluster.counters = lambda: run_counters(self.crawler.stats.get_stats())
+        self.cluster.on_lost = self._lost
         engine = self.crawler.engine
         slot = engine.scraper.slot if engine is not None else None
         if slot is None or not hasattr(slot, "finish_response"):
@@ -542,7 +594,7 @@ class ClusterRun:
             try:
                 self.cluster.done(request)
             except RedisError as exc:
-                logger.warning("acknowledging %s: %s", request.url, redact(str(exc)))
+                self.cluster.lose(exc)
 
         slot.finish_response = finish_response  # type: ignore[method-assign]
         self._loop(self._beat, BEAT_EVERY)
@@ -567,8 +619,15 @@ class ClusterRun:
                 self.crawler.stats.set_value(STATS_PREFIX + "error", message)
                 self._stop_loops()
                 close_crawl(self.crawler, "coordinator_gone")
-        except RedisError as exc:
-            logger.warning("cluster heartbeat: %s", redact(str(exc)))
+        except RedisError as exc:  # retried for the whole outage allowance: stop
+            self.cluster.lose(exc)
+
+    def _lost(self, message: str) -> None:
+        from crawler.extensions import STATS_PREFIX, close_crawl
+
+        self.crawler.stats.set_value(STATS_PREFIX + "error", message)
+        self._stop_loops()
+        close_crawl(self.crawler, "cluster_lost")
 
     def _poll(self) -> None:
         engine = self.crawler.engine

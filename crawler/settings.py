@@ -108,6 +108,8 @@ OSCE_CLUSTER_KEY = "osce-archive"
 #: Item pages in progress in all the cluster's processes at once (each process is also
 #: polite on its own): more workers than this keeps busy add no load on the site.
 OSCE_CLUSTER_CONCURRENCY = 16
+#: Seconds a cluster process waits for an unreachable Redis (a restart) before it stops.
+OSCE_CLUSTER_OUTAGE = 60.0
 OSCE_SITE = ""  # empty: the default site profile's home (`osce-archive sites`)
 #: Listing rows per page asked for (``rows=``). The site may show fewer: the crawl reads
 #: the page size from the pages and follows their pager, never this number.

@@ -201,3 +201,23 @@ def test_redis_restarted_mid_crawl_loses_nothing(
     coordinator_of(workers)
     assert_every_item_once(pg_url, truth)
     assert before < len(truth)  # the outage was mid-crawl
+
+
+def test_redis_gone_for_good_stops_every_process_with_one_line(
+    replica_factory: Any, redis_server: Any, start_workers: Any, pg_url: str
+) -> None:
+    """Past ``OSCE_CLUSTER_OUTAGE`` seconds without Redis, each process stops (exit 1)
+    rather than wait for ever; the run is recorded failed, what was archived stays."""
+    server = replica_factory(items=ITEMS, faults=SLOW)
+    workers = start_workers(3, server.url, pg_url, redis_server.url, "-s", "OSCE_CLUSTER_OUTAGE=3")
+    wait_for(lambda: archived(pg_url) >= 20, 120, "the crawl under way")
+    redis_server.kill()
+    started = time.monotonic()
+    for worker in workers:
+        assert worker.finish(timeout=120).returncode == 1, worker.stderr[-2000:]
+        last = worker.stderr.strip().splitlines()[-1]
+        assert last.startswith("osce-archive: lost Redis at redis://127.0.0.1:"), last
+    assert time.monotonic() - started < 90
+    assert rows(pg_url, "select outcome from runs") == [("failed",)]
+    assert count(pg_url, "select count(*) from locks") == 0
+    assert archived(pg_url) >= 20

@@ -492,10 +492,18 @@ class ClusterScheduler(Scheduler):
         return instance
 
     def open(self, spider: Spider) -> None:
+        # scrapy-redis's own open, without its deprecated Spider.log call
+        from scrapy.utils.misc import load_object
         from scrapy_redis.dupefilter import RFPDupeFilter
 
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(
+            server=self.server, spider=spider, key=self.queue_key, serializer=self.serializer
+        )
         self.df = RFPDupeFilter(self.cluster.redis, key=self.cluster.dupefilter_key)
-        super().open(spider)
+        waiting = len(self.queue)
+        if waiting:
+            logger.info("%d shared request(s) waiting in the queue", waiting)
 
     def close(self, reason: str) -> None:
         self.df.close(reason)
@@ -506,7 +514,14 @@ class ClusterScheduler(Scheduler):
             if self.cluster.lost:
                 return False  # the process is stopping; the next run discovers it again
             try:
-                return bool(super().enqueue_request(request))
+                # scrapy-redis's own enqueue_request, without its deprecated stats call
+                if not request.dont_filter and self.df.request_seen(request):
+                    self.df.log(request, self.spider)
+                    return False
+                self.queue.push(request)
+                if self.stats:
+                    self.stats.inc_value("scheduler/enqueued/redis")
+                return True
             except RedisError as exc:
                 self.cluster.lose(exc)
                 return False

@@ -137,6 +137,8 @@ class ArchiveRun:
         self._beat: task.LoopingCall | None = None
         self._watch: task.LoopingCall | None = None
         self._closed = False
+        #: ``crawl --cluster``: this process shares a run another process opened (no lock).
+        self.joined = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveRun:
@@ -173,8 +175,23 @@ class ArchiveRun:
             options["sources"] = sorted(thirdparty.runs)
         if getattr(spider, "demo", False):  # ``osce-archive demo`` (its --db refuses others)
             options["demo"] = True
+        from crawler.cluster import Cluster
+
         try:
-            self.session.run_id = self.session.call_sync(self.session.archive.start_run, options)
+            cluster = Cluster.of(self.crawler)
+            if cluster is None:
+                run_id = self.session.call_sync(self.session.archive.start_run, options)
+            else:  # the first process opens the run (and holds the lock); the others join
+                run_id = cluster.join(
+                    options,
+                    lambda: self.session.call_sync(
+                        self.session.archive.start_run, {**options, "cluster": True}
+                    ),
+                )
+                self.joined = not cluster.coordinating
+                self.crawler.stats.set_value(STATS_PREFIX + "cluster_role", cluster.role)
+                self.crawler.stats.set_value(STATS_PREFIX + "cluster_worker", cluster.worker)
+            self.session.run_id = run_id
         except BaseException:
             self._close()
             raise
@@ -182,6 +199,8 @@ class ArchiveRun:
         logger.info("run %s started on %s", self.session.run_id, redact(self.session.url))
 
     def spider_opened(self, spider: Spider) -> None:
+        if self.joined:
+            return  # the coordinator beats for the run and holds its lock
         self._beat = task.LoopingCall(self._heartbeat)
         self._beat.start(self.heartbeat_every, now=False)
         if self.lock_check_every > 0:
@@ -229,6 +248,9 @@ class ArchiveRun:
             return
         run_id = self.session.run_id
         stats = self.crawler.stats
+        if self.joined:
+            self._leave(reason)
+            return
         if run_id is not None and not self.session.error:
             # A lock lost after the last periodic check still makes the run's writes
             # unguarded: the run is then not "ok", whatever it fetched.
@@ -242,6 +264,7 @@ class ArchiveRun:
         outcome = outcome_of(reason, self.session.error)
         stats.set_value(STATS_PREFIX + "outcome", outcome)
         stats.set_value(STATS_PREFIX + "reason", reason)
+        counters = self._cluster_totals(outcome, counters)
         if run_id is not None:
             try:
                 self.session.call_sync(self.session.archive.finish_run, run_id, outcome, counters)
@@ -250,6 +273,35 @@ class ArchiveRun:
                 self.session.error = self.session.error or f"cannot record the run: {one_line(exc)}"
                 stats.set_value(STATS_PREFIX + "error", redact(self.session.error))
         self._close()
+
+    def _leave(self, reason: str) -> None:
+        """A worker's end: its counters go to the run's, the coordinator records the run."""
+        from crawler.cluster import Cluster
+
+        stats = self.crawler.stats
+        stats.set_value(STATS_PREFIX + "outcome", outcome_of(reason, self.session.error))
+        stats.set_value(STATS_PREFIX + "reason", reason)
+        cluster = Cluster.of(self.crawler)
+        if cluster is not None:
+            cluster.leave()
+        self._close()
+
+    def _cluster_totals(self, outcome: str, counters: dict[str, Any]) -> dict[str, Any]:
+        """The coordinator's end: the run is closed in Redis (the workers leave), and its
+        counters are every process's."""
+        from crawler.cluster import Cluster
+
+        cluster = Cluster.of(self.crawler)
+        if cluster is None or not cluster.coordinating:
+            return counters
+        try:
+            cluster.close_run(outcome)
+            counters = cluster.totals(counters)
+            cluster.release()
+        except Exception as exc:  # noqa: BLE001 - the run is recorded with this process's
+            logger.warning("adding up the workers' counters: %s", redact(str(exc)))
+        self.crawler.stats.set_value(STATS_PREFIX + "cluster_counters", counters)
+        return counters
 
     def engine_stopped(self) -> None:
         self._close()
@@ -266,8 +318,20 @@ class ArchiveRun:
         stats = self.crawler.stats
         stats.set_value(STATS_PREFIX + "outcome", "interrupted")
         stats.set_value(STATS_PREFIX + "reason", "killed")
+        if not self.joined:
+            from crawler.cluster import Cluster
+
+            cluster = Cluster.of(self.crawler)
+            if cluster is not None and cluster.coordinating:
+                try:
+                    cluster.close_run("interrupted")
+                    cluster.release()
+                except Exception as exc:  # noqa: BLE001 - stopping at once anyway
+                    logger.warning("closing the cluster's run: %s", redact(str(exc)))
         done = self.session.close_now(
-            self.session.run_id, run_counters(stats.get_stats()), KILL_WAIT_S
+            None if self.joined else self.session.run_id,
+            run_counters(stats.get_stats()),
+            KILL_WAIT_S,
         )
         stats.set_value(STATS_PREFIX + "archive_busy", not done)
         logger.info("run %s stopped at once: interrupted", self.session.run_id)

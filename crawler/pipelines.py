@@ -308,13 +308,20 @@ class ArchivePipeline:
     async def close_spider(self) -> None:
         """A run that ends normally brings its site's documents up to the final model
         (``crawler.learning``); then the workers go."""
+        worker = bool(getattr(self.crawler.spider, "cluster_worker", False))
         try:
-            if self.crawler.crawling and not self.session.error and self.furniture_path is None:
+            if (
+                self.crawler.crawling
+                and not self.session.error
+                and self.furniture_path is None
+                and not worker  # a cluster's coordinator does it once for the run
+            ):
                 await self._bring_up_to_date()
         except Exception as exc:  # noqa: BLE001 - the run's archived pages stand; say why
             logger.warning("furniture corrections not finished: %s; the next run goes on", exc)
         try:
-            if self.crawler.crawling and not self.session.error:
+            # Once for the run: by the cluster's coordinator, which closes it last.
+            if self.crawler.crawling and not self.session.error and not worker:
                 await self._link_reports()
         except Exception as exc:  # noqa: BLE001 - the run's archived pages stand; say why
             logger.warning("reports-on links not refreshed: %s; the next run does it", exc)

@@ -90,6 +90,7 @@ SPIDER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {
+    "crawler.cluster.ClusterRun": 90,  # only with OSCE_CLUSTER (``crawl --cluster``)
     "crawler.extensions.ArchiveRun": 100,
     "crawler.progress.ProgressDisplay": 500,
     "scrapy.extensions.logstats.LogStats": None,  # the progress display says it better
@@ -99,6 +100,16 @@ EXTENSIONS = {
 OSCE_ARCHIVE_DB = os.environ.get("OSCE_ARCHIVE_DB", "sqlite:///archive.sqlite")
 #: Seconds between heartbeats of the run (lets a later run tell a live lock from a dead one).
 OSCE_ARCHIVE_HEARTBEAT = 15.0
+#: ``crawl --cluster``: the Redis URL of a crawl shared by several processes (empty: a
+#: crawl of its own), and the prefix of its Redis keys (``crawler.cluster``). With it,
+#: ``SCHEDULER`` is ``crawler.cluster.ClusterScheduler``.
+OSCE_CLUSTER = ""
+OSCE_CLUSTER_KEY = "osce-archive"
+#: Item pages in progress in all the cluster's processes at once (each process is also
+#: polite on its own): more workers than this keeps busy add no load on the site.
+OSCE_CLUSTER_CONCURRENCY = 16
+#: Seconds a cluster process waits for an unreachable Redis (a restart) before it stops.
+OSCE_CLUSTER_OUTAGE = 60.0
 OSCE_SITE = ""  # empty: the default site profile's home (`osce-archive sites`)
 #: Listing rows per page asked for (``rows=``). The site may show fewer: the crawl reads
 #: the page size from the pages and follows their pager, never this number.

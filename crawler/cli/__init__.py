@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         "keeping their articles about the OSCE",
     )
     p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="redis://HOST:PORT/DB",
+        help="join (or start) a crawl shared by several processes through this Redis; "
+        "the archive must be PostgreSQL",
+    )
+    p.add_argument(
         "-s",
         dest="settings",
         action="append",

@@ -99,6 +99,26 @@ def check_site(site: str) -> str:
     return text.rstrip("/")
 
 
+def cluster_settings(url: str, db: str) -> dict[str, str]:
+    """``--cluster URL`` as settings (``crawler.cluster``); ArchiveError (exit 1) for an
+    address that is not Redis's or an archive that is not PostgreSQL."""
+    from crawler.cluster import check_url
+
+    url = check_url(url)
+    scheme = (db or "").split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme not in ("postgresql", "postgres"):
+        raise ArchiveError(
+            "--cluster needs a PostgreSQL archive that every worker reaches "
+            "(--db postgresql://USER@HOST/DB)"
+        )
+    return {
+        "OSCE_CLUSTER": url,
+        "SCHEDULER": "crawler.cluster.ClusterScheduler",
+        # Every process reads with the model the archive keeps (crawler.cluster).
+        "OSCE_FURNITURE_WARMUP": "0",
+    }
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
     """``-s NAME=VALUE`` pairs, as ``scrapy crawl -s`` takes them."""
     out: dict[str, str] = {}
@@ -189,6 +209,10 @@ def run_crawl(
     stats = crawler.stats.get_stats() if crawler.stats else {}
     summary: dict[str, Any] = {"run_id": stats.get(STATS_PREFIX + "run_id")}
     summary.update(run_counters(stats))
+    if STATS_PREFIX + "cluster_role" in stats:  # crawl --cluster: the coordinator's are the run's
+        summary.update(stats.get(STATS_PREFIX + "cluster_counters") or {})
+        summary["role"] = stats[STATS_PREFIX + "cluster_role"]
+        summary["worker"] = stats.get(STATS_PREFIX + "cluster_worker")
     summary["outcome"] = stats.get(STATS_PREFIX + "outcome", "failed")
     if STATS_PREFIX + "source_problems" in stats:
         summary["source_problems"] = list(stats[STATS_PREFIX + "source_problems"])
@@ -211,6 +235,13 @@ def run_crawl(
 def print_summary(summary: dict[str, Any], machine: bool) -> None:
     if machine:
         print(json.dumps(summary, sort_keys=False))
+        return
+    if summary.get("role") == "worker":
+        print(
+            f"worker {summary.get('worker')} of run {summary['run_id']}: {summary['outcome']} "
+            f"in {summary.get('seconds')} s, {summary['requests']} requests, "
+            f"{summary.get('items', 0)} items archived (the coordinator prints the run)"
+        )
         return
     print(
         f"run {summary['run_id']} {summary['outcome']} in {summary.get('seconds')} s: "
@@ -245,6 +276,8 @@ def run(args: argparse.Namespace) -> int:
     site = check_site(args.site)
     kinds = check_kinds(args.kinds, allow_all=True)
     overrides = {**(fast_settings(site) if args.fast else {}), **parse_overrides(args.settings)}
+    if getattr(args, "cluster", None):
+        overrides = {**cluster_settings(args.cluster, args.db), **overrides}
     sources, problems = read_sources(getattr(args, "sources", None), overrides)
     for line in problems:  # said at once: a typo is fixed while the crawl runs
         print(f"osce-archive: {line}", file=sys.stderr)

@@ -51,6 +51,7 @@ from twisted.python.failure import Failure
 from archive.errors import one_line, redact
 from archive.known import Known
 from archive.records import Capture, ListingEntry
+from crawler.cluster import Cluster
 from crawler.extensions import STATS_PREFIX, ArchiveSession, close_crawl
 from crawler.extraction import dates
 from crawler.frontier import (
@@ -179,6 +180,9 @@ class NewsroomSpider(Spider):
         self._backlog: deque[Iterator[Request]] = deque()
         #: Archive look-ups of language versions under way (the spider stays open).
         self._language_lookups = 0
+        #: ``crawl --cluster``: a worker fetches the shared item requests; discovery is
+        #: the coordinator's (``crawler.cluster``).
+        self.cluster_worker = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsroomSpider:
@@ -239,6 +243,10 @@ class NewsroomSpider(Spider):
         if self.session.run_id is None or self.session.error:
             return
         self.known = Known(self.session.archive)
+        cluster = Cluster.of(self.crawler)
+        if cluster is not None and not cluster.coordinating:
+            self.cluster_worker = True
+            return
         if self._source_problems:
             self.crawler.stats.set_value(PROBLEMS, list(self._source_problems))
         phases = [self._listings, self._listing_targets, self._leftovers]
@@ -334,7 +342,10 @@ class NewsroomSpider(Spider):
 
     def spider_idle(self) -> None:
         """Everything asked for is handled: release held requests, else start the next
-        phase, else (no phase left) vouch for the sitemap and let the spider close."""
+        phase, else (no phase left) vouch for the sitemap and let the spider close.
+        A cluster worker has no phases: it closes when the shared run is over."""
+        if self.cluster_worker:
+            return
         if not self._open():
             self._finish()  # stopping: vouches for nothing, records the listings' state
             return

@@ -237,9 +237,10 @@ class Version(Base):
     extractor_version: Mapped[str] = mapped_column(String(64))
     furniture_version: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(16))  # created|changed|returned|reextracted
-    # The text's MinHash sketch (archive.dedup.pack, 128 bytes): lets near-duplicate
-    # candidates be ruled out without reading their text. None for short texts and for
-    # versions written before revision 0002.
+    # The text's MinHash sketch (archive.dedup.pack, 64 bytes; 128 before revision 0012):
+    # lets near-duplicate candidates be ruled out without reading their text. None for
+    # short texts, for versions written before revision 0002 and, after a downgrade from
+    # 0012, for all (their text decides then).
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # The text and provenance, packed and compressed (archive.texts; revision 0007).
     packed: Mapped[bytes] = mapped_column(LargeBinary)

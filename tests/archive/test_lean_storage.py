@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 
-from archive import bodies, migrations, texts
+from archive import bodies, dedup, migrations, texts
 from archive.api import open_archive
 from archive.db import make_engine
 from archive.schema import Version
@@ -66,6 +66,12 @@ def _digest_lengths(engine: Any) -> dict[tuple[str, str], set[int]]:
             ).scalars()
             out[(table, column)] = set(lengths)
     return out
+
+
+def _sketch_0009(body_text: str) -> bytes:
+    """A sketch as revision 0009's code packed it: 64 bins of 16 bits, little-endian."""
+    bins = dedup.sketch(dedup.shingles(body_text))
+    return b"".join((v & 0xFFFF).to_bytes(2, "little") for v in bins)
 
 
 def _fill(archive: Archive) -> None:
@@ -138,14 +144,37 @@ def test_revision_0012_converts_an_archive_with_data_and_back(db_url: str) -> No
             ids = conn.execute(text("SELECT count(DISTINCT id) FROM near_dup_keys")).scalar_one()
         assert wrong == 0 and ids == len(keys)
         assert _keys(engine) == keys
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(sketch) FROM versions")).scalar_one() == 0
+        # What 0009's code wrote: each sketch as 64 bins of 16 bits.
+        with engine.begin() as conn:
+            for record in before:
+                if record["text"] and dedup.signature(record["text"]).packed is not None:
+                    conn.execute(
+                        text(
+                            "UPDATE versions SET sketch = :s WHERE document_id = :d AND number = :n"
+                        ),
+                        {
+                            "s": _sketch_0009(record["text"]),
+                            "d": record["id"],
+                            "n": record["version"],
+                        },
+                    )
         migrations.upgrade(engine)
         migrations.check(engine)
         assert _keys(engine) == keys
         assert not GONE & _indexes(engine)
         lengths = _digest_lengths(engine)
         assert all(v == {32} for v in lengths.values()), lengths
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT document_id, number, sketch FROM versions")).all()
+        sketches = {(d, n): None if s is None else bytes(s) for d, n, s in rows}
     finally:
         engine.dispose()
+    # The narrowed sketches are what the new code computes from the same texts.
+    expected = {(r["id"], r["version"]): dedup.signature(r["text"]).packed for r in before}
+    assert sketches == expected
+    assert sum(1 for v in sketches.values() if v is not None) >= 20
     with open_archive(db_url) as reader:
         assert list(reader.records(history=True)) == before
     with Archive.open(db_url) as archive:

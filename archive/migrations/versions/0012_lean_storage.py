@@ -18,6 +18,12 @@ program still sees ``sha256:<hex>`` (``archive.schema.Sha256`` converts at the c
 Upgrading and downgrading convert every value; on SQLite the values are converted before
 the declared type changes, so the table copy never casts a digest between text and bytes.
 
+Near-duplicate sketches keep 8 bits of each of their 64 bins instead of 16 (64 bytes per
+version instead of 128; ``archive.dedup.pack``): upgrading keeps the low byte of each
+stored bin, which is what the new code computes. Downgrading cannot bring back the bits
+dropped, so it empties the sketches: a version without one is confirmed on its text, as
+every version written before revision 0002 is.
+
 Revision ID: 0012
 Revises: 0009
 Create Date: 2026-12-02 14:00:00.000000
@@ -79,9 +85,11 @@ def upgrade() -> None:
     )
     op.drop_table(COPY)
     _digests(binary=True)
+    _narrow_sketches()
 
 
 def downgrade() -> None:
+    op.execute("UPDATE versions SET sketch = NULL")
     _digests(binary=False)
     op.execute(
         f"CREATE TABLE {COPY} AS SELECT k.key, v.document_id, k.version_id "
@@ -158,3 +166,16 @@ def _digests(*, binary: bool) -> None:
                     batch.alter_column(
                         column, type_=new, existing_type=old, existing_nullable=nullable
                     )
+
+
+def _narrow_sketches() -> None:
+    """Each stored sketch's 64 little-endian 16-bit bins to their low bytes."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, sketch FROM versions WHERE sketch IS NOT NULL"))
+    narrowed = [
+        {"id": version_id, "sketch": bytes(sketch)[0::2]}
+        for version_id, sketch in rows
+        if len(sketch) == 2 * 64
+    ]
+    if narrowed:
+        bind.execute(sa.text("UPDATE versions SET sketch = :sketch WHERE id = :id"), narrowed)

@@ -89,10 +89,21 @@ class Sha256(TypeDecorator[str]):
     impl = LargeBinary(DIGEST_LEN)
     cache_ok = True
 
+    @staticmethod
+    def valid(value: str) -> bool:
+        """Whether ``value`` is ``sha256:`` and 64 lower-case hex digits (the one form
+        stored: any other string can match no row)."""
+        digits = value[len(HASH_PREFIX) :]
+        return (
+            len(value) == HASH_LEN
+            and value.startswith(HASH_PREFIX)
+            and all(c in "0123456789abcdef" for c in digits)
+        )
+
     def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
         if value is None:
             return None
-        if len(value) != HASH_LEN or not value.startswith(HASH_PREFIX):
+        if not self.valid(value):
             raise ValueError(f"not a sha256:<64 hex> digest: {value[:80]!r}")
         return bytes.fromhex(value[len(HASH_PREFIX) :])
 

@@ -114,8 +114,13 @@ def test_near_duplicate_keys_are_the_whole_row_and_still_find_near_copies(db_url
         assert all(v == {32} for v in lengths.values()), lengths
         with archive.session() as s:
             digests = set(s.scalars(select(Version.content_hash)))
-    # The program still sees sha256:<hex>.
+    # The program still sees sha256:<hex>, and a string no digest has finds nothing.
     assert digests and all(d.startswith("sha256:") and len(d) == 71 for d in digests)
+    with Archive.open(db_url) as archive:
+        first = _replica_pages(10)[0][0].body
+        assert archive.read_body(bodies.body_hash(first)) == first
+        for wrong in ("sha256:" + "A" * 64, "sha256:xyz", "", "md5:" + "0" * 64):
+            assert archive.read_body(wrong) is None
     # Sixteen per version of a text long enough, none of them twice.
     assert len(keys) % 16 == 0 and len(keys) >= 16 * 30
 

@@ -1,4 +1,5 @@
-"""Leaner storage: near-duplicate keys keyed by themselves, three unused indexes gone.
+"""Leaner storage: digests as raw bytes, near-duplicate keys keyed by themselves,
+narrower sketches, three unused indexes gone.
 
 ``near_dup_keys`` becomes ``(key, version_id)``, both the primary key and the whole row,
 ``WITHOUT ROWID`` on SQLite: each key is stored once, in key order, with no row id, no
@@ -31,7 +32,8 @@ Create Date: 2026-12-02 14:00:00.000000
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -47,14 +49,16 @@ DROPPED_INDEXES = (
     ("ix_captures_run_id", "captures", ["run_id"]),
     ("ix_versions_content_hash", "versions", ["content_hash"]),
 )
-#: (table, digest column, a column that finds the row, nullable).
+#: (table, digest column, nullable).
 DIGESTS = (
-    ("bodies", "sha256", "sha256", False),
-    ("captures", "body_sha256", "id", True),
-    ("versions", "content_hash", "id", False),
-    ("versions", "text_hash", "id", False),
-    ("compression_dicts", "sha256", "id", False),
+    ("bodies", "sha256", False),
+    ("captures", "body_sha256", True),
+    ("versions", "content_hash", False),
+    ("versions", "text_hash", False),
+    ("compression_dicts", "sha256", False),
 )
+#: Rows converted per statement, so a large archive is never read into memory at once.
+BATCH = 5000
 FK_BODY = "fk_captures_body_sha256_bodies"
 PREFIX = "sha256:"
 TEXT_TYPE = sa.String(length=71)
@@ -138,7 +142,7 @@ def _digests(*, binary: bool) -> None:
     new, old = (BINARY_TYPE, TEXT_TYPE) if binary else (TEXT_TYPE, BINARY_TYPE)
     if bind.dialect.name == "postgresql":
         op.drop_constraint(FK_BODY, "captures", type_="foreignkey")
-        for table, column, _key, _nullable in DIGESTS:
+        for table, column, _nullable in DIGESTS:
             using = (
                 f"decode(substr({column}, {len(PREFIX) + 1}), 'hex')"
                 if binary
@@ -150,18 +154,15 @@ def _digests(*, binary: bool) -> None:
     # SQLite keeps a value as it was given whatever the declared type: convert the
     # values first, then declare the type (the table copy's CAST is then a no-op).
     convert = _to_binary if binary else _to_text
-    for table, column, key, _nullable in DIGESTS:
-        rows = bind.execute(
-            sa.text(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL")
-        ).all()
-        if rows:
+    for table, column, _nullable in DIGESTS:
+        for rows in _batches(table, "rowid", column):
             bind.execute(
-                sa.text(f"UPDATE {table} SET {column} = :value WHERE {key} = :key"),
+                sa.text(f"UPDATE {table} SET {column} = :value WHERE rowid = :key"),
                 [{"key": k, "value": convert(v)} for k, v in rows],
             )
     for table in dict.fromkeys(t for t, *_ in DIGESTS):
         with op.batch_alter_table(table) as batch:
-            for t, column, _key, nullable in DIGESTS:
+            for t, column, nullable in DIGESTS:
                 if t == table:
                     batch.alter_column(
                         column, type_=new, existing_type=old, existing_nullable=nullable
@@ -171,11 +172,29 @@ def _digests(*, binary: bool) -> None:
 def _narrow_sketches() -> None:
     """Each stored sketch's 64 little-endian 16-bit bins to their low bytes."""
     bind = op.get_bind()
-    rows = bind.execute(sa.text("SELECT id, sketch FROM versions WHERE sketch IS NOT NULL"))
-    narrowed = [
-        {"id": version_id, "sketch": bytes(sketch)[0::2]}
-        for version_id, sketch in rows
-        if len(sketch) == 2 * 64
-    ]
-    if narrowed:
-        bind.execute(sa.text("UPDATE versions SET sketch = :sketch WHERE id = :id"), narrowed)
+    for rows in _batches("versions", "id", "sketch"):
+        narrowed = [
+            {"id": version_id, "sketch": bytes(sketch)[0::2]}
+            for version_id, sketch in rows
+            if len(sketch) == 2 * 64
+        ]
+        if narrowed:
+            bind.execute(sa.text("UPDATE versions SET sketch = :sketch WHERE id = :id"), narrowed)
+
+
+def _batches(table: str, key: str, column: str) -> Iterator[list[Any]]:
+    """(key, value) of every non-null ``column`` of ``table`` in ``key`` order (a unique
+    integer), :data:`BATCH` rows at a time, each batch read before the caller updates it."""
+    bind = op.get_bind()
+    query = f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL"
+    last = None
+    while True:
+        after = "" if last is None else f" AND {key} > :last"
+        rows = bind.execute(
+            sa.text(f"{query}{after} ORDER BY {key} LIMIT {BATCH}"),
+            {} if last is None else {"last": last},
+        ).all()
+        if not rows:
+            return
+        yield list(rows)
+        last = rows[-1][0]

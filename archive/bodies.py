@@ -29,7 +29,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from archive.errors import ArchiveError
-from archive.schema import Body, CompressionDict
+from archive.schema import Body, CompressionDict, Sha256
 
 #: zstd level 10: about 5 % smaller than the default 3 on HTML at a cost that is small
 #: beside a polite crawl's fetch time (see bench/archive_storage.py).
@@ -130,6 +130,8 @@ class BodyReader:
 
     def read(self, sha256: str) -> bytes | None:
         """The raw bytes of the body ``sha256``, or None when none is stored."""
+        if not Sha256.valid(sha256):
+            return None  # not a digest the archive writes: no body has it
         row = self._db.execute(
             select(Body.codec, Body.data, Body.dict_id).where(Body.sha256 == sha256)
         ).one_or_none()

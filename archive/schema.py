@@ -41,8 +41,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-#: Length of ``sha256:<64 hex>``.
+#: Length of ``sha256:<64 hex>``, the form the program and every export use.
 HASH_LEN = 71
+HASH_PREFIX = "sha256:"
+#: Bytes of a stored digest (revision 0011): the raw sha256.
+DIGEST_LEN = 32
 #: Addresses on osce.org are short; 2,000 covers any URL a browser accepts.
 URL_LEN = 2000
 
@@ -73,6 +76,41 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class Sha256(TypeDecorator[str]):
+    """A sha256 digest: ``sha256:<64 hex>`` in the program, its 32 raw bytes in the
+    database (revision 0011; before, the 71 characters, in every indexed column too).
+
+    The one place the two forms meet: every statement binds and reads these columns
+    through this type, so queries, exports and the API see the same strings as before.
+    """
+
+    impl = LargeBinary(DIGEST_LEN)
+    cache_ok = True
+
+    @staticmethod
+    def valid(value: str) -> bool:
+        """Whether ``value`` is ``sha256:`` and 64 lower-case hex digits (the one form
+        stored: any other string can match no row)."""
+        digits = value[len(HASH_PREFIX) :]
+        return (
+            len(value) == HASH_LEN
+            and value.startswith(HASH_PREFIX)
+            and all(c in "0123456789abcdef" for c in digits)
+        )
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        if not self.valid(value):
+            raise ValueError(f"not a sha256:<64 hex> digest: {value[:80]!r}")
+        return bytes.fromhex(value[len(HASH_PREFIX) :])
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return HASH_PREFIX + bytes(value).hex()
 
 
 class Base(DeclarativeBase):
@@ -138,7 +176,7 @@ class CompressionDict(Base):
     # body | text (revision 0007; the dictionaries before it were all trained on bodies).
     kind: Mapped[str] = mapped_column(String(16), default="body", server_default="body")
     created: Mapped[datetime]
-    sha256: Mapped[str] = mapped_column(String(HASH_LEN))
+    sha256: Mapped[str] = mapped_column(Sha256())
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -147,7 +185,7 @@ class Body(Base):
 
     __tablename__ = "bodies"
 
-    sha256: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
+    sha256: Mapped[str] = mapped_column(Sha256(), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)  # bytes before compression
     codec: Mapped[str] = mapped_column(String(16))  # zstd | identity
     dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
@@ -201,16 +239,19 @@ class Version(Base):
     # (revision 0006). NULL for versions written before: the archive did not read them
     # then (``reextract`` does); ``[]`` when it read the page and found none.
     attachments: Mapped[list[Any] | None] = mapped_column(default=None)
-    content_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
-    text_hash: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
+    # Not indexed (revision 0011): a version is found by its document first (the unique
+    # key), then its content hash among that document's few versions.
+    content_hash: Mapped[str] = mapped_column(Sha256())
+    text_hash: Mapped[str] = mapped_column(Sha256(), index=True)
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     extractor_version: Mapped[str] = mapped_column(String(64))
     furniture_version: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(16))  # created|changed|returned|reextracted
-    # The text's MinHash sketch (archive.dedup.pack, 128 bytes): lets near-duplicate
-    # candidates be ruled out without reading their text. None for short texts and for
-    # versions written before revision 0002.
+    # The text's MinHash sketch (archive.dedup.pack, 64 bytes; 128 before revision 0011):
+    # lets near-duplicate candidates be ruled out without reading their text. None for
+    # short texts, for versions written before revision 0002 and, after a downgrade from
+    # 0011, for all (their text decides then).
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # The text and provenance, packed and compressed (archive.texts; revision 0007).
     packed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -252,17 +293,21 @@ class NearDupKey(Base):
     """LSH band keys of a version's text (``archive.dedup``): the near-duplicate index.
 
     Two texts that share a key are candidates, confirmed by their exact similarity;
-    the lookup is one indexed ``IN`` query, never a scan of all texts.
+    the lookup is one ``IN`` query on the primary key, never a scan of all texts.
+
+    The key and the version are the whole row and its primary key (revision 0011): on
+    SQLite the table is ``WITHOUT ROWID``, so each of a version's sixteen keys is stored
+    once, in key order, with no row id, no document id (the version gives it) and no
+    separate index (before: 806 bytes per page on ``bench/archive_storage.py``).
     """
 
     __tablename__ = "near_dup_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[int] = mapped_column(BigInteger, index=True)
-    # Not indexed: no query looks keys up by document (revision 0002 dropped the index,
-    # a third of this table's bytes).
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id"), primary_key=True, autoincrement=False
+    )
 
 
 class Capture(Base):
@@ -281,8 +326,10 @@ class Capture(Base):
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     content_type: Mapped[str | None] = mapped_column(String(200))
-    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"), index=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    # Neither indexed (revision 0011): no query looks captures up by body or by run, and
+    # bodies and runs are never deleted, so no foreign-key check needs them either.
+    body_sha256: Mapped[str | None] = mapped_column(Sha256(), ForeignKey("bodies.sha256"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     outcome: Mapped[str] = mapped_column(String(16))  # IngestResult.outcome

@@ -293,7 +293,7 @@ def _write_version(
         # than the rest of the version's write.
         session.execute(
             insert(NearDupKey),
-            [{"key": k, "document_id": document.id, "version_id": version.id} for k in sig.keys],
+            [{"key": k, "version_id": version.id} for k in dict.fromkeys(sig.keys)],
         )
     return version
 
@@ -370,7 +370,7 @@ def _near_matches(session: Session, document: Document, sig: dedup.Signature) ->
     candidates = session.execute(
         select(NearDupKey.version_id, Version.document_id, Version.sketch)
         .join(Version, Version.id == NearDupKey.version_id)
-        .where(NearDupKey.key.in_(sig.keys), NearDupKey.document_id != document.id)
+        .where(NearDupKey.key.in_(sig.keys), Version.document_id != document.id)
         .group_by(NearDupKey.version_id, Version.document_id, Version.sketch)
         .order_by(shared.desc(), NearDupKey.version_id)
         .limit(CANDIDATES)

@@ -178,6 +178,7 @@ def measure(n: int, epochs: int) -> dict[str, Any]:
             r["versions"] = int(s.scalar(select(func.count()).select_from(Version)) or 0)
             r["bodies"] = int(s.scalar(select(func.count()).select_from(Body)) or 0)
             r["body_bytes"] = int(s.scalar(select(func.sum(func.length(Body.data)))) or 0)
+            r["pack_bytes"] = int(s.scalar(select(func.sum(func.length(Version.packed)))) or 0)
             codecs = s.execute(select(Version.codec, func.count()).group_by(Version.codec))
             r["codecs"] = {codec: int(count) for codec, count in codecs}
         times, decode_times = read_times(archive)
@@ -243,6 +244,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"search index {per(r['search_index_bytes'])}  (FTS5, reported apart)")
     print(f"whole file   {per(r['file_bytes'])}  ({r['with_index_vs_warc']:.2f} of the WARC.gz)")
     print(f"  raw bodies {per(r['body_bytes'])}  (stored bytes, zstd + trained dictionary)")
+    if "pack_bytes" in r:
+        print(f"  text packs {per(r['pack_bytes'])}  (versions' text + provenance, stored bytes)")
     print("per table and index (dbstat):")
     for name, size in r["tables"].items():
         if size / pages >= 5:

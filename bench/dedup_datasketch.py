@@ -6,7 +6,7 @@ replica's duplicate cases and a benchmark. Both sides get the same texts, the sa
 archive confirms every candidate); what differs is the sketch and the banding:
 
 * ours: 64 one-permutation MinHash bins (one blake2b per shingle), 16 bands of 4 rows,
-  and the 128-byte packed sketch that drops chance candidates before their text is read;
+  and the 64-byte packed sketch that drops chance candidates before their text is read;
 * datasketch: ``MinHash(num_perm=64)`` (``update_batch``) and ``MinHashLSH`` at threshold
   0.8, with the bands it chooses itself and with our 16 x 4; the MinHash estimate plays
   the part of our packed sketch.

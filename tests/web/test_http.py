@@ -125,7 +125,8 @@ def test_document_page_fields_timeline_and_permalinks(
         assert f">{heading}</h2>" in page.text
     assert "(date from " in page.text
     # Version 1 by number and by content hash: the same page, the same citation.
-    number, content_hash, _, _ = versions[0]
+    number, stored_hash, _, _ = versions[0]
+    content_hash = "sha256:" + bytes(stored_hash).hex()  # 32 raw bytes in SQL (revision 0011)
     by_number = client.get(f"/doc/{doc}/v/1")
     by_hash = client.get(f"/doc/{doc}/h/{content_hash}")
     assert by_number.status_code == by_hash.status_code == 200

@@ -170,14 +170,27 @@ def test_postgresql_index_of_current_versions_kept_in_step_and_rebuilt(
     pg_web_archive: str,
 ) -> None:
     """PostgreSQL counts and ranks current texts from an index of current versions
-    alone: the flag it rests on is what the versions say after a crawl with edits, and
-    the index command puts it right when it is wrong (in a transaction rolled back, so
-    the shared archive is untouched)."""
+    alone, reading vectors kept in their rows: the flag it rests on is what the versions
+    say after a crawl with edits, and the index command puts it right when it is wrong
+    (in a transaction rolled back, so the shared archive is untouched)."""
     from archive.db import make_engine
     from archive.search import count, rebuild_index
 
     engine = make_engine(pg_web_archive)
     with engine.connect() as conn:
+        # Every vector is kept in its row (revision 0012): none in the TOAST table, which
+        # ranking a common word would read value by value.
+        toast = conn.execute(
+            text(
+                "SELECT reltoastrelid::regclass::text FROM pg_class "
+                "WHERE relname = 'search_vectors'"
+            )
+        ).scalar_one()
+        assert conn.execute(text(f"SELECT count(*) FROM {toast}")).scalar_one() == 0
+        assert (
+            conn.execute(text("SELECT max(pg_column_size(tsv)) FROM search_vectors")).scalar_one()
+            > 2100
+        )
         rows = conn.execute(text(_FLAGS)).all()
         assert rows and all(r.current == r.truth for r in rows)
         assert any(not r.current for r in rows), "no edited document: the flag went untested"

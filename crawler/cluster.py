@@ -584,7 +584,9 @@ class ClusterRun:
     def from_crawler(cls, crawler: Crawler) -> ClusterRun:
         cluster = Cluster.of(crawler)
         if cluster is None:
-            raise NotConfigured("OSCE_CLUSTER is empty")
+            # Not a cluster crawl: off without a word (Scrapy logs a warning for a
+            # NotConfigured that carries a reason, on every single-process crawl).
+            raise NotConfigured
         ext = cls(crawler, cluster)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

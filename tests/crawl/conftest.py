@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,18 @@ def serve(replica_factory: Any) -> Any:
         return replica_factory(items=items, seed=seed, faults=faults)
 
     return _serve
+
+
+@contextmanager
+def news_site(osce: ReplicaServer, news: Any) -> Iterator[ReplicaServer]:
+    """The replica's news site ``news`` (a ``replica.news.NewsSite`` reporting on the
+    started ``osce``) served on loopback for the block."""
+    news.osce_base = osce.url
+    server = ReplicaServer(news).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def wanted_truth(site: Site, base: str) -> dict[str, dict[str, Any]]:

@@ -26,7 +26,7 @@ from archive.db import make_engine
 from archive.export import record_validator
 from replica import ReplicaServer
 from replica.news import NewsSite
-from tests.crawl.conftest import ROOT, archived_records
+from tests.crawl.conftest import ROOT, archived_records, news_site
 from web.app import create_app
 
 OSCE_ITEMS = 60
@@ -37,13 +37,8 @@ FAST = ["-s", "OSCE_EXTRACT_WORKERS=0"]
 @pytest.fixture
 def sites(replica_factory: Any) -> Iterator[tuple[ReplicaServer, ReplicaServer]]:
     osce = replica_factory(items=OSCE_ITEMS, seed=3)
-    news = NewsSite(osce.site, articles=ARTICLES, seed=3)
-    news.osce_base = osce.url
-    server = ReplicaServer(news).start()
-    try:
+    with news_site(osce, NewsSite(osce.site, articles=ARTICLES, seed=3)) as server:
         yield osce, server
-    finally:
-        server.stop()
 
 
 def _sources(tmp_path: Path, news: ReplicaServer) -> str:
@@ -185,12 +180,8 @@ def later_items(replica_factory: Any) -> Iterator[tuple[ReplicaServer, ReplicaSe
     osce.site.set_epoch(1)
     news = NewsSite(osce.site, articles=ARTICLES, seed=4)
     osce.site.set_epoch(0)
-    news.osce_base = osce.url
-    server = ReplicaServer(news).start()
-    try:
+    with news_site(osce, news) as server:
         yield osce, server
-    finally:
-        server.stop()
 
 
 def test_an_article_crawled_before_its_item_is_linked_when_the_item_arrives(

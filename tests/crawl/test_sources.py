@@ -22,7 +22,7 @@ import pytest
 from archive.export import record_validator
 from replica import ReplicaServer
 from replica.news import NewsSite
-from tests.crawl.conftest import ROOT, archived_records
+from tests.crawl.conftest import ROOT, archived_records, news_site
 
 OSCE_ITEMS = 60
 ARTICLES = 12
@@ -33,13 +33,8 @@ FAST = ["-s", "OSCE_EXTRACT_WORKERS=0"]
 def sites(replica_factory: Any) -> Iterator[tuple[ReplicaServer, ReplicaServer]]:
     """(the osce.org replica, the news site reporting on it), both started."""
     osce = replica_factory(items=OSCE_ITEMS, seed=1)
-    news = NewsSite(osce.site, articles=ARTICLES, seed=1)
-    news.osce_base = osce.url
-    server = ReplicaServer(news).start()
-    try:
+    with news_site(osce, NewsSite(osce.site, articles=ARTICLES, seed=1)) as server:
         yield osce, server
-    finally:
-        server.stop()
 
 
 def _sources_file(path: Path, body: str) -> str:

@@ -49,6 +49,10 @@ RANKED_FIRST = 256
 RANKED_OVER = 2
 #: Versions read and indexed at a time by :func:`rebuild_index`.
 REBUILD_BATCH = 500
+#: On PostgreSQL, a word in at least this many current versions gets a list of them
+#: in order of score (revision 0013, :func:`refresh_lists`): below it, ranking every
+#: match costs a few milliseconds, and the lists would grow with every rarer word.
+LIST_MIN_VERSIONS = 1000
 
 _WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(
@@ -387,7 +391,7 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     alone, without ranking. Unfiltered, the index counts the match of every version
     (FTS5 from its index, PostgreSQL from the GIN index), and on PostgreSQL the current
     versions are counted from the index of current versions alone (revision 0008), not
-    by a join of every match."""
+    by a join of every match, or, for a listed word, from its list (revision 0013)."""
     filters = filters or Filters()
     parsed = parse_query(query or "")
     has_query = bool(parsed.groups)
@@ -395,7 +399,12 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     where = _filter_sql(conn, filters, params)
     pg = _is_pg(conn)
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
-    if has_query and unfiltered and pg:
+    with _running(conn, has_query):
+        listed = _listed(conn, parsed) if unfiltered and not filters.all_versions else None
+    if listed is not None:
+        params["lex"] = listed
+        sql = _LISTED_COUNT
+    elif has_query and unfiltered and pg:
         params["q"] = parsed.tsquery()
         current = "" if filters.all_versions else "current AND "
         sql = f"SELECT count(*) FROM search_vectors WHERE {current}tsv @@ to_tsquery('simple', :q)"
@@ -449,10 +458,16 @@ def _sorted_page(
     return rows, (offset + len(rows) if 0 < len(rows) < size else None)
 
 
-def _best_rows(pg: bool, current: bool) -> str:
+def _best_rows(pg: bool, current: bool, listed: bool = False) -> str:
     """The match's rows with their scores, best first: FTS5's bm25 on SQLite, ``ts_rank``
     over the GIN-indexed vectors on PostgreSQL (``current``: of current versions alone,
-    from their own index)."""
+    from their own index), or, for a word with a list (``listed``, ``:lex``), the
+    scores that list keeps, read in order from its index."""
+    if listed:
+        return (
+            "SELECT version_id AS fid, score FROM search_top WHERE lexeme = :lex "
+            "ORDER BY score DESC"
+        )
     if pg:
         return (
             "SELECT version_id AS fid, ts_rank(tsv, to_tsquery('simple', :q), 1) AS score "
@@ -477,13 +492,20 @@ def _ranked_page(
     A row is certain when its score is above the ``m``-th best, or when the match has
     fewer than ``m`` rows (then every match was seen, and so was the total). Rows that
     tie with the ``m``-th best may lie past the cut (``ts_rank`` gives many equal
-    scores): a second pass takes every row scoring at least that much, tie and all."""
+    scores): a second pass takes every row scoring at least that much, tie and all.
+
+    On PostgreSQL a word with a list (revision 0013) is ranked by reading its best rows
+    from the list, which holds the very scores ``ts_rank`` gives, for every current
+    version with the word: the same rows as ranking the match, without ranking it; and
+    the length of the list is the total."""
     need = offset + size
     m = max(RANKED_FIRST, RANKED_OVER * need)
     pg = _is_pg(conn)
     params: dict[str, Any] = {"q": parsed.tsquery() if pg else parsed.fts5(), "m": m}
     where = _filter_sql(conn, filters, params)
-    best = _best_rows(pg, current=not filters.all_versions)
+    listed = None if filters.all_versions else _listed(conn, parsed)
+    params["lex"] = listed
+    best = _best_rows(pg, current=not filters.all_versions, listed=listed is not None)
     tail = (
         f"SELECT {_COLUMNS}, s.score AS score{{edge}} FROM s JOIN versions v ON v.id = s.fid "
         f"JOIN documents d ON d.id = v.document_id{{cross}} WHERE {' AND '.join(where) or '1=1'} "
@@ -501,10 +523,13 @@ def _ranked_page(
         return None  # the best m were all old versions (or there is no match: count it)
     if rows[0].ranked < m:  # every match was ranked
         return rows[offset:need], len(rows)
+    total = None
+    if listed is not None:
+        total = int(conn.execute(text(_LISTED_COUNT), params).scalar_one())
     low = rows[0].low
     certain = [r for r in rows if r.score > low]
     if len(certain) >= need:
-        return certain[offset:need], None
+        return certain[offset:need], total
     params["low"] = low
     rows = conn.execute(
         text(
@@ -515,7 +540,32 @@ def _ranked_page(
         ),
         params,
     ).all()
-    return (rows[offset:need], None) if len(rows) >= need else None
+    return (rows[offset:need], total) if len(rows) >= need else None
+
+
+#: The number of current versions holding a listed word: the length of its list.
+_LISTED_COUNT = "SELECT count(*) FROM search_top WHERE lexeme = :lex"
+
+
+def _listed(conn: Connection, parsed: ParsedQuery) -> int | None:
+    """The id of the list (revision 0013) that ranks ``parsed`` over current versions,
+    or ``None``: only a query of one whole word has one, when PostgreSQL reads it as
+    that very lexeme (asked of PostgreSQL, which parses the query) and the word is
+    listed; never on SQLite."""
+    if not _is_pg(conn) or parsed.excluded or len(parsed.groups) != 1:
+        return None
+    term, *others = parsed.groups[0]
+    if others or term.prefix or len(term.words) != 1:
+        return None
+    word = term.words[0]
+    found = conn.execute(
+        text(
+            "SELECT id FROM search_top_lexemes WHERE lexeme = :w "
+            "AND CAST(to_tsquery('simple', :q) AS text) = :quoted"
+        ),
+        {"w": word, "q": parsed.tsquery(), "quoted": f"'{word}'"},
+    ).scalar()
+    return None if found is None else int(found)
 
 
 def _match_source(
@@ -827,22 +877,85 @@ def index_version(
     """Put one new version, now its document's current one, into the search index, in
     the caller's transaction (the versioning rule calls it for every version it writes:
     the index is fed from here, not by triggers, since the stored text is compressed).
-    On PostgreSQL the document's older versions leave the index of current versions."""
+    On PostgreSQL the document's older versions leave the index of current versions,
+    and the lists of frequent words (revision 0013): the old current version's rows go,
+    the new one's come, one for each listed word its vector holds."""
     _index(conn, [{"id": version_id, "title": title, "body": body}], current=True)
     if _is_pg(conn):
         conn.execute(
             text(
-                "UPDATE search_vectors SET current = false WHERE current AND version_id IN "
-                "(SELECT id FROM versions WHERE document_id = :doc AND id <> :id)"
+                "WITH old AS (UPDATE search_vectors SET current = false WHERE current "
+                "AND version_id IN (SELECT id FROM versions WHERE document_id = :doc "
+                "AND id <> :id) RETURNING version_id) "
+                "DELETE FROM search_top WHERE version_id IN "
+                "(SELECT version_id FROM old UNION ALL SELECT :id)"
             ),
             {"doc": document_id, "id": version_id},
         )
+        conn.execute(text(_LIST_ROWS + " WHERE s.version_id = :id"), {"id": version_id})
 
 
 def _pg_text(value: str) -> str:
     """``value`` as PostgreSQL's text takes it: a NUL (which a stored text may hold,
     since the archive keeps it in a compressed pack) is no word, so a space for it."""
     return value.replace("\x00", " ")
+
+
+#: The rows of the lists (revision 0013) for the vectors the caller's WHERE picks: one
+#: for each listed word a vector holds, scored by ``ts_rank`` of that word alone, as a
+#: search asks it (the tsquery of the lexeme: a listed word holds no quote to escape).
+_LIST_ROWS = (
+    "INSERT INTO search_top (lexeme, score, version_id) "
+    "SELECT l.id, ts_rank(s.tsv, CAST('''' || l.lexeme || '''' AS tsquery), 1), s.version_id "
+    "FROM search_vectors s CROSS JOIN LATERAL unnest(tsvector_to_array(s.tsv)) AS w(lexeme) "
+    "JOIN search_top_lexemes l ON l.lexeme = w.lexeme"
+)
+
+
+def refresh_lists(conn: Connection, min_versions: int = LIST_MIN_VERSIONS) -> int:
+    """Give a list (revision 0013) to every word now in at least ``min_versions`` current
+    versions that has none yet; the number of words listed. PostgreSQL only (0 on
+    SQLite). A listed word stays listed: its list stays exact as versions come and go.
+
+    Called when a crawl finishes and by ``osce-archive index``. The words are counted
+    over every current vector without a lock (``ts_stat``); only when one is to be
+    listed is the index locked against writers (SHARE: they wait, readers do not), so
+    that no version is missed: one written before the lock is in the list computed
+    after it, one written after finds the word listed."""
+    if not _is_pg(conn):
+        return 0
+    words = (
+        conn.execute(
+            text(
+                "SELECT word FROM ts_stat('SELECT tsv FROM search_vectors WHERE current') "
+                "WHERE ndoc >= :n AND strpos(word, '''') = 0 AND strpos(word, '\\') = 0 "
+                "AND word NOT IN (SELECT lexeme FROM search_top_lexemes) ORDER BY word"
+            ),
+            {"n": min_versions},
+        )
+        .scalars()
+        .all()
+    )
+    if not words:
+        return 0
+    conn.exec_driver_sql("LOCK TABLE search_vectors IN SHARE MODE")
+    ids = (
+        conn.execute(
+            text(
+                "INSERT INTO search_top_lexemes (lexeme) SELECT unnest(CAST(:words AS text[])) "
+                "ON CONFLICT (lexeme) DO NOTHING RETURNING id"
+            ),
+            {"words": list(words)},
+        )
+        .scalars()
+        .all()
+    )
+    if ids:
+        conn.execute(
+            text(_LIST_ROWS + " WHERE s.current AND l.id = ANY(CAST(:ids AS integer[]))"),
+            {"ids": list(ids)},
+        )
+    return len(ids)
 
 
 def _index(conn: Connection, rows: list[dict[str, Any]], *, current: bool) -> None:
@@ -865,13 +978,15 @@ def rebuild_index(conn: Connection) -> int:
     ``archive.texts``); the number of versions indexed.
 
     Needed only after the index was damaged or the database restored without it: every
-    version written is indexed in the transaction that writes it.
+    version written is indexed in the transaction that writes it. On PostgreSQL the
+    lists of frequent words are rebuilt too, and words now frequent are listed.
     """
     from sqlalchemy import select
 
     from archive.schema import Version
 
     if _is_pg(conn):
+        conn.exec_driver_sql("DELETE FROM search_top")
         conn.exec_driver_sql("DELETE FROM search_vectors")
     else:
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
@@ -891,4 +1006,6 @@ def rebuild_index(conn: Connection) -> int:
             "UPDATE search_vectors s SET current = true FROM versions v JOIN documents d "
             "ON d.id = v.document_id AND v.number = d.current_version WHERE s.version_id = v.id"
         )
+        conn.execute(text(_LIST_ROWS + " WHERE s.current"))
+        refresh_lists(conn)
     return len(ids)

@@ -53,7 +53,9 @@ POSTGRES_UP = (
     "INSERT INTO search_top (lexeme, score, version_id) "
     "SELECT l.id, ts_rank(s.tsv, CAST('''' || l.lexeme || '''' AS tsquery), 1), s.version_id "
     "FROM search_vectors s CROSS JOIN LATERAL unnest(tsvector_to_array(s.tsv)) AS w(lexeme) "
-    "JOIN search_top_lexemes l ON l.lexeme = w.lexeme WHERE s.current",
+    # In the order read (each word's rows together, best first), and the planner told.
+    "JOIN search_top_lexemes l ON l.lexeme = w.lexeme WHERE s.current ORDER BY 1, 2 DESC",
+    "ANALYZE search_top",
 )
 POSTGRES_DOWN = (
     "DROP TABLE IF EXISTS search_top",

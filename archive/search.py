@@ -317,15 +317,16 @@ def _page_rows(
     limit: int,
     counted: bool,
 ) -> tuple[Sequence[Any], int | None]:
-    """The rows of :func:`page_hits`: from the index's best rows when that can tell them
-    (:func:`_ranked_page`), else from every match (:func:`_sorted_page`)."""
+    """The rows of :func:`page_hits`: from a word's list (:func:`_listed_page`), or from
+    the index's best rows when that can tell them (:func:`_ranked_page`), else from
+    every match (:func:`_sorted_page`)."""
     ranked = None
-    if (
-        parsed.groups
-        and sort == "relevance"
-        and not _filter_sql(conn, replace(filters, all_versions=True), {})
-        and offset + limit <= RANKED_DEPTH
-    ):
+    unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
+    if parsed.groups and sort == "relevance" and unfiltered and not filters.all_versions:
+        listed = _listed(conn, parsed)
+        if listed is not None:
+            return _listed_page(conn, listed, offset, limit)
+    if parsed.groups and sort == "relevance" and unfiltered and offset + limit <= RANKED_DEPTH:
         ranked = _ranked_page(conn, parsed, filters, offset, limit)
     if ranked is not None:
         return ranked
@@ -458,16 +459,10 @@ def _sorted_page(
     return rows, (offset + len(rows) if 0 < len(rows) < size else None)
 
 
-def _best_rows(pg: bool, current: bool, listed: bool = False) -> str:
+def _best_rows(pg: bool, current: bool) -> str:
     """The match's rows with their scores, best first: FTS5's bm25 on SQLite, ``ts_rank``
     over the GIN-indexed vectors on PostgreSQL (``current``: of current versions alone,
-    from their own index), or, for a word with a list (``listed``, ``:lex``), the
-    scores that list keeps, read in order from its index."""
-    if listed:
-        return (
-            "SELECT version_id AS fid, score FROM search_top WHERE lexeme = :lex "
-            "ORDER BY score DESC"
-        )
+    from their own index)."""
     if pg:
         return (
             "SELECT version_id AS fid, ts_rank(tsv, to_tsquery('simple', :q), 1) AS score "
@@ -492,20 +487,13 @@ def _ranked_page(
     A row is certain when its score is above the ``m``-th best, or when the match has
     fewer than ``m`` rows (then every match was seen, and so was the total). Rows that
     tie with the ``m``-th best may lie past the cut (``ts_rank`` gives many equal
-    scores): a second pass takes every row scoring at least that much, tie and all.
-
-    On PostgreSQL a word with a list (revision 0013) is ranked by reading its best rows
-    from the list, which holds the very scores ``ts_rank`` gives, for every current
-    version with the word: the same rows as ranking the match, without ranking it; and
-    the length of the list is the total."""
+    scores): a second pass takes every row scoring at least that much, tie and all."""
     need = offset + size
     m = max(RANKED_FIRST, RANKED_OVER * need)
     pg = _is_pg(conn)
     params: dict[str, Any] = {"q": parsed.tsquery() if pg else parsed.fts5(), "m": m}
     where = _filter_sql(conn, filters, params)
-    listed = None if filters.all_versions else _listed(conn, parsed)
-    params["lex"] = listed
-    best = _best_rows(pg, current=not filters.all_versions, listed=listed is not None)
+    best = _best_rows(pg, current=not filters.all_versions)
     tail = (
         f"SELECT {_COLUMNS}, s.score AS score{{edge}} FROM s JOIN versions v ON v.id = s.fid "
         f"JOIN documents d ON d.id = v.document_id{{cross}} WHERE {' AND '.join(where) or '1=1'} "
@@ -523,13 +511,10 @@ def _ranked_page(
         return None  # the best m were all old versions (or there is no match: count it)
     if rows[0].ranked < m:  # every match was ranked
         return rows[offset:need], len(rows)
-    total = None
-    if listed is not None:
-        total = int(conn.execute(text(_LISTED_COUNT), params).scalar_one())
     low = rows[0].low
     certain = [r for r in rows if r.score > low]
     if len(certain) >= need:
-        return certain[offset:need], total
+        return certain[offset:need], None
     params["low"] = low
     rows = conn.execute(
         text(
@@ -540,7 +525,41 @@ def _ranked_page(
         ),
         params,
     ).all()
-    return (rows[offset:need], total) if len(rows) >= need else None
+    return (rows[offset:need], None) if len(rows) >= need else None
+
+
+def _listed_page(
+    conn: Connection, listed: int, offset: int, size: int
+) -> tuple[Sequence[Any], int]:
+    """One page by relevance of a word with a list (revision 0013), and the total: the
+    list holds, for every current version with the word, the very score ``ts_rank``
+    gives it, so its order is the ranking's, and nothing is ranked here.
+
+    Only the band of scores the page spans is joined to versions and documents: from
+    the score of the page's first row to that of its last, each with every row that
+    ties with it (ties are ordered by date, document and version, as every ranking is).
+    Rows scoring above the band are only counted, to place the band in the ranking."""
+    nth = "(SELECT score FROM search_top WHERE lexeme = :lex ORDER BY score DESC OFFSET {} LIMIT 1)"
+    rows = conn.execute(
+        text(
+            f"WITH edge AS MATERIALIZED (SELECT {nth.format(':first')} AS high, "
+            f"COALESCE({nth.format(':last')}, CAST('-infinity' AS real)) AS low, "
+            f"({_LISTED_COUNT}) AS total), "
+            "s AS MATERIALIZED (SELECT t.version_id AS fid, t.score FROM search_top t, edge "
+            "WHERE t.lexeme = :lex AND t.score BETWEEN edge.low AND edge.high), "
+            "above AS (SELECT count(*) AS n FROM search_top t, edge "
+            "WHERE t.lexeme = :lex AND t.score > edge.high) "
+            f"SELECT {_COLUMNS}, s.score AS score, above.n AS above, edge.total AS total "
+            "FROM s JOIN versions v ON v.id = s.fid JOIN documents d ON d.id = v.document_id "
+            "CROSS JOIN above CROSS JOIN edge WHERE v.number = d.current_version "
+            f"ORDER BY {_order_sql('relevance', True)}"
+        ),
+        {"lex": listed, "first": offset, "last": offset + size - 1},
+    ).all()
+    if not rows:  # past the end of the list (or an empty one)
+        return [], int(conn.execute(text(_LISTED_COUNT), {"lex": listed}).scalar_one())
+    skip = offset - int(rows[0].above)
+    return rows[skip : skip + size], int(rows[0].total)
 
 
 #: The number of current versions holding a listed word: the length of its list.

@@ -5,11 +5,14 @@ a weighted ``tsvector`` with a GIN index on PostgreSQL. Since revision 0007 the 
 stored compressed (``archive.texts``), so the index holds no copy of it (a contentless
 FTS5 table) and is fed by the versioning code, in the transaction that writes each
 version (:func:`index_version`), not by triggers; snippets are cut from the texts read
-back through ``archive.texts``. A user's query is parsed here,
-once, into a small tree (words, quoted phrases, ``word*`` prefixes, ``OR``, ``-word``),
-and that tree is written out in each database's own syntax, so a query means the same
-on both and no user text ever reaches either parser raw: every word is a run of letters
-and digits, which both index the same way (see the revision's docstring).
+back through ``archive.texts``. On PostgreSQL a one-word search of a frequent word is
+ranked from that word's list of scores, kept by the same code (revision 0013,
+:func:`_listed_page`), instead of by ``ts_rank`` over every match. A user's query is
+parsed here, once, into a small tree (words, quoted phrases, ``word*`` prefixes, ``OR``,
+``-word``), and that tree is written out in each database's own syntax, so a query
+means the same on both and no user text ever reaches either parser raw: every word is a
+run of letters and digits, which both index the same way (see the revision's
+docstring).
 
 Errors in a query (an unbalanced quote, a ``*`` that follows no word, parentheses or
 ``NEAR``, nothing left to find) raise :class:`QueryError` with a message for people.

@@ -5,11 +5,14 @@ a weighted ``tsvector`` with a GIN index on PostgreSQL. Since revision 0007 the 
 stored compressed (``archive.texts``), so the index holds no copy of it (a contentless
 FTS5 table) and is fed by the versioning code, in the transaction that writes each
 version (:func:`index_version`), not by triggers; snippets are cut from the texts read
-back through ``archive.texts``. A user's query is parsed here,
-once, into a small tree (words, quoted phrases, ``word*`` prefixes, ``OR``, ``-word``),
-and that tree is written out in each database's own syntax, so a query means the same
-on both and no user text ever reaches either parser raw: every word is a run of letters
-and digits, which both index the same way (see the revision's docstring).
+back through ``archive.texts``. On PostgreSQL a one-word search of a frequent word is
+ranked from that word's list of scores, kept by the same code (revision 0013,
+:func:`_listed_page`), instead of by ``ts_rank`` over every match. A user's query is
+parsed here, once, into a small tree (words, quoted phrases, ``word*`` prefixes, ``OR``,
+``-word``), and that tree is written out in each database's own syntax, so a query
+means the same on both and no user text ever reaches either parser raw: every word is a
+run of letters and digits, which both index the same way (see the revision's
+docstring).
 
 Errors in a query (an unbalanced quote, a ``*`` that follows no word, parentheses or
 ``NEAR``, nothing left to find) raise :class:`QueryError` with a message for people.
@@ -49,6 +52,10 @@ RANKED_FIRST = 256
 RANKED_OVER = 2
 #: Versions read and indexed at a time by :func:`rebuild_index`.
 REBUILD_BATCH = 500
+#: On PostgreSQL, a word in at least this many current versions gets a list of them
+#: in order of score (revision 0013, :func:`refresh_lists`): below it, ranking every
+#: match costs a few milliseconds, and the lists would grow with every rarer word.
+LIST_MIN_VERSIONS = 1000
 
 _WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(
@@ -313,15 +320,16 @@ def _page_rows(
     limit: int,
     counted: bool,
 ) -> tuple[Sequence[Any], int | None]:
-    """The rows of :func:`page_hits`: from the index's best rows when that can tell them
-    (:func:`_ranked_page`), else from every match (:func:`_sorted_page`)."""
+    """The rows of :func:`page_hits`: from a word's list (:func:`_listed_page`), or from
+    the index's best rows when that can tell them (:func:`_ranked_page`), else from
+    every match (:func:`_sorted_page`)."""
     ranked = None
-    if (
-        parsed.groups
-        and sort == "relevance"
-        and not _filter_sql(conn, replace(filters, all_versions=True), {})
-        and offset + limit <= RANKED_DEPTH
-    ):
+    unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
+    if parsed.groups and sort == "relevance" and unfiltered and not filters.all_versions:
+        listed = _listed(conn, parsed)
+        if listed is not None:
+            return _listed_page(conn, listed, offset, limit)
+    if parsed.groups and sort == "relevance" and unfiltered and offset + limit <= RANKED_DEPTH:
         ranked = _ranked_page(conn, parsed, filters, offset, limit)
     if ranked is not None:
         return ranked
@@ -387,7 +395,7 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     alone, without ranking. Unfiltered, the index counts the match of every version
     (FTS5 from its index, PostgreSQL from the GIN index), and on PostgreSQL the current
     versions are counted from the index of current versions alone (revision 0008), not
-    by a join of every match."""
+    by a join of every match, or, for a listed word, from its list (revision 0013)."""
     filters = filters or Filters()
     parsed = parse_query(query or "")
     has_query = bool(parsed.groups)
@@ -395,7 +403,12 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     where = _filter_sql(conn, filters, params)
     pg = _is_pg(conn)
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
-    if has_query and unfiltered and pg:
+    with _running(conn, has_query):
+        listed = _listed(conn, parsed) if unfiltered and not filters.all_versions else None
+    if listed is not None:
+        params["lex"] = listed
+        sql = _LISTED_COUNT
+    elif has_query and unfiltered and pg:
         params["q"] = parsed.tsquery()
         current = "" if filters.all_versions else "current AND "
         sql = f"SELECT count(*) FROM search_vectors WHERE {current}tsv @@ to_tsquery('simple', :q)"
@@ -516,6 +529,65 @@ def _ranked_page(
         params,
     ).all()
     return (rows[offset:need], None) if len(rows) >= need else None
+
+
+def _listed_page(
+    conn: Connection, listed: int, offset: int, size: int
+) -> tuple[Sequence[Any], int]:
+    """One page by relevance of a word with a list (revision 0013), and the total: the
+    list holds, for every current version with the word, the very score ``ts_rank``
+    gives it, so its order is the ranking's, and nothing is ranked here.
+
+    Only the band of scores the page spans is joined to versions and documents: from
+    the score of the page's first row to that of its last, each with every row that
+    ties with it (ties are ordered by date, document and version, as every ranking is).
+    Rows scoring above the band are only counted, to place the band in the ranking."""
+    nth = "(SELECT score FROM search_top WHERE lexeme = :lex ORDER BY score DESC OFFSET {} LIMIT 1)"
+    rows = conn.execute(
+        text(
+            f"WITH edge AS MATERIALIZED (SELECT {nth.format(':first')} AS high, "
+            f"COALESCE({nth.format(':last')}, CAST('-infinity' AS real)) AS low, "
+            f"({_LISTED_COUNT}) AS total), "
+            "s AS MATERIALIZED (SELECT t.version_id AS fid, t.score FROM search_top t, edge "
+            "WHERE t.lexeme = :lex AND t.score BETWEEN edge.low AND edge.high), "
+            "above AS (SELECT count(*) AS n FROM search_top t, edge "
+            "WHERE t.lexeme = :lex AND t.score > edge.high) "
+            f"SELECT {_COLUMNS}, s.score AS score, above.n AS above, edge.total AS total "
+            "FROM s JOIN versions v ON v.id = s.fid JOIN documents d ON d.id = v.document_id "
+            "CROSS JOIN above CROSS JOIN edge WHERE v.number = d.current_version "
+            f"ORDER BY {_order_sql('relevance', True)}"
+        ),
+        {"lex": listed, "first": offset, "last": offset + size - 1},
+    ).all()
+    if not rows:  # past the end of the list (or an empty one)
+        return [], int(conn.execute(text(_LISTED_COUNT), {"lex": listed}).scalar_one())
+    skip = offset - int(rows[0].above)
+    return rows[skip : skip + size], int(rows[0].total)
+
+
+#: The number of current versions holding a listed word: the length of its list.
+_LISTED_COUNT = "SELECT count(*) FROM search_top WHERE lexeme = :lex"
+
+
+def _listed(conn: Connection, parsed: ParsedQuery) -> int | None:
+    """The id of the list (revision 0013) that ranks ``parsed`` over current versions,
+    or ``None``: only a query of one whole word has one, when PostgreSQL reads it as
+    that very lexeme (asked of PostgreSQL, which parses the query) and the word is
+    listed; never on SQLite."""
+    if not _is_pg(conn) or parsed.excluded or len(parsed.groups) != 1:
+        return None
+    term, *others = parsed.groups[0]
+    if others or term.prefix or len(term.words) != 1:
+        return None
+    word = term.words[0]
+    found = conn.execute(
+        text(
+            "SELECT id FROM search_top_lexemes WHERE lexeme = :w "
+            "AND CAST(to_tsquery('simple', :q) AS text) = :quoted"
+        ),
+        {"w": word, "q": parsed.tsquery(), "quoted": f"'{word}'"},
+    ).scalar()
+    return None if found is None else int(found)
 
 
 def _match_source(
@@ -827,22 +899,92 @@ def index_version(
     """Put one new version, now its document's current one, into the search index, in
     the caller's transaction (the versioning rule calls it for every version it writes:
     the index is fed from here, not by triggers, since the stored text is compressed).
-    On PostgreSQL the document's older versions leave the index of current versions."""
+    On PostgreSQL the document's older versions leave the index of current versions,
+    and the lists of frequent words (revision 0013): the old current version's rows go,
+    the new one's come, one for each listed word its vector holds."""
     _index(conn, [{"id": version_id, "title": title, "body": body}], current=True)
     if _is_pg(conn):
         conn.execute(
             text(
-                "UPDATE search_vectors SET current = false WHERE current AND version_id IN "
-                "(SELECT id FROM versions WHERE document_id = :doc AND id <> :id)"
+                "WITH old AS (UPDATE search_vectors SET current = false WHERE current "
+                "AND version_id IN (SELECT id FROM versions WHERE document_id = :doc "
+                "AND id <> :id) RETURNING version_id) "
+                "DELETE FROM search_top WHERE version_id IN "
+                "(SELECT version_id FROM old UNION ALL SELECT :id)"
             ),
             {"doc": document_id, "id": version_id},
         )
+        conn.execute(text(_LIST_ROWS + " WHERE s.version_id = :id"), {"id": version_id})
 
 
 def _pg_text(value: str) -> str:
     """``value`` as PostgreSQL's text takes it: a NUL (which a stored text may hold,
     since the archive keeps it in a compressed pack) is no word, so a space for it."""
     return value.replace("\x00", " ")
+
+
+#: The rows of the lists (revision 0013) for the vectors the caller's WHERE picks: one
+#: for each listed word a vector holds, scored by ``ts_rank`` of that word alone, as a
+#: search asks it (the tsquery of the lexeme: a listed word holds no quote to escape).
+#: Whole lists are written in the order they are read (``ORDER BY 1, 2 DESC``): each
+#: word's rows then lie together in the table, so its best rows and its count read a
+#: few pages, not one page per row, until vacuum marks them all visible.
+_LIST_ROWS = (
+    "INSERT INTO search_top (lexeme, score, version_id) "
+    "SELECT l.id, ts_rank(s.tsv, CAST('''' || l.lexeme || '''' AS tsquery), 1), s.version_id "
+    "FROM search_vectors s CROSS JOIN LATERAL unnest(tsvector_to_array(s.tsv)) AS w(lexeme) "
+    "JOIN search_top_lexemes l ON l.lexeme = w.lexeme"
+)
+
+
+def refresh_lists(conn: Connection, min_versions: int = LIST_MIN_VERSIONS) -> int:
+    """Give a list (revision 0013) to every word now in at least ``min_versions`` current
+    versions that has none yet; the number of words listed. PostgreSQL only (0 on
+    SQLite). A listed word stays listed: its list stays exact as versions come and go.
+
+    Called when a crawl finishes and by ``osce-archive index``. The words are counted
+    over every current vector without a lock (``ts_stat``); only when one is to be
+    listed is the index locked against writers (SHARE: they wait, readers do not), so
+    that no version is missed: one written before the lock is in the list computed
+    after it, one written after finds the word listed."""
+    if not _is_pg(conn):
+        return 0
+    words = (
+        conn.execute(
+            text(
+                "SELECT word FROM ts_stat('SELECT tsv FROM search_vectors WHERE current') "
+                "WHERE ndoc >= :n AND strpos(word, '''') = 0 AND strpos(word, '\\') = 0 "
+                "AND word NOT IN (SELECT lexeme FROM search_top_lexemes) ORDER BY word"
+            ),
+            {"n": min_versions},
+        )
+        .scalars()
+        .all()
+    )
+    if not words:
+        return 0
+    conn.exec_driver_sql("LOCK TABLE search_vectors IN SHARE MODE")
+    ids = (
+        conn.execute(
+            text(
+                "INSERT INTO search_top_lexemes (lexeme) SELECT unnest(CAST(:words AS text[])) "
+                "ON CONFLICT (lexeme) DO NOTHING RETURNING id"
+            ),
+            {"words": list(words)},
+        )
+        .scalars()
+        .all()
+    )
+    if ids:
+        conn.execute(
+            text(
+                _LIST_ROWS + " WHERE s.current AND l.id = ANY(CAST(:ids AS integer[])) "
+                "ORDER BY 1, 2 DESC"
+            ),
+            {"ids": list(ids)},
+        )
+        conn.exec_driver_sql("ANALYZE search_top")
+    return len(ids)
 
 
 def _index(conn: Connection, rows: list[dict[str, Any]], *, current: bool) -> None:
@@ -865,13 +1007,15 @@ def rebuild_index(conn: Connection) -> int:
     ``archive.texts``); the number of versions indexed.
 
     Needed only after the index was damaged or the database restored without it: every
-    version written is indexed in the transaction that writes it.
+    version written is indexed in the transaction that writes it. On PostgreSQL the
+    lists of frequent words are rebuilt too, and words now frequent are listed.
     """
     from sqlalchemy import select
 
     from archive.schema import Version
 
     if _is_pg(conn):
+        conn.exec_driver_sql("DELETE FROM search_top")
         conn.exec_driver_sql("DELETE FROM search_vectors")
     else:
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
@@ -891,4 +1035,6 @@ def rebuild_index(conn: Connection) -> int:
             "UPDATE search_vectors s SET current = true FROM versions v JOIN documents d "
             "ON d.id = v.document_id AND v.number = d.current_version WHERE s.version_id = v.id"
         )
+        conn.execute(text(_LIST_ROWS + " WHERE s.current ORDER BY 1, 2 DESC"))
+        refresh_lists(conn)
     return len(ids)

@@ -2,9 +2,10 @@
 
 It wires the concerns that live in their own modules and adds nothing of its own:
 the runs and the lock (``archive.runs``), the ingest transaction (``archive.ingest``),
-raw bodies (``archive.bodies``), reading back (``archive.query``), integrity
-(``archive.verify``) and re-extraction (``archive.reextract``). Each method opens the
-session or transaction its module works in.
+raw bodies (``archive.bodies``), reading back (``archive.query``), the search index's
+lists of frequent words (``archive.search``), integrity (``archive.verify``) and
+re-extraction (``archive.reextract``). Each method opens the session or transaction
+its module works in.
 
 Imports: every module of the package except the readers' API and the export formats
 (``archive.api``, ``archive.export``); nothing imports this module inside the package.
@@ -20,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive import furniture, migrations, query, reextract, reports, verify
+from archive import furniture, migrations, query, reextract, reports, search, verify
 from archive.bodies import BodyReader, BodyStore
 from archive.db import display_url, make_engine
 from archive.errors import ArchiveError, redact
@@ -96,7 +97,12 @@ class Archive:
         self.runs.heartbeat(run_id)
 
     def finish_run(self, run_id: int, outcome: str, counters: dict[str, Any]) -> None:
+        """Close the run; then, on PostgreSQL, list the words the crawl made frequent
+        (``archive.search.refresh_lists``), so their first searches read their lists."""
         self.runs.finish(run_id, outcome, counters)
+        if self.dialect == "postgresql":
+            with self.engine.begin() as conn:
+                search.refresh_lists(conn)
 
     def previous_run(self, current: int | None) -> dict[str, Any] | None:
         """The last run before ``current`` (any outcome): id, outcome and counters."""

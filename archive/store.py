@@ -13,6 +13,7 @@ Imports: every module of the package except the readers' API and the export form
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import furniture, migrations, query, reextract, reports, search, verify
 from archive.bodies import BodyReader, BodyStore
 from archive.db import display_url, make_engine
-from archive.errors import ArchiveError, redact
+from archive.errors import ArchiveError, one_line, redact
 from archive.ingest import OUTCOMES, IngestResult, ingest
 from archive.query import AddressState
 from archive.records import Capture, Record
@@ -32,6 +33,8 @@ from archive.runs import DEFAULT_STALE_AFTER, RunLock
 from archive.texts import TextStore
 
 __all__ = ["OUTCOMES", "AddressState", "Archive", "IngestResult"]
+
+logger = logging.getLogger(__name__)
 
 
 class Archive:
@@ -101,8 +104,13 @@ class Archive:
         (``archive.search.refresh_lists``), so their first searches read their lists."""
         self.runs.finish(run_id, outcome, counters)
         if self.dialect == "postgresql":
-            with self.engine.begin() as conn:
-                search.refresh_lists(conn)
+            try:
+                with self.engine.begin() as conn:
+                    search.refresh_lists(conn)
+            except SQLAlchemyError as exc:
+                # The run is recorded and its archive whole; unlisted words take the
+                # slower path with the same answers, and the next run lists them.
+                logger.warning("could not list frequent words for search: %s", one_line(exc))
 
     def previous_run(self, current: int | None) -> dict[str, Any] | None:
         """The last run before ``current`` (any outcome): id, outcome and counters."""

@@ -215,3 +215,19 @@ def test_revision_0013_lists_the_frequent_words_of_an_archive_with_data_and_back
             assert conn.execute(text("SELECT to_regclass('search_top_lexemes')")).scalar() is None
     finally:
         engine.dispose()
+
+
+def test_a_failed_listing_leaves_the_run_recorded(pg_url: str, caplog: Any) -> None:
+    """Listing frequent words comes after the run is closed: when it fails, the run stays
+    recorded as it ended, and the failure is one warning line, not a crashed crawl."""
+    with Archive.open(pg_url) as archive:
+        run = archive.start_run({"test": "listing"})
+        with archive.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE search_top_lexemes")  # every listing now fails
+        with caplog.at_level("WARNING", logger="archive.store"):
+            archive.finish_run(run, "ok", {"pages": 0})
+        last = archive.previous_run(None)
+    assert last is not None and last["id"] == run and last["outcome"] == "ok", last
+    warned = [r.getMessage() for r in caplog.records if r.name == "archive.store"]
+    assert len(warned) == 1 and "could not list frequent words" in warned[0], warned
+    assert "\n" not in warned[0]

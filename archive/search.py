@@ -839,6 +839,23 @@ def index_version(
         )
 
 
+def index_versions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """:func:`index_version` for several new versions at once (``id``, ``title``,
+    ``body``, ``document_id`` each, in the order they were written): one executemany,
+    then on PostgreSQL one update per document, which leaves its newest one current."""
+    _index(conn, [{k: row[k] for k in ("id", "title", "body")} for row in rows], current=True)
+    if rows and _is_pg(conn):
+        newest = {row["document_id"]: row["id"] for row in rows}
+        for document_id, version_id in newest.items():
+            conn.execute(
+                text(
+                    "UPDATE search_vectors SET current = false WHERE current AND version_id IN "
+                    "(SELECT id FROM versions WHERE document_id = :doc AND id <> :id)"
+                ),
+                {"doc": document_id, "id": version_id},
+            )
+
+
 def _pg_text(value: str) -> str:
     """``value`` as PostgreSQL's text takes it: a NUL (which a stored text may hold,
     since the archive keeps it in a compressed pack) is no word, so a space for it."""

@@ -136,10 +136,11 @@ class Archive:
         (``archive.batch``: the group's reads first, the rows nothing reads back in one
         executemany per table at the end), the rows exactly those :meth:`ingest` writes,
         at 0.5 to 0.7 of the CPU of the ORM's unit of work (``bench/ingest_speed.py``),
-        which the crawl's reactor waited for. Each capture still commits together with its version (they are in the same
-        transaction); a crash loses only the pages of the batch in flight, which no
-        caller has seen acknowledged. When the batch fails, every page is stored again
-        on its own, so one bad page fails alone: its entry in the returned list is the
+        which the crawl's reactor waited for. Each capture still commits together with
+        its version (they are in the same transaction); a crash loses only the pages of
+        the batch in flight, which no caller has seen acknowledged. When the batch
+        fails, every page is stored again on its own, so one bad page fails alone: its
+        entry in the returned list is the
         exception, the others' their results.
         """
         if not pairs:

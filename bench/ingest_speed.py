@@ -16,8 +16,8 @@ PostgreSQL URL is emptied first).
 from __future__ import annotations
 
 import argparse
-import cProfile
 import copy
+import cProfile
 import json
 import pickle
 import pstats

@@ -140,8 +140,7 @@ class Archive:
         its version (they are in the same transaction); a crash loses only the pages of
         the batch in flight, which no caller has seen acknowledged. When the batch
         fails, every page is stored again on its own, so one bad page fails alone: its
-        entry in the returned list is the
-        exception, the others' their results.
+        entry in the returned list is the exception, the others' their results.
         """
         if not pairs:
             return []

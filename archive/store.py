@@ -135,8 +135,8 @@ class Archive:
         writes each page at once. The batch is written with SQLAlchemy Core
         (``archive.batch``: the group's reads first, the rows nothing reads back in one
         executemany per table at the end), the rows exactly those :meth:`ingest` writes,
-        at 0.5 to 0.7 of the CPU of the ORM's unit of work (``bench/ingest_speed.py``),
-        which the crawl's reactor waited for. Each capture still commits together with
+        at a third to a half of the CPU of the ORM's unit of work, which the crawl's
+        reactor waited for (``bench/ingest_speed.py``). Each capture still commits together with
         its version (they are in the same transaction); a crash loses only the pages of
         the batch in flight, which no caller has seen acknowledged. When the batch
         fails, every page is stored again on its own, so one bad page fails alone: its

@@ -4,13 +4,12 @@
 
 N replica item pages (default 2,000) are rendered and read by the crawl's extraction
 once (kept in ``bench/out/ingest-pages-N.pickle``), then ingested into a fresh archive in
-groups of G pages (default 16, about what a busy crawl hands the archive thread), as a
-full crawl ingests them: first visits, then the same pages again (unchanged), then with
-one page in ten edited (new versions). It prints the writing thread's CPU ms per page of
-each pass (``time.thread_time``: what the crawl's reactor waits for while the archive
-thread holds the interpreter lock); ``--profile`` adds the top of a cProfile of the first
-pass. ``--db`` names the archive (default a new SQLite file under ``bench/out``; a
-PostgreSQL URL is emptied first).
+groups of G pages (default 16), as crawls ingest them: first visits, then the same pages
+again (unchanged), then with one page in ten edited (new versions). It prints the
+writing thread's CPU ms per page of each pass (``time.thread_time``: what the crawl's
+reactor waits for while the archive thread holds the interpreter lock); ``--profile``
+adds the top of a cProfile of the first pass. ``--db`` names the archive (default a new
+SQLite file under ``bench/out``; a PostgreSQL database must be empty).
 """
 
 from __future__ import annotations
@@ -63,13 +62,14 @@ def fresh(url: str | None, items: int) -> str:
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, inspect
 
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    try:
+        if inspect(engine).get_table_names():
+            raise SystemExit(f"{url.split('@')[-1]} holds tables: name an empty database")
+    finally:
+        engine.dispose()
     return url
 
 

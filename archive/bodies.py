@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from archive.errors import ArchiveError
@@ -196,28 +196,59 @@ class BodyStore:
             )
         self._loaded = True
 
-    def store(self, s: Session, data: bytes, now: datetime) -> str:
-        """Store ``data`` once (by its sha256) in ``s``'s transaction; its key."""
-        sha = body_hash(data)
+    def known(self, s: Session, shas: list[str]) -> None:
+        """Look up at once which of ``shas`` are stored already, so that :meth:`store`
+        asks nothing of the database for them (a group of pages: one query)."""
+        added: set[str] = s.info.setdefault("bodies_added", set())
+        wanted = list(set(shas) - added)
+        if wanted:
+            added.update(
+                s.connection().execute(select(Body.sha256).where(Body.sha256.in_(wanted))).scalars()
+            )
+
+    def store(
+        self,
+        s: Session,
+        data: bytes,
+        now: datetime,
+        *,
+        pending: list[dict[str, Any]] | None = None,
+        sha: str | None = None,
+    ) -> str:
+        """Store ``data`` once (by its sha256) in ``s``'s transaction; its key.
+
+        With ``pending``, the new row is appended to it as a dict for the caller to
+        insert (with the rest of its group, ``archive.batch``) rather than added to the
+        session; rows pending there are inserted before a dictionary is trained, since
+        training reads the stored bodies. ``sha``: ``data``'s key, when known."""
+        sha = sha or body_hash(data)
         added: set[str] = s.info.setdefault("bodies_added", set())
         if sha in added:
             return sha
-        if s.connection().execute(select(Body.sha256).where(Body.sha256 == sha)).first():
+        if (
+            pending is None
+            and s.connection().execute(select(Body.sha256).where(Body.sha256 == sha)).first()
+        ):
             return sha
         if not self._loaded:
             self._load(s)
         if self.dictionary is None and self._plain >= TRAIN_AFTER:
+            if pending:
+                s.connection().execute(insert(Body), pending)
+                pending.clear()
             self._train(s, now)
         zdict = self.dictionary
         codec, stored = compress(data, zdict[1] if zdict else None)
         dict_id = zdict[0] if zdict is not None and codec == CODEC_ZSTD else None
         if codec == CODEC_ZSTD and dict_id is None:
             self._plain += 1
-        s.add(
-            Body(
-                sha256=sha, size=len(data), codec=codec, dict_id=dict_id, data=stored, stored_at=now
-            )
+        row = dict(
+            sha256=sha, size=len(data), codec=codec, dict_id=dict_id, data=stored, stored_at=now
         )
+        if pending is None:
+            s.add(Body(**row))
+        else:
+            pending.append(row)
         added.add(sha)
         return sha
 

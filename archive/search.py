@@ -904,17 +904,38 @@ def index_version(
     the new one's come, one for each listed word its vector holds."""
     _index(conn, [{"id": version_id, "title": title, "body": body}], current=True)
     if _is_pg(conn):
-        conn.execute(
-            text(
-                "WITH old AS (UPDATE search_vectors SET current = false WHERE current "
-                "AND version_id IN (SELECT id FROM versions WHERE document_id = :doc "
-                "AND id <> :id) RETURNING version_id) "
-                "DELETE FROM search_top WHERE version_id IN "
-                "(SELECT version_id FROM old UNION ALL SELECT :id)"
-            ),
-            {"doc": document_id, "id": version_id},
-        )
+        conn.execute(text(_LEAVE_CURRENT), {"doc": document_id, "id": version_id})
         conn.execute(text(_LIST_ROWS + " WHERE s.version_id = :id"), {"id": version_id})
+
+
+#: A document's versions other than ``:id`` leave the index of current versions and the
+#: lists of frequent words; ``:id``'s own list rows go too (they are written afresh).
+_LEAVE_CURRENT = (
+    "WITH old AS (UPDATE search_vectors SET current = false WHERE current "
+    "AND version_id IN (SELECT id FROM versions WHERE document_id = :doc "
+    "AND id <> :id) RETURNING version_id) "
+    "DELETE FROM search_top WHERE version_id IN "
+    "(SELECT version_id FROM old UNION ALL SELECT :id)"
+)
+
+
+def index_versions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """:func:`index_version` for several new versions at once (``id``, ``title``,
+    ``body``, ``document_id`` each, in the order they were written): one executemany,
+    then on PostgreSQL one statement per document, which leaves its newest one current
+    and moves the lists of frequent words (revision 0013) from its older versions to
+    it, and one insert of the newest versions' list rows."""
+    _index(conn, [{k: row[k] for k in ("id", "title", "body")} for row in rows], current=True)
+    if rows and _is_pg(conn):
+        newest = {row["document_id"]: row["id"] for row in rows}
+        for document_id, version_id in newest.items():
+            conn.execute(text(_LEAVE_CURRENT), {"doc": document_id, "id": version_id})
+        conn.execute(
+            text(_LIST_ROWS + " WHERE s.version_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": list(newest.values())},
+        )
 
 
 def _pg_text(value: str) -> str:

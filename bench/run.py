@@ -2,6 +2,7 @@
 and a peer, side by side, as ratios within the run.
 
     .venv/bin/python bench/run.py [--items N] [--json] [--no-peer]
+    .venv/bin/python bench/run.py --crawl-only [--items N] [--code CHECKOUT]
 
 N items (default 25,000) of the replica (``replica/``) are served from a child process
 (``python -m replica serve``), so the crawl's own CPU and memory are measured cleanly;
@@ -14,7 +15,9 @@ the throttle relaxed for loopback (``-s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY
    and trafilatura's own crawler with its extraction (``bench/peer_trafilatura.py``);
 2. the full crawl of N items: items/s (item pages archived per wall-clock second,
    start-up included), peak RSS of the crawl's process tree (the crawl and its extraction
-   workers, summed, polled from ``/proc``) and CPU ms per item (``RUSAGE_CHILDREN``);
+   workers, summed, polled from ``/proc``) and CPU ms per item (``RUSAGE_CHILDREN``),
+   split by stage from the crawl's ``cpu_s`` (fetch/parse, extract, ingest, commit:
+   :func:`stages`);
 3. the floors over the same item pages: Scrapy fetching them with an empty callback
    (``bench/fetch_floor.py``), and bare ``trafilatura.extract`` over a sample of them in
    one process (``bench/extract_speed.py``);
@@ -27,6 +30,9 @@ the throttle relaxed for loopback (``-s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY
    speed (``bench/replica_speed.py``) against the crawl's request rate.
 
 With ``--json`` the last line of output is one JSON object with every figure.
+``--crawl-only`` runs steps 2 and 3 alone and prints one JSON object; ``--code DIR``
+runs the crawls with another checkout's crawler (its ``PYTHONPATH``), so two versions
+are measured by the same bench, alternated on the same machine.
 Everything is written under ``bench/out/`` (gitignored).
 """
 
@@ -47,6 +53,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The checkout whose crawler the crawls run (``--code``): this one unless comparing.
+CODE = ROOT
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 sys.path.insert(0, str(ROOT))
@@ -94,6 +102,19 @@ def _children_map() -> dict[int, list[int]]:
     return tree
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
@@ -106,7 +127,9 @@ def _rss_kb(pid: int) -> int:
 
 
 class TreeMemory(threading.Thread):
-    """Polls the resident memory of a process and all its descendants, keeps the peak."""
+    """Polls the resident memory of a process and all its descendants, keeps the peak,
+    and the last CPU time seen of each descendant (the extraction workers, for crawls
+    whose summary does not report them)."""
 
     def __init__(self, pid: int, every: float = 0.2) -> None:
         super().__init__(daemon=True)
@@ -114,6 +137,7 @@ class TreeMemory(threading.Thread):
         self.every = every
         self.peak_kb = 0
         self.main_peak_kb = 0
+        self.children_cpu_s: dict[int, float] = {}
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -124,6 +148,8 @@ class TreeMemory(threading.Thread):
                 pid = todo.pop()
                 pids.append(pid)
                 todo.extend(tree.get(pid, []))
+            for pid in pids[1:]:
+                self.children_cpu_s[pid] = max(self.children_cpu_s.get(pid, 0.0), _cpu_s(pid))
             main = _rss_kb(self.pid)
             self.main_peak_kb = max(self.main_peak_kb, main)
             self.peak_kb = max(self.peak_kb, main + sum(_rss_kb(p) for p in pids[1:]))
@@ -163,7 +189,7 @@ def crawl(site: str, db: str, name: str, *options: str) -> dict[str, Any]:
         stdout=subprocess.PIPE,
         stderr=err,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(CODE)},
     )
     memory = TreeMemory(proc.pid)
     memory.start()
@@ -178,6 +204,7 @@ def crawl(site: str, db: str, name: str, *options: str) -> dict[str, Any]:
     item_pages = int(summary.get("items", 0)) + int(summary.get("skipped", 0))
     return {
         "summary": summary,
+        "cpu_ms_per_item": stages(summary, cpu, sum(memory.children_cpu_s.values()), item_pages),
         "seconds": seconds,
         "cpu_s": cpu,
         "peak_rss_mb": memory.peak_kb / 1024,
@@ -186,6 +213,32 @@ def crawl(site: str, db: str, name: str, *options: str) -> dict[str, Any]:
         "items_per_s": item_pages / seconds,
         "pages_per_s": int(summary["requests"]) / seconds,
     }
+
+
+def stages(summary: dict[str, Any], cpu_s: float, polled_workers_s: float, items: int) -> dict:
+    """CPU ms per item archived, by stage: ``fetch_parse`` (the crawl process outside the
+    archive thread: reactor, downloads, parsing, frontier, start-up), ``extract`` (the
+    extraction workers), ``ingest`` and ``commit`` (the archive thread writing pages),
+    ``archive_other`` (the archive thread's other calls: the frontier's look-ups, the
+    run's lock and heartbeat, end-of-run corrections) and ``total`` (the crawl and its
+    workers, ``RUSAGE_CHILDREN``). A crawl whose summary has no ``cpu_s`` (older code)
+    gets only ``extract`` (polled from ``/proc``) and ``crawl_process`` beside the total."""
+    per = 1000 / max(1, items)
+    out = {"total": cpu_s * per}
+    split = summary.get("cpu_s")
+    if not split:
+        out["extract"] = polled_workers_s * per
+        out["crawl_process"] = (cpu_s - polled_workers_s) * per
+        return out
+    thread = split["archive_thread"]
+    out.update(
+        fetch_parse=(split["process"] - thread) * per,
+        extract=split["workers"] * per,
+        ingest=split["ingest"] * per,
+        commit=split["commit"] * per,
+        archive_other=(thread - split["ingest"] - split["commit"]) * per,
+    )
+    return out
 
 
 # --------------------------------------------------------------------------- measurements
@@ -463,6 +516,7 @@ def run(items: int, peer: bool) -> dict[str, Any]:
         r["full_peak_rss_mb"] = full["peak_rss_mb"]
         r["full_main_peak_rss_mb"] = full["main_peak_rss_mb"]
         r["full_cpu_ms_per_item"] = full["cpu_s"] * 1000 / max(1, full["item_pages"])
+        r["full_cpu_ms_per_item_by_stage"] = full["cpu_ms_per_item"]
         r["rss_mb_large"] = full["peak_rss_mb"]
 
         log("fetch floor (Scrapy, empty callback)")
@@ -579,6 +633,44 @@ def _met(key: str, value: Any) -> str:
     return f"goal {goal}: {'met' if ok else 'MISSED'}"
 
 
+def crawl_only(items: int) -> dict[str, Any]:
+    """Step 2 and 3 alone (``--crawl-only``): the full crawl of ``items`` items, its CPU
+    per item by stage, and the two floors, measured right after it on the same replica."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    db_path = OUT / "bench-crawl.sqlite"
+    _fresh(db_path)
+    site = Site(items, seed=SEED)
+    server = spawn(items=items, seed=SEED)
+    r: dict[str, Any] = {
+        "items": items,
+        "code": str(CODE),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_before": os.getloadavg(),
+    }
+    try:
+        log(f"full crawl of {items} items ({CODE})")
+        full = crawl(server.url, f"sqlite:///{db_path}", "crawl-only", "--full")
+        r["full_items_per_s"] = full["items_per_s"]
+        r["full_seconds"] = full["seconds"]
+        r["item_pages"] = full["item_pages"]
+        r["full_cpu_ms_per_item"] = full["cpu_s"] * 1000 / max(1, full["item_pages"])
+        r["cpu_ms_per_item"] = full["cpu_ms_per_item"]
+        r["full_peak_rss_mb"] = full["peak_rss_mb"]
+        r["load_after_crawl"] = os.getloadavg()
+        log("fetch floor")
+        r["fetch_floor_items_per_s"] = fetch_floor(site, server.url)["pages_per_s"]
+        log("extract floor")
+        r["extract_floor_items_per_s"] = extract_floor(site, server.url)["pages_per_s"]
+        r["full_vs_floor"] = r["full_items_per_s"] / min(
+            r["fetch_floor_items_per_s"], r["extract_floor_items_per_s"]
+        )
+    finally:
+        server.stop()
+    r["load_after"] = os.getloadavg()
+    return r
+
+
 def table(r: dict[str, Any]) -> str:
     def f(value: Any, digits: int = 1) -> str:
         if value is None:
@@ -612,6 +704,11 @@ def table(r: dict[str, Any]) -> str:
             f"crawl process alone {r['full_main_peak_rss_mb']:.0f} MB",
         ),
         ("  CPU ms per item (crawl + workers)", f(r["full_cpu_ms_per_item"]), ""),
+        *(
+            (f"    {stage}", f(ms), "CPU ms per item")
+            for stage, ms in r["full"]["cpu_ms_per_item"].items()
+            if stage != "total"
+        ),
         (
             "no-op run: requests",
             f(r["noop_requests"]),
@@ -705,6 +802,7 @@ KEYS = (
     "full_items_per_s",
     "full_peak_rss_mb",
     "full_cpu_ms_per_item",
+    "full_cpu_ms_per_item_by_stage",
     "fetch_floor_items_per_s",
     "extract_floor_items_per_s",
     "full_vs_floor",
@@ -737,8 +835,29 @@ def main() -> int:
     parser.add_argument(
         "--no-peer", action="store_true", help="skip the peers (news-please, trafilatura)"
     )
+    parser.add_argument(
+        "--crawl-only",
+        action="store_true",
+        help="only the full crawl (CPU per item by stage) and the two floors",
+    )
+    parser.add_argument(
+        "--code",
+        metavar="DIR",
+        help="crawl with the crawler of another checkout (to compare two versions)",
+    )
     args = parser.parse_args()
+    global CODE
+    if args.code:
+        CODE = Path(args.code).resolve()
     started = time.perf_counter()
+    if args.crawl_only:
+        r = crawl_only(args.items)
+        r["bench_seconds"] = round(time.perf_counter() - started, 1)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        text = json.dumps(r, default=str)
+        (OUT / f"crawl-{args.items}-{stamp}.json").write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     r = run(args.items, peer=not args.no_peer)
     r["bench_seconds"] = round(time.perf_counter() - started, 1)
     text = table(r)

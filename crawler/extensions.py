@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -68,6 +69,7 @@ class ArchiveSession:
             self._executor.shutdown(wait=True)
             raise
         self.run_id: int | None = None
+        self.thread_cpu_s = 0.0
         #: Why the crawl must stop, when the archive itself failed (exit 1).
         self.error: str | None = None
 
@@ -93,9 +95,21 @@ class ArchiveSession:
 
     def close(self) -> None:
         try:
+            self.thread_cpu_s = self.call_sync(time.thread_time)
             self.call_sync(self.archive.close)
         finally:
             self._executor.shutdown(wait=True)
+
+    def cpu_stats(self) -> dict[str, float]:
+        """CPU seconds of the archive thread: all of it (after :meth:`close`), and the
+        ingest's share, split into building the writes and committing them. What the
+        thread holds of the interpreter lock the reactor cannot have, so the crawl
+        reports it (``crawl --json``'s ``cpu_s``, ``bench/run.py``)."""
+        return {
+            "archive_thread": round(self.thread_cpu_s, 3),
+            "ingest": round(self.archive.cpu["ingest"], 3),
+            "commit": round(self.archive.cpu["commit"], 3),
+        }
 
     def close_now(self, run_id: int | None, counters: dict[str, Any], timeout: float) -> bool:
         """The second Ctrl-C/SIGTERM: record the run ``interrupted`` (releasing its lock)
@@ -344,6 +358,7 @@ class ArchiveRun:
             self.session.close()
         except Exception as exc:  # noqa: BLE001
             logger.warning("closing the archive: %s", redact(str(exc)))
+        self.crawler.stats.set_value(STATS_PREFIX + "cpu_s", self.session.cpu_stats())
 
 
 def outcome_of(reason: str, error: str | None) -> str:

@@ -6,8 +6,12 @@ the archive session's one thread (``crawler.extensions.ArchiveSession``), the pa
 that finished meanwhile grouped in one transaction (each capture commits with its
 version), and a page is acknowledged only once committed, so a crawl killed at any
 moment loses nothing it archived; the pages of the group in flight are fetched again
-by the next run.
-Scrapy's scraper slot bounds how many pages are in flight, which keeps memory flat.
+by the next run. The group is written with SQLAlchemy Core statements executed in
+batches (``archive.batch``), not the ORM's unit of work: the archive thread holds the
+interpreter lock while it builds the rows, and every millisecond it holds it is one the
+reactor cannot fetch in (``crawl --json`` reports that thread's CPU, ``cpu_s``).
+Scrapy's scraper slot bounds how many pages are in flight (and so how many wait for
+the archive thread), which keeps memory flat.
 
 Settings: ``OSCE_ARCHIVE_GROUP_MAX`` (most pages written in one archive transaction),
 ``OSCE_EXTRACT_WORKERS`` (worker processes; 0 extracts in the crawling

@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import sys
 from datetime import datetime
 from typing import Any
@@ -222,6 +223,18 @@ def run_crawl(
     if elapsed is None and stats.get("start_time") is not None:  # stopped at once: no close
         started = stats["start_time"]
         summary["seconds"] = round((datetime.now(started.tzinfo) - started).total_seconds(), 2)
+    cpu = stats.get(STATS_PREFIX + "cpu_s")
+    if cpu:
+        # Where the crawl's CPU went: this process (reactor, fetch, parse, frontier and
+        # the archive thread, whose share is in ``cpu``) and the extraction workers (the
+        # children it has reaped).
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        summary["cpu_s"] = {
+            "process": round(own.ru_utime + own.ru_stime, 3),
+            **cpu,
+            "workers": round(children.ru_utime + children.ru_stime, 3),
+        }
     if stats.get(STATS_PREFIX + "archive_busy"):
         summary["archive_busy"] = True
     error = stats.get(STATS_PREFIX + "error")

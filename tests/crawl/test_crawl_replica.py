@@ -111,6 +111,11 @@ def test_full_then_epoch_then_noop(serve: Any, crawl: Any, tmp_path: Path) -> No
     assert summary["new_documents"] == len(truth0)
     assert summary["failed"] == 0
     assert summary["requests"] == len(server.log)
+    # Where the crawl's CPU went (bench/run.py splits it by stage): the archive thread's
+    # ingest and commit are part of that thread's time, which is part of the process's.
+    cpu = summary["cpu_s"]
+    assert 0 < cpu["ingest"] + cpu["commit"] <= cpu["archive_thread"] <= cpu["process"]
+    assert cpu["workers"] >= 0
     item_paths = [p for p in _item_gets(server.log) if not p.startswith("/node/")]
     assert len(item_paths) == len(set(item_paths)), "an item was fetched twice in one run"
 

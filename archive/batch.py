@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from archive import dedup, search
 from archive.bodies import BodyStore, body_hash
 from archive.errors import ArchiveError
-from archive.ingest import IngestResult, _address_roles, category
+from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
 from archive.records import Capture, Record
 from archive.schema import Address, Body, Change, Document, NearDupKey, Version
@@ -254,24 +254,7 @@ class _Group:
             self._delete(effect, document_id, now, capture.run_id)
         self.capture_rows.append(
             (
-                dict(
-                    url=capture.url,
-                    final_url=capture.final_url,
-                    redirects=list(capture.redirects),
-                    fetched_at=capture.fetched_at,
-                    status=capture.status,
-                    etag=capture.etag,
-                    last_modified=capture.last_modified,
-                    content_type=capture.content_type,
-                    body_sha256=sha,
-                    run_id=capture.run_id,
-                    document_id=effect.document_id,
-                    version_id=effect.version_id,
-                    outcome=effect.outcome,
-                    error=capture.error,
-                    listing=capture.listing.to_json() if capture.listing else None,
-                    http=capture.answers,
-                ),
+                capture_row(capture, sha, effect.document_id, effect.version_id, effect.outcome),
                 requested,
             )
         )
@@ -479,11 +462,7 @@ class _Group:
             _NEAR, {"keys": list(sig.keys), "document_id": document_id}
         ).all()
         to_read = [
-            version_id
-            for version_id, _document_id, sketch in candidates
-            if sketch is None
-            or sig.packed is None
-            or dedup.agreement(sig.packed, sketch) >= dedup.SKETCH_FLOOR
+            version_id for version_id, _document_id, sketch in candidates if sig.may_match(sketch)
         ]
         if not to_read:
             return matched

@@ -152,6 +152,14 @@ class Signature:
     keys: list[int]
     packed: bytes | None
 
+    def may_match(self, stored: bytes | None) -> bool:
+        """Whether a near-duplicate candidate with the stored sketch ``stored`` is worth
+        reading: its sketch agrees with this one on at least ``SKETCH_FLOOR`` of the
+        bins, or one of the two has no sketch (then only the text can tell)."""
+        if stored is None or self.packed is None:
+            return True
+        return agreement(self.packed, stored) >= SKETCH_FLOOR
+
     def near_duplicate_of(self, other_text: str) -> bool:
         """:func:`is_near_duplicate` of this text and ``other_text``."""
         if self.n_words < MIN_WORDS:

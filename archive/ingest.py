@@ -144,14 +144,17 @@ def _delete(
     effect.version = _newest(s, document)
 
 
-def _insert_capture(
-    s: Session, capture: Capture, address_id: int, body_sha: str | None, effect: _Effect
-) -> int:
-    # One plain INSERT: the capture is never read back in this transaction, and a
-    # flush of the ORM's unit of work for it cost more than the statement itself.
-    s.flush()  # what the capture refers to (addresses, version) exists first
-    row: dict[str, Any] = dict(
-        address_id=address_id,
+def capture_row(
+    capture: Capture,
+    body_sha: str | None,
+    document_id: str | None,
+    version_id: int | None,
+    outcome: str,
+) -> dict[str, Any]:
+    """The ``captures`` row of one fetch, less its address id: what the server said, the
+    body's hash and what the fetch did to the archive. One builder for the per-page
+    ingest here and the batched one (``archive.batch``), so the two write the same row."""
+    return dict(
         url=capture.url,
         final_url=capture.final_url,
         redirects=list(capture.redirects),
@@ -162,13 +165,29 @@ def _insert_capture(
         content_type=capture.content_type,
         body_sha256=body_sha,
         run_id=capture.run_id,
-        document_id=effect.document_id,
-        version_id=effect.version.id if effect.version is not None else None,
-        outcome=effect.outcome,
+        document_id=document_id,
+        version_id=version_id,
+        outcome=outcome,
         error=capture.error,
         listing=capture.listing.to_json() if capture.listing else None,
         http=capture.answers,
     )
+
+
+def _insert_capture(
+    s: Session, capture: Capture, address_id: int, body_sha: str | None, effect: _Effect
+) -> int:
+    # One plain INSERT: the capture is never read back in this transaction, and a
+    # flush of the ORM's unit of work for it cost more than the statement itself.
+    s.flush()  # what the capture refers to (addresses, version) exists first
+    row = capture_row(
+        capture,
+        body_sha,
+        effect.document_id,
+        effect.version.id if effect.version is not None else None,
+        effect.outcome,
+    )
+    row["address_id"] = address_id
     inserted = s.connection().execute(insert(_CAPTURES), row)
     key = inserted.inserted_primary_key
     assert key is not None

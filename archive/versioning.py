@@ -376,11 +376,7 @@ def _near_matches(session: Session, document: Document, sig: dedup.Signature) ->
         .limit(CANDIDATES)
     ).all()
     to_read = [
-        version_id
-        for version_id, _document_id, sketch in candidates
-        if sketch is None
-        or sig.packed is None
-        or dedup.agreement(sig.packed, sketch) >= dedup.SKETCH_FLOOR
+        version_id for version_id, _document_id, sketch in candidates if sig.may_match(sketch)
     ]
     if not to_read:
         return matched

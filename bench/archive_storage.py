@@ -1,6 +1,6 @@
 """Bytes stored per item: the archive against a gzip WARC of the same responses (issue 17.2).
 
-``python bench/archive_storage.py [N] [--epochs E] [--json]`` (default 2,000 replica
+``python bench/archive_storage.py [N] [--epochs E] [--json] [--keep FILE]`` (default 2,000 replica
 items, 3 epochs): render every item page as the replica's server answers it and ingest
 each (capture + the real extraction's record) into a fresh SQLite archive; then, for
 each of E epochs (5 % of the items edited, as `Rates(edit=0.05)`), fetch what an
@@ -25,6 +25,7 @@ import argparse
 import io
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -154,7 +155,7 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-def measure(n: int, epochs: int) -> dict[str, Any]:
+def measure(n: int, epochs: int, keep: Path | None = None) -> dict[str, Any]:
     fetched = crawl_responses(n, epochs)
     responses = [r for _, r in fetched]
     pages = len(responses)
@@ -188,6 +189,8 @@ def measure(n: int, epochs: int) -> dict[str, Any]:
         con.execute(f"VACUUM INTO '{copy}'")
         con.close()
         file_bytes = copy.stat().st_size
+        if keep is not None:
+            shutil.copyfile(copy, keep)
         tables = table_bytes(copy)
         archive = Archive.open(f"sqlite:///{path}")
         started = time.perf_counter()
@@ -270,8 +273,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("items", nargs="?", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--keep", type=Path, metavar="FILE", help="copy the measured (vacuumed) archive here"
+    )
     args = parser.parse_args(argv)
-    result = measure(args.items, args.epochs)
+    result = measure(args.items, args.epochs, args.keep)
     if args.json:
         print(json.dumps(result, indent=1))
     else:

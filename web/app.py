@@ -49,6 +49,8 @@ FEED_CACHE = 64  # feeds kept in memory, by ETag
 #: Search results, facets, counts and the chart's months kept in memory while the archive
 #: stands still (its generation: the change log's head, the last capture and run).
 READ_CACHE = 512
+#: Seconds a request waits for another building the same answer before building its own.
+BUILD_WAIT = 30.0
 #: Hits of a query kept together (as version ids and scores): the first window is small
 #: (a first answer stays cheap), each later one answers this many of its next pages' rows.
 SEARCH_FIRST = 200
@@ -127,6 +129,9 @@ class ReadingRoom:
         self._reads: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._reads_generation: tuple[Any, ...] | None = None
         self._reads_lock = threading.Lock()
+        # What is being built now, by generation and key: a second request for the same
+        # waits for the first one's answer instead of computing it again.
+        self._building: dict[tuple[Any, ...], threading.Event] = {}
         self._page_bytes = 0
         self._feed_cache: OrderedDict[str, bytes] = OrderedDict()
         self._feed_lock = threading.Lock()
@@ -161,19 +166,40 @@ class ReadingRoom:
 
         A crawl that commits anything moves the generation (a new change-log entry,
         capture or run), which empties the cache on the next request; readers never see
-        an answer older than the transaction they read in."""
+        an answer older than the transaction they read in.
+
+        Requests that miss the same key at once build it once: the first builds, the
+        others wait for its answer (the pages of a query share its window of hits, and
+        readers page a common query together); if the first fails, the next builds."""
         generation = archive_search.generation(r.conn)
-        with self._reads_lock:
-            self._follow(generation)
-            if key in self._reads:
-                self._reads.move_to_end(key)
-                return self._reads[key]
-        value = build()
-        with self._reads_lock:
-            if generation == self._reads_generation:
-                self._reads[key] = value
-                while len(self._reads) > READ_CACHE:
-                    self._reads.popitem(last=False)
+        building = (generation, key)
+        done: threading.Event | None
+        while True:
+            with self._reads_lock:
+                self._follow(generation)
+                if key in self._reads:
+                    self._reads.move_to_end(key)
+                    return self._reads[key]
+                pending = self._building.get(building)
+                if pending is None:
+                    done = self._building[building] = threading.Event()
+                    break
+            pending.wait(BUILD_WAIT)
+            if not pending.is_set():  # the first is slow: no longer wait for it
+                done = None
+                break
+        try:
+            value = build()
+            with self._reads_lock:
+                if generation == self._reads_generation:
+                    self._reads[key] = value
+                    while len(self._reads) > READ_CACHE:
+                        self._reads.popitem(last=False)
+        finally:
+            if done is not None:
+                with self._reads_lock:
+                    self._building.pop(building, None)
+                done.set()
         return value
 
     def kept(self, r: Reading, key: tuple[Any, ...]) -> Any:

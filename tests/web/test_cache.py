@@ -113,3 +113,61 @@ def test_pages_cut_from_a_kept_window_are_the_pages_search_gives(
                     assert got["total"] == want.total == want_total, (q, sort, page)
                     assert got["results"] == [h.to_json() for h in want.hits], (q, sort, page)
     engine.dispose()
+
+
+def test_requests_missing_the_same_answer_at_once_build_it_once(
+    web_archive: WebArchive,
+) -> None:
+    """Eight requests for the same answer at once (readers paging a common query
+    together): one builds it, the others wait for it and read it; when the one building
+    fails, the next request builds it instead of failing too."""
+    import threading
+    import time
+
+    engine = readonly_engine(web_archive.db)
+    room = create_app(engine).state.room
+    builds = []
+    started = threading.Barrier(8)
+
+    def build() -> str:
+        builds.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every other request to arrive meanwhile
+        return "answer"
+
+    got = []
+
+    def request() -> None:
+        started.wait()
+        with room.read() as r:
+            got.append(room.cached(r, ("test", "same"), build))
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["answer"] * 8
+    assert len(builds) == 1, builds
+
+    calls = []
+
+    def failing() -> str:
+        calls.append("fail")
+        time.sleep(0.2)
+        raise RuntimeError("the database went away")
+
+    def second(out: list[str]) -> None:
+        with room.read() as r:
+            out.append(room.cached(r, ("test", "after a failure"), lambda: "built again"))
+
+    answers: list[str] = []
+    waiter = threading.Thread(target=second, args=(answers,))
+    with room.read() as r:
+        try:
+            threading.Timer(0.05, waiter.start).start()  # asks while the first builds
+            room.cached(r, ("test", "after a failure"), failing)
+        except RuntimeError:
+            pass
+    waiter.join(5)
+    assert answers == ["built again"] and calls == ["fail"]
+    engine.dispose()

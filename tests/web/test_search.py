@@ -207,6 +207,100 @@ def test_postgresql_index_of_current_versions_kept_in_step_and_rebuilt(
     engine.dispose()
 
 
+_SUPERSEDED = (
+    "SELECT v.id, o.version_id IS NOT NULL AS listed, v.number <> d.current_version AS truth "
+    "FROM versions v JOIN documents d ON d.id = v.document_id "
+    "LEFT JOIN search_superseded o ON o.version_id = v.id"
+)
+#: Current versions matching a query, counted the slow way the list replaces.
+_JOINED_COUNT = (
+    "SELECT count(*) FROM (SELECT rowid AS fid FROM search_fts WHERE search_fts MATCH :q) s "
+    "JOIN versions v ON v.id = s.fid JOIN documents d ON d.id = v.document_id "
+    "WHERE v.number = d.current_version"
+)
+
+
+def test_sqlite_list_of_versions_no_longer_current_kept_in_step_and_rebuilt(
+    web_archive: WebArchive, tmp_path: Path
+) -> None:
+    """SQLite counts the current versions a query matches as every match less the
+    versions listed as no longer current (revision 0014): after a crawl with edits the
+    list is what the versions say, every count equals the count by joining each match,
+    the upgrade from 0013 lists an archive's older versions, and the index command puts
+    the list right when it is wrong."""
+    from archive import migrations
+    from archive.db import make_engine
+    from archive.search import _order_sql, count, parse_query, rebuild_index
+
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(web_archive.db.removeprefix("sqlite:///"), copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    queries = ["osce", "mission OR election*", '"human rights"', "osce -vienna", "zzzz"]
+
+    def assert_counts_true(conn: object) -> None:
+        for q in queries:
+            joined = conn.execute(  # type: ignore[attr-defined]
+                text(_JOINED_COUNT), {"q": parse_query(q).fts5()}
+            ).scalar_one()
+            assert count(conn, q) == joined, q  # type: ignore[arg-type]
+
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(_SUPERSEDED)).all()
+            assert rows and all(bool(r.listed) == bool(r.truth) for r in rows)
+            assert any(r.listed for r in rows), "no edited document: the list went untested"
+            assert_counts_true(conn)
+            before = search(conn, "osce", size=100)
+            assert before.total > 0
+        migrations.downgrade(engine, "0013")
+        with engine.connect() as conn:
+            gone = conn.execute(
+                text("SELECT count(*) FROM sqlite_schema WHERE name = 'search_superseded'")
+            ).scalar_one()
+            assert gone == 0
+        migrations.upgrade(engine)
+        migrations.check(engine)
+        with engine.connect() as conn:
+            assert all(bool(r.listed) == bool(r.truth) for r in conn.execute(text(_SUPERSEDED)))
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM search_superseded")
+            conn.exec_driver_sql("INSERT INTO search_superseded SELECT id FROM versions")
+            assert count(conn, "osce") == 0  # the count reads the list
+            rebuild_index(conn)
+            assert all(bool(r.listed) == bool(r.truth) for r in conn.execute(text(_SUPERSEDED)))
+            assert_counts_true(conn)
+            again = search(conn, "osce", size=100)
+            assert (again.total, _ids(again)) == (before.total, _ids(before))
+        # Pages in date order are sorted without their documents' rows: the same pages
+        # as sorting every match joined to its document.
+        with engine.connect() as conn:
+            for q in ("osce", "mission OR election*"):
+                for sort in ("date", "oldest", "seen"):
+                    want = [
+                        (r.doc, r.number)
+                        for r in conn.execute(
+                            text(
+                                "SELECT d.id AS doc, v.number FROM (SELECT rowid AS fid "
+                                "FROM search_fts WHERE search_fts MATCH :q) s "
+                                "JOIN versions v ON v.id = s.fid "
+                                "JOIN documents d ON d.id = v.document_id "
+                                "WHERE v.number = d.current_version "
+                                f"ORDER BY {_order_sql(sort, False)}"
+                            ),
+                            {"q": parse_query(q).fts5()},
+                        )
+                    ]
+                    assert len(want) > 7, (q, want)
+                    got = [
+                        hit
+                        for page in (1, 2, 3)
+                        for hit in _ids(search(conn, q, sort=sort, size=7, page=page))
+                    ]
+                    assert got == want[:21], (q, sort)
+    finally:
+        engine.dispose()
+
+
 def _all(conn: object, q: str, filters: Filters) -> set[tuple[str, int]]:
     found: set[tuple[str, int]] = set()
     page = 1

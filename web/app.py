@@ -14,6 +14,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,7 +132,7 @@ class ReadingRoom:
         self._reads_lock = threading.Lock()
         # What is being built now, by generation and key: a second request for the same
         # waits for the first one's answer instead of computing it again.
-        self._building: dict[tuple[Any, ...], threading.Event] = {}
+        self._building: dict[tuple[Any, ...], Future[Any]] = {}
         self._page_bytes = 0
         self._feed_cache: OrderedDict[str, bytes] = OrderedDict()
         self._feed_lock = threading.Lock()
@@ -170,36 +171,39 @@ class ReadingRoom:
 
         Requests that miss the same key at once build it once: the first builds, the
         others wait for its answer (the pages of a query share its window of hits, and
-        readers page a common query together); if the first fails, the next builds."""
+        readers page a common query together). A waiter builds its own answer when the
+        first fails or takes longer than :data:`BUILD_WAIT`, as it would have alone."""
         generation = archive_search.generation(r.conn)
         building = (generation, key)
-        done: threading.Event | None
-        while True:
-            with self._reads_lock:
-                self._follow(generation)
-                if key in self._reads:
-                    self._reads.move_to_end(key)
-                    return self._reads[key]
-                pending = self._building.get(building)
-                if pending is None:
-                    done = self._building[building] = threading.Event()
-                    break
-            pending.wait(BUILD_WAIT)
-            if not pending.is_set():  # the first is slow: no longer wait for it
-                done = None
-                break
+        with self._reads_lock:
+            self._follow(generation)
+            if key in self._reads:
+                self._reads.move_to_end(key)
+                return self._reads[key]
+            pending = self._building.get(building)
+            if pending is None:
+                mine: Future[Any] = Future()
+                self._building[building] = mine
+        if pending is not None:
+            try:
+                return pending.result(timeout=BUILD_WAIT)
+            except Exception:  # noqa: BLE001 - failed or slow: build it as if alone
+                return build()
         try:
             value = build()
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        else:
+            mine.set_result(value)
             with self._reads_lock:
                 if generation == self._reads_generation:
                     self._reads[key] = value
                     while len(self._reads) > READ_CACHE:
                         self._reads.popitem(last=False)
         finally:
-            if done is not None:
-                with self._reads_lock:
-                    self._building.pop(building, None)
-                done.set()
+            with self._reads_lock:
+                self._building.pop(building, None)
         return value
 
     def kept(self, r: Reading, key: tuple[Any, ...]) -> Any:

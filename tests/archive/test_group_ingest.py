@@ -200,6 +200,16 @@ def test_group_ingest_writes_the_rows_the_orm_ingest_writes(db_url: str, tmp_pat
                 assert old_rows["search_top"] and old_rows["search_top_lexemes"]
             else:  # the versions no longer current (revision 0014), listed by both paths
                 assert old_rows["search_superseded"]
+                with old.engine.connect() as conn:
+                    wrong = conn.execute(
+                        text(
+                            "SELECT count(*) FROM versions v JOIN documents d "
+                            "ON d.id = v.document_id LEFT JOIN search_superseded o "
+                            "ON o.version_id = v.id WHERE (o.version_id IS NOT NULL) "
+                            "<> (v.number <> d.current_version)"
+                        )
+                    ).scalar_one()
+                assert wrong == 0
     finally:
         if not db_url.startswith("sqlite"):
             from tests.fixtures.db import _pg_connect

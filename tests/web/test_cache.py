@@ -11,6 +11,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from archive.feed import Selection, snapshot
@@ -149,25 +150,30 @@ def test_requests_missing_the_same_answer_at_once_build_it_once(
     assert got == ["answer"] * 8
     assert len(builds) == 1, builds
 
-    calls = []
+    calls: list[str] = []
 
     def failing() -> str:
         calls.append("fail")
-        time.sleep(0.2)
+        time.sleep(0.3)
         raise RuntimeError("the database went away")
+
+    def built() -> str:
+        calls.append("built")
+        return "built again"
 
     def second(out: list[str]) -> None:
         with room.read() as r:
-            out.append(room.cached(r, ("test", "after a failure"), lambda: "built again"))
+            out.append(room.cached(r, ("test", "after a failure"), built))
 
+    # A second request arrives while the first builds: it waits for the first, and when
+    # that fails it builds its own answer (a request that did not wait would have built
+    # before the first failed).
     answers: list[str] = []
     waiter = threading.Thread(target=second, args=(answers,))
     with room.read() as r:
-        try:
-            threading.Timer(0.05, waiter.start).start()  # asks while the first builds
+        threading.Timer(0.05, waiter.start).start()
+        with pytest.raises(RuntimeError):
             room.cached(r, ("test", "after a failure"), failing)
-        except RuntimeError:
-            pass
     waiter.join(5)
-    assert answers == ["built again"] and calls == ["fail"]
+    assert answers == ["built again"] and calls == ["fail", "built"], calls
     engine.dispose()

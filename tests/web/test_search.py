@@ -226,8 +226,8 @@ def test_sqlite_list_of_versions_no_longer_current_kept_in_step_and_rebuilt(
     """SQLite counts the current versions a query matches as every match less the
     versions listed as no longer current (revision 0014): after a crawl with edits the
     list is what the versions say, every count equals the count by joining each match,
-    the upgrade from 0013 lists an archive's older versions, and the index command puts
-    the list right when it is wrong."""
+    the upgrade from 0013 lists an archive's older versions, and ``rebuild_index`` (what
+    ``osce-archive index`` runs) puts the list right when it is wrong."""
     from archive import migrations
     from archive.db import make_engine
     from archive.search import _order_sql, count, parse_query, rebuild_index
@@ -290,7 +290,7 @@ def test_sqlite_list_of_versions_no_longer_current_kept_in_step_and_rebuilt(
                             {"q": parse_query(q).fts5()},
                         )
                     ]
-                    assert len(want) > 7, (q, want)
+                    assert len(want) >= 21, (q, want)
                     got = [
                         hit
                         for page in (1, 2, 3)

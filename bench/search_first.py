@@ -1,0 +1,81 @@
+"""First searches one at a time, in this process: where a first answer's time goes.
+
+    python bench/search_first.py URL [--code CHECKOUT] [--words 80]
+
+For the commonest words of an archive's titles (as ``bench/web_latency.py`` picks them:
+words of more than 3 letters in the first 3,000 titles), runs each search once, as the
+reading room's first answer does: the page of hits (``page_hits``), the count of
+matches when the page did not bring it, the snippets. Prints p50 / p95 of the whole and
+the slowest words with their three parts; then the hit windows the reading room keeps
+for deep pages (0-200, 200-1,200, 1,200-2,200) of three common words in relevance and
+date order. ``--code`` runs another checkout's search code on the same archive, so old
+and new code can be timed in turn. No server and no concurrency: the cost of one
+request, not its wait (``web_latency.py`` measures that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", help="the archive (sqlite:///FILE or postgresql://...)")
+    parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose code runs")
+    parser.add_argument("--words", type=int, default=80)
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.code.resolve()))
+    from sqlalchemy import create_engine, text
+
+    from archive import search
+
+    engine = create_engine(args.url)
+    with engine.connect() as conn:
+        titles = [r[0] for r in conn.execute(text("select title from versions limit 3000"))]
+        common = Counter(
+            w.lower() for t in titles for w in t.split() if w.isalpha() and len(w) > 3
+        ).most_common(args.words)
+        rows = []
+        for word, _ in common:
+            t0 = time.perf_counter()
+            hits, complete = search.page_hits(conn, word, counted=True)
+            t1 = time.perf_counter()
+            total = complete if complete is not None else search.count(conn, word)
+            t2 = time.perf_counter()
+            search.add_snippets(conn, word, hits)
+            t3 = time.perf_counter()
+            rows.append((t3 - t0, word, total, t1 - t0, t2 - t1, t3 - t2))
+        whole = sorted(r[0] * 1000 for r in rows)
+        print(f"{len(rows)} first searches, one at a time ({args.code}):")
+        print(
+            f"  p50 {statistics.median(whole):.1f} ms, p95 {whole[int(0.95 * len(whole))]:.1f} ms"
+        )
+        for ms, word, total, rank, count, snip in sorted(rows, reverse=True)[:8]:
+            print(
+                f"  {ms * 1000:6.1f} ms  {word:<14} {total:>6} matches: page {rank * 1000:5.1f}, "
+                f"count {count * 1000:5.1f}, snippets {snip * 1000:5.1f}"
+            )
+        print("hit windows kept for deep pages (ms: 0-200, 200-1,200, 1,200-2,200):")
+        for word in [w for w, _ in common[:3]]:
+            for sort in ("relevance", "date"):
+                spans = []
+                for offset, limit in ((0, 200), (200, 1000), (1200, 1000)):
+                    t0 = time.perf_counter()
+                    search.page_hits(
+                        conn, word, sort=sort, offset=offset, limit=limit, counted=offset == 0
+                    )
+                    spans.append(f"{(time.perf_counter() - t0) * 1000:6.1f}")
+                print(f"  {word:<14} {sort:<9} {' '.join(spans)}")
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -107,17 +107,25 @@ class Archive:
         self.runs.heartbeat(run_id)
 
     def finish_run(self, run_id: int, outcome: str, counters: dict[str, Any]) -> None:
-        """Close the run; then, on PostgreSQL, list the words the crawl made frequent
-        (``archive.search.refresh_lists``), so their first searches read their lists."""
+        """Close the run; then let the searches of frequent words skip ranking every match
+        (:meth:`refresh_search`)."""
         self.runs.finish(run_id, outcome, counters)
-        if self.dialect == "postgresql":
-            try:
-                with self.engine.begin() as conn:
+        self.refresh_search()
+
+    def refresh_search(self) -> None:
+        """On PostgreSQL, list the words a crawl made frequent
+        (``archive.search.refresh_lists``); on SQLite, keep the best rows of frequent words
+        for the index as it now stands (``archive.search.refresh_best``). A failure is
+        one warning: the run is recorded and its archive whole, and searches take the
+        slower path with the same answers until the next run."""
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
                     search.refresh_lists(conn)
-            except SQLAlchemyError as exc:
-                # The run is recorded and its archive whole; unlisted words take the
-                # slower path with the same answers, and the next run lists them.
-                logger.warning("could not list frequent words for search: %s", one_line(exc))
+                else:
+                    search.refresh_best(conn)
+        except SQLAlchemyError as exc:
+            logger.warning("could not list frequent words for search: %s", one_line(exc))
 
     def previous_run(self, current: int | None) -> dict[str, Any] | None:
         """The last run before ``current`` (any outcome): id, outcome and counters."""
@@ -300,9 +308,11 @@ class Archive:
         """Replay stored bodies through ``extract_fn``; ``workers`` of 2 or more extracts
         in that many processes (``extract_fn`` must then pickle)."""
         try:
-            return reextract.reextract(
+            counters = reextract.reextract(
                 self._sessions, self.runs, extract_fn, extractor_version, self._texts, workers
             )
         except BaseException:
             self._texts.forget()
             raise
+        self.refresh_search()
+        return counters

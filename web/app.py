@@ -347,10 +347,9 @@ class ReadingRoom:
         total = self.kept(r, count_key)
 
         def rank() -> tuple[list[tuple[int, float | None]], int | None]:
-            hits, complete = archive_search.page_hits(
+            return archive_search.ranking(
                 r.conn, q, filters, sort=sort, offset=start, limit=span, counted=total is None
             )
-            return [(h.version_id, h.score) for h in hits], complete
 
         window, complete = self.cached(r, ("window", q, filters, sort, start, span), rank)
         if complete is None and total is None:

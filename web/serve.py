@@ -138,5 +138,7 @@ def rebuild(args: argparse.Namespace) -> int:
     with Archive.open(args.db) as archive:
         with archive.engine.begin() as conn:
             n = search.rebuild_index(conn)
+        with archive.engine.begin() as conn:  # once the index is committed (SQLite)
+            search.refresh_best(conn)
     print(f"search index rebuilt: {n} versions indexed ({display_url(args.db)})")
     return 0

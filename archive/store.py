@@ -118,12 +118,17 @@ class Archive:
         for the index as it now stands (``archive.search.refresh_best``). A failure is
         one warning: the run is recorded and its archive whole, and searches take the
         slower path with the same answers until the next run."""
+        started = time.monotonic()
         try:
             with self.engine.begin() as conn:
                 if self.dialect == "postgresql":
-                    search.refresh_lists(conn)
+                    words = search.refresh_lists(conn)
                 else:
-                    search.refresh_best(conn)
+                    words = search.refresh_best(conn)
+            if words:
+                logger.info(
+                    "search: %d frequent words ranked in %.1f s", words, time.monotonic() - started
+                )
         except SQLAlchemyError as exc:
             logger.warning("could not list frequent words for search: %s", one_line(exc))
 

@@ -208,3 +208,28 @@ def test_a_failed_ranking_leaves_the_run_recorded(copy: str, caplog: Any) -> Non
     warned = [r.getMessage() for r in caplog.records if r.name == "archive.store"]
     assert len(warned) == 1 and "could not list frequent words" in warned[0], warned
     assert "\n" not in warned[0]
+
+
+def test_reextract_ranks_them_again(copy: str) -> None:
+    """A ``reextract`` writes versions as a crawl does, and ranks the kept rows again
+    when it finishes, as a crawl's end does."""
+    from crawler.cli.reextract import extractor
+    from crawler.extraction import EXTRACTOR_VERSION
+
+    with Archive.open(copy) as archive:
+        with archive.engine.begin() as conn:
+            assert refresh_best(conn) > 50
+        with snapshot(archive.engine) as snap:
+            rec = next(r for r in snap.records(Selection()) if not r["deleted"])
+        run = archive.start_run({"test": "kept rows"})
+        rec = {**rec, "text": str(rec["text"]) + "\n\nosce osce"}
+        fields = {k: rec[k] for k in Record.__dataclass_fields__ if k in rec}
+        when = datetime(2027, 3, 1, 6, 0, tzinfo=timezone.utc)
+        archive.ingest(_capture(str(rec["url"]), when, run), Record.from_json(fields))
+        archive.runs.finish(run, "ok", {})  # the run closed without its end's ranking
+        with archive.engine.connect() as conn:
+            assert archive_search._best(conn, parse_query("osce")) is None
+        archive.reextract(extractor(archive), EXTRACTOR_VERSION)
+        with archive.engine.connect() as conn:
+            assert archive_search._best(conn, parse_query("osce")) is not None
+            assert len(_kept_words(conn)) > 50

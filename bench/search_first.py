@@ -6,11 +6,13 @@ For the commonest words of an archive's titles (as ``bench/web_latency.py`` pick
 words of more than 3 letters in the first 3,000 titles), runs each search once, as the
 reading room's first answer does: the page of hits (``page_hits``), the count of
 matches when the page did not bring it, the snippets. Prints p50 / p95 of the whole and
-the slowest words with their three parts; then the hit windows the reading room keeps
-for deep pages (0-200, 200-1,200, 1,200-2,200) of three common words in relevance and
-date order. ``--code`` runs another checkout's search code on the same archive, so old
-and new code can be timed in turn. No server and no concurrency: the cost of one
-request, not its wait (``web_latency.py`` measures that).
+the slowest words with their three parts; then p50 / p95 of the reading room's whole
+first answer to each word (its window of 200 hits, count, snippets, page rendered; no
+HTTP); then the hit windows the reading room keeps for deep pages (0-200, 200-1,200,
+1,200-2,200) of three common words in relevance and date order. ``--code`` runs another
+checkout's code on the same archive, so old and new code can be timed in turn. No
+server and no concurrency: the cost of one request, not its wait (``web_latency.py``
+measures that).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def main() -> int:
                 f"  {ms * 1000:6.1f} ms  {word:<14} {total:>6} matches: page {rank * 1000:5.1f}, "
                 f"count {count * 1000:5.1f}, snippets {snip * 1000:5.1f}"
             )
+        whole_answers(args.url, [w for w, _ in common])
         print("hit windows kept for deep pages (ms: 0-200, 200-1,200, 1,200-2,200):")
         for word in [w for w, _ in common[:3]]:
             for sort in ("relevance", "date"):
@@ -79,6 +82,40 @@ def main() -> int:
                 print(f"  {word:<14} {sort:<9} {' '.join(spans)}")
     engine.dispose()
     return 0
+
+
+def whole_answers(url: str, words: list[str]) -> None:
+    """The reading room's whole first answer to ``/search?q=WORD`` for each word, one at
+    a time, in this process (no HTTP): its window of hits, count, page, snippets and
+    page rendered, from a fresh reading room (nothing in its cache), opened read-only
+    as ``serve`` opens it."""
+    from starlette.requests import Request
+
+    from web.app import ReadingRoom
+    from web.db import readonly_engine
+
+    def request(word: str) -> Request:
+        return Request({
+            "type": "http", "method": "GET", "path": "/search", "root_path": "",
+            "query_string": f"q={word}".encode(), "headers": [(b"host", b"bench")],
+            "server": ("bench", 80), "scheme": "http",
+        })  # fmt: skip
+
+    engine = readonly_engine(url)
+    room = ReadingRoom(engine)
+    room.search_page(request("zzzz"))  # warm: templates, statements
+    times = []
+    for word in words:
+        t0 = time.perf_counter()
+        response = room.search_page(request(word))
+        times.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, (word, response.status_code)
+    engine.dispose()
+    times.sort()
+    print(
+        f"  whole answers of the reading room (no HTTP): p50 {statistics.median(times):.1f} ms, "
+        f"p95 {times[int(0.95 * len(times))]:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

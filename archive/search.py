@@ -11,7 +11,7 @@ ranked from that word's list of scores, kept by the same code (revision 0013,
 versions that are no longer current are listed (revision 0014), so the current matches
 of a query are counted as every match less those, and a one-word search of a frequent
 word reads the best rows kept for it when the index last stood still (revision 0015,
-:func:`_best_page`), while the index is still as it was. A user's query is
+:func:`_kept_page`), while the index is still as it was. A user's query is
 parsed here, once, into a small tree (words, quoted phrases, ``word*`` prefixes, ``OR``,
 ``-word``), and that tree is written out in each database's own syntax, so a query
 means the same on both and no user text ever reaches either parser raw: every word is a
@@ -24,12 +24,14 @@ Errors in a query (an unbalanced quote, a ``*`` that follows no word, parenthese
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -62,12 +64,12 @@ REBUILD_BATCH = 500
 #: match costs a few milliseconds, and the lists would grow with every rarer word.
 LIST_MIN_VERSIONS = 1000
 #: On SQLite, a word in at least this many versions has its best rows kept (revision
-#: 0015, :func:`refresh_best`): ranking every match by bm25 took 21 ms of a first search
+#: 0015, :func:`refresh_rankings`): ranking every match by bm25 took 21 ms of a first search
 #: for a word in 8,262 versions and 6.5 ms for one in 773, at 25,000 documents.
-BEST_MIN_VERSIONS = 500
+KEPT_MIN_VERSIONS = 500
 #: How many of such a word's best rows are kept: the reading room's first window of
 #: hits (its first ten pages), which a first search asks for.
-BEST_ROWS = 200
+KEPT_ROWS = 200
 
 _WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(
@@ -337,16 +339,13 @@ def ranking(
     a query's ranking (:func:`hits_of` reads a page of it back). A word's kept best rows
     (revision 0015) give them without reading any version or document."""
     filters = filters or Filters()
-    parsed = parse_query(query or "")
-    unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
-    if parsed.groups and sort == "relevance" and unfiltered and not filters.all_versions:
-        best = _best(conn, parsed)
-        if best is not None and (offset + limit <= best.rows or best.total <= best.rows):
-            rows = conn.execute(
-                text(_BEST_PAGE.format(columns="b.version_id AS vid, b.score", joins="")),
-                {"w": best.word, "first": offset, "end": offset + limit},
-            ).all()
-            return [(int(r.vid), _score(r.score)) for r in rows], best.total
+    kept = _kept_for(conn, parse_query(query or ""), filters, sort, offset, limit)
+    if kept is not None:
+        rows = conn.execute(
+            text(_KEPT_PAGE.format(columns="b.version_id AS vid, b.score", joins="")),
+            {"w": kept.word, "first": offset, "end": offset + limit},
+        ).all()
+        return [(int(r.vid), _score(r.score)) for r in rows], kept.total
     hits, complete = page_hits(
         conn, query, filters, sort=sort, offset=offset, limit=limit, counted=counted
     )
@@ -363,7 +362,7 @@ def _page_rows(
     counted: bool,
 ) -> tuple[Sequence[Any], int | None]:
     """The rows of :func:`page_hits`: from a word's list (:func:`_listed_page`) or its
-    kept best rows (:func:`_best_page`), or from the index's best rows when that can
+    kept best rows (:func:`_kept_page`), or from the index's best rows when that can
     tell them (:func:`_ranked_page`), else from every match (:func:`_sorted_page`)."""
     ranked = None
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
@@ -371,9 +370,9 @@ def _page_rows(
         listed = _listed(conn, parsed)
         if listed is not None:
             return _listed_page(conn, listed, offset, limit)
-        best = _best(conn, parsed)
-        if best is not None and (offset + limit <= best.rows or best.total <= best.rows):
-            return _best_page(conn, best, offset, limit)
+        kept = _kept_for(conn, parsed, filters, sort, offset, limit)
+        if kept is not None:
+            return _kept_page(conn, kept, offset, limit)
     if parsed.groups and sort == "relevance" and unfiltered and offset + limit <= RANKED_DEPTH:
         ranked = _ranked_page(conn, parsed, filters, offset, limit)
     if ranked is not None:
@@ -452,9 +451,9 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
     with _running(conn, has_query):
         listed = _listed(conn, parsed) if unfiltered and not filters.all_versions else None
-        best = _best(conn, parsed) if unfiltered and not filters.all_versions else None
-    if best is not None:
-        return best.total
+        kept = _kept(conn, parsed) if unfiltered and not filters.all_versions else None
+    if kept is not None:
+        return kept.total
     if listed is not None:
         params["lex"] = listed
         sql = _LISTED_COUNT
@@ -580,8 +579,9 @@ def _ranked_page(
 ) -> tuple[Sequence[Any], int | None] | None:
     """One page by relevance without joining every match, or ``None`` when only joining
     every match can tell it: the index ranks the match and keeps its best ``m`` rows,
-    and those alone are joined to versions and documents (to keep current versions
-    unless all are asked for). Used for searches without filters, whose best rows are
+    and those alone are joined to their versions (on PostgreSQL, and for every version,
+    to their documents too, to keep current versions unless all are asked for), and the
+    page's rows read whole. Used for searches without filters, whose best rows are
     mostly kept; a filter may drop most of them, so filtered searches join every match.
 
     A row is certain when its score is above the ``m``-th best, or when the match has
@@ -604,7 +604,8 @@ def _ranked_page(
     # page's rows are read whole (:func:`_with_columns`). Joining every ranked row to its
     # document with every column of a hit cost as much as ranking: 64 and 96 ms for the
     # hits 200-1,200 and 1,200-2,200 of a word in every document, bm25 36-50 of them.
-    lean = not pg and not filters.all_versions and where == ["v.number = d.current_version"]
+    unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
+    lean = not pg and not filters.all_versions and unfiltered
     if lean:
         tail = (
             "SELECT v.id AS vid, s.score AS score{edge} FROM s JOIN versions v ON v.id = s.fid"
@@ -728,54 +729,91 @@ def _one_word(parsed: ParsedQuery) -> str | None:
     return term.words[0]
 
 
-#: A word's kept best rows (revision 0015) are its ranking while the index's record of
-#: its totals is the one stamped when they were computed: every row written to the
-#: index or taken from it rewrites that record (FTS5 keeps it at row 1 of its data).
-_INDEX_STAMP = "SELECT block FROM search_fts_data WHERE id = 1"
-_BEST_TOTAL = (
+#: A word's kept ranking (revision 0015) is true while the index is as it was when it
+#: was ranked, which the stamp tells: FTS5's record of the index's totals (rows and
+#: tokens: FTS5 keeps it at row 1 of its data, and every version indexed changes it),
+#: the newest row indexed (written at once, where the record is written when the
+#: transaction commits), and the ranking code's own mark (:func:`_ranking_mark`). The
+#: index only grows: a version is never taken from it or rewritten in place, except by
+#: :func:`rebuild_index`, which empties the kept rankings.
+_STAMP = (
+    "SELECT hex(block) || '/' || (SELECT max(id) FROM search_fts_docsize) || '/' || :mark "
+    "FROM search_fts_data WHERE id = 1"
+)
+_KEPT_TOTAL = (
     "SELECT w.total, s.best_rows FROM search_best_words w JOIN search_best_stamp s "
-    f"ON s.stamp = ({_INDEX_STAMP}) WHERE w.word = :w"
+    f"ON s.stamp = ({_STAMP}) WHERE w.word = :w"
 )
 
 
+@lru_cache(maxsize=1)
+def _ranking_mark() -> str:
+    """A mark of the code that ranks a one-word search on SQLite (the query it becomes,
+    bm25 and its weights, the order of ties, the tokenizer): rankings kept by other code
+    are not read (a release that changes any of them ranks anew at its first crawl)."""
+    parts = (
+        parse_query("word").fts5(),
+        _best_rows(pg=False, current=True),
+        _order_sql("relevance", pg=False, doc="v.document_id"),
+        TOKENIZE,
+    )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
-class _Best:
-    """A word with kept best rows: its number of current versions, and how many of its
-    first ones are kept (all of them when ``total`` is no more than ``rows``)."""
+class _Kept:
+    """A word's kept ranking: its number of current versions, and the length of the
+    ranking kept (its first ``length`` current versions; all of them when ``total`` is no
+    more)."""
 
     word: str
     total: int
-    rows: int
+    length: int
 
 
-def _best(conn: Connection, parsed: ParsedQuery) -> _Best | None:
-    """The kept best rows (revision 0015) of ``parsed``, when it has some and they are
-    still true, or ``None``: only on SQLite, for a query of one whole word, whose FTS5
-    query is then the very one its rows were ranked by."""
+def _kept(conn: Connection, parsed: ParsedQuery) -> _Kept | None:
+    """The kept ranking (revision 0015) of ``parsed``, when it has one and it is still
+    true, or ``None``: only on SQLite, for a query of one whole word, whose FTS5 query is
+    then the very one it was ranked by."""
     if _is_pg(conn):
         return None
     word = _one_word(parsed)
     if word is None:
         return None
-    found = conn.execute(text(_BEST_TOTAL), {"w": word}).first()
-    return None if found is None else _Best(word, int(found.total), int(found.best_rows))
+    found = conn.execute(text(_KEPT_TOTAL), {"w": word, "mark": _ranking_mark()}).first()
+    return None if found is None else _Kept(word, int(found.total), int(found.best_rows))
 
 
-def _best_page(conn: Connection, best: _Best, offset: int, size: int) -> tuple[Sequence[Any], int]:
-    """One page by relevance of a word with kept best rows (revision 0015), within them
-    (the caller checks), and the total: the rows are the ranking's own, in its order,
-    computed by :func:`refresh_best` at the index's present state; only the page's rows
-    are joined to their versions and documents."""
+def _kept_for(
+    conn: Connection, parsed: ParsedQuery, filters: Filters, sort: str, offset: int, limit: int
+) -> _Kept | None:
+    """The kept ranking that answers this page, or ``None``: an unfiltered search of
+    current text by relevance, whose page lies within the ranking kept (or which keeps
+    every match)."""
+    unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
+    if not parsed.groups or sort != "relevance" or not unfiltered or filters.all_versions:
+        return None
+    kept = _kept(conn, parsed)
+    if kept is None or (offset + limit > kept.length and kept.total > kept.length):
+        return None
+    return kept
+
+
+def _kept_page(conn: Connection, kept: _Kept, offset: int, size: int) -> tuple[Sequence[Any], int]:
+    """One page by relevance from a word's kept ranking (revision 0015), within it (see
+    :func:`_kept_for`), and the total: the rows are the ranking's own, in its order,
+    ranked by :func:`rank_frequent_words` at the index's present state; only the page's
+    rows are joined to their versions and documents."""
     joins = "JOIN versions v ON v.id = b.version_id JOIN documents d ON d.id = v.document_id "
     rows = conn.execute(
-        text(_BEST_PAGE.format(columns=f"{_COLUMNS}, b.score AS score", joins=joins)),
-        {"w": best.word, "first": offset, "end": offset + size},
+        text(_KEPT_PAGE.format(columns=f"{_COLUMNS}, b.score AS score", joins=joins)),
+        {"w": kept.word, "first": offset, "end": offset + size},
     ).all()
-    return rows, best.total
+    return rows, kept.total
 
 
-#: A page of a word's kept best rows, in their order.
-_BEST_PAGE = (
+#: A page of a word's kept ranking, in its order.
+_KEPT_PAGE = (
     "SELECT {columns} FROM search_best b {joins}"
     "WHERE b.word = :w AND b.position >= :first AND b.position < :end ORDER BY b.position"
 )
@@ -1138,12 +1176,13 @@ def index_versions(conn: Connection, rows: list[dict[str, Any]]) -> None:
     and moves the lists of frequent words (revision 0013) from its older versions to
     it, and one insert of the newest versions' list rows; on SQLite one executemany
     lists each document's older versions as no longer current (revision 0014)."""
+    if not rows:
+        return
     _index(conn, [{k: row[k] for k in ("id", "title", "body")} for row in rows], current=True)
-    if rows and not _is_pg(conn):
-        newest = {row["document_id"]: row["id"] for row in rows}
+    newest = {row["document_id"]: row["id"] for row in rows}
+    if not _is_pg(conn):
         conn.execute(text(_SUPERSEDE), [{"doc": doc, "id": vid} for doc, vid in newest.items()])
-    if rows and _is_pg(conn):
-        newest = {row["document_id"]: row["id"] for row in rows}
+    else:
         for document_id, version_id in newest.items():
             conn.execute(text(_LEAVE_CURRENT), {"doc": document_id, "id": version_id})
         conn.execute(
@@ -1224,38 +1263,42 @@ def refresh_lists(conn: Connection, min_versions: int = LIST_MIN_VERSIONS) -> in
     return len(ids)
 
 
-#: The tables of kept best rows (revision 0015), emptied before they are computed again.
-_BEST_TABLES = ("search_best", "search_best_words", "search_best_stamp")
+#: The tables of kept rankings (revision 0015), emptied before they are written again.
+_KEPT_TABLES = ("search_best", "search_best_words", "search_best_stamp")
 
 
-def refresh_best(conn: Connection, min_versions: int | None = None) -> int:
-    """On SQLite, rank again every word now in at least ``min_versions`` versions
-    (default :data:`BEST_MIN_VERSIONS`) and keep its first :data:`BEST_ROWS` current
-    versions and its number of current versions (revision 0015), stamped with the
-    index's present state; the number of words ranked, 0 when the index has not changed
-    since the last time (nothing is done then) or on PostgreSQL (see
-    :func:`refresh_lists`). Rows kept with other bounds are ranked again too.
+@dataclass
+class Rankings:
+    """Frequent words ranked at one state of the index (its stamp), to be kept."""
 
-    Called when a crawl or ``reextract`` finishes and by ``osce-archive index``, in a
-    transaction of its own: a search sees the old rows (and, their stamp no longer
-    matching, does not use them) or the new ones. Of its own, because FTS5 writes its
-    record of totals when a transaction commits: rows ranked after index writes in the
-    same transaction would be stamped with the record from before them. Each word is
-    ranked by the very code a search runs without them (:func:`_ranked_page`, else
+    stamp: str
+    min_versions: int
+    length: int
+    words: dict[str, tuple[int, list[tuple[int, float]]]]  # word: (total, [(id, score)])
+
+
+def rank_frequent_words(conn: Connection, min_versions: int | None = None) -> Rankings | None:
+    """On SQLite, rank every word now in at least ``min_versions`` versions (default
+    :data:`KEPT_MIN_VERSIONS`): its first :data:`KEPT_ROWS` current versions and its
+    number of current versions, at the index's present state (revision 0015). ``None``
+    when the rankings kept are already those (or on PostgreSQL, see :func:`refresh_lists`).
+
+    Reads only: the caller may rank in a read transaction, which holds no lock, and keep
+    the result in a short write transaction (:func:`keep_rankings`). Each word is ranked
+    by the very code a search runs without a kept ranking (:func:`_ranked_page`, else
     :func:`_sorted_page`), so the answers are the same by construction. The words are
-    those of the index's vocabulary (an ``fts5vocab`` table in the connection's
-    temporary schema, dropped after)."""
+    those of the index's vocabulary (an ``fts5vocab`` table in the connection's temporary
+    schema, dropped after)."""
     if _is_pg(conn):
-        return 0
-    n = BEST_MIN_VERSIONS if min_versions is None else min_versions
-    stamp = conn.execute(text(_INDEX_STAMP)).scalar()
+        return None
+    n = KEPT_MIN_VERSIONS if min_versions is None else min_versions
+    stamp = conn.execute(text(_STAMP), {"mark": _ranking_mark()}).scalar()
     kept = conn.execute(text("SELECT stamp, min_versions, best_rows FROM search_best_stamp"))
-    if stamp is not None and kept.first() == (stamp, n, BEST_ROWS):
-        return 0
-    for table in _BEST_TABLES:
-        conn.exec_driver_sql(f"DELETE FROM {table}")
+    if stamp is not None and kept.first() == (stamp, n, KEPT_ROWS):
+        return None
+    rankings = Rankings(stamp or "", n, KEPT_ROWS, {})
     if stamp is None:  # nothing indexed yet
-        return 0
+        return rankings
     conn.exec_driver_sql(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab "
         "USING fts5vocab(main, search_fts, row)"
@@ -1266,7 +1309,6 @@ def refresh_best(conn: Connection, min_versions: int | None = None) -> int:
         ).scalars().all()  # fmt: skip
     finally:
         conn.exec_driver_sql("DROP TABLE temp.search_vocab")
-    ranked = 0
     for term in terms:
         try:
             parsed = parse_query(term)
@@ -1274,34 +1316,61 @@ def refresh_best(conn: Connection, min_versions: int | None = None) -> int:
             continue
         if _one_word(parsed) != term:
             continue  # not a word a query asks for alone
-        found = _ranked_page(conn, parsed, Filters(), 0, BEST_ROWS)
+        found = _ranked_page(conn, parsed, Filters(), 0, KEPT_ROWS)
         if found is None:
-            found = _sorted_page(conn, parsed, Filters(), "relevance", 0, BEST_ROWS, counted=True)
+            found = _sorted_page(conn, parsed, Filters(), "relevance", 0, KEPT_ROWS, counted=True)
         rows, total = found
         if total is None:
             total = int(conn.execute(text(_CURRENT_COUNT), {"q": parsed.fts5()}).scalar_one())
-        if not total:
-            continue  # only in versions no longer current
+        if total:  # (else only in versions no longer current)
+            rankings.words[term] = (total, [(int(r.vid), float(r.score)) for r in rows])
+    return rankings
+
+
+def keep_rankings(conn: Connection, rankings: Rankings) -> int:
+    """Keep ``rankings`` in place of those kept (revision 0015), when the index is still
+    as it was when they were ranked; the number of words kept (0 when it moved on: the
+    rankings kept stay unread until the next ranking). In a write transaction; a search
+    sees the old rankings or the new ones."""
+    stamp = conn.execute(text(_STAMP), {"mark": _ranking_mark()}).scalar()
+    if (stamp or "") != rankings.stamp:
+        return 0
+    for table in _KEPT_TABLES:
+        conn.exec_driver_sql(f"DELETE FROM {table}")
+    if not rankings.stamp:
+        return 0
+    rows = [
+        {"w": word, "p": i, "v": vid, "s": score}
+        for word, (_, ranked) in rankings.words.items()
+        for i, (vid, score) in enumerate(ranked)
+    ]
+    if rows:
         conn.execute(
             text(
                 "INSERT INTO search_best (word, position, version_id, score) "
                 "VALUES (:w, :p, :v, :s)"
             ),
-            [{"w": term, "p": i, "v": r.vid, "s": r.score} for i, r in enumerate(rows)],
+            rows,
         )
         conn.execute(
             text("INSERT INTO search_best_words (word, total) VALUES (:w, :t)"),
-            {"w": term, "t": total},
+            [{"w": word, "t": total} for word, (total, _) in rankings.words.items()],
         )
-        ranked += 1
     conn.execute(
         text(
             "INSERT INTO search_best_stamp (id, stamp, min_versions, best_rows) "
-            "VALUES (1, :s, :n, :rows)"
+            "VALUES (1, :s, :n, :length)"
         ),
-        {"s": stamp, "n": n, "rows": BEST_ROWS},
+        {"s": rankings.stamp, "n": rankings.min_versions, "length": rankings.length},
     )
-    return ranked
+    return len(rankings.words)
+
+
+def refresh_rankings(conn: Connection, min_versions: int | None = None) -> int:
+    """:func:`rank_frequent_words` and :func:`keep_rankings` in the caller's transaction;
+    the number of words kept, 0 when nothing changed (and on PostgreSQL)."""
+    rankings = rank_frequent_words(conn, min_versions)
+    return 0 if rankings is None else keep_rankings(conn, rankings)
 
 
 def _index(conn: Connection, rows: list[dict[str, Any]], *, current: bool) -> None:
@@ -1327,7 +1396,7 @@ def rebuild_index(conn: Connection) -> int:
     version written is indexed in the transaction that writes it. On PostgreSQL the
     lists of frequent words are rebuilt too, and words now frequent are listed; on
     SQLite the list of versions no longer current, and the kept best rows of frequent
-    words are emptied: :func:`refresh_best` ranks them again once this is committed.
+    words are emptied (the next crawl's end, or ``osce-archive index``, ranks them again).
     """
     from sqlalchemy import select
 
@@ -1340,7 +1409,7 @@ def rebuild_index(conn: Connection) -> int:
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
         conn.exec_driver_sql("DELETE FROM search_superseded")
         conn.exec_driver_sql(_ALL_SUPERSEDED)
-        for table in _BEST_TABLES:  # the index may end as it was: rank again regardless
+        for table in _KEPT_TABLES:  # the index may end as it was: rank again regardless
             conn.exec_driver_sql(f"DELETE FROM {table}")
     ids = list(conn.execute(select(Version.id).order_by(Version.id)).scalars())
     reader = TextReader(conn)

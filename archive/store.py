@@ -114,23 +114,38 @@ class Archive:
 
     def refresh_search(self) -> None:
         """On PostgreSQL, list the words a crawl made frequent
-        (``archive.search.refresh_lists``); on SQLite, keep the best rows of frequent words
-        for the index as it now stands (``archive.search.refresh_best``). A failure is
-        one warning: the run is recorded and its archive whole, and searches take the
-        slower path with the same answers until the next run."""
+        (``archive.search.refresh_lists``); on SQLite, rank the frequent words again for
+        the index as it now stands (``archive.search.rank_frequent_words``), in a read
+        transaction that holds no lock (seconds on a large archive: a crawl starting
+        meanwhile is not kept waiting), then keep the rankings in a short write
+        transaction. A failure is one warning: the run is recorded and its archive whole,
+        and searches take the slower path with the same answers until the next run."""
         started = time.monotonic()
         try:
-            with self.engine.begin() as conn:
-                if self.dialect == "postgresql":
+            if self.dialect == "postgresql":
+                with self.engine.begin() as conn:
                     words = search.refresh_lists(conn)
-                else:
-                    words = search.refresh_best(conn)
+            else:
+                words = self._rank_frequent_words()
             if words:
                 logger.info(
-                    "search: %d frequent words ranked in %.1f s", words, time.monotonic() - started
+                    "search: %d frequent words %s in %.1f s",
+                    words,
+                    "listed" if self.dialect == "postgresql" else "ranked",
+                    time.monotonic() - started,
                 )
         except SQLAlchemyError as exc:
-            logger.warning("could not list frequent words for search: %s", one_line(exc))
+            logger.warning("could not prepare frequent words for search: %s", one_line(exc))
+
+    def _rank_frequent_words(self) -> int:
+        with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+            with conn.begin():
+                rankings = search.rank_frequent_words(conn)
+        if rankings is None:
+            return 0
+        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
+            with conn.begin():
+                return search.keep_rankings(conn, rankings)
 
     def previous_run(self, current: int | None) -> dict[str, Any] | None:
         """The last run before ``current`` (any outcome): id, outcome and counters."""

@@ -54,7 +54,7 @@ READ_CACHE = 512
 BUILD_WAIT = 30.0
 #: Hits of a query kept together (as version ids and scores): the first window is small
 #: (a first answer stays cheap), each later one answers this many of its next pages' rows.
-SEARCH_FIRST = 200
+SEARCH_FIRST = archive_search.KEPT_ROWS  # what SQLite keeps of a frequent word's ranking
 SEARCH_WINDOW = 1000
 #: Whole answers (pages, API answers, raw captures) kept the same way, up to these sizes.
 PAGE_CACHE_BYTES = 64 * 1024 * 1024

@@ -139,6 +139,6 @@ def rebuild(args: argparse.Namespace) -> int:
         with archive.engine.begin() as conn:
             n = search.rebuild_index(conn)
         with archive.engine.begin() as conn:  # once the index is committed (SQLite)
-            search.refresh_best(conn)
+            search.refresh_rankings(conn)
     print(f"search index rebuilt: {n} versions indexed ({display_url(args.db)})")
     return 0

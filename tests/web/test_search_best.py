@@ -1,8 +1,8 @@
-"""SQLite's kept best rows of frequent words (revision 0015): a one-word search answered
+"""SQLite's kept rankings of frequent words (revision 0015): a one-word search answered
 from them gives what ranking every match gives (the same rows, order, scores and
 totals), on the crawled replica; they are not read once the index has moved on (a new
-version, a deletion), and are ranked again when a run finishes, by ``osce-archive
-index`` and after an upgrade of an archive with data.
+version, a deletion), and are ranked again when a run or a ``reextract`` finishes and by
+``osce-archive index``; an upgraded archive answers as before until they are.
 
 Each test works on a copy of the crawled SQLite archive; the threshold and the number
 of rows kept are lowered so that the small archive has frequent words, and most of them
@@ -11,6 +11,7 @@ asked too)."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -25,9 +26,19 @@ from archive import migrations
 from archive.db import make_engine
 from archive.feed import Selection, snapshot
 from archive.records import Capture, Record
-from archive.search import count, page_hits, parse_query, ranking, rebuild_index, refresh_best
+from archive.search import (
+    count,
+    keep_rankings,
+    page_hits,
+    parse_query,
+    rank_frequent_words,
+    ranking,
+    rebuild_index,
+    refresh_rankings,
+)
 from archive.store import Archive
 from tests.web.conftest import WebArchive
+from web.serve import rebuild
 
 #: Words in at least this many versions of the 60-item replica have rows kept.
 MIN_VERSIONS = 5
@@ -40,8 +51,8 @@ def copy(web_archive: WebArchive, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     """A copy of the crawled SQLite archive, its kept rows ranked at the lowered bounds."""
     path = tmp_path / "copy.sqlite"
     shutil.copy(web_archive.db.removeprefix("sqlite:///"), path)
-    monkeypatch.setattr(archive_search, "BEST_MIN_VERSIONS", MIN_VERSIONS)
-    monkeypatch.setattr(archive_search, "BEST_ROWS", ROWS)
+    monkeypatch.setattr(archive_search, "KEPT_MIN_VERSIONS", MIN_VERSIONS)
+    monkeypatch.setattr(archive_search, "KEPT_ROWS", ROWS)
     yield f"sqlite:///{path}"
 
 
@@ -58,18 +69,10 @@ def _answers(conn: Any, word: str) -> list[Any]:
         hits, total = page_hits(conn, word, offset=offset, limit=limit, counted=True)
         out.append((total, [(h.document_id, h.version, h.score) for h in hits]))
         # What the reading room keeps of a query (ids and scores alone) says the same.
-        ids, kept_total = ranking(conn, word, offset=offset, limit=limit, counted=True)
+        ids, told = ranking(conn, word, offset=offset, limit=limit, counted=True)
         assert ids == [(h.version_id, h.score) for h in hits], (word, offset, limit)
-        assert kept_total in (total, None), (word, offset, limit)
+        assert told is None or told == out[0], (word, offset, limit)
     return out
-
-
-def _unkept(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A context in which no kept row is read: searches rank as they did before 0015."""
-    context = monkeypatch.context()
-    m = context.__enter__()
-    m.setattr(archive_search, "_best", lambda conn, parsed: None)
-    return context
 
 
 def _assert_kept_rows_answer_as_ranking(conn: Any, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -78,16 +81,16 @@ def _assert_kept_rows_answer_as_ranking(conn: Any, monkeypatch: pytest.MonkeyPat
     words = _kept_words(conn)
     assert len(words) > 50, words
     for word in words:
-        assert archive_search._best(conn, parse_query(word)) is not None, word
+        assert archive_search._kept(conn, parse_query(word)) is not None, word
     kept = {w: _answers(conn, w) for w in words}
     over = [w for w in words if kept[w][0] > ROWS]
     assert len(over) > 20, "too few words with more matches than rows kept"
-    context = _unkept(monkeypatch)
-    try:
+    within = [w for w in words if 10 < kept[w][0] <= ROWS]
+    assert within, "no word whose page (10, 5) straddles the end of a whole kept ranking"
+    with monkeypatch.context() as m:
+        m.setattr(archive_search, "_kept", lambda conn, parsed: None)  # rank as before 0015
         for word in words:
             assert _answers(conn, word) == kept[word], word
-    finally:
-        context.__exit__(None, None, None)
     return len(words)
 
 
@@ -103,18 +106,23 @@ def test_kept_rows_answer_as_ranking_and_stop_when_the_index_moves(
     engine = make_engine(copy)
     try:
         with engine.begin() as conn:
-            assert refresh_best(conn) > 50
-            assert refresh_best(conn) == 0  # the index stands still: nothing to do
+            assert refresh_rankings(conn) > 50
+            assert refresh_rankings(conn) == 0  # the index stands still: nothing to do
         with engine.connect() as conn:
             _assert_kept_rows_answer_as_ranking(conn, monkeypatch)
             words = _kept_words(conn)
+            # Ranked now (with another bound, so ranked at all), offered after a write.
+            stale = rank_frequent_words(conn, MIN_VERSIONS + 1)
+            assert stale is not None and 0 < len(stale.words) < len(words)
             # The comparison can fail: a kept score one higher is an answer that differs.
             word = words[0]
             truth = _answers(conn, word)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE search_best SET score = score + 1")
-            assert _answers(conn, word) != truth
-            conn.exec_driver_sql("UPDATE search_best SET score = score - 1")
+        with engine.connect() as conn:
+            with conn.begin() as tx:
+                conn.exec_driver_sql("UPDATE search_best SET score = score + 1")
+                assert _answers(conn, word) != truth
+                tx.rollback()
+            assert _answers(conn, word) == truth
         with snapshot(engine) as snap:
             records = [r for r in snap.records(Selection()) if not r["deleted"]]
     finally:
@@ -130,30 +138,34 @@ def test_kept_rows_answer_as_ranking_and_stop_when_the_index_moves(
         fields = {k: rec[k] for k in Record.__dataclass_fields__ if k in rec}
         archive.ingest(_capture(str(rec["url"]), when, run), Record.from_json(fields))
         with archive.engine.connect() as conn:
-            assert all(archive_search._best(conn, parse_query(w)) is None for w in words)
+            assert all(archive_search._kept(conn, parse_query(w)) is None for w in words)
             ranking, _ = page_hits(conn, common, limit=100)
             assert (rec["id"], 2) in [(h.document_id, h.version) for h in ranking]
-        # A deletion too (a 404 removes the document's text from nothing in the index,
-        # but the run's end must still leave every answer as the ranking's).
+        # Rankings made before the index moved are not kept over it.
+        with archive.engine.connect() as conn:
+            assert keep_rankings(conn, stale) == 0
+            conn.commit()
+            assert all(archive_search._kept(conn, parse_query(w)) is None for w in words)
+        # A deletion too (a 404 takes nothing from the index, but the run's end must
+        # still leave every answer as the ranking's).
         gone = records[1]
         archive.ingest(_capture(str(gone["url"]), when + timedelta(hours=1), run, 404), None)
         archive.finish_run(run, "ok", {})
         with archive.engine.connect() as conn:
             assert _kept_words(conn)
             _assert_kept_rows_answer_as_ranking(conn, monkeypatch)
-            assert archive_search._best(conn, parse_query(common)) is not None
-    # The index command ranks them again, even when the index ends as it was.
+            assert archive_search._kept(conn, parse_query(common)) is not None
+    # Rebuilding the index empties them (it may end as it was); the index command ranks
+    # them again once the rebuilt index is committed.
     engine = make_engine(copy)
     try:
         with engine.begin() as conn:
             before = _kept_words(conn)
-            conn.exec_driver_sql("UPDATE search_best SET score = score + 1")
             rebuild_index(conn)
-            assert _kept_words(conn) == []  # ranked again once the index is committed
-        with engine.begin() as conn:
-            assert refresh_best(conn) == len(before)
-            assert _kept_words(conn) == before
+            assert _kept_words(conn) == []
+        rebuild(argparse.Namespace(db=copy))
         with engine.connect() as conn:
+            assert _kept_words(conn) == before
             _assert_kept_rows_answer_as_ranking(conn, monkeypatch)
     finally:
         engine.dispose()
@@ -167,12 +179,9 @@ def test_revision_0015_keeps_nothing_until_ranked_and_goes_back(
     engine = make_engine(copy)
     names = "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'search_best%'"
     try:
-        with engine.connect() as conn:
-            context = _unkept(monkeypatch)
-            try:
-                before = _answers(conn, "osce")
-            finally:
-                context.__exit__(None, None, None)
+        with engine.connect() as conn, monkeypatch.context() as m:
+            m.setattr(archive_search, "_kept", lambda conn, parsed: None)
+            before = _answers(conn, "osce")
         migrations.downgrade(engine, "0014")
         with engine.connect() as conn:
             assert conn.execute(text(names)).scalar_one() == 0
@@ -182,9 +191,9 @@ def test_revision_0015_keeps_nothing_until_ranked_and_goes_back(
             assert _kept_words(conn) == []
             assert _answers(conn, "osce") == before
         with engine.begin() as conn:
-            assert refresh_best(conn) > 50
+            assert refresh_rankings(conn) > 50
         with engine.connect() as conn:
-            assert archive_search._best(conn, parse_query("osce")) is not None
+            assert archive_search._kept(conn, parse_query("osce")) is not None
             assert _answers(conn, "osce") == before
             _assert_kept_rows_answer_as_ranking(conn, monkeypatch)
         migrations.downgrade(engine, "0014")
@@ -206,7 +215,7 @@ def test_a_failed_ranking_leaves_the_run_recorded(copy: str, caplog: Any) -> Non
         last = archive.previous_run(None)
     assert last is not None and last["id"] == run and last["outcome"] == "ok", last
     warned = [r.getMessage() for r in caplog.records if r.name == "archive.store"]
-    assert len(warned) == 1 and "could not list frequent words" in warned[0], warned
+    assert len(warned) == 1 and "could not prepare frequent words" in warned[0], warned
     assert "\n" not in warned[0]
 
 
@@ -218,7 +227,7 @@ def test_reextract_ranks_them_again(copy: str) -> None:
 
     with Archive.open(copy) as archive:
         with archive.engine.begin() as conn:
-            assert refresh_best(conn) > 50
+            assert refresh_rankings(conn) > 50
         with snapshot(archive.engine) as snap:
             rec = next(r for r in snap.records(Selection()) if not r["deleted"])
         run = archive.start_run({"test": "kept rows"})
@@ -228,8 +237,8 @@ def test_reextract_ranks_them_again(copy: str) -> None:
         archive.ingest(_capture(str(rec["url"]), when, run), Record.from_json(fields))
         archive.runs.finish(run, "ok", {})  # the run closed without its end's ranking
         with archive.engine.connect() as conn:
-            assert archive_search._best(conn, parse_query("osce")) is None
+            assert archive_search._kept(conn, parse_query("osce")) is None
         archive.reextract(extractor(archive), EXTRACTOR_VERSION)
         with archive.engine.connect() as conn:
-            assert archive_search._best(conn, parse_query("osce")) is not None
+            assert archive_search._kept(conn, parse_query("osce")) is not None
             assert len(_kept_words(conn)) > 50

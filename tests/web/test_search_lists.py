@@ -229,5 +229,5 @@ def test_a_failed_listing_leaves_the_run_recorded(pg_url: str, caplog: Any) -> N
         last = archive.previous_run(None)
     assert last is not None and last["id"] == run and last["outcome"] == "ok", last
     warned = [r.getMessage() for r in caplog.records if r.name == "archive.store"]
-    assert len(warned) == 1 and "could not list frequent words" in warned[0], warned
+    assert len(warned) == 1 and "could not prepare frequent words" in warned[0], warned
     assert "\n" not in warned[0]

@@ -313,15 +313,7 @@ def page_hits(
     """The hits ``offset`` to ``offset + limit`` of :func:`search`'s order, without
     snippets (:func:`add_snippets`), and the number of matches when it came for free
     (or, ``counted``, at the price of a window over every match in one pass)."""
-    filters = filters or Filters()
-    if sort not in SORTS:
-        raise QueryError(f"unknown sort {sort!r}: one of {', '.join(SORTS)}")
-    parsed = parse_query(query or "")
-    has_query = bool(parsed.groups)
-    if not has_query and sort == "relevance":
-        sort = "date"
-    with _running(conn, has_query):
-        rows, complete = _page_rows(conn, parsed, filters, sort, offset, limit, counted)
+    rows, complete = _page(conn, query, filters, sort, offset, limit, counted, whole=True)
     return [_hit(r) for r in rows], complete
 
 
@@ -336,20 +328,36 @@ def ranking(
     counted: bool = False,
 ) -> tuple[list[tuple[int, float | None]], int | None]:
     """:func:`page_hits` as (version row id, score) pairs alone, as the reading room keeps
-    a query's ranking (:func:`hits_of` reads a page of it back). A word's kept best rows
-    (revision 0015) give them without reading any version or document."""
+    a query's ranking (:func:`hits_of` reads a page of it back). Where the rows can be
+    told without reading them whole, they are not: a word's kept ranking (revision 0015)
+    gives them without reading any version or document, and on SQLite a page of current
+    text ranked or in date order is not joined to its documents."""
+    rows, complete = _page(conn, query, filters, sort, offset, limit, counted, whole=False)
+    return [(int(r.vid), _score(r.score)) for r in rows], complete
+
+
+def _page(
+    conn: Connection,
+    query: str,
+    filters: Filters | None,
+    sort: str,
+    offset: int,
+    limit: int,
+    counted: bool,
+    *,
+    whole: bool,
+) -> tuple[Sequence[Any], int | None]:
+    """The rows of :func:`page_hits` (``whole``: with every column of a hit) or of
+    :func:`ranking` (at least ``vid`` and ``score``)."""
     filters = filters or Filters()
-    kept = _kept_for(conn, parse_query(query or ""), filters, sort, offset, limit)
-    if kept is not None:
-        rows = conn.execute(
-            text(_KEPT_PAGE.format(columns="b.version_id AS vid, b.score", joins="")),
-            {"w": kept.word, "first": offset, "end": offset + limit},
-        ).all()
-        return [(int(r.vid), _score(r.score)) for r in rows], kept.total
-    hits, complete = page_hits(
-        conn, query, filters, sort=sort, offset=offset, limit=limit, counted=counted
-    )
-    return [(h.version_id, h.score) for h in hits], complete
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: one of {', '.join(SORTS)}")
+    parsed = parse_query(query or "")
+    has_query = bool(parsed.groups)
+    if not has_query and sort == "relevance":
+        sort = "date"
+    with _running(conn, has_query):
+        return _page_rows(conn, parsed, filters, sort, offset, limit, counted, whole)
 
 
 def _page_rows(
@@ -360,8 +368,10 @@ def _page_rows(
     offset: int,
     limit: int,
     counted: bool,
+    whole: bool = True,
 ) -> tuple[Sequence[Any], int | None]:
-    """The rows of :func:`page_hits`: from a word's list (:func:`_listed_page`) or its
+    """The rows of :func:`page_hits` (of :func:`ranking`, not ``whole``): from a word's
+    list (:func:`_listed_page`) or its
     kept best rows (:func:`_kept_page`), or from the index's best rows when that can
     tell them (:func:`_ranked_page`), else from every match (:func:`_sorted_page`)."""
     ranked = None
@@ -372,12 +382,12 @@ def _page_rows(
             return _listed_page(conn, listed, offset, limit)
         kept = _kept_for(conn, parsed, filters, sort, offset, limit)
         if kept is not None:
-            return _kept_page(conn, kept, offset, limit)
+            return _kept_page(conn, kept, offset, limit, whole=whole)
     if parsed.groups and sort == "relevance" and unfiltered and offset + limit <= RANKED_DEPTH:
-        ranked = _ranked_page(conn, parsed, filters, offset, limit)
+        ranked = _ranked_page(conn, parsed, filters, offset, limit, whole=whole)
     if ranked is not None:
         return ranked
-    return _sorted_page(conn, parsed, filters, sort, offset, limit, counted=counted)
+    return _sorted_page(conn, parsed, filters, sort, offset, limit, counted=counted, whole=whole)
 
 
 @contextmanager
@@ -496,6 +506,7 @@ def _sorted_page(
     size: int,
     *,
     counted: bool,
+    whole: bool = True,
 ) -> tuple[Sequence[Any], int | None]:
     """One page in ``sort`` order over every match, and (``counted``) the number of
     matches, which rides along each row (a window over all matches, computed before
@@ -510,7 +521,7 @@ def _sorted_page(
     ranked = sort == "relevance"
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
     if not pg and parsed.groups and not ranked and unfiltered and not filters.all_versions:
-        return _dated_page(conn, parsed, sort, offset, size)
+        return _dated_page(conn, parsed, sort, offset, size, whole=whole)
     source, score = _match_source(
         pg, parsed if parsed.groups else None, params, where, ranked=ranked,
         current=not filters.all_versions,
@@ -530,7 +541,7 @@ def _sorted_page(
 
 
 def _dated_page(
-    conn: Connection, parsed: ParsedQuery, sort: str, offset: int, size: int
+    conn: Connection, parsed: ParsedQuery, sort: str, offset: int, size: int, whole: bool = True
 ) -> tuple[Sequence[Any], int | None]:
     """One page of an unfiltered search of current text in date order, on SQLite: every
     match is sorted by its version's own columns alone, the versions no longer current
@@ -538,23 +549,24 @@ def _dated_page(
     documents. Sorting every match joined to its document, with every column of a hit,
     cost 2-2.5x as much (the SQL alone, best of 3: 60 against 25 ms for the first 200
     of a word in every document). Its count is :func:`count`'s, which reads the same
-    list."""
-    order = _order_sql(sort, pg=False)
+    list. Not ``whole``: the page's ids alone."""
     params = {"q": parsed.fts5(), "limit": size, "offset": offset}
-    rows = conn.execute(
-        text(
-            f"SELECT {_COLUMNS}, NULL AS score FROM (SELECT v.id AS k FROM "
-            "(SELECT rowid AS fid FROM search_fts WHERE search_fts MATCH :q) s "
-            "JOIN versions v ON v.id = s.fid "
-            "WHERE v.id NOT IN (SELECT version_id FROM search_superseded) "
-            # v.document_id is d.id: the same order without the document's row.
-            f"ORDER BY {_order_sql(sort, pg=False, doc='v.document_id')} "
-            "LIMIT :limit OFFSET :offset) p "
-            f"JOIN versions v ON v.id = p.k JOIN documents d ON d.id = v.document_id "
-            f"ORDER BY {order}"
-        ),
-        params,
-    ).all()
+    ids = (
+        "SELECT v.id AS vid, NULL AS score FROM "
+        "(SELECT rowid AS fid FROM search_fts WHERE search_fts MATCH :q) s "
+        "JOIN versions v ON v.id = s.fid "
+        "WHERE v.id NOT IN (SELECT version_id FROM search_superseded) "
+        # v.document_id is d.id: the same order without the document's row.
+        f"ORDER BY {_order_sql(sort, pg=False, doc='v.document_id')} "
+        "LIMIT :limit OFFSET :offset"
+    )
+    if whole:
+        ids = (
+            f"SELECT {_COLUMNS}, NULL AS score FROM ({ids}) p "
+            "JOIN versions v ON v.id = p.vid JOIN documents d ON d.id = v.document_id "
+            f"ORDER BY {_order_sql(sort, pg=False)}"
+        )
+    rows = conn.execute(text(ids), params).all()
     return rows, (offset + len(rows) if 0 < len(rows) < size else None)
 
 
@@ -575,7 +587,12 @@ def _best_rows(pg: bool, current: bool) -> str:
 
 
 def _ranked_page(
-    conn: Connection, parsed: ParsedQuery, filters: Filters, offset: int, size: int
+    conn: Connection,
+    parsed: ParsedQuery,
+    filters: Filters,
+    offset: int,
+    size: int,
+    whole: bool = True,
 ) -> tuple[Sequence[Any], int | None] | None:
     """One page by relevance without joining every match, or ``None`` when only joining
     every match can tell it: the index ranks the match and keeps its best ``m`` rows,
@@ -614,7 +631,7 @@ def _ranked_page(
         )
 
     def page(rows: Sequence[Any]) -> Sequence[Any]:
-        return _with_columns(conn, rows) if lean else rows
+        return _with_columns(conn, rows) if lean and whole else rows
 
     rows = conn.execute(
         text(
@@ -799,14 +816,17 @@ def _kept_for(
     return kept
 
 
-def _kept_page(conn: Connection, kept: _Kept, offset: int, size: int) -> tuple[Sequence[Any], int]:
+def _kept_page(
+    conn: Connection, kept: _Kept, offset: int, size: int, whole: bool = True
+) -> tuple[Sequence[Any], int]:
     """One page by relevance from a word's kept ranking (revision 0015), within it (see
     :func:`_kept_for`), and the total: the rows are the ranking's own, in its order,
     ranked by :func:`rank_frequent_words` at the index's present state; only the page's
-    rows are joined to their versions and documents."""
+    rows are joined to their versions and documents (not ``whole``: none is)."""
     joins = "JOIN versions v ON v.id = b.version_id JOIN documents d ON d.id = v.document_id "
+    columns = f"{_COLUMNS}, b.score AS score" if whole else "b.version_id AS vid, b.score"
     rows = conn.execute(
-        text(_KEPT_PAGE.format(columns=f"{_COLUMNS}, b.score AS score", joins=joins)),
+        text(_KEPT_PAGE.format(columns=columns, joins=joins if whole else "")),
         {"w": kept.word, "first": offset, "end": offset + size},
     ).all()
     return rows, kept.total

@@ -420,3 +420,37 @@ def test_readonly_engine_cannot_write_postgresql(pg_web_archive: str) -> None:
         with pytest.raises(Exception, match="read-only transaction"):
             conn.execute(text("delete from changes"))
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_ranking_alone_is_the_hits_ids_and_scores(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """What the reading room keeps of a query (``ranking``: ids and scores, read without
+    the hits' other columns where it can be) is, page for page, the hits of
+    ``page_hits``, in every order, filtered or not, with the same totals."""
+    from archive.search import page_hits, ranking
+
+    db = (
+        request.getfixturevalue("web_archive").db
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_web_archive")
+    )
+    engine = readonly_engine(db)
+    checked = 0
+    with engine.connect() as conn:
+        for q in ("osce", "security OR mission", '"human rights"', "co*", ""):
+            for filters in (Filters(), Filters(all_versions=True), Filters(kind="press-release")):
+                for sort in ("relevance", "date", "oldest", "seen"):
+                    for offset, limit in ((0, 7), (5, 9), (30, 100)):
+                        hits, total = page_hits(
+                            conn, q, filters, sort=sort, offset=offset, limit=limit, counted=True
+                        )
+                        ids, told = ranking(
+                            conn, q, filters, sort=sort, offset=offset, limit=limit, counted=True
+                        )
+                        assert ids == [(h.version_id, h.score) for h in hits], (q, filters, sort)
+                        assert told == total, (q, filters, sort, offset)
+                        checked += len(ids)
+    engine.dispose()
+    assert checked > 1000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -302,3 +303,15 @@ def test_archive_unchanged_by_all_routes(client: httpx.Client, web_archive: WebA
         assert client.get(url).status_code == 200
     assert client.post("/search", data={"q": "x"}).status_code == 405
     assert path.read_bytes() == before
+
+
+def test_every_answer_says_how_long_the_server_spent(client: httpx.Client) -> None:
+    """``Server-Timing`` on each answer, fresh or from memory, page or API, is the server's
+    own time: never more than the client waited in all."""
+    for path in ("/", "/search?q=osce", "/search?q=osce", "/api/search?q=mission", "/nope"):
+        started = time.perf_counter()
+        answer = client.get(path)
+        waited = (time.perf_counter() - started) * 1000
+        name, _, duration = answer.headers["server-timing"].partition(";dur=")
+        assert name == "app", answer.headers["server-timing"]
+        assert 0 <= float(duration) <= waited, (path, duration, waited)

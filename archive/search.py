@@ -417,7 +417,7 @@ def _running(conn: Connection, has_query: bool) -> Iterator[None]:
 def hits_of(conn: Connection, ranked: Sequence[tuple[int, float | None]]) -> list[Hit]:
     """The hits of the versions ``ranked`` (version row id, score), in that order, without
     snippets: a page cut from a ranking kept elsewhere (the reading room keeps each
-    query's ranking as ids alone)."""
+    query's ranking as ids and scores alone, :func:`ranking`)."""
     if not ranked:
         return []
     rows = conn.execute(
@@ -512,7 +512,8 @@ def _sorted_page(
     matches, which rides along each row (a window over all matches, computed before
     LIMIT, so the match is evaluated once); without it the database sorts with the
     page's bound and keeps only the page. The total is also known when the page shows
-    that nothing lies past it."""
+    that nothing lies past it. Not ``whole``: on SQLite's date-ordered path
+    (:func:`_dated_page`) the page's ids alone; other paths give whole rows regardless."""
     pg = _is_pg(conn)
     params: dict[str, Any] = {"limit": size, "offset": offset}
     where = _filter_sql(conn, filters, params)
@@ -598,7 +599,8 @@ def _ranked_page(
     every match can tell it: the index ranks the match and keeps its best ``m`` rows,
     and those alone are joined to their versions (on PostgreSQL, and for every version,
     to their documents too, to keep current versions unless all are asked for), and the
-    page's rows read whole. Used for searches without filters, whose best rows are
+    page's rows read whole (not ``whole``, on SQLite's lean path: their ids and scores
+    alone). Used for searches without filters, whose best rows are
     mostly kept; a filter may drop most of them, so filtered searches join every match.
 
     A row is certain when its score is above the ``m``-th best, or when the match has
@@ -618,7 +620,8 @@ def _ranked_page(
     )
     # SQLite, current versions: the rows are ordered by their versions' own columns, the
     # versions no longer current left out by their list (revision 0014), and only the
-    # page's rows are read whole (:func:`_with_columns`). Joining every ranked row to its
+    # page's rows are read whole (:func:`_with_columns`; not at all when not ``whole``).
+    # Joining every ranked row to its
     # document with every column of a hit cost as much as ranking: 64 and 96 ms for the
     # hits 200-1,200 and 1,200-2,200 of a word in every document, bm25 36-50 of them.
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
@@ -1336,9 +1339,11 @@ def rank_frequent_words(conn: Connection, min_versions: int | None = None) -> Ra
             continue
         if _one_word(parsed) != term:
             continue  # not a word a query asks for alone
-        found = _ranked_page(conn, parsed, Filters(), 0, KEPT_ROWS)
+        found = _ranked_page(conn, parsed, Filters(), 0, KEPT_ROWS, whole=False)
         if found is None:
-            found = _sorted_page(conn, parsed, Filters(), "relevance", 0, KEPT_ROWS, counted=True)
+            found = _sorted_page(
+                conn, parsed, Filters(), "relevance", 0, KEPT_ROWS, counted=True, whole=False
+            )
         rows, total = found
         if total is None:
             total = int(conn.execute(text(_CURRENT_COUNT), {"q": parsed.fts5()}).scalar_one())

@@ -9,7 +9,8 @@ matches when the page did not bring it, the snippets. Prints p50 / p95 of the wh
 the slowest words with their three parts; then p50 / p95 of the reading room's whole
 first answer to each word (its window of 200 hits, count, snippets, page rendered; no
 HTTP); then the hit windows the reading room keeps for deep pages (0-200, 200-1,200,
-1,200-2,200) of three common words in relevance and date order. ``--code`` runs another
+1,200-2,200) of three common words in relevance and date order, built as it builds them
+(``ranking``: ids and scores; ``page_hits`` on a checkout older than it). ``--code`` runs another
 checkout's code on the same archive, so old and new code can be timed in turn. No
 server and no concurrency: the cost of one request, not its wait (``web_latency.py``
 measures that).
@@ -70,14 +71,13 @@ def main() -> int:
             )
         whole_answers(args.url, [w for w, _ in common])
         print("hit windows kept for deep pages (ms: 0-200, 200-1,200, 1,200-2,200):")
+        window = getattr(search, "ranking", search.page_hits)
         for word in [w for w, _ in common[:3]]:
             for sort in ("relevance", "date"):
                 spans = []
                 for offset, limit in ((0, 200), (200, 1000), (1200, 1000)):
                     t0 = time.perf_counter()
-                    search.page_hits(
-                        conn, word, sort=sort, offset=offset, limit=limit, counted=offset == 0
-                    )
+                    window(conn, word, sort=sort, offset=offset, limit=limit, counted=offset == 0)
                     spans.append(f"{(time.perf_counter() - t0) * 1000:6.1f}")
                 print(f"  {word:<14} {sort:<9} {' '.join(spans)}")
     engine.dispose()

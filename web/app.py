@@ -880,10 +880,12 @@ def marked(value: str) -> Markup:
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
-    """The headers every answer carries: its security policy, and ``Server-Timing`` with
-    the milliseconds the server spent on it (from the request's arrival in the
-    application to its answer, waits for a worker thread included), so that a client
-    can tell the server's time from its own and the network's waits."""
+    """The headers the application's answers carry (all but the bare page of an
+    unexpected error, answered outside it): their security policy, and
+    ``Server-Timing`` with the milliseconds the server spent on the answer (from the
+    request's arrival in the application to its answer, waits for a worker thread
+    included), so that a client can tell the server's time from its own and the
+    network's waits."""
 
     async def dispatch(self, request: Request, call_next: Any) -> Response:
         started = time.perf_counter()

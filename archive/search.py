@@ -380,8 +380,8 @@ def _page_rows(
         listed = _listed(conn, parsed)
         if listed is not None:
             return _listed_page(conn, listed, offset, limit)
-        kept = _kept_for(conn, parsed, filters, sort, offset, limit)
-        if kept is not None:
+        kept = _kept(conn, parsed)
+        if kept is not None and kept.covers(offset + limit):
             return _kept_page(conn, kept, offset, limit, whole=whole)
     if parsed.groups and sort == "relevance" and unfiltered and offset + limit <= RANKED_DEPTH:
         ranked = _ranked_page(conn, parsed, filters, offset, limit, whole=whole)
@@ -459,9 +459,10 @@ def count(conn: Connection, query: str, filters: Filters | None = None) -> int:
     where = _filter_sql(conn, filters, params)
     pg = _is_pg(conn)
     unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
-    with _running(conn, has_query):
-        listed = _listed(conn, parsed) if unfiltered and not filters.all_versions else None
-        kept = _kept(conn, parsed) if unfiltered and not filters.all_versions else None
+    listed = kept = None
+    if unfiltered and not filters.all_versions:
+        with _running(conn, has_query):
+            listed, kept = _listed(conn, parsed), _kept(conn, parsed)
     if kept is not None:
         return kept.total
     if listed is not None:
@@ -790,6 +791,10 @@ class _Kept:
     total: int
     length: int
 
+    def covers(self, end: int) -> bool:
+        """Whether the hits up to ``end`` are all in the ranking kept."""
+        return end <= self.length or self.total <= self.length
+
 
 def _kept(conn: Connection, parsed: ParsedQuery) -> _Kept | None:
     """The kept ranking (revision 0015) of ``parsed``, when it has one and it is still
@@ -804,26 +809,11 @@ def _kept(conn: Connection, parsed: ParsedQuery) -> _Kept | None:
     return None if found is None else _Kept(word, int(found.total), int(found.best_rows))
 
 
-def _kept_for(
-    conn: Connection, parsed: ParsedQuery, filters: Filters, sort: str, offset: int, limit: int
-) -> _Kept | None:
-    """The kept ranking that answers this page, or ``None``: an unfiltered search of
-    current text by relevance, whose page lies within the ranking kept (or which keeps
-    every match)."""
-    unfiltered = not _filter_sql(conn, replace(filters, all_versions=True), {})
-    if not parsed.groups or sort != "relevance" or not unfiltered or filters.all_versions:
-        return None
-    kept = _kept(conn, parsed)
-    if kept is None or (offset + limit > kept.length and kept.total > kept.length):
-        return None
-    return kept
-
-
 def _kept_page(
     conn: Connection, kept: _Kept, offset: int, size: int, whole: bool = True
 ) -> tuple[Sequence[Any], int]:
     """One page by relevance from a word's kept ranking (revision 0015), within it (see
-    :func:`_kept_for`), and the total: the rows are the ranking's own, in its order,
+    :meth:`_Kept.covers`), and the total: the rows are the ranking's own, in its order,
     ranked by :func:`rank_frequent_words` at the index's present state; only the page's
     rows are joined to their versions and documents (not ``whole``: none is)."""
     joins = "JOIN versions v ON v.id = b.version_id JOIN documents d ON d.id = v.document_id "
@@ -1308,8 +1298,8 @@ def rank_frequent_words(conn: Connection, min_versions: int | None = None) -> Ra
 
     Reads only: the caller may rank in a read transaction, which holds no lock, and keep
     the result in a short write transaction (:func:`keep_rankings`). Each word is ranked
-    by the very code a search runs without a kept ranking (:func:`_ranked_page`, else
-    :func:`_sorted_page`), so the answers are the same by construction. The words are
+    and counted by the very code a search runs (:func:`_page_rows`, :func:`count`), so
+    the answers are the same by construction. The words are
     those of the index's vocabulary (an ``fts5vocab`` table in the connection's temporary
     schema, dropped after)."""
     if _is_pg(conn):
@@ -1339,14 +1329,11 @@ def rank_frequent_words(conn: Connection, min_versions: int | None = None) -> Ra
             continue
         if _one_word(parsed) != term:
             continue  # not a word a query asks for alone
-        found = _ranked_page(conn, parsed, Filters(), 0, KEPT_ROWS, whole=False)
-        if found is None:
-            found = _sorted_page(
-                conn, parsed, Filters(), "relevance", 0, KEPT_ROWS, counted=True, whole=False
-            )
-        rows, total = found
+        rows, total = _page_rows(
+            conn, parsed, Filters(), "relevance", 0, KEPT_ROWS, counted=True, whole=False
+        )
         if total is None:
-            total = int(conn.execute(text(_CURRENT_COUNT), {"q": parsed.fts5()}).scalar_one())
+            total = count(conn, term)
         if total:  # (else only in versions no longer current)
             rankings.words[term] = (total, [(int(r.vid), float(r.score)) for r in rows])
     return rankings

@@ -43,8 +43,6 @@ CLIENTS = 8
 COMMON = 80
 #: Scenarios to run (``--only``); empty: all.
 ONLY: list[str] = []
-#: The server's own times (ms) of the last scenario's requests, from Server-Timing.
-SERVED: list[float] = []
 
 
 def build(db: str, items: int, epochs: int, seed: int = 1) -> dict[str, object]:
@@ -137,10 +135,13 @@ def _capture(rec: dict[str, object], when: datetime, run: int, epoch: int) -> ob
                    content_type="text/html", run_id=run)  # fmt: skip
 
 
-def drive(url: str, paths: list[str], seconds: float, *, once: bool = False) -> list[float]:
+def drive(
+    url: str, paths: list[str], seconds: float, *, once: bool = False
+) -> tuple[list[float], list[float]]:
     """Latencies (ms) of ``CLIENTS`` threads fetching ``paths`` in turn for ``seconds``;
     ``once``: each path is asked once in all (client k takes every k-th), so no answer
-    can come from the server's cache."""
+    can come from the server's cache; and the server's own times (ms) of those answers
+    that told them (their ``Server-Timing``)."""
     latencies: list[float] = []
     served: list[float] = []  # the server's own time (its Server-Timing header)
     lock = threading.Lock()
@@ -173,8 +174,7 @@ def drive(url: str, paths: list[str], seconds: float, *, once: bool = False) -> 
         t.join()
     if errors:
         print(f"    {len(errors)} errors, e.g. {errors[:3]}")
-    SERVED[:] = served
-    return latencies
+    return latencies, served
 
 
 def memory(pid: int) -> tuple[int, int]:
@@ -276,11 +276,12 @@ def bench(name: str, db: str, args: argparse.Namespace) -> None:
             if not paths:
                 print(f"{label:<28} (nothing left to ask)")
                 continue
-            lat = sorted(drive(server.url, paths, args.seconds, once=label in FIRST_VISITS))
+            lat, served = drive(server.url, paths, args.seconds, once=label in FIRST_VISITS)
+            lat.sort()
             seen.update(paths[: len(lat)])
             p50 = statistics.median(lat)
             p95 = lat[int(0.95 * (len(lat) - 1))]
-            own = sorted(SERVED) or [float("nan")]
+            own = sorted(served) or [float("nan")]
             print(f"{label:<28} {len(lat):>8} {p50:>8.1f} {p95:>8.1f}   "
                   f"{statistics.median(own):>10.1f} {own[int(0.95 * (len(own) - 1))]:>6.1f}",
                   flush=True)  # fmt: skip

@@ -12,7 +12,7 @@ Imports: SQLAlchemy only; every other module that touches tables imports this on
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -50,29 +50,69 @@ DIGEST_LEN = 32
 URL_LEN = 2000
 
 
+#: The instant SQLite times count from (revision 0016).
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def sqlite_time(value: datetime) -> int:
+    """``value`` as SQLite keeps it since revision 0016: whole microseconds since
+    :data:`EPOCH`, an 8-byte integer (was 26 characters of text). For statements
+    written as text that compare a time column with a bound value."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the archive; times must be UTC-aware")
+    return (value - EPOCH) // _MICROSECOND
+
+
+def from_sqlite_time(value: int | str) -> datetime:
+    """A time column's stored SQLite value back as an aware UTC datetime."""
+    if isinstance(value, str):  # text, as written before revision 0016
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return EPOCH + int(value) * _MICROSECOND
+
+
+class _SQLiteTime(UserDefinedType[int]):
+    """What a time column is on SQLite: still declared ``DATETIME`` (so revision 0016
+    rewrote values, not tables), holding integers, with no conversion of its own."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "DATETIME"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on both databases.
 
-    SQLite keeps no zone and hands back naive values; this type stores UTC and
-    always returns aware UTC datetimes, so comparisons never mix naive and aware.
+    PostgreSQL keeps ``timestamp with time zone``. SQLite has no time type: since
+    revision 0016 a time is kept there as whole microseconds since 1970 (8 bytes, where
+    SQLAlchemy's text form took 26), exact to the microsecond and in the same order, so
+    comparisons and ``ORDER BY`` work on the integers. Either way the program binds and
+    reads aware UTC datetimes; a naive one is refused.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return _SQLiteTime()
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the archive; times must be UTC-aware")
-        value = value.astimezone(timezone.utc)
         if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
+            return sqlite_time(value)
+        return value.astimezone(timezone.utc)
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if not isinstance(value, datetime):  # SQLite's integer (or text before 0016)
+            return from_sqlite_time(value)
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)

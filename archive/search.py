@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from archive import texts
+from archive.schema import from_sqlite_time, sqlite_time
 from archive.texts import TextReader
 
 #: Bounds on what one request may ask for.
@@ -266,7 +267,7 @@ def _filter_sql(conn: Connection, filters: Filters, params: dict[str, Any]) -> l
             "EXISTS (SELECT 1 FROM changes c WHERE c.document_id = d.id AND c.at >= :since)"
         )
         since = filters.changed_since
-        params["since"] = since if pg else since.strftime("%Y-%m-%d %H:%M:%S.%f")
+        params["since"] = since if pg else sqlite_time(since)
     return where
 
 
@@ -1066,15 +1067,18 @@ def counts(conn: Connection) -> dict[str, Any]:
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+    when = value if isinstance(value, datetime) else from_sqlite_time(value)  # SQLite's form
+    return when.isoformat()
 
 
 def per_month(conn: Connection) -> dict[str, dict[str, int]]:
     """Items by month of publication and change-log entries by month they happened."""
     pg = _is_pg(conn)
-    month_at = "to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM')" if pg else "substr(c.at, 1, 7)"
+    month_at = (
+        "to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM')"
+        if pg
+        else "strftime('%Y-%m', c.at / 1000000, 'unixepoch')"  # revision 0016
+    )
     items = conn.execute(
         text(
             "SELECT substr(v.published, 1, 7) AS m, count(*) FROM versions v "

@@ -242,13 +242,12 @@ def runs(db: str) -> list[tuple[Any, ...]]:
 
 
 def _time(value: Any) -> Any:
-    """A time column as an aware datetime (SQLite hands text back to a raw query)."""
-    from datetime import datetime, timezone
+    """A time column as an aware datetime (SQLite hands its stored integer back to a
+    raw query)."""
+    from archive.schema import from_sqlite_time
 
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, str)):
+        return from_sqlite_time(value)
     return value
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from archive.api import open_archive
+from archive.schema import from_sqlite_time
 from archive.search import Filters, QueryError, parse_query, search
 from tests.web.conftest import ITEMS, WebArchive
 from web.db import readonly_engine
@@ -116,9 +117,9 @@ def test_search_ranks_finds_highlights_and_filters(web_archive: WebArchive) -> N
         assert doc in {h.document_id for h in search(conn, phrase, size=100).hits}
         # Changed since the last run began: only what that run changed.
         last_run = conn.execute(text("select max(started_at) from runs")).scalar_one()
-        if isinstance(last_run, str):
-            last_run = datetime.fromisoformat(last_run)
-        since = last_run.replace(tzinfo=last_run.tzinfo or timezone.utc)
+        if not isinstance(last_run, datetime):  # SQLite's stored form
+            last_run = from_sqlite_time(last_run)
+        since = last_run
         later = search(conn, "", Filters(changed_since=since))
         assert 0 < later.total < everything.total
     engine.dispose()

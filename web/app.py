@@ -11,9 +11,11 @@ parameters). Unknown ids and versions answer 404, bad input 400, never a traceba
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -55,8 +57,10 @@ READ_CACHE = 512
 BUILD_WAIT = 30.0
 #: Hits of a query kept together (as version ids and scores): the first window is small
 #: (a first answer stays cheap), each later one answers this many of its next pages' rows.
+#: Ranking a window past the first scores every match whatever its length (a word in all
+#: 25,000 documents: 53 ms for 1,000 hits, 60 ms for 2,000), so later windows are long.
 SEARCH_FIRST = archive_search.KEPT_ROWS  # what SQLite keeps of a frequent word's ranking
-SEARCH_WINDOW = 1000
+SEARCH_WINDOW = 2000
 #: Whole answers (pages, API answers, raw captures) kept the same way, up to these sizes.
 PAGE_CACHE_BYTES = 64 * 1024 * 1024
 PAGE_CACHE_ONE = 2 * 1024 * 1024
@@ -347,17 +351,18 @@ class ReadingRoom:
         count_key = ("count", q, filters)
         total = self.kept(r, count_key)
 
-        def rank() -> tuple[list[tuple[int, float | None]], int | None]:
-            return archive_search.ranking(
+        def rank() -> tuple[Window, int | None]:
+            ranked, complete = archive_search.ranking(
                 r.conn, q, filters, sort=sort, offset=start, limit=span, counted=total is None
             )
+            return Window(ranked), complete
 
         window, complete = self.cached(r, ("window", q, filters, sort, start, span), rank)
         if complete is None and total is None:
             total = archive_search.count(r.conn, q, filters)
         total = complete if complete is not None else total
         self.cached(r, count_key, lambda: total)
-        page = window[offset - start : offset - start + size]
+        page = window.cut(offset - start, offset - start + size)
         hits = archive_search.hits_of(r.conn, page)
         archive_search.add_snippets(r.conn, q, hits)
         return archive_search.Results(total=total, hits=hits, page=args["page"], size=size)
@@ -896,6 +901,29 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+class Window:
+    """A query's window of hits as kept in memory: version ids and scores in two flat
+    arrays (16 bytes a hit, where a list of (id, score) pairs takes about 120), NaN
+    standing for no score (date order)."""
+
+    __slots__ = ("ids", "scores")
+
+    def __init__(self, ranked: list[tuple[int, float | None]]) -> None:
+        self.ids = array("q", (vid for vid, _ in ranked))
+        self.scores = array("d", (math.nan if score is None else score for _, score in ranked))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def cut(self, begin: int, end: int) -> list[tuple[int, float | None]]:
+        """Hits ``begin`` to ``end`` of the window, as :func:`archive.search.ranking`
+        gave them."""
+        return [
+            (vid, None if math.isnan(score) else score)
+            for vid, score in zip(self.ids[begin:end], self.scores[begin:end], strict=True)
+        ]
 
 
 def search_window(begin: int, end: int) -> tuple[int, int]:

@@ -8,9 +8,10 @@ reading room's first answer does: the page of hits (``page_hits``), the count of
 matches when the page did not bring it, the snippets. Prints p50 / p95 of the whole and
 the slowest words with their three parts; then p50 / p95 of the reading room's whole
 first answer to each word (its window of 200 hits, count, snippets, page rendered; no
-HTTP); then the hit windows the reading room keeps for deep pages (0-200, 200-1,200,
-1,200-2,200) of three common words in relevance and date order, built as it builds them
-(``ranking``: ids and scores; ``page_hits`` on a checkout older than it). ``--code`` runs another
+HTTP); then the first three hit windows the reading room keeps for deep pages (its
+``SEARCH_FIRST`` and ``SEARCH_WINDOW``: 0-200, 200-2,200, 2,200-4,200 now) of three
+common words in relevance and date order, built as it builds them (``ranking``: ids and
+scores; ``page_hits`` on a checkout older than it). ``--code`` runs another
 checkout's code on the same archive, so old and new code can be timed in turn. No
 server and no concurrency: the cost of one request, not its wait (``web_latency.py``
 measures that).
@@ -70,12 +71,17 @@ def main() -> int:
                 f"count {count * 1000:5.1f}, snippets {snip * 1000:5.1f}"
             )
         whole_answers(args.url, [w for w, _ in common])
-        print("hit windows kept for deep pages (ms: 0-200, 200-1,200, 1,200-2,200):")
+        from web.app import SEARCH_FIRST, SEARCH_WINDOW
+
+        first, step = SEARCH_FIRST, SEARCH_WINDOW
+        windows = ((0, first), (first, step), (first + step, step))
+        shown = ", ".join(f"{o:,}-{o + n:,}" for o, n in windows)
+        print(f"hit windows kept for deep pages (ms: {shown}):")
         window = getattr(search, "ranking", search.page_hits)
         for word in [w for w, _ in common[:3]]:
             for sort in ("relevance", "date"):
                 spans = []
-                for offset, limit in ((0, 200), (200, 1000), (1200, 1000)):
+                for offset, limit in windows:
                     t0 = time.perf_counter()
                     window(conn, word, sort=sort, offset=offset, limit=limit, counted=offset == 0)
                     spans.append(f"{(time.perf_counter() - t0) * 1000:6.1f}")

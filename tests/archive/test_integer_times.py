@@ -128,3 +128,44 @@ def test_revision_0016_converts_an_archive_with_data_and_back(db_url: str) -> No
         assert list(reader.records(history=True)) == before
     with Archive.open(db_url) as archive:
         assert archive.verify() == []
+
+
+EDGES = {
+    "2026-12-03 08:30:59.999600": datetime(2026, 12, 3, 8, 30, 59, 999_600, tzinfo=timezone.utc),
+    "2026-12-31 23:59:59.999999": datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc),
+    "2026-12-03 08:30:59.999499": datetime(2026, 12, 3, 8, 30, 59, 999_499, tzinfo=timezone.utc),
+    "2026-12-03 08:30:59.000001": datetime(2026, 12, 3, 8, 30, 59, 1, tzinfo=timezone.utc),
+    "2026-12-03 08:30:59": datetime(2026, 12, 3, 8, 30, 59, tzinfo=timezone.utc),
+    "2026-12-03 08:30:59.5": datetime(2026, 12, 3, 8, 30, 59, 500_000, tzinfo=timezone.utc),
+}
+
+
+def test_revision_0016_keeps_every_fraction_of_a_second(sqlite_url: str) -> None:
+    """The text of any stored time becomes the same instant, also where SQLite's own date
+    functions would round the fraction to the millisecond (.9995 and above)."""
+    for node, _ in enumerate(EDGES):
+        record = make_record(56000 + node, text=f"A text about meeting number {node}.")
+        with Archive.open(sqlite_url) as archive:
+            archive.ingest(capture_for(record, node), record)
+    engine = make_engine(sqlite_url)
+    try:
+        migrations.downgrade(engine, "0015")
+        with engine.begin() as conn:
+            seqs = conn.execute(text("SELECT seq FROM changes ORDER BY seq")).scalars().all()
+            assert len(seqs) == len(EDGES)
+            for seq, stored in zip(seqs, EDGES, strict=True):
+                conn.execute(
+                    text("UPDATE changes SET at = :at WHERE seq = :seq"), {"at": stored, "seq": seq}
+                )
+        migrations.upgrade(engine)
+        with engine.connect() as conn:
+            read = conn.execute(select(Change.at).order_by(Change.seq)).scalars().all()
+            raw = conn.execute(text("SELECT at FROM changes ORDER BY seq")).scalars().all()
+        assert read == list(EDGES.values())
+        assert raw == [sqlite_time(t) for t in EDGES.values()]
+        migrations.downgrade(engine, "0015")
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT at FROM changes ORDER BY seq")).scalars().all()
+        assert back == [t.strftime("%Y-%m-%d %H:%M:%S.%f") for t in EDGES.values()]
+    finally:
+        engine.dispose()

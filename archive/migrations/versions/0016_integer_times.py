@@ -9,8 +9,9 @@ every comparison and ``ORDER BY`` on these columns means what it meant.
 
 The columns stay declared ``DATETIME`` (SQLite gives that declaration numeric affinity,
 which keeps integers as integers), so no table is copied: upgrading rewrites the values
-in place, each text value to ``strftime('%s')`` seconds times a million plus its
-fraction; downgrading writes the text back. ``archive.schema.UTCDateTime`` converts at
+in place, each text value to the ``strftime('%s')`` of its whole seconds times a million
+plus its fraction's digits (never strftime of the fraction, which SQLite rounds to the
+millisecond); downgrading writes the text back. ``archive.schema.UTCDateTime`` converts at
 the column, so the program still binds and reads aware UTC datetimes.
 
 PostgreSQL keeps ``timestamp with time zone`` (8 bytes already): nothing changes there.
@@ -49,10 +50,11 @@ TIMES = {
 
 
 def _to_integer(column: str) -> str:
-    # '2026-12-03 08:30:00.123456': whole seconds, then the six digits after the point
-    # (an empty fraction casts to 0).
+    # '2026-12-03 08:30:00.123456': the whole seconds of the first 19 characters (strftime
+    # given the fraction rounds it to the millisecond, so .9995 and above would count
+    # the next second), then the six digits after the point (an empty fraction casts to 0).
     return (
-        f"CAST(strftime('%s', {column}) AS INTEGER) * 1000000"
+        f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER) * 1000000"
         f" + CAST(substr({column} || '000000', 21, 6) AS INTEGER)"
     )
 

@@ -342,7 +342,8 @@ class ReadingRoom:
 
     def _search(self, r: Reading, args: dict[str, Any]) -> archive_search.Results:
         """One page of results, cut from a window of :data:`SEARCH_WINDOW` hits kept for
-        the query as (version id, score) pairs, as search engines keep a query's ranking:
+        the query as version ids and scores (a :class:`Window`), as search engines keep a
+        query's ranking:
         the next pages of a query are its rows read by id, the ranking and the count
         done once."""
         q, filters, sort, size = args["q"], args["filters"], args["sort"], args["size"]

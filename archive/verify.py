@@ -6,6 +6,12 @@ normalised fields must hash to its ``content_hash`` and its text to its ``text_h
 Anything else means the database was altered outside the archive (or the disk lied),
 and ``osce-archive verify`` names each such row.
 
+The search index is checked against the versions it is fed from (in their own
+transaction, so a crash never leaves them apart): every version indexed, nothing
+indexed without a version, and the index's mark of which versions are current (SQLite:
+``search_superseded``, revision 0014; PostgreSQL: ``search_vectors.current``, 0008)
+true. A finding there names ``osce-archive index``, which rebuilds the index.
+
 Imports: ``archive.bodies``, ``archive.texts``, ``archive.versioning`` (the hashes) and
 the schema; it reads through the session it is given, so it never needs the store.
 """
@@ -14,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from archive import bodies
@@ -27,7 +33,7 @@ BATCH = 200
 
 def verify(s: Session) -> list[str]:
     """Every problem found, one line each (empty when all holds)."""
-    return [*check_bodies(s), *check_versions(s)]
+    return [*check_bodies(s), *check_versions(s), *check_search(s)]
 
 
 def check_bodies(s: Session) -> Iterator[str]:
@@ -67,3 +73,67 @@ def check_versions(s: Session) -> Iterator[str]:
             if text_hash(version.text) != version.text_hash:
                 yield f"{where}: text does not match its text_hash"
         s.expunge_all()
+
+
+#: Versions the search index is out of step with, by what is wrong (SQL giving the
+#: version ids), for each database.
+_SEARCH_SQLITE = {
+    "not in the search index": (
+        "SELECT v.id FROM versions v "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_fts_docsize i WHERE i.id = v.id)"
+    ),
+    "marked current in the search index but superseded": (
+        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
+        "WHERE v.number <> d.current_version "
+        "AND NOT EXISTS (SELECT 1 FROM search_superseded x WHERE x.version_id = v.id)"
+    ),
+    "current but marked superseded in the search index": (
+        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
+        "JOIN search_superseded x ON x.version_id = v.id WHERE v.number = d.current_version"
+    ),
+}
+_SEARCH_PG = {
+    "not in the search index": (
+        "SELECT v.id FROM versions v "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_vectors i WHERE i.version_id = v.id)"
+    ),
+    "marked current in the search index but superseded": (
+        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
+        "JOIN search_vectors i ON i.version_id = v.id "
+        "WHERE i.current AND v.number <> d.current_version"
+    ),
+    "current but marked superseded in the search index": (
+        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
+        "JOIN search_vectors i ON i.version_id = v.id "
+        "WHERE NOT i.current AND v.number = d.current_version"
+    ),
+}
+#: Rows of SQLite's index whose version is gone (PostgreSQL's have a foreign key).
+_ORPHANS = (
+    "SELECT count(*) FROM search_fts_docsize i "
+    "WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = i.id)"
+)
+_SHOWN = 3
+
+
+def check_search(s: Session) -> Iterator[str]:
+    """The search index in step with the versions (see the module's text)."""
+    conn = s.connection()
+    dialect = conn.dialect.name
+    rebuild = "`osce-archive index` rebuilds it"
+    for what, sql in (_SEARCH_PG if dialect == "postgresql" else _SEARCH_SQLITE).items():
+        ids = list(conn.execute(text(sql + " ORDER BY v.id")).scalars())
+        if ids:
+            shown = s.execute(
+                select(Version.document_id, Version.number)
+                .where(Version.id.in_(ids[:_SHOWN]))
+                .order_by(Version.id)
+            ).all()
+            named = ", ".join(f"version {n} of {d}" for d, n in shown)
+            more = f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else ""
+            count = f"{len(ids)} version{'' if len(ids) == 1 else 's'}"
+            yield f"search index: {count} {what} ({named}{more}); {rebuild}"
+    orphans = 0 if dialect == "postgresql" else int(conn.execute(text(_ORPHANS)).scalar_one())
+    if orphans:
+        rows = f"{orphans} row{'' if orphans == 1 else 's'}"
+        yield f"search index: {rows} without a version; {rebuild}"

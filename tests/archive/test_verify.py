@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 import zstandard
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
 from archive import texts
 from archive.schema import Body, Version
@@ -85,3 +85,49 @@ def test_verify_catches_an_undecodable_version_text(db_url: str) -> None:
     # Version 2 is stored as a delta of version 1: losing a base loses its deltas too.
     assert problems and all("text cannot be read" in p for p in problems)
     assert any("version 1 of osce.org/55436" in p for p in problems)
+
+
+def test_verify_finds_a_search_index_out_of_step_and_index_mends_it(db_url: str) -> None:
+    """A version missing from the search index, an old version marked current there and
+    the current one marked superseded are each named, with the command that rebuilds
+    the index; after ``osce-archive index`` the archive verifies again."""
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        other = make_record(55437, text="Another text, about a meeting in Tbilisi.")
+        archive.ingest(capture_for(other, 2), other)
+        with archive.session() as s, s.begin():
+            old, new = s.scalars(
+                select(Version.id)
+                .where(Version.document_id == "osce.org/55436")
+                .order_by(Version.number)
+            ).all()
+            lone = s.scalars(select(Version.id).where(Version.document_id == other.id)).one()
+            pg = s.bind.dialect.name == "postgresql"
+            if pg:
+                statements = [
+                    ("DELETE FROM search_vectors WHERE version_id = :v", lone),
+                    ("UPDATE search_vectors SET current = true WHERE version_id = :v", old),
+                    ("UPDATE search_vectors SET current = false WHERE version_id = :v", new),
+                ]
+            else:
+                statements = [
+                    ("DELETE FROM search_fts_docsize WHERE id = :v", lone),
+                    ("DELETE FROM search_superseded WHERE version_id = :v", old),
+                    ("INSERT INTO search_superseded (version_id) VALUES (:v)", new),
+                    ("INSERT INTO search_fts_docsize (id, sz) VALUES (:v, x'00')", new + 1000),
+                ]
+            for sql, version_id in statements:
+                s.execute(text(sql), {"v": version_id})
+        found = archive.verify()
+    assert found == [
+        "search index: 1 version not in the search index (version 1 of osce.org/55437); "
+        "`osce-archive index` rebuilds it",
+        "search index: 1 version marked current in the search index but superseded "
+        "(version 1 of osce.org/55436); `osce-archive index` rebuilds it",
+        "search index: 1 version current but marked superseded in the search index "
+        "(version 2 of osce.org/55436); `osce-archive index` rebuilds it",
+    ] + ([] if pg else ["search index: 1 row without a version; `osce-archive index` rebuilds it"])
+    assert main(["verify", "--db", db_url]) != 0
+    assert main(["index", "--db", db_url]) == 0
+    with Archive.open(db_url) as archive:
+        assert archive.verify() == []

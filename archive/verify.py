@@ -75,39 +75,40 @@ def check_versions(s: Session) -> Iterator[str]:
         s.expunge_all()
 
 
-#: Versions the search index is out of step with, by what is wrong (SQL giving the
-#: version ids), for each database.
-_SEARCH_SQLITE = {
-    "not in the search index": (
-        "SELECT v.id FROM versions v "
-        "WHERE NOT EXISTS (SELECT 1 FROM search_fts_docsize i WHERE i.id = v.id)"
+#: Where each database's search index keeps a version (table, its version id column)
+#: and says it is current (true for a current version, false for a superseded one).
+_INDEX = {
+    "sqlite": (
+        "search_fts_docsize",
+        "id",
+        "NOT EXISTS (SELECT 1 FROM search_superseded x WHERE x.version_id = v.id)",
     ),
-    "marked current in the search index but superseded": (
-        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
-        "WHERE v.number <> d.current_version "
-        "AND NOT EXISTS (SELECT 1 FROM search_superseded x WHERE x.version_id = v.id)"
-    ),
-    "current but marked superseded in the search index": (
-        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
-        "JOIN search_superseded x ON x.version_id = v.id WHERE v.number = d.current_version"
-    ),
+    "postgresql": ("search_vectors", "version_id", "i.current"),
 }
-_SEARCH_PG = {
-    "not in the search index": (
-        "SELECT v.id FROM versions v "
-        "WHERE NOT EXISTS (SELECT 1 FROM search_vectors i WHERE i.version_id = v.id)"
-    ),
-    "marked current in the search index but superseded": (
-        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
-        "JOIN search_vectors i ON i.version_id = v.id "
-        "WHERE i.current AND v.number <> d.current_version"
-    ),
-    "current but marked superseded in the search index": (
-        "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
-        "JOIN search_vectors i ON i.version_id = v.id "
-        "WHERE NOT i.current AND v.number = d.current_version"
-    ),
-}
+
+
+def _out_of_step(dialect: str) -> dict[str, str]:
+    """SQL giving the ids of the versions the search index is out of step with, by what
+    is wrong."""
+    table, key, current = _INDEX[dialect]
+    marked = (
+        f"SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id "
+        f"JOIN {table} i ON i.{key} = v.id WHERE "
+    )
+    return {
+        "not in the search index": (
+            f"SELECT v.id FROM versions v "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} i WHERE i.{key} = v.id)"
+        ),
+        "marked current in the search index but superseded": (
+            f"{marked}{current} AND v.number <> d.current_version"
+        ),
+        "current but marked superseded in the search index": (
+            f"{marked}NOT {current} AND v.number = d.current_version"
+        ),
+    }
+
+
 #: Rows of SQLite's index whose version is gone (PostgreSQL's have a foreign key).
 _ORPHANS = (
     "SELECT count(*) FROM search_fts_docsize i "
@@ -121,7 +122,7 @@ def check_search(s: Session) -> Iterator[str]:
     conn = s.connection()
     dialect = conn.dialect.name
     rebuild = "`osce-archive index` rebuilds it"
-    for what, sql in (_SEARCH_PG if dialect == "postgresql" else _SEARCH_SQLITE).items():
+    for what, sql in _out_of_step(dialect).items():
         ids = list(conn.execute(text(sql + " ORDER BY v.id")).scalars())
         if ids:
             shown = s.execute(

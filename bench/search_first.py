@@ -71,10 +71,10 @@ def main() -> int:
                 f"count {count * 1000:5.1f}, snippets {snip * 1000:5.1f}"
             )
         whole_answers(args.url, [w for w, _ in common])
-        from web.app import SEARCH_FIRST, SEARCH_WINDOW
+        from web.app import SEARCH_FIRST, SEARCH_WINDOW, search_window
 
-        first, step = SEARCH_FIRST, SEARCH_WINDOW
-        windows = ((0, first), (first, step), (first + step, step))
+        starts = (0, SEARCH_FIRST, SEARCH_FIRST + SEARCH_WINDOW)
+        windows = [search_window(begin, begin + 1) for begin in starts]
         shown = ", ".join(f"{o:,}-{o + n:,}" for o, n in windows)
         print(f"hit windows kept for deep pages (ms: {shown}):")
         window = getattr(search, "ranking", search.page_hits)

@@ -915,9 +915,6 @@ class Window:
         self.ids = array("q", (vid for vid, _ in ranked))
         self.scores = array("d", (math.nan if score is None else score for _, score in ranked))
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def cut(self, begin: int, end: int) -> list[tuple[int, float | None]]:
         """Hits ``begin`` to ``end`` of the window, as :func:`archive.search.ranking`
         gave them."""

@@ -117,9 +117,8 @@ def test_search_ranks_finds_highlights_and_filters(web_archive: WebArchive) -> N
         assert doc in {h.document_id for h in search(conn, phrase, size=100).hits}
         # Changed since the last run began: only what that run changed.
         last_run = conn.execute(text("select max(started_at) from runs")).scalar_one()
-        if not isinstance(last_run, datetime):  # SQLite's stored form
-            last_run = from_sqlite_time(last_run)
-        since = last_run
+        # SQLite hands a raw query its stored integer.
+        since = last_run if isinstance(last_run, datetime) else from_sqlite_time(last_run)
         later = search(conn, "", Filters(changed_since=since))
         assert 0 < later.total < everything.total
     engine.dispose()

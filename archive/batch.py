@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 from sqlalchemy.orm import Session
 
 from archive import dedup, search
-from archive.bodies import BodyStore, body_hash
+from archive.bodies import PAGE_OUTCOMES, BodyStore, Prefix, body_hash
 from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
@@ -155,6 +155,11 @@ class _Group:
         self.capture_rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self.change_rows: list[dict[str, Any]] = []
         self.search_rows: list[dict[str, Any]] = []
+        #: Pages of documents stored in this group: the latest one's body (key, base) by
+        #: document, bases of the group's bodies and their raw bytes, by key.
+        self.pages: dict[str, tuple[str, str | None]] = {}
+        self.bases: dict[str, str | None] = {}
+        self.raw: dict[str, bytes] = {}
 
     # -- the group ----------------------------------------------------------------------
 
@@ -229,8 +234,6 @@ class _Group:
         now = capture.fetched_at
         if now.tzinfo is None:
             raise ArchiveError("capture.fetched_at must be timezone-aware UTC")
-        if capture.body is not None:
-            self.bodies.store(self.s, capture.body, now, pending=self.body_rows, sha=sha)
         item = record if record is not None and record.is_item else None
         kind = category(capture, item)
         effect = _Effect(kind)
@@ -252,6 +255,8 @@ class _Group:
         elif kind == "deleted":
             document_id = self._deleted_document(capture, record, requested, answered)
             self._delete(effect, document_id, now, capture.run_id)
+        if capture.body is not None and sha is not None:
+            self._body(capture.body, sha, effect, now)
         self.capture_rows.append(
             (
                 capture_row(capture, sha, effect.document_id, effect.version_id, effect.outcome),
@@ -259,6 +264,31 @@ class _Group:
             )
         )
         return effect
+
+    def _body(self, body: bytes, sha: str, effect: _Effect, now: datetime) -> None:
+        """Store a page's body once its version is known (``archive.ingest.ingest`` says
+        why), against the document's latest page as the per-page ingest sees it: this
+        group's, not written yet, before the database's."""
+        document_id = effect.document_id if effect.outcome in PAGE_OUTCOMES else None
+        latest = self.pages.get(document_id) if document_id is not None else None
+
+        def prefix() -> Prefix | None:
+            if document_id is None:
+                return None
+            return self.bodies.prefix(
+                self.conn, document_id, effect.version_id, latest=latest, raw=self.raw
+            )
+
+        self.bodies.store(self.s, body, now, pending=self.body_rows, sha=sha, prefix=prefix)
+        if self.body_rows and self.body_rows[-1]["sha256"] == sha:  # a new body
+            self.bases[sha] = self.body_rows[-1]["base"]
+        if document_id is not None:
+            if sha not in self.bases:  # stored before this group
+                self.bases[sha] = self.conn.execute(
+                    select(_BODIES.c.base).where(_BODIES.c.sha256 == sha)
+                ).scalar()
+            self.pages[document_id] = (sha, self.bases[sha])
+            self.raw[sha] = body
 
     # -- documents and versions (archive.versioning.record_version) ----------------------
 

@@ -21,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive.bodies import BodyStore
+from archive.bodies import PAGE_OUTCOMES, BodyStore, Prefix
 from archive.errors import ArchiveError
 from archive.languages import link_versions
 from archive.records import Capture, Record
@@ -82,7 +82,6 @@ def ingest(
     if now.tzinfo is None:
         raise ArchiveError("capture.fetched_at must be timezone-aware UTC")
     store = store or BodyStore()
-    body_sha = store.store(s, capture.body, now) if capture.body is not None else None
     item = record if record is not None and record.is_item else None
     kind = category(capture, item)
     effect = _Effect(kind)
@@ -107,6 +106,17 @@ def ingest(
     elif kind == "deleted":
         document_id = _deleted_document(s, capture, record, requested, answered)
         _delete(s, effect, document_id, now, capture.run_id)
+    body_sha = None
+    if capture.body is not None:
+        # Stored once the version is known: a page of a document is compressed against
+        # the version's text and the document's previous page (``archive.bodies``).
+        def prefix() -> Prefix | None:
+            if effect.outcome not in PAGE_OUTCOMES or effect.version is None:
+                return None
+            s.flush()
+            return store.prefix(s, effect.document_id, effect.version.id)
+
+        body_sha = store.store(s, capture.body, now, prefix=prefix)
     capture_id = _insert_capture(s, capture, requested.id, body_sha, effect)
     return IngestResult(
         outcome=effect.outcome,

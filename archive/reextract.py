@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.bodies import COLUMNS as BODY_COLUMNS
 from archive.bodies import BodyReader
 from archive.languages import link_versions
 from archive.records import ListingEntry, Record
@@ -257,9 +258,7 @@ def _read_batch(sessions: sessionmaker[Session], ids: Sequence[int]) -> list[_Pa
                 Capture.final_url,
                 Capture.fetched_at,
                 Capture.listing,
-                Body.codec,
-                Body.data,
-                Body.dict_id,
+                *BODY_COLUMNS,
             )
             .join(Body, Body.sha256 == Capture.body_sha256, isouter=True)
             .where(Capture.id.in_(ids))
@@ -268,7 +267,7 @@ def _read_batch(sessions: sessionmaker[Session], ids: Sequence[int]) -> list[_Pa
         pages: dict[int, _Page] = {}
         for row in rows:
             assert row.codec is not None, f"capture {row.id}: its body is not stored"
-            body = reader.decode(row.codec, row.data, row.dict_id)
+            body = reader.decode(row)
             url = row.final_url or row.url
             pages[row.id] = _Page(row.id, row.fetched_at, url, body, row.listing)
     return [pages[i] for i in ids]

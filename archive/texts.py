@@ -9,9 +9,9 @@ JSON that repeats the same keys on every row) are stored together as one *pack*,
 compressed, in ``versions.packed``:
 
 ``identity``
-    the pack as it is (only packs under ``bodies.MIN_COMPRESS`` bytes);
+    the pack as it is (only packs under ``compression.MIN_COMPRESS`` bytes);
 ``zstd``
-    zstandard at ``bodies.ZSTD_LEVEL``, with the archive's trained *text* dictionary
+    zstandard at ``compression.ZSTD_LEVEL``, with the archive's trained *text* dictionary
     (a ``compression_dicts`` row of kind ``text``, ``versions.dict_id``) once it has one:
     the newsroom's texts share their vocabulary, names and formulas, which the
     dictionary holds once, as the bodies' dictionary holds the site's markup;
@@ -34,8 +34,7 @@ the reading room's pages and feeds, ``verify``, near-duplicate confirmation, and
 search index and its rebuild. ``load`` fills ``Version.text`` and ``.provenance`` of ORM
 rows; ``text`` reads a row of the four stored columns (Core selects).
 
-Imports: zstandard, ``archive.bodies`` (its codec, level and trainer), the schema and
-``archive.errors``.
+Imports: zstandard, ``archive.compression``, the schema and ``archive.errors``.
 """
 
 from __future__ import annotations
@@ -53,12 +52,12 @@ import zstandard
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
-from archive import bodies
+from archive import compression
 from archive.errors import ArchiveError
 from archive.schema import CompressionDict, Version
 
-CODEC_IDENTITY = bodies.CODEC_IDENTITY
-CODEC_ZSTD = bodies.CODEC_ZSTD
+CODEC_IDENTITY = compression.CODEC_IDENTITY
+CODEC_ZSTD = compression.CODEC_ZSTD
 CODEC_DELTA = "delta"
 #: ``compression_dicts.kind`` of the text dictionary.
 KIND = "text"
@@ -102,10 +101,6 @@ class Encoded:
     base_id: int | None = None
 
 
-def _raw_dict(base: bytes) -> zstandard.ZstdCompressionDict:
-    return zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-
-
 def encode(
     data: bytes,
     dictionary: tuple[int, bytes] | None = None,
@@ -113,15 +108,14 @@ def encode(
 ) -> Encoded:
     """``data`` (a pack) compressed: whole with the trained ``dictionary`` (id, bytes),
     or as a delta of ``base`` (version id, its pack) when that is clearly smaller."""
-    codec, stored = bodies.compress(data, dictionary[1] if dictionary else None)
+    codec, stored = compression.compress(data, dictionary[1] if dictionary else None)
     whole = Encoded(
         codec, stored, dictionary[0] if dictionary is not None and codec == CODEC_ZSTD else None
     )
     if base is None or codec == CODEC_IDENTITY:
         return whole
     try:
-        compressor = zstandard.ZstdCompressor(level=bodies.ZSTD_LEVEL, dict_data=_raw_dict(base[1]))
-        delta = compressor.compress(data)
+        delta = compression.compress_with_prefix(data, base[1])
     except zstandard.ZstdError:  # a base zstd will not take as a dictionary: store whole
         return whole
     if len(delta) <= DELTA_GAIN * len(stored):
@@ -134,16 +128,15 @@ def decode(codec: str, data: bytes, dictionary: bytes | None, base: bytes | None
     if codec == CODEC_DELTA:
         if base is None:
             raise ArchiveError("a delta-compressed version lost its base")
-        decompressor = zstandard.ZstdDecompressor(dict_data=_raw_dict(base))
-        return decompressor.decompress(bytes(data))
+        return compression.decompress_with_prefix(data, base)
     if codec in (CODEC_ZSTD, CODEC_IDENTITY):
-        return bodies.decompress(codec, bytes(data), dictionary)
+        return compression.decompress(codec, bytes(data), dictionary)
     raise ArchiveError(f"unknown text codec {codec!r}")
 
 
 def train(samples: Sequence[bytes]) -> bytes:
     """A text dictionary trained on ``samples`` (packs); zstd's own errors when it cannot."""
-    return bodies.train(list(samples))
+    return compression.train(list(samples))
 
 
 # --------------------------------------------------------------------------- reading
@@ -373,20 +366,24 @@ class TextStore:
             .order_by(Version.id)
             .limit(TRAIN_AFTER)
         ).all()
-        samples = [bodies.decompress(CODEC_ZSTD, data) for _, data in rows]
+        samples = [compression.decompress(CODEC_ZSTD, data) for _, data in rows]
         try:
             trained = train(samples)
         except Exception:  # noqa: BLE001 - zstd refuses samples too alike: no dictionary yet
             self._plain = 0  # try again after as many more packs
             return
-        sha = bodies.body_hash(trained)
+        sha = compression.digest(trained)
         row = CompressionDict(created=now, sha256=sha, data=trained, kind=KIND)
         s.add(row)
         s.flush()
         s.execute(
             update(Version),
             [
-                {"id": version_id, "packed": bodies.compress(raw, trained)[1], "dict_id": row.id}
+                {
+                    "id": version_id,
+                    "packed": compression.compress(raw, trained)[1],
+                    "dict_id": row.id,
+                }
                 for (version_id, _), raw in zip(rows, samples, strict=True)
             ],
         )

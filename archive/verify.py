@@ -43,7 +43,7 @@ def check_bodies(s: Session) -> Iterator[str]:
         chunk = keys[start : start + BATCH]
         for body in s.scalars(select(Body).where(Body.sha256.in_(chunk))):
             try:
-                data = reader.decode(body.codec, body.data, body.dict_id)
+                data = reader.decode(body)
             except Exception as exc:  # noqa: BLE001 - a corrupt frame is a finding, not a crash
                 yield f"body {body.sha256}: cannot be decompressed ({type(exc).__name__}: {exc})"
                 continue

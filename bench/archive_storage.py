@@ -246,7 +246,10 @@ def report(r: dict[str, Any]) -> None:
     print("             search index excluded; goal <= 0.30)")
     print(f"search index {per(r['search_index_bytes'])}  (FTS5, reported apart)")
     print(f"whole file   {per(r['file_bytes'])}  ({r['with_index_vs_warc']:.2f} of the WARC.gz)")
-    print(f"  raw bodies {per(r['body_bytes'])}  (stored bytes, zstd + trained dictionary)")
+    print(
+        f"  raw bodies {per(r['body_bytes'])}  (stored bytes: zstd, trained dictionary;"
+        " pages also against their text and previous page)"
+    )
     if "pack_bytes" in r:
         print(f"  text packs {per(r['pack_bytes'])}  (versions' text + provenance, stored bytes)")
     print("per table and index (dbstat):")

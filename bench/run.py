@@ -356,7 +356,7 @@ def stored_responses(db: str) -> Any:
                     headers["ETag"] = etag
                 if modified:
                     headers["Last-Modified"] = modified
-                raw = reader.decode(body.codec, body.data, body.dict_id)
+                raw = reader.decode(body)
                 yield final or url, status, headers, raw
     finally:
         archive.close()

@@ -12,10 +12,11 @@ sets of word 3-shingles (three consecutive lower-cased words):
 
 Finding candidates never scans: each version's sketch (64 one-permutation MinHash
 bins) is cut into :data:`BANDS` bands of :data:`ROWS` bins, each band hashed to one
-64-bit key stored in the indexed table ``near_dup_keys``. Two texts become candidates
-when any band key matches: with 16 bands of 4 rows the chance is 1-(1-s^4)^16, i.e.
->99.9 % at s = 0.8, 64 % at 0.5 and 12 % at 0.3. Each candidate is then confirmed by
-the exact Jaccard of the two texts, so the LSH only decides what to compare.
+31-bit key (:data:`KEY_BITS`) stored in the indexed table ``near_dup_keys``. Two texts
+become candidates when any band key matches: with 16 bands of 4 rows the chance is
+1-(1-s^4)^16, i.e. >99.9 % at s = 0.8, 64 % at 0.5 and 12 % at 0.3. Each candidate is
+then confirmed by the exact Jaccard of the two texts, so the LSH only decides what to
+compare.
 
 Confirming costs a candidate's whole text, and unrelated releases of one site share
 stock phrases: one band in 16 matches by chance often enough that the candidates of a
@@ -49,6 +50,13 @@ BANDS = BINS // ROWS
 SKETCH_FLOOR = 0.5
 #: Shorter texts leave sketch bins empty (borrowed): no sketch, always confirmed exactly.
 SKETCH_MIN_WORDS = 128
+
+#: Bits kept of each band's key (revision 0018; 64 before): SQLite then stores a key in
+#: 4 bytes, not 8. Keys of different texts collide by chance once in 2^31: 16 keys of a
+#: new text against 16 of each of 25,000 versions, about one chance candidate in 300
+#: new texts, which the sketch drops before any text is read.
+KEY_BITS = 31
+KEY_MASK = (1 << KEY_BITS) - 1
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _EMPTY = (1 << 58) - 1  # larger than any bin value (values are 58-bit)
@@ -115,17 +123,30 @@ def sketch(shingle_set: Iterable[str]) -> list[int]:
 
 
 def band_keys(text: str) -> list[int]:
-    """The LSH keys of ``text`` (signed 64-bit, portable BIGINT); none for short texts."""
+    """The LSH keys of ``text`` (non-negative, :data:`KEY_BITS` bits); none for short texts."""
     return signature(text).keys
 
 
-def _keys(bins: list[int]) -> list[int]:
+def wide_band_keys(text: str) -> list[int]:
+    """The keys of ``text`` as stored before revision 0018 (signed 64-bit), for its
+    downgrade; each one's low :data:`KEY_BITS` bits are its key now."""
+    tokens = words(text)
+    if len(tokens) < MIN_WORDS:
+        return []
+    return _wide_keys(sketch(_shingles(tokens)))
+
+
+def _wide_keys(bins: list[int]) -> list[int]:
     keys = []
     for band in range(BANDS):
         chunk = ",".join(str(v) for v in bins[band * ROWS : (band + 1) * ROWS])
         key = _h64(f"{band}:{chunk}")
         keys.append(key - (1 << 64) if key >= (1 << 63) else key)
     return keys
+
+
+def _keys(bins: list[int]) -> list[int]:
+    return [key & KEY_MASK for key in _wide_keys(bins)]
 
 
 def pack(bins: list[int]) -> bytes:

@@ -148,7 +148,8 @@ def test_revision_0011_converts_an_archive_with_data_and_back(db_url: str) -> No
             ).scalar_one()
             ids = conn.execute(text("SELECT count(DISTINCT id) FROM near_dup_keys")).scalar_one()
         assert wrong == 0 and ids == len(keys)
-        assert _keys(engine) == keys
+        # 0010's keys are 64-bit (revision 0018's downgrade computed them again).
+        assert {(k & dedup.KEY_MASK, d, n) for k, d, n in _keys(engine)} == keys
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(sketch) FROM versions")).scalar_one() == 0
         # What 0010's code wrote: each sketch as 64 bins of 16 bits.
@@ -184,4 +185,38 @@ def test_revision_0011_converts_an_archive_with_data_and_back(db_url: str) -> No
         assert list(reader.records(history=True)) == before
     with Archive.open(db_url) as archive:
         assert _near_copy_is_found(archive, 70004)
+        assert archive.verify() == []
+
+
+def _wide_keys(records: list[dict[str, Any]]) -> set[tuple[int, str, int]]:
+    """The 64-bit keys the code before revision 0018 stored for these versions."""
+    return {
+        (key, r["id"], r["version"])
+        for r in records
+        if r["text"]
+        for key in dedup.wide_band_keys(r["text"])
+    }
+
+
+def test_near_duplicate_keys_keep_31_bits_and_revision_0018_converts_them(db_url: str) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+    with open_archive(db_url) as reader:
+        before = list(reader.records(history=True))
+    wide = _wide_keys(before)
+    assert any(k < 0 or k > dedup.KEY_MASK for k, _, _ in wide)
+    narrow = {(k & dedup.KEY_MASK, d, n) for k, d, n in wide}
+    engine = make_engine(db_url)
+    try:
+        assert _keys(engine) == narrow
+        assert all(0 <= k <= dedup.KEY_MASK for k, _, _ in narrow)
+        migrations.downgrade(engine, "0017")
+        assert _keys(engine) == wide
+        migrations.upgrade(engine)
+        migrations.check(engine)
+        assert _keys(engine) == narrow
+    finally:
+        engine.dispose()
+    with Archive.open(db_url) as archive:
+        assert _near_copy_is_found(archive, 70006)
         assert archive.verify() == []

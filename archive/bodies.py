@@ -13,12 +13,17 @@ measures it (about 2.4x smaller bodies on the replica).
 What is a page's own is mostly its article, which the archive also keeps as the text of
 the version read from it, and, when the page was fetched before, an earlier page of the
 same document. So a page of a document, once the dictionary exists, is compressed
-(``zstd-ref``, revision 0017) against one raw-content dictionary made of three parts:
-the trained dictionary's bytes, the document's latest stored page (its ``base``; a
-base never has one itself, so reading any body decompresses at most two) and the pack
-of its version (``text_of``, ``archive.texts``). What it repeats of its text or of its
-previous fetch then costs a reference: 573 to about 410 bytes a page on the replica.
-Listings and error pages keep the trained dictionary alone.
+(``zstd-ref``, revision 0017) against one raw-content dictionary made of two parts: an
+earlier page of the document (its ``base``: the document's latest stored page, or that
+page's own base when it has one, so that no base has a base and reading any body
+decompresses at most two bodies, each with its text), or without one the trained
+dictionary's bytes (``dict_id``); then the pack of its version (``text_of``,
+``archive.texts``). What it repeats of its
+text or of an earlier fetch then costs a reference: 573 to 450 bytes a page on the
+storage bench (409 if every page were stored so; the first 1,000, stored before the
+dictionary, keep it alone). A page that has drifted from its base (:data:`BASE_SHARE`) is
+stored without one and becomes the base of the next; a page the prefix does not make
+smaller, like listings and error pages, keeps the trained dictionary alone.
 
 This module is the one place bodies are compressed, stored (:class:`BodyStore`, inside the
 ingest transaction) and read back (:class:`BodyReader`: every reader, from exports to
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,8 +49,8 @@ from archive.schema import Body, Capture, CompressionDict, Sha256, Version
 
 CODEC_ZSTD = compression.CODEC_ZSTD
 CODEC_IDENTITY = compression.CODEC_IDENTITY
-#: zstd with a raw-content dictionary of three parts: the trained dictionary
-#: (``dict_id``), the raw bytes of the body ``base`` and the pack of version ``text_of``.
+#: zstd with a raw-content dictionary: the raw bytes of the body ``base``, or without one
+#: the trained dictionary (``dict_id``), then the pack of version ``text_of``.
 CODEC_REF = "zstd-ref"
 ZSTD_LEVEL = compression.ZSTD_LEVEL
 MIN_COMPRESS = compression.MIN_COMPRESS
@@ -59,6 +64,10 @@ TRAIN_AFTER = 1000
 KIND = "body"
 #: Bases a reader keeps decompressed (the versions of one document share one).
 _KEEP_BASES = 16
+#: A page keeps its base only where that makes it at most this share of its size with
+#: the trained dictionary alone (a page fetched again typically 0.15-0.3): else it has
+#: drifted from it, is stored without a base and becomes the base of the next pages.
+BASE_SHARE = 0.5
 #: Outcomes of a capture whose body is a page of its document.
 PAGE_OUTCOMES = ("new_document", "new_version", "unchanged")
 
@@ -75,7 +84,12 @@ class Prefix:
     text: bytes
 
     def join(self, dictionary: bytes) -> bytes:
-        return dictionary + self.base_raw + self.text
+        """The raw-content dictionary: the base and the text, or without a base the
+        trained dictionary and the text (a base holds the page's markup already, and
+        indexing 110 KB more for each page cost four times the compression itself)."""
+        if self.base is not None:
+            return self.base_raw + self.text
+        return dictionary + self.text
 
 
 # --------------------------------------------------------------------------- reading
@@ -83,7 +97,7 @@ class Prefix:
 
 class StoredBody:
     """A row (or ORM object) carrying a body's stored columns: what :meth:`BodyReader.decode`
-    reads (``_COLUMNS``)."""
+    reads (:data:`COLUMNS`)."""
 
     codec: str
     data: bytes
@@ -190,6 +204,7 @@ class BodyStore:
         self._loaded = False
         self.dictionary: tuple[int, bytes] | None = None
         self._plain = 0  # bodies compressed without a dictionary (counted until trained)
+        self._bases: OrderedDict[str, bytes] = OrderedDict()  # raw bases read lately
 
     def _load(self, s: Session) -> None:
         newest = s.execute(
@@ -261,9 +276,18 @@ class BodyStore:
         if codec == CODEC_ZSTD and dict_id is None:
             self._plain += 1
         found = prefix() if prefix is not None and dict_id is not None else None
+        base = text_of = None
         if zdict is not None and found is not None:
-            stored = compression.compress_with_prefix(data, found.join(zdict[1]))
-            codec = CODEC_REF
+            against = compression.compress_with_prefix(data, found.join(zdict[1]))
+            if found.base is not None and len(against) > BASE_SHARE * len(stored):
+                # The page has drifted from its base: it is stored without one, and
+                # becomes the base of the document's next pages.
+                found = replace(found, base=None, base_raw=b"")
+                against = compression.compress_with_prefix(data, found.join(zdict[1]))
+            if len(against) < len(stored):
+                stored, codec = against, CODEC_REF
+                base, text_of = found.base, found.text_of
+                dict_id = None if base is not None else dict_id
         row = dict(
             sha256=sha,
             size=len(data),
@@ -271,8 +295,8 @@ class BodyStore:
             dict_id=dict_id,
             data=stored,
             stored_at=now,
-            base=found.base if found is not None else None,
-            text_of=found.text_of if found is not None else None,
+            base=base,
+            text_of=text_of,
         )
         if pending is None:
             s.add(Body(**row))
@@ -306,7 +330,13 @@ class BodyStore:
         base_raw = b""
         if base is not None:
             held = (raw or {}).get(base)
-            base_raw = held if held is not None else reader.read_base(base)
+            if held is None:
+                held = self._bases.get(base)
+            if held is None:
+                held = self._bases[base] = reader.read_base(base)
+                while len(self._bases) > _KEEP_BASES:
+                    self._bases.popitem(last=False)
+            base_raw = held
         return Prefix(base, base_raw, version_id, reader.text(version_id))
 
     @staticmethod

@@ -109,7 +109,7 @@ def ingest(
     body_sha = None
     if capture.body is not None:
         # Stored once the version is known: a page of a document is compressed against
-        # the version's text and the document's previous page (``archive.bodies``).
+        # the version's text and an earlier page of the document (``archive.bodies``).
         def prefix() -> Prefix | None:
             if effect.outcome not in PAGE_OUTCOMES or effect.version is None:
                 return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import socket
 import sys
@@ -64,7 +65,9 @@ class BalancedLoop(asyncio.SelectorEventLoop):
     Here a process accepts one connection per wake-up, and one that holds ``k`` open
     connections first waits ``k`` x :attr:`ACCEPT_STEP` seconds (at most
     :attr:`ACCEPT_WAIT`), so that the process holding fewer takes it; if none does, this
-    one still does after the wait. Eight clients then split 4/4 in 11 trials of 12.
+    one still does after the wait. Eight clients then split 4/4 in 11 trials of 12. Idle
+    keep-alive connections count too, so a process holding 15 or more takes at most one
+    new connection per :attr:`ACCEPT_WAIT` (a reading room's readers are far fewer).
 
     It overrides asyncio's ``_accept_connection`` (the same signature from Python 3.8 to
     3.13); ``tests/web/test_http.py`` fails if that stops taking effect."""
@@ -76,7 +79,6 @@ class BalancedLoop(asyncio.SelectorEventLoop):
     def __init__(self) -> None:
         super().__init__()
         self.open_connections = 0
-        self._waited: set[int] = set()
 
     def _accept_connection(  # type: ignore[override]
         self,
@@ -88,29 +90,48 @@ class BalancedLoop(asyncio.SelectorEventLoop):
         *args: Any,
         **kwargs: Any,
     ) -> None:
-        fd = sock.fileno()
         wait = min(self.open_connections * self.ACCEPT_STEP, self.ACCEPT_WAIT)
-        if wait and fd not in self._waited:
-            self._waited.add(fd)
+        if wait:
+            fd = sock.fileno()
             self.remove_reader(fd)
-            again = (protocol_factory, sock, sslcontext, server, backlog, *args)
-            self.call_later(wait, self._resume, fd, again, kwargs)
+            accept = functools.partial(
+                self._accept_connection, protocol_factory, sock, sslcontext, server, 1,
+                *args, **kwargs,
+            )  # fmt: skip
+            self.call_later(wait, self._resume, fd, sock, server, accept)
             return
-        self._waited.discard(fd)
+        self._accept_one(protocol_factory, sock, sslcontext, server, *args, **kwargs)
+
+    def _accept_one(
+        self,
+        protocol_factory: Callable[[], asyncio.BaseProtocol],
+        sock: socket.socket,
+        sslcontext: Any,
+        server: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super()._accept_connection(  # type: ignore[misc]
             self._counted(protocol_factory), sock, sslcontext, server, 1, *args, **kwargs
         )
 
-    def _resume(self, fd: int, again: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        sock, server = again[1], again[3]
+    def _resume(
+        self, fd: int, sock: socket.socket, server: Any, accept: functools.partial[None]
+    ) -> None:
+        """After the wait: watch the socket again, and take the connection waited for
+        now, unless another process did."""
         if sock.fileno() != fd or (server is not None and not server.is_serving()):
-            self._waited.discard(fd)
             return  # closed while waiting: shutting down
-        self.add_reader(fd, lambda: self._accept_connection(*again, **kwargs))
+        self.add_reader(fd, accept)
+        factory, _sock, sslcontext, _server, _one, *args = accept.args
+        self._accept_one(factory, sock, sslcontext, server, *args, **accept.keywords)
 
     def _counted(
         self, factory: Callable[[], asyncio.BaseProtocol]
     ) -> Callable[[], asyncio.BaseProtocol]:
+        if getattr(factory, "counted_by", None) is self:
+            return factory  # asyncio handing back a factory it was given (after EMFILE)
+
         def make() -> asyncio.BaseProtocol:
             protocol = factory()
             lost = protocol.connection_lost
@@ -123,6 +144,7 @@ class BalancedLoop(asyncio.SelectorEventLoop):
             protocol.connection_lost = connection_lost  # type: ignore[method-assign]
             return protocol
 
+        make.counted_by = self  # type: ignore[attr-defined]
         return make
 
 

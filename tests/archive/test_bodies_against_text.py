@@ -1,11 +1,12 @@
-"""Pages of a document compressed against their own text and the document's previous page
-(revision 0017, codec ``zstd-ref``): every body still reads back byte for byte, through
+"""Pages of a document compressed against their own text and an earlier page of the
+document (revision 0017, codec ``zstd-ref``): every body still reads back byte for byte, through
 every reader (``read_body``, ``verify``, ``reextract``), on both ingest paths, costs less
 than with the trained dictionary alone, never chains more than one base deep, and the
 revision converts an archive with data and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -20,6 +21,7 @@ from archive.schema import Capture as CaptureRow
 from archive.store import Archive
 from crawler.extraction import EXTRACTOR_VERSION
 from crawler.sites import extract
+from replica import Site
 from tests.archive.conftest import at
 from tests.archive.test_fast_ingest import _replica_pages
 
@@ -80,18 +82,26 @@ def test_pages_are_stored_against_their_text_and_previous_page(db_url: str) -> N
         # Every page after the dictionary (the first 20 bodies trained it) is stored
         # against its text; the pages fetched before, again, against their first page.
         assert len(refs) == len(stored) - 20
-        assert all(row.text_of is not None and row.dict_id is not None for row in refs)
+        assert all(row.text_of is not None for row in refs)
+        # The trained dictionary stands in the prefix of pages without a base only.
+        assert all((row.dict_id is None) == (row.base is not None) for row in refs)
         for row in refs:
             assert version_documents[row.text_of] == documents[row.sha256]
         based = [row for row in refs if row.base is not None]
         assert len(based) == 2 * EDITED
         by_key = {row.sha256: row for row in stored}
+        first_page = {}
+        for key in keys:  # in capture order: a document's first page comes first
+            first_page.setdefault(documents[key], key)
         for row in based:
-            base = by_key[row.base]
-            assert base.base is None  # never more than one base deep
-            assert documents[row.base] == documents[row.sha256]
+            # The document's first page: the latest page's own base, never a chain.
+            assert row.base == first_page[documents[row.sha256]]
+            assert by_key[row.base].base is None
+        # No page is stored against a prefix that made it larger.
         # Smaller than the trained dictionary alone would store the same bodies.
-        dictionary = _dictionary(archive, refs[0].dict_id)
+        dictionary = _dictionary(archive, next(r.dict_id for r in refs if r.dict_id))
+        for row in refs:
+            assert len(row.data) < len(bodies.compress(raw[row.sha256], dictionary)[1])
         alone = sum(len(bodies.compress(raw[row.sha256], dictionary)[1]) for row in refs)
         against = sum(len(row.data) for row in refs)
         assert against < 0.85 * alone, (against, alone)
@@ -102,6 +112,38 @@ def test_pages_are_stored_against_their_text_and_previous_page(db_url: str) -> N
         # Re-extraction reads every stored page back through the same door.
         counters = archive.reextract(extract, EXTRACTOR_VERSION)
         assert counters["errors"] == 0 and counters["unchanged"] == 60
+
+
+def test_a_page_its_base_no_longer_helps_becomes_the_next_base(db_url: str) -> None:
+    """A document's page redesigned and grown mostly new bytes (here a block of 64 KB its
+    old page never had): its old page saves it under a tenth, so it is stored without a
+    base, and the document's next page is stored against it."""
+    pairs = _replica_pages()[:30]
+    capture, _ = pairs[25]
+    path = capture.url.split("www.osce.org", 1)[1]
+    _status, _headers, page = Site(items=60, seed=1, theme=3).render(path, host="www.osce.org")
+    block = random.Random(7).randbytes(32 * 1024).hex().encode()
+    redesigned = page.replace(b"</body>", b"<!-- " + block + b" --></body>")
+    again = redesigned.replace(b"</body>", b"<!-- cached 5 min --></body>")
+    with Archive.open(db_url) as archive:
+        for c, r in pairs:
+            archive.ingest(c, r)
+        for hours, body in ((50, redesigned), (51, again)):
+            fetched = Capture(url=capture.url, status=200, fetched_at=at(hours), body=body)
+            archive.ingest(fetched, extract(body, capture.url))
+        with archive.session() as s:
+            rows = {
+                key: s.get(Body, key)
+                for key in map(bodies.body_hash, (capture.body or b"", redesigned, again))
+            }
+        first, second, third = rows.values()
+        assert first is not None and second is not None and third is not None
+        assert second.codec == bodies.CODEC_REF and second.base is None
+        assert third.codec == bodies.CODEC_REF and third.base == second.sha256
+        assert len(third.data) < len(second.data) / 2
+        for body in (capture.body, redesigned, again):
+            assert archive.read_body(bodies.body_hash(body or b"")) == body
+        assert archive.verify() == []
 
 
 def _dictionary(archive: Archive, dict_id: int) -> bytes:

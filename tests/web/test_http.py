@@ -175,6 +175,8 @@ def test_two_server_processes_share_a_burst_of_connections(web_archive: WebArchi
                 capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
             held = Counter(re.findall(r"pid=(\d+)", listing))
+            if not held:
+                pytest.skip("ss shows no process of a connection here (no permission)")
             splits.append(tuple(sorted(held.values(), reverse=True)))
             for c in clients:
                 c.close()

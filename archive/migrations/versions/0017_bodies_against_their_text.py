@@ -1,12 +1,14 @@
-"""A page of a document is compressed against its text and the document's previous page.
+"""A page of a document is compressed against its text and an earlier page of it.
 
 A raw body compressed with the site's trained dictionary costs what is its own: mostly
 its article, which the archive also keeps as the text of the version read from it, and,
-for a page fetched again, what it shares with its previous fetch. ``bodies`` gains two
+for a page fetched again, what it shares with an earlier fetch. ``bodies`` gains two
 columns naming what a body of codec ``zstd-ref`` was compressed against besides the
 dictionary (``archive.bodies``): ``base``, an earlier body of the same document (itself
-without a base), and ``text_of``, the version whose pack follows it. On the replica this
-takes the stored bodies from 573 to about 410 bytes a page (``bench/archive_storage.py``).
+without a base; when there is one, it stands for the dictionary), and ``text_of``, the
+version whose pack follows it. On the storage
+bench this takes the stored bodies from 573 to 450 bytes a page
+(``bench/archive_storage.py``).
 
 Bodies stored before stay as they are (``zstd`` or ``identity``, both columns NULL); new
 ones are written the new way. Downgrading rewrites every ``zstd-ref`` body with the
@@ -52,6 +54,13 @@ def downgrade() -> None:
     session = Session(bind=bind)
     reader = bodies.BodyReader(session)
     keys = list(session.scalars(sa.select(Body.sha256).where(Body.codec == bodies.CODEC_REF)))
+    # The bodies' trained dictionary (a zstd-ref body exists only once there is one).
+    dictionary = session.execute(
+        sa.select(CompressionDict.id, CompressionDict.data)
+        .where(CompressionDict.kind == bodies.KIND)
+        .order_by(CompressionDict.id.desc())
+        .limit(1)
+    ).first()
     for start in range(0, len(keys), BATCH):
         rows = session.execute(
             sa.select(Body.sha256, *bodies.COLUMNS).where(
@@ -60,17 +69,21 @@ def downgrade() -> None:
         ).all()
         updates = []
         for row in rows:
-            raw = reader.decode(row)
-            dictionary = session.scalar(
-                sa.select(CompressionDict.data).where(CompressionDict.id == row.dict_id)
-            )
-            codec, data = bodies.compress(raw, bytes(dictionary) if dictionary else None)
-            updates.append({"key": row.sha256, "codec": codec, "data": data})
+            assert dictionary is not None, "a zstd-ref body in an archive without a dictionary"
+            codec, data = bodies.compress(reader.decode(row), bytes(dictionary.data))
+            dict_id = dictionary.id if codec == bodies.CODEC_ZSTD else None
+            updates.append({"key": row.sha256, "codec": codec, "data": data, "dict_id": dict_id})
         for values in updates:
             session.execute(
                 sa.update(Body)
                 .where(Body.sha256 == values["key"])
-                .values(codec=values["codec"], data=values["data"], base=None, text_of=None)
+                .values(
+                    codec=values["codec"],
+                    data=values["data"],
+                    dict_id=values["dict_id"],
+                    base=None,
+                    text_of=None,
+                )
             )
     with op.batch_alter_table("bodies", schema=None) as batch_op:
         batch_op.drop_constraint(op.f(FK_TEXT), type_="foreignkey")

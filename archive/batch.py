@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 from sqlalchemy.orm import Session
 
 from archive import dedup, search
-from archive.bodies import PAGE_OUTCOMES, BodyStore, Prefix, body_hash
+from archive.bodies import PAGE_OUTCOMES, REFETCH_OUTCOMES, BodyStore, Prefix, body_hash
 from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
@@ -273,8 +273,8 @@ class _Group:
         latest = self.pages.get(document_id) if document_id is not None else None
 
         def prefix() -> Prefix | None:
-            if document_id is None:
-                return None
+            if document_id is None or effect.outcome not in REFETCH_OUTCOMES:
+                return None  # a document's first page, or a page of none
             return self.bodies.prefix(
                 self.conn, document_id, effect.version_id, latest=latest, raw=self.raw
             )

@@ -10,20 +10,20 @@ pages (:func:`train`, :data:`TRAIN_AFTER` bodies), they are stored once, in the
 dictionary, and a page costs little more than what is its own. ``bench/archive_storage.py``
 measures it (about 2.4x smaller bodies on the replica).
 
-What is a page's own is mostly its article, which the archive also keeps as the text of
-the version read from it, and, when the page was fetched before, an earlier page of the
-same document. So a page of a document, once the dictionary exists, is compressed
-(``zstd-ref``, revision 0017) against one raw-content dictionary made of two parts: an
-earlier page of the document (its ``base``: the document's latest stored page, or that
-page's own base when it has one, so that no base has a base and reading any body
-decompresses at most two bodies, each with its text), or without one the trained
-dictionary's bytes (``dict_id``); then the pack of its version (``text_of``,
-``archive.texts``). What it repeats of its
-text or of an earlier fetch then costs a reference: 573 to 450 bytes a page on the
-storage bench (409 if every page were stored so; the first 1,000, stored before the
-dictionary, keep it alone). A page that has drifted from its base (:data:`BASE_SHARE`) is
-stored without one and becomes the base of the next; a page the prefix does not make
-smaller, like listings and error pages, keeps the trained dictionary alone.
+A page fetched again shares nearly everything with the document's earlier fetch: its
+markup and, what the dictionary does not hold, its article, which the archive also
+keeps as the text of the version read from it. So a page of a document fetched before
+is compressed (``zstd-ref``, revision 0017) against one raw-content dictionary of two
+parts: an earlier page of the document (its ``base``: the document's latest stored
+page, or that page's own base when it has one, so that no base has a base and reading
+any body decompresses at most two bodies, each with its text) and the pack of its
+version (``text_of``, ``archive.texts``). What it repeats of either then costs a
+reference: such a page takes about a sixth of its size with the dictionary alone. A
+page its base does not halve (:data:`BASE_SHARE`) has drifted from it: it keeps the
+dictionary alone and becomes the base of the next. A document's first page keeps the
+dictionary alone too: with its text as a prefix it would take about a fifth less, but
+zstd indexes the whole prefix for every page, dictionary included, which tripled the
+compression's cost (0.48 against 0.15 ms a page) and slowed a full crawl.
 
 This module is the one place bodies are compressed, stored (:class:`BodyStore`, inside the
 ingest transaction) and read back (:class:`BodyReader`: every reader, from exports to
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,8 +49,8 @@ from archive.schema import Body, Capture, CompressionDict, Sha256, Version
 
 CODEC_ZSTD = compression.CODEC_ZSTD
 CODEC_IDENTITY = compression.CODEC_IDENTITY
-#: zstd with a raw-content dictionary: the raw bytes of the body ``base``, or without one
-#: the trained dictionary (``dict_id``), then the pack of version ``text_of``.
+#: zstd with a raw-content dictionary: the raw bytes of the body ``base``, then the pack
+#: of version ``text_of``.
 CODEC_REF = "zstd-ref"
 ZSTD_LEVEL = compression.ZSTD_LEVEL
 MIN_COMPRESS = compression.MIN_COMPRESS
@@ -64,12 +64,14 @@ TRAIN_AFTER = 1000
 KIND = "body"
 #: Bases a reader keeps decompressed (the versions of one document share one).
 _KEEP_BASES = 16
-#: A page keeps its base only where that makes it at most this share of its size with
-#: the trained dictionary alone (a page fetched again typically 0.15-0.3): else it has
-#: drifted from it, is stored without a base and becomes the base of the next pages.
+#: A page is stored against its base only where that makes it at most this share of its
+#: size with the trained dictionary alone (a page fetched again: about a sixth): else it
+#: has drifted from it, keeps the dictionary alone and becomes the base of the next.
 BASE_SHARE = 0.5
 #: Outcomes of a capture whose body is a page of its document.
 PAGE_OUTCOMES = ("new_document", "new_version", "unchanged")
+#: Those of a page of a document fetched before: the ones stored against a base.
+REFETCH_OUTCOMES = ("new_version", "unchanged")
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,9 @@ class Prefix:
     text: bytes
 
     def join(self, dictionary: bytes) -> bytes:
-        """The raw-content dictionary: the base and the text, or without a base the
-        trained dictionary and the text (a base holds the page's markup already, and
-        indexing 110 KB more for each page cost four times the compression itself)."""
+        """The raw-content dictionary: the base and the text (the base holds the page's
+        markup, and indexing the 110 KB dictionary too cost five times as much); the
+        trained dictionary and the text for a body without a base."""
         if self.base is not None:
             return self.base_raw + self.text
         return dictionary + self.text
@@ -279,15 +281,11 @@ class BodyStore:
         base = text_of = None
         if zdict is not None and found is not None:
             against = compression.compress_with_prefix(data, found.join(zdict[1]))
-            if found.base is not None and len(against) > BASE_SHARE * len(stored):
-                # The page has drifted from its base: it is stored without one, and
-                # becomes the base of the document's next pages.
-                found = replace(found, base=None, base_raw=b"")
-                against = compression.compress_with_prefix(data, found.join(zdict[1]))
-            if len(against) < len(stored):
-                stored, codec = against, CODEC_REF
+            # Else the page has drifted from its base: it is stored with the dictionary
+            # alone, and becomes the base of the document's next pages.
+            if len(against) <= BASE_SHARE * len(stored):
+                stored, codec, dict_id = against, CODEC_REF, None
                 base, text_of = found.base, found.text_of
-                dict_id = None if base is not None else dict_id
         row = dict(
             sha256=sha,
             size=len(data),
@@ -317,7 +315,7 @@ class BodyStore:
         """What a new body of ``document_id`` that reads as version ``version_id`` is
         compressed against: the document's latest stored page (or that page's own base,
         so that no base has one and reading costs at most two decompressions) and the
-        version's pack. None for a page of no document (a listing, an error page).
+        version's pack. None for a document's first page, or a page of no document.
 
         ``latest`` (that page's key and base) and ``raw`` (raw bodies by key) stand for
         the database when the caller holds pages not written yet (``archive.batch``)."""
@@ -325,19 +323,18 @@ class BodyStore:
             return None
         if latest is None:
             latest = self.latest_page(db, document_id)
-        base = None if latest is None else latest[1] or latest[0]
+        if latest is None:
+            return None  # the document's first page: the dictionary alone
+        base = latest[1] or latest[0]
         reader = BodyReader(db, dict([self.dictionary]) if self.dictionary else None)
-        base_raw = b""
-        if base is not None:
-            held = (raw or {}).get(base)
-            if held is None:
-                held = self._bases.get(base)
-            if held is None:
-                held = self._bases[base] = reader.read_base(base)
-                while len(self._bases) > _KEEP_BASES:
-                    self._bases.popitem(last=False)
-            base_raw = held
-        return Prefix(base, base_raw, version_id, reader.text(version_id))
+        held = (raw or {}).get(base)
+        if held is None:
+            held = self._bases.get(base)
+        if held is None:
+            held = self._bases[base] = reader.read_base(base)
+            while len(self._bases) > _KEEP_BASES:
+                self._bases.popitem(last=False)
+        return Prefix(base, held, version_id, reader.text(version_id))
 
     @staticmethod
     def latest_page(db: Connection | Session, document_id: str) -> tuple[str, str | None] | None:

@@ -21,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive.bodies import PAGE_OUTCOMES, BodyStore, Prefix
+from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix
 from archive.errors import ArchiveError
 from archive.languages import link_versions
 from archive.records import Capture, Record
@@ -111,8 +111,8 @@ def ingest(
         # Stored once the version is known: a page of a document is compressed against
         # the version's text and an earlier page of the document (``archive.bodies``).
         def prefix() -> Prefix | None:
-            if effect.outcome not in PAGE_OUTCOMES or effect.version is None:
-                return None
+            if effect.outcome not in REFETCH_OUTCOMES or effect.version is None:
+                return None  # a document's first page, or a page of none
             s.flush()
             return store.prefix(s, effect.document_id, effect.version.id)
 

@@ -14,10 +14,10 @@ A page fetched again shares nearly everything with the document's earlier fetch:
 markup and, what the dictionary does not hold, its article, which the archive also
 keeps as the text of the version read from it. So a page of a document fetched before
 is compressed (``zstd-ref``, revision 0017) against one raw-content dictionary of two
-parts: an earlier page of the document (its ``base``: the document's latest stored
-page, or that page's own base when it has one, so that no base has a base and reading
-any body decompresses at most two bodies, each with its text) and the pack of its
-version (``text_of``, ``archive.texts``). What it repeats of either then costs a
+parts instead of the trained one: an earlier page of the document (its ``base``: the
+document's latest stored page, or that page's own base when it has one, so that no base
+has a base and reading any body decompresses at most two bodies, and one text) and the
+pack of its version (``text_of``, ``archive.texts``). What it repeats of either then costs a
 reference: such a page takes about a sixth of its size with the dictionary alone. A
 page its base does not halve (:data:`BASE_SHARE`) has drifted from it: it keeps the
 dictionary alone and becomes the base of the next. A document's first page keeps the
@@ -76,22 +76,18 @@ REFETCH_OUTCOMES = ("new_version", "unchanged")
 
 @dataclass(frozen=True)
 class Prefix:
-    """What a document's body is compressed against besides the trained dictionary: an
-    earlier body of the document (``base``, its key, and ``base_raw``) and the pack of
+    """What a page fetched again is compressed against instead of the trained dictionary:
+    an earlier body of its document (``base``, its key, and ``base_raw``) and the pack of
     the version read from this body (``text_of``, its id, and ``text``)."""
 
-    base: str | None
+    base: str
     base_raw: bytes
-    text_of: int | None
+    text_of: int
     text: bytes
 
-    def join(self, dictionary: bytes) -> bytes:
-        """The raw-content dictionary: the base and the text (the base holds the page's
-        markup, and indexing the 110 KB dictionary too cost five times as much); the
-        trained dictionary and the text for a body without a base."""
-        if self.base is not None:
-            return self.base_raw + self.text
-        return dictionary + self.text
+    def join(self) -> bytes:
+        """The raw-content dictionary: the base, then the text."""
+        return self.base_raw + self.text
 
 
 # --------------------------------------------------------------------------- reading
@@ -138,16 +134,12 @@ class BodyReader:
 
     def decode(self, row: StoredBody | Any) -> bytes:
         """The raw bytes of a stored body row (selected with :data:`COLUMNS`, or the ORM's)."""
-        dictionary = self._dictionary(row.dict_id)
         if row.codec != CODEC_REF:
-            return decompress(row.codec, bytes(row.data), dictionary)
-        prefix = Prefix(
-            row.base,
-            self.read_base(row.base) if row.base is not None else b"",
-            row.text_of,
-            self.text(row.text_of) if row.text_of is not None else b"",
-        )
-        return compression.decompress_with_prefix(row.data, prefix.join(dictionary or b""))
+            return decompress(row.codec, bytes(row.data), self._dictionary(row.dict_id))
+        if row.base is None or row.text_of is None:
+            raise ArchiveError("a zstd-ref body names no base or no version")
+        prefix = Prefix(row.base, self.read_base(row.base), row.text_of, self.text(row.text_of))
+        return compression.decompress_with_prefix(row.data, prefix.join())
 
     def text(self, version_id: int) -> bytes:
         """The pack of the version ``version_id``: part of the prefix of a body read from it."""
@@ -254,7 +246,7 @@ class BodyStore:
         insert (with the rest of its group, ``archive.batch``) rather than added to the
         session; rows pending there are inserted before a dictionary is trained, since
         training reads the stored bodies. ``sha``: ``data``'s key, when known.
-        ``prefix``: what the body may be compressed against besides the dictionary
+        ``prefix``: what the body may be compressed against instead of the dictionary
         (:meth:`prefix`), asked for only when the body is new and a dictionary exists."""
         sha = sha or body_hash(data)
         added: set[str] = s.info.setdefault("bodies_added", set())
@@ -279,8 +271,8 @@ class BodyStore:
             self._plain += 1
         found = prefix() if prefix is not None and dict_id is not None else None
         base = text_of = None
-        if zdict is not None and found is not None:
-            against = compression.compress_with_prefix(data, found.join(zdict[1]))
+        if found is not None:
+            against = compression.compress_with_prefix(data, found.join())
             # Else the page has drifted from its base: it is stored with the dictionary
             # alone, and becomes the base of the document's next pages.
             if len(against) <= BASE_SHARE * len(stored):

@@ -108,8 +108,8 @@ def ingest(
         _delete(s, effect, document_id, now, capture.run_id)
     body_sha = None
     if capture.body is not None:
-        # Stored once the version is known: a page of a document is compressed against
-        # the version's text and an earlier page of the document (``archive.bodies``).
+        # Stored once the version is known: a page fetched again is compressed against
+        # an earlier page and its version's text (``archive.bodies``).
         def prefix() -> Prefix | None:
             if effect.outcome not in REFETCH_OUTCOMES or effect.version is None:
                 return None  # a document's first page, or a page of none

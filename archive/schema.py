@@ -231,9 +231,9 @@ class Body(Base):
     dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     stored_at: Mapped[datetime]
-    # zstd-ref (revision 0017): what the body was compressed against besides the trained
-    # dictionary: an earlier body of its document (itself without a base) and the pack of
-    # the version read from it (``archive.bodies``).
+    # zstd-ref (revision 0017): what a page fetched again was compressed against instead
+    # of the trained dictionary: an earlier body of its document (itself without a base)
+    # and the pack of the version read from it (``archive.bodies``).
     base: Mapped[str | None] = mapped_column(Sha256(), ForeignKey("bodies.sha256"))
     text_of: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
 

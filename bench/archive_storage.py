@@ -248,7 +248,7 @@ def report(r: dict[str, Any]) -> None:
     print(f"whole file   {per(r['file_bytes'])}  ({r['with_index_vs_warc']:.2f} of the WARC.gz)")
     print(
         f"  raw bodies {per(r['body_bytes'])}  (stored bytes: zstd, trained dictionary;"
-        " pages also against their text and an earlier page)"
+        " pages fetched again against an earlier page and their text)"
     )
     if "pack_bytes" in r:
         print(f"  text packs {per(r['pack_bytes'])}  (versions' text + provenance, stored bytes)")

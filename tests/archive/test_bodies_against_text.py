@@ -62,7 +62,7 @@ def _fill(archive: Archive) -> list[str]:
         return [key for key in s.scalars(select(CaptureRow.body_sha256)).all() if key]
 
 
-def test_pages_are_stored_against_their_text_and_previous_page(db_url: str) -> None:
+def test_pages_fetched_again_are_stored_against_an_earlier_page_and_their_text(db_url: str) -> None:
     with Archive.open(db_url) as archive:
         keys = _fill(archive)
         raw = {key: archive.read_body(key) for key in set(keys)}

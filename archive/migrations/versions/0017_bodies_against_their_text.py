@@ -1,13 +1,12 @@
-"""A page of a document is compressed against its text and an earlier page of it.
+"""A page fetched again is compressed against an earlier page of its document and its text.
 
 A raw body compressed with the site's trained dictionary costs what is its own: mostly
 its article, which the archive also keeps as the text of the version read from it, and,
 for a page fetched again, what it shares with an earlier fetch. ``bodies`` gains two
-columns naming what a body of codec ``zstd-ref`` was compressed against besides the
+columns naming what a body of codec ``zstd-ref`` was compressed against instead of the
 dictionary (``archive.bodies``): ``base``, an earlier body of the same document (itself
-without a base; when there is one, it stands for the dictionary), and ``text_of``, the
-version whose pack follows it. On the storage
-bench this takes the stored bodies from 573 to 450 bytes a page
+without a base), and ``text_of``, the version whose pack follows it. On the storage
+bench this takes the stored bodies from 573 to 500 bytes a page
 (``bench/archive_storage.py``).
 
 Bodies stored before stay as they are (``zstd`` or ``identity``, both columns NULL); new

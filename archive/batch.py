@@ -156,7 +156,8 @@ class _Group:
         self.change_rows: list[dict[str, Any]] = []
         self.search_rows: list[dict[str, Any]] = []
         #: Pages of documents stored in this group: the latest one's body (key, base) by
-        #: document, bases of the group's bodies and their raw bytes, by key.
+        #: document, bases of the group's bodies, and the raw bytes of those that may
+        #: serve as a base (have none), by key.
         self.pages: dict[str, tuple[str, str | None]] = {}
         self.bases: dict[str, str | None] = {}
         self.raw: dict[str, bytes] = {}
@@ -288,7 +289,8 @@ class _Group:
                     select(_BODIES.c.base).where(_BODIES.c.sha256 == sha)
                 ).scalar()
             self.pages[document_id] = (sha, self.bases[sha])
-            self.raw[sha] = body
+            if self.bases[sha] is None:  # only a body without a base becomes one
+                self.raw[sha] = body
 
     # -- documents and versions (archive.versioning.record_version) ----------------------
 

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from archive import compression, texts
 from archive.errors import ArchiveError
-from archive.schema import Body, Capture, CompressionDict, Sha256, Version
+from archive.schema import Body, Capture, CompressionDict, Sha256
 
 CODEC_ZSTD = compression.CODEC_ZSTD
 CODEC_IDENTITY = compression.CODEC_IDENTITY
@@ -112,16 +112,20 @@ class BodyReader:
     """Reads stored bodies back through one connection or session.
 
     Each trained dictionary is read from the database once per reader, the first time a
-    body compressed with it is read; a few bases are kept decompressed.
+    body compressed with it is read; a few bases are kept decompressed, in ``bases`` when
+    given (a cache that outlives the reader: bodies never change).
     """
 
     def __init__(
-        self, db: Connection | Session, dictionaries: dict[int, bytes] | None = None
+        self,
+        db: Connection | Session,
+        dictionaries: dict[int, bytes] | None = None,
+        bases: OrderedDict[str, bytes] | None = None,
     ) -> None:
         self._db = db
         self._dictionaries: dict[int, bytes | None] = dict(dictionaries or {})
-        self._bases: OrderedDict[str, bytes] = OrderedDict()
-        self._texts = texts.TextReader(db)
+        self._bases: OrderedDict[str, bytes] = OrderedDict() if bases is None else bases
+        self.texts = texts.TextReader(db)
 
     def read(self, sha256: str) -> bytes | None:
         """The raw bytes of the body ``sha256``, or None when none is stored."""
@@ -138,17 +142,10 @@ class BodyReader:
             return decompress(row.codec, bytes(row.data), self._dictionary(row.dict_id))
         if row.base is None or row.text_of is None:
             raise ArchiveError("a zstd-ref body names no base or no version")
-        prefix = Prefix(row.base, self.read_base(row.base), row.text_of, self.text(row.text_of))
+        prefix = Prefix(
+            row.base, self.read_base(row.base), row.text_of, self.texts.pack_of(row.text_of)
+        )
         return compression.decompress_with_prefix(row.data, prefix.join())
-
-    def text(self, version_id: int) -> bytes:
-        """The pack of the version ``version_id``: part of the prefix of a body read from it."""
-        row = self._db.execute(
-            select(*texts.columns()).where(Version.__table__.c.id == version_id)
-        ).one_or_none()
-        if row is None:
-            raise ArchiveError(f"a body's prefix names version {version_id}, which is missing")
-        return self._texts.pack(row)
 
     def read_base(self, sha256: str) -> bytes:
         """The raw bytes of ``sha256``, a base (a body without a base of its own)."""
@@ -318,15 +315,11 @@ class BodyStore:
         if latest is None:
             return None  # the document's first page: the dictionary alone
         base = latest[1] or latest[0]
-        reader = BodyReader(db, dict([self.dictionary]) if self.dictionary else None)
+        reader = BodyReader(db, dict([self.dictionary]) if self.dictionary else None, self._bases)
         held = (raw or {}).get(base)
         if held is None:
-            held = self._bases.get(base)
-        if held is None:
-            held = self._bases[base] = reader.read_base(base)
-            while len(self._bases) > _KEEP_BASES:
-                self._bases.popitem(last=False)
-        return Prefix(base, held, version_id, reader.text(version_id))
+            held = reader.read_base(base)
+        return Prefix(base, held, version_id, reader.texts.pack_of(version_id))
 
     @staticmethod
     def latest_page(db: Connection | Session, document_id: str) -> tuple[str, str | None] | None:

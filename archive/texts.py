@@ -243,6 +243,15 @@ class TextReader:
             for row in rows:
                 self._keep(row.id, self._whole(row.codec, row.packed, row.dict_id))
 
+    def pack_of(self, version_id: int) -> bytes:
+        """The pack of the version ``version_id``, whatever its codec (one query)."""
+        row = self._db.execute(
+            select(*columns()).where(Version.__table__.c.id == version_id)
+        ).one_or_none()
+        if row is None:
+            raise ArchiveError(f"version {version_id} is missing")
+        return self.pack(row)
+
     def base_pack(self, base_id: int | None) -> bytes:
         """The pack of the version ``base_id`` (a delta's base, never itself a delta)."""
         if base_id is None:

@@ -330,9 +330,11 @@ class Snapshot:
         if as_of is not None:
             query = query.where(addrs.c.first_seen <= as_of)
         found: dict[str, list[str]] = {}
-        for document_id, url in self.conn.execute(query.order_by(self._order(addrs.c.url))):
+        for document_id, url in self.conn.execute(query):
             found.setdefault(document_id, []).append(url)
-        return found
+        # Sorted here, not in SQL: stored addresses are coded (revision 0019), and a
+        # coded address and one not coded sort otherwise than the addresses themselves.
+        return {document_id: sorted(urls) for document_id, urls in found.items()}
 
     def history(self, document_id: str) -> list[Record]:
         """Every version of one document, oldest first, as records."""

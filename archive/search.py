@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from archive import texts
-from archive.schema import from_sqlite_time, sqlite_time
+from archive.schema import from_sqlite_time, sqlite_time, unpack_url
 from archive.texts import TextReader
 
 #: Bounds on what one request may ask for.
@@ -905,7 +905,7 @@ def _hit(r: Any) -> Hit:
         kind=r.kind,
         published=r.published,
         place=r.place,
-        url=r.url,
+        url=unpack_url(r.url),
         deleted=bool(r.deleted),
         score=_score(r.score),
         version_id=int(r.vid),

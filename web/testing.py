@@ -97,14 +97,17 @@ def store_hostile_capture(db: str, document_id: str, beacon: str) -> int:
     from sqlalchemy import text
 
     from archive.records import Capture
+    from archive.schema import unpack_url
     from archive.store import Archive
 
     body = HOSTILE_TEMPLATE.format(beacon=beacon.rstrip("/")).encode()
     with Archive.open(db) as archive:
         with archive.engine.connect() as conn:
-            url = conn.execute(
-                text("select url from documents where id = :d"), {"d": document_id}
-            ).scalar_one()
+            url = unpack_url(
+                conn.execute(
+                    text("select url from documents where id = :d"), {"d": document_id}
+                ).scalar_one()
+            )
         when = datetime.now(timezone.utc) + timedelta(seconds=1)
         # A capture of the page that is not an item (no record): kept with its body.
         capture = Capture(url=url, status=200, fetched_at=when, body=body,

@@ -6,6 +6,8 @@ here, each module deciding what to compress with what: a trained dictionary (the
 site's markup, the newsroom's vocabulary) or a *prefix*, bytes the reader can rebuild
 (an earlier version's pack, a body's own extracted text), given to zstd as a
 raw-content dictionary so that whatever the data repeats of it costs a reference.
+Small JSON values kept beside each fetch (answers' headers, listing entries) are packed
+here too, against a prefix written in this module (:func:`pack_json`, revision 0020).
 
 Imports: zstandard and ``archive.errors`` only.
 """
@@ -13,6 +15,7 @@ Imports: zstandard and ``archive.errors`` only.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from typing import Any
 
@@ -112,4 +115,99 @@ def _decompressor(dictionary: bytes | None) -> zstandard.ZstdDecompressor:
         return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
 
     found: zstandard.ZstdDecompressor = _cached("d", dictionary, make)
+    return found
+
+
+# ---------------------------------------------------------------- small JSON values
+
+#: What the small JSON values a crawl stores beside each fetch say again and again: the
+#: status lines and headers of its answers (``captures.http``) and the listing entry that
+#: linked the page (``captures.listing``, ``addresses.listing``): their keys, the
+#: newsroom's address, common header names and values, the days and months of HTTP
+#: dates. Given to zstd as a raw-content prefix (revision 0020), it leaves each value
+#: about what it does not share: dates, validators, lengths, a path, a title.
+#: Never edited: a value stored with it needs it to be read. Another prefix would take
+#: the next format byte (:data:`JSON_FORMATS`).
+JSON_PREFIX_1 = "".join(
+    (
+        '"Mon, Tue, Wed, Thu, Fri, Sat, Sun, ',
+        "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec 2024 2025 2026 2027 00:00:00 GMT",
+        '"],["Connection","keep-alive"],["Connection","close"],["Transfer-Encoding","chunked"]',
+        ',["Expires","Sun, 19 Nov 1978 05:00:00 GMT"],["X-Frame-Options","SAMEORIGIN"]',
+        ',["X-Content-Type-Options","nosniff"],["Strict-Transport-Security","max-age=',
+        '"],["Set-Cookie","'
+        '"],["Link","<https://www.osce.org/node/'
+        '>; rel=\\"shortlink\\""],["X-Generator","Drupal"],["X-Drupal-Cache","HIT"]',
+        ',["X-Drupal-Cache","MISS"],["Content-Encoding","gzip"],["Accept-Ranges","bytes"]',
+        ',["Age","0"],["X-Cache","HIT"],["X-Cache","MISS"],["Via","1.1 varnish"]',
+        '[{"url":"https://www.osce.org/","status":301,"reason":"Moved Permanently",'
+        '"protocol":"HTTP/1.1","headers":[["Location","https://www.osce.org/"]]},',
+        '{"url":"https://www.osce.org/","status":302,"reason":"Found",',
+        '{"url":"https://www.osce.org/","status":304,"reason":"Not Modified",',
+        '{"url":"https://www.osce.org/","status":404,"reason":"Not Found",',
+        '{"url":"https://www.osce.org/","title":"OSCE ","published":"20',
+        '","kind_label":"Press Release","kind_label":"News","kind_label":"Statement",',
+        '"kind_label":"Story","where":null,"what":null,"lastmod":null,"source":"sitemap"}',
+        ',"lastmod":"20T00:00:00+00:00","source":"rss"}',
+        '","where":"Vienna","what":"',
+        '","lastmod":"20',
+        '","source":"listing"}',
+        '[{"url":"https://www.osce.org/","status":200,"reason":"OK","protocol":"HTTP/1.1",',
+        '"headers":[["Content-Length","',
+        '"],["Date","',
+        ' GMT"],["Server","Apache"],["Content-Type","text/html; charset=utf-8"],["ETag","W/\\"',
+        '\\""],["Last-Modified","',
+        ' GMT"],["Cache-Control","public, max-age=300"],["Vary","Accept-Encoding"]',
+        ',["Content-Language","en"]]}]',
+    )
+).encode("utf-8")
+#: Format byte of a stored JSON value -> its prefix.
+JSON_FORMATS = {1: JSON_PREFIX_1}
+JSON_FORMAT = 1
+#: Tiny values: zstd's level matters little, and 19 finds the longest matches.
+JSON_LEVEL = 19
+_JSON = threading.local()
+
+
+def pack_json(value: Any) -> bytes:
+    """``value`` as stored since revision 0020: a format byte and a zstd frame (no magic
+    number, no checksum) of its compact JSON, compressed against the format's prefix."""
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return bytes((JSON_FORMAT,)) + _json_compressor().compress(data)
+
+
+def unpack_json(stored: bytes | str) -> Any:
+    """A value :func:`pack_json` stored, or JSON text as stored before revision 0020."""
+    if isinstance(stored, str):
+        return json.loads(stored)
+    data = bytes(stored)
+    prefix = JSON_FORMATS.get(data[0]) if data else None
+    if prefix is None:
+        raise ArchiveError(f"a stored JSON value of unknown format {data[:1]!r}")
+    return json.loads(_json_decompressor(data[0]).decompress(data[1:]))
+
+
+def _json_compressor() -> zstandard.ZstdCompressor:
+    found: zstandard.ZstdCompressor | None = getattr(_JSON, "compressor", None)
+    if found is None:
+        params = zstandard.ZstdCompressionParameters.from_level(
+            JSON_LEVEL,
+            format=zstandard.FORMAT_ZSTD1_MAGICLESS,
+            write_checksum=0,
+            write_content_size=1,
+            write_dict_id=0,
+        )
+        found = _JSON.compressor = zstandard.ZstdCompressor(
+            dict_data=_raw(JSON_FORMATS[JSON_FORMAT]), compression_params=params
+        )
+    return found
+
+
+def _json_decompressor(fmt: int) -> zstandard.ZstdDecompressor:
+    cache: dict[int, zstandard.ZstdDecompressor] = _JSON.__dict__.setdefault("readers", {})
+    found = cache.get(fmt)
+    if found is None:
+        found = cache[fmt] = zstandard.ZstdDecompressor(
+            dict_data=_raw(JSON_FORMATS[fmt]), format=zstandard.FORMAT_ZSTD1_MAGICLESS
+        )
     return found

@@ -7,7 +7,8 @@ is the cursor of exports. Only portable types are used so that one set of Alembi
 revisions (``archive/migrations``) serves both databases; ``alembic check`` keeps the
 models and the revisions from drifting.
 
-Imports: SQLAlchemy only; every other module that touches tables imports this one.
+Imports: SQLAlchemy and ``archive.compression`` (for :class:`PackedJson`); every other
+module that touches tables imports this one.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
+
+from archive import compression
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -206,6 +209,22 @@ class Url(TypeDecorator[str]):
         return None if value is None else unpack_url(value)
 
 
+class PackedJson(TypeDecorator[Any]):
+    """A small JSON value kept beside each fetch (answers' headers, listing entries): the
+    value in the program, compressed against a prefix of what such values repeat in the
+    database (``archive.compression.pack_json``, revision 0020; before, JSON text of some
+    460 and 330 bytes, now about 105 and 160). SQL never reads inside these values."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else compression.pack_json(value)
+
+    def process_result_value(self, value: bytes | str | None, dialect: Dialect) -> Any:
+        return None if value is None else compression.unpack_json(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
@@ -255,7 +274,8 @@ class Address(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     last_fetched: Mapped[datetime | None]
     last_status: Mapped[int | None]
-    listing: Mapped[dict[str, Any] | None]  # the last ListingEntry that linked it
+    # The last ListingEntry that linked it (packed since revision 0020).
+    listing: Mapped[dict[str, Any] | None] = mapped_column(PackedJson())
 
 
 class CompressionDict(Base):
@@ -432,9 +452,10 @@ class Capture(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     outcome: Mapped[str] = mapped_column(String(16))  # IngestResult.outcome
     error: Mapped[str | None] = mapped_column(Text)
-    listing: Mapped[dict[str, Any] | None]
-    # Status line and headers of each answer, redirects first (revision 0003; None before).
-    http: Mapped[list[Any] | None] = mapped_column(default=None)
+    listing: Mapped[dict[str, Any] | None] = mapped_column(PackedJson())
+    # Status line and headers of each answer, redirects first (revision 0003; None before;
+    # packed since revision 0020).
+    http: Mapped[list[Any] | None] = mapped_column(PackedJson(), default=None)
 
 
 class Change(Base):

@@ -2,7 +2,10 @@
 
 ``python bench/archive_storage.py [N] [--epochs E] [--json] [--keep FILE]`` (default 2,000 replica
 items, 3 epochs): render every item page as the replica's server answers it and ingest
-each (capture + the real extraction's record) into a fresh SQLite archive; then, for
+each into a fresh SQLite archive as a crawl does: the capture with the answer's status
+line and headers (the replica server's own ``Date``, ``Server`` and ``Content-Length``
+included), its media type and the entry of the newsroom listing that linked the item
+(read by the crawler's listing reader), and the real extraction's record; then, for
 each of E epochs (5 % of the items edited, as `Rates(edit=0.05)`), fetch what an
 incremental crawl fetches (the edited, new and re-marked-up items) and ingest those too.
 The same responses are written to a gzip WARC with warcio: the yardstick.
@@ -40,15 +43,20 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive import texts
-from archive.records import Capture
+from archive.records import Capture, ListingEntry
 from archive.schema import Body, Version
 from archive.store import Archive
 from crawler.sites import extract
+from crawler.sites.osce import OSCE
 from replica import Site
 from replica.generator import Rates
+from replica.routes import http_date
 
 BASE = "https://www.osce.org"
 READS = 2000
+T0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
+#: Rows per newsroom listing page read for the entries (the replica's largest).
+LISTING_ROWS = 50
 
 Response = tuple[str, int, dict[str, str], bytes]
 
@@ -101,27 +109,84 @@ def split_search(tables: dict[str, int]) -> tuple[int, int]:
     return sum(tables.values()) - index, index
 
 
-def _render(site: Site, paths: Iterable[str]) -> list[Response]:
+def fetched_at(epoch: int, i: int) -> datetime:
+    """When the ``i``-th page of ``epoch`` was fetched (a crawl takes about 20 a second)."""
+    return T0 + timedelta(days=epoch, seconds=i // 20)
+
+
+def _render(site: Site, paths: Iterable[str], epoch: int) -> list[Response]:
+    """The answers to ``paths`` with the headers the replica's server sends: its own
+    ``Content-Length``, ``Date`` and ``Server`` first, then the page's."""
     out = []
-    for path in paths:
+    for i, path in enumerate(paths):
         status, headers, body = site.render(path, host="www.osce.org")
         if status == 200:
-            out.append((BASE + path, status, dict(headers), body))
+            sent = {
+                "Content-Length": str(len(body)),
+                "Date": http_date(fetched_at(epoch, i)),
+                "Server": "Apache",
+                **headers,
+            }
+            out.append((BASE + path, status, sent, body))
     return out
 
 
-def crawl_responses(n: int, epochs: int) -> list[tuple[int, Response]]:
-    """(epoch, response) of a first crawl of ``n`` items and of ``epochs`` incremental
-    runs, each fetching what changed: edited, new and re-marked-up items."""
+def listing_entries(site: Site, urls: set[str]) -> dict[str, ListingEntry]:
+    """The newsroom listing's entry for each of ``urls`` it lists, as a crawl reads it:
+    the listing pages that hold them, read by the crawler's own listing reader."""
+    order = site.listing_order["newsroom"]
+    pages = sorted({i // LISTING_ROWS for i, it in enumerate(order) if BASE + it.path in urls})
+    found: dict[str, ListingEntry] = {}
+    for page in pages:
+        path = f"/newsroom?page={page}&rows={LISTING_ROWS}"
+        status, _, body = site.render(path, host="www.osce.org")
+        if status == 200:
+            for entry in OSCE.read_listing(body, BASE + path).entries:
+                if entry.url in urls:
+                    found[entry.url] = entry
+    return found
+
+
+def crawl_responses(n: int, epochs: int) -> list[tuple[int, Response, ListingEntry | None]]:
+    """(epoch, response, listing entry) of a first crawl of ``n`` items and of ``epochs``
+    incremental runs, each fetching what changed: edited, new and re-marked-up items."""
     site = Site(items=n, seed=1, epoch=0, rates=Rates(edit=0.05))
-    out = [(0, r) for r in _render(site, site.item_paths()[:n])]
-    for epoch in range(1, epochs + 1):
-        site.set_epoch(epoch)
-        changes = site.changes(epoch)
-        wanted = {*changes["edited"], *changes["new"], *changes["markup_only"]}
-        paths = [it.path for it in site.items_live() if it.item_id in wanted]
-        out += [(epoch, r) for r in _render(site, paths)]
+    out: list[tuple[int, Response, ListingEntry | None]] = []
+    for epoch in range(epochs + 1):
+        if epoch == 0:
+            paths = site.item_paths()[:n]
+        else:
+            site.set_epoch(epoch)
+            changes = site.changes(epoch)
+            wanted = {*changes["edited"], *changes["new"], *changes["markup_only"]}
+            paths = [it.path for it in site.items_live() if it.item_id in wanted]
+        responses = _render(site, paths, epoch)
+        entries = listing_entries(site, {r[0] for r in responses})
+        out += [(epoch, r, entries.get(r[0])) for r in responses]
     return out
+
+
+def capture_of(response: Response, when: datetime, listing: ListingEntry | None) -> Capture:
+    """The capture a crawl stores for ``response`` (``crawler.middlewares.answer_of``)."""
+    url, status, headers, body = response
+    answer = {
+        "url": url,
+        "status": status,
+        "reason": "OK",
+        "protocol": "HTTP/1.1",
+        "headers": [[name, value] for name, value in headers.items()],
+    }
+    return Capture(
+        url=url,
+        status=status,
+        fetched_at=when,
+        body=body,
+        etag=headers.get("ETag"),
+        last_modified=headers.get("Last-Modified"),
+        content_type=headers.get("Content-Type"),
+        listing=listing,
+        answers=[answer],
+    )
 
 
 def read_times(archive: Archive, reads: int = READS) -> tuple[list[float], list[float]]:
@@ -157,23 +222,21 @@ def _pct(values: list[float], p: float) -> float:
 
 def measure(n: int, epochs: int, keep: Path | None = None) -> dict[str, Any]:
     fetched = crawl_responses(n, epochs)
-    responses = [r for _, r in fetched]
+    responses = [r for _, r, _ in fetched]
     pages = len(responses)
     raw = sum(len(r[3]) for r in responses)
     warc_bytes = warc_gz_bytes(responses)
     records = [extract(body, url) for url, _, _, body in responses]
-    t0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
     r: dict[str, Any] = {"items": n, "epochs": epochs, "pages": pages}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite"
         archive = Archive.open(f"sqlite:///{path}")
         started = time.perf_counter()
-        for (epoch, (url, status, headers, body)), record in zip(fetched, records, strict=True):
-            when = t0 + timedelta(days=epoch)
-            capture = Capture(
-                url=url, status=status, fetched_at=when, body=body, etag=headers.get("ETag")
-            )
-            archive.ingest(capture, record)
+        counted = [0] * (epochs + 1)
+        for (epoch, response, listing), record in zip(fetched, records, strict=True):
+            when = fetched_at(epoch, counted[epoch])
+            counted[epoch] += 1
+            archive.ingest(capture_of(response, when, listing), record)
         first = time.perf_counter() - started
         with archive.session() as s:
             r["versions"] = int(s.scalar(select(func.count()).select_from(Version)) or 0)
@@ -194,15 +257,9 @@ def measure(n: int, epochs: int, keep: Path | None = None) -> dict[str, Any]:
         tables = table_bytes(copy)
         archive = Archive.open(f"sqlite:///{path}")
         started = time.perf_counter()
-        for url, status, headers, body in responses:  # every page again, nothing changed
-            capture = Capture(
-                url=url,
-                status=status,
-                fetched_at=t0 + timedelta(days=epochs + 1),
-                body=body,
-                etag=headers.get("ETag"),
-            )
-            archive.ingest(capture, extract(body, url))
+        for i, (_, response, listing) in enumerate(fetched):  # every page again, unchanged
+            capture = capture_of(response, fetched_at(epochs + 1, i), listing)
+            archive.ingest(capture, extract(response[3], response[0]))
         again = time.perf_counter() - started
         archive.close()
     archive_bytes, index_bytes = split_search(tables)

@@ -1,0 +1,151 @@
+"""The JSON kept beside each fetch, stored packed (revision 0020): answers' headers and
+listing entries read back as they were given, take a fraction of their JSON text, and
+revision 0020 converts an archive with data and back. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from archive import compression, migrations
+from archive.db import make_engine
+from archive.errors import ArchiveError
+from archive.records import ListingEntry
+from archive.schema import Address, Capture
+from archive.store import Archive
+from tests.archive.conftest import BASE, capture_for, make_record
+
+COLUMNS = (("captures", "http"), ("captures", "listing"), ("addresses", "listing"))
+
+
+def _answers(url: str, n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": f"{BASE}/node/{n}",
+            "status": 301,
+            "reason": "Moved Permanently",
+            "protocol": "HTTP/1.1",
+            "headers": [["Location", url], ["Date", "Tue, 01 Jul 2025 00:00:00 GMT"]],
+        },
+        {
+            "url": url,
+            "status": 200,
+            "reason": "OK",
+            "protocol": "HTTP/1.1",
+            "headers": [
+                ["Content-Length", str(20_000 + n)],
+                ["Date", "Tue, 01 Jul 2025 00:00:01 GMT"],
+                ["Server", "Apache"],
+                ["Content-Type", "text/html; charset=utf-8"],
+                ["ETag", f'W/"{n:020x}"'],
+                ["Set-Cookie", "a=1; path=/"],
+                ["Set-Cookie", "b=2; path=/"],  # a header twice, in order
+                ["X-Note", "Zürich – ünïcödé"],
+            ],
+        },
+    ]
+
+
+def _fill(archive: Archive, n: int = 12) -> None:
+    for node in range(55000, 55000 + n):
+        record = make_record(node, title=f"Item {node}: the Mission reports")
+        listing = ListingEntry(
+            url=record.url,
+            title=record.title,
+            published="2025-06-30",
+            kind_label="Press Release",
+            where="Vienna",
+            what="Elections, Policing",
+            lastmod="2025-06-30T09:00:00+00:00",
+        )
+        capture = replace(
+            capture_for(record, 0, url=f"{BASE}/node/{node}", final_url=record.url),
+            listing=listing,
+            answers=_answers(record.url, node),
+            content_type="text/html; charset=utf-8",
+        )
+        archive.ingest(capture, record)
+    # A fetch with no listing entry and no answers recorded (a capture before 0003).
+    record = make_record(56000)
+    archive.ingest(capture_for(record, 1), record)
+
+
+def _read(engine: Any) -> tuple[list[Any], list[Any]]:
+    """What the program reads: every capture's answers and listing, every address's."""
+    with engine.connect() as conn:
+        captures = [
+            (r.id, r.http, r.listing)
+            for r in conn.execute(
+                select(Capture.id, Capture.http, Capture.listing).order_by(Capture.id)
+            )
+        ]
+        addresses = [
+            (r.id, r.listing)
+            for r in conn.execute(select(Address.id, Address.listing).order_by(Address.id))
+        ]
+    return captures, addresses
+
+
+def _stored(engine: Any) -> dict[tuple[str, str], list[Any]]:
+    """Each column's non-NULL values as the database holds them."""
+    with engine.connect() as conn:
+        return {
+            (table, column): [
+                v
+                for v in conn.execute(
+                    text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY id")
+                ).scalars()
+            ]
+            for table, column in COLUMNS
+        }
+
+
+def test_a_value_round_trips_and_an_unknown_format_is_refused() -> None:
+    for value in (_answers(f"{BASE}/fsc/1", 1), {"url": "x", "title": "é\u2028\x00"}, [], 3):
+        assert compression.unpack_json(compression.pack_json(value)) == value
+        assert compression.unpack_json(json.dumps(value)) == value  # text before 0020
+    with pytest.raises(ArchiveError, match="unknown format"):
+        compression.unpack_json(b"\x07abc")
+
+
+def test_fetch_json_is_stored_packed_and_revision_0020_converts_it(db_url: str) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+    engine = make_engine(db_url)
+    try:
+        seen = _read(engine)
+        captures, addresses = seen
+        assert captures[0][1] == _answers(f"{BASE}/fsc/55000", 55000)
+        assert captures[0][2]["where"] == "Vienna"
+        assert captures[-1][1:] == (None, None)  # SQL NULL, not a JSON null
+        assert sum(1 for _, listing in addresses if listing) >= 12
+
+        packed = _stored(engine)
+        for (table, column), values in packed.items():
+            assert values, f"{table}.{column} holds nothing in this scenario"
+            for value in values:
+                assert bytes(value)[:1] == b"\x01", (table, column)
+        for value in packed[("captures", "http")]:
+            whole = json.dumps(compression.unpack_json(bytes(value)))
+            assert len(bytes(value)) < len(whole) / 2.5
+
+        migrations.downgrade(engine, "0019")
+        plain = _stored(engine)
+        for key, values in plain.items():
+            assert [json.loads(v) if isinstance(v, str) else v for v in values] == [
+                compression.unpack_json(bytes(v)) for v in packed[key]
+            ]
+        migrations.upgrade(engine)
+        migrations.check(engine)
+        assert _read(engine) == seen
+        assert {k: [bytes(v) for v in vs] for k, vs in _stored(engine).items()} == {
+            k: [bytes(v) for v in vs] for k, vs in packed.items()
+        }
+    finally:
+        engine.dispose()
+    with Archive.open(db_url) as archive:
+        assert archive.verify() == []

@@ -324,7 +324,8 @@ def sqlite_bytes(db_path: Path) -> int:
 
 
 def stored_responses(db: str) -> Any:
-    """(url, status, headers, raw body) of every capture with a body, from the archive."""
+    """(url, status, headers, raw body) of every capture with a body, from the archive:
+    the headers its final answer had, as the archive kept them."""
     from sqlalchemy import select
 
     from archive.bodies import BodyReader
@@ -344,18 +345,23 @@ def stored_responses(db: str) -> Any:
                     CaptureRow.content_type,
                     CaptureRow.etag,
                     CaptureRow.last_modified,
+                    CaptureRow.http,
                     Body,
                 )
                 .join(Body, Body.sha256 == CaptureRow.body_sha256)
                 .order_by(CaptureRow.id)
                 .execution_options(yield_per=500)
             )
-            for url, final, status, ctype, etag, modified, body in s.execute(query):
+            for url, final, status, ctype, etag, modified, http, body in s.execute(query):
+                # The final answer's headers as the server sent them, which the archive
+                # keeps too (captures.http); only the validators for a capture without.
                 headers = {"Content-Type": ctype or "text/html"}
                 if etag:
                     headers["ETag"] = etag
                 if modified:
                     headers["Last-Modified"] = modified
+                if http:
+                    headers = {name: value for name, value in http[-1]["headers"]}
                 raw = reader.decode(body)
                 yield final or url, status, headers, raw
     finally:

@@ -25,7 +25,7 @@ from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix
 from archive.errors import ArchiveError
 from archive.languages import link_versions
 from archive.records import Capture, Record
-from archive.schema import Address, Document, Version
+from archive.schema import Address, Document, Version, to_header_column
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextStore
 from archive.urls import normalise_address
@@ -170,9 +170,9 @@ def capture_row(
         redirects=list(capture.redirects),
         fetched_at=capture.fetched_at,
         status=capture.status,
-        etag=capture.etag,
-        last_modified=capture.last_modified,
-        content_type=capture.content_type,
+        etag=to_header_column(capture.etag, capture.answers, "etag"),
+        last_modified=to_header_column(capture.last_modified, capture.answers, "last_modified"),
+        content_type=to_header_column(capture.content_type, capture.answers, "content_type"),
         body_sha256=body_sha,
         run_id=capture.run_id,
         document_id=document_id,

@@ -71,7 +71,17 @@ from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
 from archive.records import CONTENT_FIELDS, RECORD_FIELDS, ListingEntry, attachments_json
-from archive.schema import Address, Body, Change, Document, Lock, Report, Run, Version
+from archive.schema import (
+    Address,
+    Body,
+    Change,
+    Document,
+    Lock,
+    Report,
+    Run,
+    Version,
+    from_header_column,
+)
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextReader
 from archive.urls import normalise_address
@@ -378,9 +388,9 @@ class Snapshot:
                     url=row.final_url or row.url,
                     fetched_at=row.fetched_at,
                     status=row.status,
-                    etag=row.etag,
-                    last_modified=row.last_modified,
-                    content_type=row.content_type,
+                    etag=from_header_column(row.etag, row.http, "etag"),
+                    last_modified=from_header_column(row.last_modified, row.http, "last_modified"),
+                    content_type=from_header_column(row.content_type, row.http, "content_type"),
                     body_sha256=row.body_sha256,
                     body=self._body_loader(row.body_sha256),
                     document_id=row.document_id,

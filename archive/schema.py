@@ -225,6 +225,44 @@ class PackedJson(TypeDecorator[Any]):
         return None if value is None else compression.unpack_json(value)
 
 
+#: Capture columns whose value the final answer's headers also hold, by header name
+#: (revision 0020): stored NULL where the header says the same and read back from it,
+#: so a crawl's fetch keeps its validators and media type once (about 77 B/page).
+ANSWER_HEADERS = {"etag": "etag", "last_modified": "last-modified", "content_type": "content-type"}
+#: Stored for "none" where the answer has the header anyway; a value that itself begins
+#: with it is stored behind it (no HTTP header value holds a control character).
+_NOT_IN_ANSWER = "\x01"
+
+
+def answer_header(answers: list[Any] | None, column: str) -> str | None:
+    """The final answer's header for capture column ``column`` (its first value)."""
+    if not answers:
+        return None
+    name = ANSWER_HEADERS[column]
+    for key, value in answers[-1].get("headers") or ():
+        if str(key).lower() == name:
+            return str(value)
+    return None
+
+
+def to_header_column(value: str | None, answers: list[Any] | None, column: str) -> str | None:
+    """What capture column ``column`` stores for ``value`` beside ``answers``."""
+    if value == answer_header(answers, column):
+        return None
+    if value is None:
+        return _NOT_IN_ANSWER
+    return _NOT_IN_ANSWER + value if value.startswith(_NOT_IN_ANSWER) else value
+
+
+def from_header_column(stored: str | None, answers: list[Any] | None, column: str) -> str | None:
+    """The value of capture column ``column`` from what it stores and the answers."""
+    if stored is None:
+        return answer_header(answers, column)
+    if stored.startswith(_NOT_IN_ANSWER):
+        return stored[1:] or None
+    return stored
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
@@ -441,6 +479,8 @@ class Capture(Base):
     redirects: Mapped[list[Any]] = mapped_column(default=list)
     fetched_at: Mapped[datetime]
     status: Mapped[int]
+    # These three are NULL where the final answer's header holds the same (revision 0020):
+    # read them with from_header_column.
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     content_type: Mapped[str | None] = mapped_column(String(200))

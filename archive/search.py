@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from archive import texts
-from archive.schema import from_sqlite_time, sqlite_time, unpack_url
+from archive.schema import from_header_column, from_sqlite_time, sqlite_time, unpack_url
 from archive.texts import TextReader
 
 #: Bounds on what one request may ask for.
@@ -1128,11 +1128,19 @@ def captures_of(conn: Connection, document_id: str) -> list[CaptureInfo]:
             c.version_id,
             c.outcome,
             c.error,
+            c.http,
         )
         .where(c.document_id == document_id)
         .order_by(c.fetched_at, c.id)
     ).all()
-    return [CaptureInfo(*tuple(r)) for r in rows]
+    return [
+        CaptureInfo(
+            *tuple(r)[:5],
+            from_header_column(r.content_type, r.http, "content_type"),
+            *tuple(r)[6:10],
+        )
+        for r in rows
+    ]
 
 
 def capture_of(conn: Connection, document_id: str, capture_id: int) -> CaptureInfo | None:

@@ -14,8 +14,9 @@ from sqlalchemy import select, text
 from archive import compression, migrations
 from archive.db import make_engine
 from archive.errors import ArchiveError
+from archive.query import Snapshot
 from archive.records import ListingEntry
-from archive.schema import Address, Capture
+from archive.schema import Address, Capture, from_header_column, to_header_column
 from archive.store import Archive
 from tests.archive.conftest import BASE, capture_for, make_record
 
@@ -67,6 +68,8 @@ def _fill(archive: Archive, n: int = 12) -> None:
             listing=listing,
             answers=_answers(record.url, node),
             content_type="text/html; charset=utf-8",
+            # As the answer says for most; none on some although the answer has one.
+            etag=f'W/"{node:020x}"' if node % 3 else None,
         )
         archive.ingest(capture, record)
     # A fetch with no listing entry and no answers recorded (a capture before 0003).
@@ -74,8 +77,9 @@ def _fill(archive: Archive, n: int = 12) -> None:
     archive.ingest(capture_for(record, 1), record)
 
 
-def _read(engine: Any) -> tuple[list[Any], list[Any]]:
-    """What the program reads: every capture's answers and listing, every address's."""
+def _read(engine: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """What the program reads: every capture's answers, listing and validators (as
+    exports read them), every address's listing."""
     with engine.connect() as conn:
         captures = [
             (r.id, r.http, r.listing)
@@ -83,11 +87,13 @@ def _read(engine: Any) -> tuple[list[Any], list[Any]]:
                 select(Capture.id, Capture.http, Capture.listing).order_by(Capture.id)
             )
         ]
+        stored = list(Snapshot(conn).captures())
+        exported = [(c.requested, c.etag, c.last_modified, c.content_type) for c in stored]
         addresses = [
             (r.id, r.listing)
             for r in conn.execute(select(Address.id, Address.listing).order_by(Address.id))
         ]
-    return captures, addresses
+    return captures, exported, addresses
 
 
 def _stored(engine: Any) -> dict[tuple[str, str], list[Any]]:
@@ -104,6 +110,26 @@ def _stored(engine: Any) -> dict[tuple[str, str], list[Any]]:
         }
 
 
+def test_a_capture_column_the_answer_repeats_is_kept_once_and_reads_back() -> None:
+    answers = _answers(f"{BASE}/fsc/1", 1)
+    etag = 'W/"00000000000000000001"'
+    assert to_header_column(etag, answers, "etag") is None
+    assert to_header_column("text/html; charset=utf-8", answers, "content_type") is None
+    for column, value in [
+        ("etag", etag),
+        ("etag", None),  # none, though the answer has one
+        ("etag", '"another"'),
+        ("etag", "\x01odd"),
+        ("etag", ""),
+        ("last_modified", None),  # the answer has none either
+        ("last_modified", "Mon, 29 Nov 2010 11:30:00 GMT"),
+        ("content_type", "text/html; charset=utf-8"),
+    ]:
+        for given in (answers, None, []):
+            stored = to_header_column(value, given, column)
+            assert from_header_column(stored, given, column) == value, (column, value, given)
+
+
 def test_a_value_round_trips_and_an_unknown_format_is_refused() -> None:
     for value in (_answers(f"{BASE}/fsc/1", 1), {"url": "x", "title": "é\u2028\x00"}, [], 3):
         assert compression.unpack_json(compression.pack_json(value)) == value
@@ -118,7 +144,7 @@ def test_fetch_json_is_stored_packed_and_revision_0020_converts_it(db_url: str) 
     engine = make_engine(db_url)
     try:
         seen = _read(engine)
-        captures, addresses = seen
+        captures, exported, addresses = seen
         assert captures[0][1] == _answers(f"{BASE}/fsc/55000", 55000)
         assert captures[0][2]["where"] == "Vienna"
         assert captures[-1][1:] == (None, None)  # SQL NULL, not a JSON null
@@ -132,8 +158,20 @@ def test_fetch_json_is_stored_packed_and_revision_0020_converts_it(db_url: str) 
         for value in packed[("captures", "http")]:
             whole = json.dumps(compression.unpack_json(bytes(value)))
             assert len(bytes(value)) < len(whole) / 2.5
+        with engine.connect() as conn:
+            kept = conn.execute(
+                text("SELECT etag, content_type FROM captures WHERE http IS NOT NULL")
+            ).all()
+        assert {tuple(r) for r in kept} == {(None, None), ("\x01", None)}
+        assert [c[1] for c in exported if "/55001" in c[0]] == ['W/"0000000000000000d6d9"']
+        assert [c[1] for c in exported if "/55002" in c[0]] == [None]
 
         migrations.downgrade(engine, "0019")
+        with engine.connect() as conn:
+            restored = conn.execute(
+                text("SELECT etag, content_type FROM captures WHERE url LIKE '%/55001'")
+            ).one()
+        assert tuple(restored) == ('W/"0000000000000000d6d9"', "text/html; charset=utf-8")
         plain = _stored(engine)
         for key, values in plain.items():
             assert [json.loads(v) if isinstance(v, str) else v for v in values] == [

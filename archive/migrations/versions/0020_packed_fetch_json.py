@@ -8,8 +8,13 @@ from one fetch to the next. They are stored as a format byte and a zstd frame co
 against a prefix of those repeats written in ``archive.compression`` (``pack_json``):
 about 105 and 160 bytes. No SQL reads inside them; the program reads the same values.
 
+A capture's ETag, Last-Modified and media type, which its final answer's headers hold
+too, are kept once: the columns are NULL where the header says the same
+(``archive.schema.to_header_column``; about 77 bytes a fetch).
+
 Upgrading changes the three columns from JSON to binary and packs every value (a JSON
-``null`` becomes SQL NULL); downgrading unpacks them back to JSON text.
+``null`` becomes SQL NULL), then empties the validator columns the answers repeat;
+downgrading fills them again and unpacks the values back to JSON text.
 
 Revision ID: 0020
 Revises: 0019
@@ -85,7 +90,44 @@ def _unpacked(value: bytes | memoryview) -> bytes:
     return json.dumps(unpack_json(bytes(value))).encode("utf-8")
 
 
+def _validators(convert: Any) -> None:
+    """Each capture with answers: its three header columns through ``convert(value,
+    answers, column)`` (``archive.schema.to_header_column`` or ``from_header_column``)."""
+    from archive.compression import unpack_json
+
+    bind = op.get_bind()
+    names = ("etag", "last_modified", "content_type")
+    target = sa.table("captures", sa.column("id"), *(sa.column(n) for n in names))
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.text(
+                f"SELECT id, http, {', '.join(names)} FROM captures "
+                f"WHERE id > :last AND http IS NOT NULL ORDER BY id LIMIT {BATCH}"
+            ),
+            {"last": last},
+        ).all()
+        if not rows:
+            return
+        values = []
+        for row in rows:
+            answers = unpack_json(bytes(row[1]))
+            new = {n: convert(row[2 + i], answers, n) for i, n in enumerate(names)}
+            if any(new[n] != row[2 + i] for i, n in enumerate(names)):
+                values.append({"key": row[0], **{f"v_{n}": new[n] for n in names}})
+        if values:
+            bind.execute(
+                sa.update(target)
+                .where(target.c.id == sa.bindparam("key"))
+                .values({n: sa.bindparam(f"v_{n}") for n in names}),
+                values,
+            )
+        last = rows[-1][0]
+
+
 def upgrade() -> None:
+    from archive.schema import to_header_column
+
     for table, column in COLUMNS:
         if _postgres():
             op.execute(
@@ -95,9 +137,13 @@ def upgrade() -> None:
         else:
             _retype(table, column, sa.LargeBinary(), sa.JSON())
         _rewrite(table, column, _packed)
+    _validators(to_header_column)
 
 
 def downgrade() -> None:
+    from archive.schema import from_header_column
+
+    _validators(from_header_column)
     for table, column in COLUMNS:
         _rewrite(table, column, _unpacked)
         if _postgres():

@@ -1135,9 +1135,16 @@ def captures_of(conn: Connection, document_id: str) -> list[CaptureInfo]:
     ).all()
     return [
         CaptureInfo(
-            *tuple(r)[:5],
-            from_header_column(r.content_type, r.http, "content_type"),
-            *tuple(r)[6:10],
+            id=r.id,
+            url=r.url,
+            final_url=r.final_url,
+            fetched_at=r.fetched_at,
+            status=r.status,
+            content_type=from_header_column(r.content_type, r.http, "content_type"),
+            body_sha256=r.body_sha256,
+            version_id=r.version_id,
+            outcome=r.outcome,
+            error=r.error,
         )
         for r in rows
     ]

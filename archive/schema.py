@@ -35,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 from archive import compression
+from archive.errors import ArchiveError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -158,7 +159,7 @@ class Sha256(TypeDecorator[str]):
 
 #: Beginnings of addresses stored as one control character (revision 0019): the
 #: newsroom's own scheme and host spellings, which open nearly every address the archive
-#: keeps, in six columns and an index (about 100 B/page on ``bench/archive_storage.py``).
+#: keeps, in six columns and an index (86 B/page on ``bench/archive_storage.py``).
 #: The n-th is stored as ``chr(n + 1)``. Append only: a stored code never changes
 #: meaning. Sorted and none a beginning of another, so coded addresses keep their order
 #: among themselves (an address coded and one not compare otherwise: sort in Python
@@ -190,14 +191,19 @@ def unpack_url(stored: str) -> str:
         return stored
     if first == URL_ESCAPE:
         return stored[1:]
+    if not 1 <= ord(first) <= len(URL_PREFIXES):
+        raise ArchiveError(f"a stored address begins with an unknown code {first!r}")
     return URL_PREFIXES[ord(first) - 1] + stored[1:]
 
 
 class Url(TypeDecorator[str]):
     """An address: the URL itself in the program, its beginning coded in the database
     (:func:`pack_url`, revision 0019). Bound values compared with the column are coded
-    too, so ``==``, ``IN`` and ``LIKE 'https://osce.org/%'`` work unchanged; a statement
-    written as text reads the stored form and must :func:`unpack_url` it."""
+    too, so ``==`` and ``IN`` work unchanged, and so does ``LIKE`` with a pattern that
+    begins with a whole prefix (``'https://osce.org/%'``) or none of one (``'%/55436'``);
+    a pattern that ends inside a prefix (``'https://%'``, ``startswith('https://www.')``)
+    misses coded rows. A statement written as text reads the stored form and must
+    :func:`unpack_url` it."""
 
     impl = String(URL_LEN)
     cache_ok = True

@@ -118,8 +118,9 @@ def fetched_at(epoch: int, i: int) -> datetime:
 
 
 def _render(site: Site, paths: Iterable[str], epoch: int) -> list[Response]:
-    """The answers to ``paths`` with the headers the replica's server sends: its own
-    ``Content-Length``, ``Date`` and ``Server`` first, then the page's."""
+    """The answers to ``paths`` with the headers the replica's server sends, as a crawl
+    keeps them (``crawler.middlewares.answer_of``): Scrapy's order, ``Content-Length``,
+    ``Date`` and ``Server`` first, then the page's, and its spelling (``Etag``)."""
     out = []
     for i, path in enumerate(paths):
         status, headers, body = site.render(path, host="www.osce.org")
@@ -128,7 +129,7 @@ def _render(site: Site, paths: Iterable[str], epoch: int) -> list[Response]:
                 "Content-Length": str(len(body)),
                 "Date": http_date(fetched_at(epoch, i)),
                 "Server": "Apache",
-                **headers,
+                **{name.title(): value for name, value in headers.items()},
             }
             out.append((BASE + path, status, sent, body))
     return out
@@ -184,7 +185,7 @@ def capture_of(response: Response, when: datetime, listing: ListingEntry | None)
         status=status,
         fetched_at=when,
         body=body,
-        etag=headers.get("ETag"),
+        etag=headers.get("Etag"),
         last_modified=headers.get("Last-Modified"),
         content_type=headers.get("Content-Type"),
         listing=listing,

@@ -26,6 +26,7 @@ COLUMNS = (
     ("changes", "url"),
 )
 OTHER = "https://news.example.org/2024/osce-report"
+SHORT = "https://go.example.org/55437"
 
 
 def test_an_address_round_trips_and_coded_ones_keep_their_order() -> None:
@@ -69,6 +70,12 @@ def _fill(archive: Archive) -> None:
     # An article on another host keeps its address as it is.
     article = replace(make_record(77001), id="news.example.org/osce-report", url=OTHER)
     archive.ingest(capture_for(article, 2), article)
+    # An item reached from another host: an address that sorts before the item's own
+    # addresses, and after them once those are coded (its aliases are sorted in Python).
+    other = make_record(55437)
+    for hours, url in ((3, SHORT), (4, "https://a.example.org/55437")):
+        capture = capture_for(other, hours, url=url, final_url=other.url, redirects=[url])
+        archive.ingest(capture, other)
 
 
 def _stored(engine: Any) -> dict[tuple[str, str], list[str]]:
@@ -85,9 +92,9 @@ def _stored(engine: Any) -> dict[tuple[str, str], list[str]]:
         }
 
 
-def _seen(db_url: str) -> tuple[list[Any], list[Any], str | None, list[str]]:
+def _seen(db_url: str) -> tuple[list[Any], list[Any], str | None, list[str], list[Any]]:
     """What readers see: records with history, a document's captures, a lookup by
-    address and the addresses as the ORM reads them."""
+    address, the addresses as the ORM reads them and search hits (SQL written as text)."""
     with open_archive(db_url) as reader:
         records = list(reader.records(history=True))
     engine = make_engine(db_url)
@@ -96,17 +103,22 @@ def _seen(db_url: str) -> tuple[list[Any], list[Any], str | None, list[str]]:
             found = query.resolve(conn, "osce.org/fsc/55436")
             captures = search.captures_of(conn, "osce.org/55436")
             urls = sorted(conn.execute(select(Address.url)).scalars())
+            hits = [(h.document_id, h.url) for h in search.search(conn, "").hits]
     finally:
         engine.dispose()
-    return records, captures, found, urls
+    return records, captures, found, urls, hits
 
 
 def test_addresses_are_stored_coded_and_revision_0019_converts_them(db_url: str) -> None:
     with Archive.open(db_url) as archive:
         _fill(archive)
     seen = _seen(db_url)
-    records, captures, found, urls = seen
+    records, captures, found, urls, hits = seen
     assert found == "osce.org/55436"
+    assert ("osce.org/55436", f"{BASE}/secretariat/55436") in hits
+    assert ("news.example.org/osce-report", OTHER) in hits
+    aliases = next(r["aliases"] for r in records if r["id"] == "osce.org/55437")
+    assert aliases == sorted(aliases) and aliases[:2] == ["https://a.example.org/55437", SHORT]
     assert f"{BASE}/secretariat/55436" in [r["url"] for r in records]
     assert OTHER in [r["url"] for r in records]
     assert {c.final_url for c in captures} >= {f"{BASE}/fsc/55436"}
@@ -118,10 +130,8 @@ def test_addresses_are_stored_coded_and_revision_0019_converts_them(db_url: str)
         for (table, column), values in coded.items():
             assert values, f"{table}.{column} holds no address in this scenario"
             for value in values:
-                assert (
-                    value.startswith(tuple(chr(n) for n in range(1, 5)))
-                    or value == OTHER
-                    or (value.startswith("https://news.example.org"))
+                assert value.startswith(tuple(chr(n) for n in range(1, 5))) or (
+                    value.startswith(("https://news.", "https://go.", "https://a."))
                 ), (table, column, value)
         migrations.downgrade(engine, "0018")
         plain = _stored(engine)
@@ -137,3 +147,27 @@ def test_addresses_are_stored_coded_and_revision_0019_converts_them(db_url: str)
     assert _seen(db_url) == seen
     with Archive.open(db_url) as archive:
         assert archive.verify() == []
+
+
+def test_revision_0019_keeps_an_address_that_begins_with_a_control_character(
+    db_url: str,
+) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+    engine = make_engine(db_url)
+    try:
+        migrations.downgrade(engine, "0018")
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE captures SET final_url = :u"), {"u": "\x02odd"})
+        migrations.upgrade(engine)
+        with engine.connect() as conn:
+            stored = set(conn.execute(text("SELECT final_url FROM captures")).scalars())
+            assert stored == {URL_ESCAPE + "\x02odd"}
+            read = {c.final_url for c in search.captures_of(conn, "osce.org/55436")}
+            assert read == {"\x02odd"}
+        migrations.downgrade(engine, "0018")
+        with engine.connect() as conn:
+            stored = set(conn.execute(text("SELECT final_url FROM captures")).scalars())
+            assert stored == {"\x02odd"}
+    finally:
+        engine.dispose()

@@ -37,15 +37,19 @@ depends_on: str | Sequence[str] | None = None
 
 COLUMNS = (("captures", "http"), ("captures", "listing"), ("addresses", "listing"))
 BATCH = 1000
+#: The format of ``archive.compression.pack_json`` this revision writes.
+FORMAT = 1
 
 
 def _postgres() -> bool:
     return bool(op.get_bind().dialect.name == "postgresql")
 
 
-def _retype(table: str, column: str, new: Any, old: Any) -> None:
+def _retype(table: str, columns: Sequence[str], new: Any, old: Any) -> None:
+    """Change ``columns`` of ``table`` from ``old`` to ``new`` (on SQLite one copy)."""
     with op.batch_alter_table(table) as batch_op:
-        batch_op.alter_column(column, type_=new, existing_type=old, existing_nullable=True)
+        for column in columns:
+            batch_op.alter_column(column, type_=new, existing_type=old, existing_nullable=True)
 
 
 def _rewrite(table: str, column: str, convert: Any) -> None:
@@ -81,7 +85,7 @@ def _packed(value: bytes | memoryview | str) -> bytes | None:
     from archive.compression import pack_json
 
     parsed = json.loads(_text(value))
-    return None if parsed is None else pack_json(parsed)
+    return None if parsed is None else pack_json(parsed, FORMAT)
 
 
 def _unpacked(value: bytes | memoryview) -> bytes:
@@ -90,13 +94,42 @@ def _unpacked(value: bytes | memoryview) -> bytes:
     return json.dumps(unpack_json(bytes(value))).encode("utf-8")
 
 
+# What ``archive.schema.to_header_column`` and ``from_header_column`` did at this
+# revision, kept here so that a later change to them does not change this revision.
+HEADERS = {"etag": "etag", "last_modified": "last-modified", "content_type": "content-type"}
+MARK = "\x01"
+
+
+def _header(answers: list[Any] | None, column: str) -> str | None:
+    if not answers:
+        return None
+    for key, value in answers[-1].get("headers") or ():
+        if str(key).lower() == HEADERS[column]:
+            return str(value)
+    return None
+
+
+def _to_column(value: str | None, answers: list[Any] | None, column: str) -> str | None:
+    if value == _header(answers, column):
+        return None
+    if value is None:
+        return MARK
+    return MARK + value if value.startswith(MARK) else value
+
+
+def _from_column(stored: str | None, answers: list[Any] | None, column: str) -> str | None:
+    if stored is None:
+        return _header(answers, column)
+    return (stored[1:] or None) if stored.startswith(MARK) else stored
+
+
 def _validators(convert: Any) -> None:
     """Each capture with answers: its three header columns through ``convert(value,
-    answers, column)`` (``archive.schema.to_header_column`` or ``from_header_column``)."""
+    answers, column)`` (:func:`_to_column` or :func:`_from_column`)."""
     from archive.compression import unpack_json
 
     bind = op.get_bind()
-    names = ("etag", "last_modified", "content_type")
+    names = tuple(HEADERS)
     target = sa.table("captures", sa.column("id"), *(sa.column(n) for n in names))
     last = 0
     while True:
@@ -125,32 +158,40 @@ def _validators(convert: Any) -> None:
         last = rows[-1][0]
 
 
-def upgrade() -> None:
-    from archive.schema import to_header_column
-
+def _tables() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
     for table, column in COLUMNS:
+        found.setdefault(table, []).append(column)
+    return found
+
+
+def upgrade() -> None:
+    for table, columns in _tables().items():
         if _postgres():
-            op.execute(
-                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE bytea "
-                f"USING convert_to({column}::text, 'UTF8')"
-            )
+            for column in columns:
+                op.execute(
+                    f"ALTER TABLE {table} ALTER COLUMN {column} TYPE bytea "
+                    f"USING convert_to({column}::text, 'UTF8')"
+                )
         else:
-            _retype(table, column, sa.LargeBinary(), sa.JSON())
-        _rewrite(table, column, _packed)
-    _validators(to_header_column)
+            _retype(table, columns, sa.LargeBinary(), sa.JSON())
+        for column in columns:
+            _rewrite(table, column, _packed)
+    _validators(_to_column)
 
 
 def downgrade() -> None:
-    from archive.schema import from_header_column
-
-    _validators(from_header_column)
-    for table, column in COLUMNS:
-        _rewrite(table, column, _unpacked)
+    _validators(_from_column)
+    for table, columns in _tables().items():
+        for column in columns:
+            _rewrite(table, column, _unpacked)
         if _postgres():
-            op.execute(
-                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE json "
-                f"USING convert_from({column}, 'UTF8')::json"
-            )
+            for column in columns:
+                op.execute(
+                    f"ALTER TABLE {table} ALTER COLUMN {column} TYPE json "
+                    f"USING convert_from({column}, 'UTF8')::json"
+                )
         else:
-            _retype(table, column, sa.JSON(), sa.LargeBinary())
-            op.execute(f"UPDATE {table} SET {column} = CAST({column} AS TEXT)")
+            _retype(table, columns, sa.JSON(), sa.LargeBinary())
+            for column in columns:
+                op.execute(f"UPDATE {table} SET {column} = CAST({column} AS TEXT)")

@@ -1,4 +1,4 @@
-"""zstandard as the archive uses it: one level, its codecs' names, trained dictionaries
+"""zstandard as the archive uses it: its levels, its codecs' names, trained dictionaries
 and raw-content prefixes.
 
 Raw bodies (``archive.bodies``) and version texts (``archive.texts``) are compressed
@@ -165,8 +165,9 @@ JSON_PREFIX_1 = "".join(
 JSON_FORMATS = {1: JSON_PREFIX_1}
 JSON_FORMAT = 1
 #: Level 6: on the storage bench's values 4 % larger than level 19 (headers 113 bytes
-#: against 108, listing entries 128 against 126) at a sixth of the time (8-11 µs a value
-#: against 38-48), which a crawl pays three times a fetch on its ingest thread.
+#: against 108, listing entries 128 against 126) at a quarter to a sixth of the time
+#: (8-11 µs a value against 38-48), which a crawl pays three times a fetch on its ingest
+#: thread.
 JSON_LEVEL = 6
 _JSON = threading.local()
 

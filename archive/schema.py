@@ -7,8 +7,8 @@ is the cursor of exports. Only portable types are used so that one set of Alembi
 revisions (``archive/migrations``) serves both databases; ``alembic check`` keeps the
 models and the revisions from drifting.
 
-Imports: SQLAlchemy and ``archive.compression`` (for :class:`PackedJson`); every other
-module that touches tables imports this one.
+Imports: SQLAlchemy, ``archive.compression`` (for :class:`PackedJson`) and
+``archive.errors``; every other module that touches tables imports this one.
 """
 
 from __future__ import annotations
@@ -200,10 +200,10 @@ class Url(TypeDecorator[str]):
     """An address: the URL itself in the program, its beginning coded in the database
     (:func:`pack_url`, revision 0019). Bound values compared with the column are coded
     too, so ``==`` and ``IN`` work unchanged, and so does ``LIKE`` with a pattern that
-    begins with a whole prefix (``'https://osce.org/%'``) or none of one (``'%/55436'``);
-    a pattern that ends inside a prefix (``'https://%'``, ``startswith('https://www.')``)
-    misses coded rows. A statement written as text reads the stored form and must
-    :func:`unpack_url` it."""
+    begins with a whole prefix (``'https://osce.org/%'``) or matches only what follows
+    one (``'%/55436'``); a pattern that matches inside a prefix (``'https://%'``,
+    ``'%osce.org/%'``, ``startswith('https://www.')``) misses coded rows. A statement
+    written as text reads the stored form and must :func:`unpack_url` it."""
 
     impl = String(URL_LEN)
     cache_ok = True
@@ -219,7 +219,7 @@ class PackedJson(TypeDecorator[Any]):
     """A small JSON value kept beside each fetch (answers' headers, listing entries): the
     value in the program, compressed against a prefix of what such values repeat in the
     database (``archive.compression.pack_json``, revision 0020; before, JSON text of some
-    460 and 330 bytes, now about 105 and 160). SQL never reads inside these values."""
+    460 and 330 bytes, now about 115 and 160). SQL never reads inside these values."""
 
     impl = LargeBinary
     cache_ok = True

@@ -13,6 +13,7 @@ from lxml import html as lxml_html
 from sqlalchemy import text
 
 from archive.records import Attachment
+from archive.schema import unpack_url
 from archive.store import Archive
 from tests.archive.conftest import capture_for, make_record
 from tests.web.conftest import WebArchive
@@ -45,7 +46,7 @@ def record_url(web_archive: WebArchive, doc: str) -> str:
     with engine.connect() as conn:
         url = conn.execute(text("select url from documents where id = :d"), {"d": doc}).scalar_one()
     engine.dispose()
-    return str(url)
+    return unpack_url(str(url))  # stored coded (revision 0019)
 
 
 def _links(page: str) -> list[tuple[str, str, str, str]]:

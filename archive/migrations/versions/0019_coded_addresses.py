@@ -83,5 +83,5 @@ def downgrade() -> None:
             cases.append(f"WHEN {_first(column)} = {code} THEN '{prefix}' || substr({column}, 2)")
         op.execute(
             f"UPDATE {table} SET {column} = CASE {' '.join(cases)} ELSE {column} END "
-            f"WHERE {column} IS NOT NULL AND {_first(column)} < 32"
+            f"WHERE {column} IS NOT NULL AND {column} <> '' AND {_first(column)} < 32"
         )

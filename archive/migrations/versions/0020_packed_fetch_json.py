@@ -6,11 +6,12 @@ page (``captures.listing``, and on the page's addresses, ``addresses.listing``: 
 bytes each). Their keys, the newsroom's address, header names and most values repeat
 from one fetch to the next. They are stored as a format byte and a zstd frame compressed
 against a prefix of those repeats written in ``archive.compression`` (``pack_json``):
-about 105 and 160 bytes. No SQL reads inside them; the program reads the same values.
+about 115 and 160 bytes. No SQL reads inside them; the program reads the same values.
 
 A capture's ETag, Last-Modified and media type, which its final answer's headers hold
 too, are kept once: the columns are NULL where the header says the same
-(``archive.schema.to_header_column``; about 77 bytes a fetch).
+(the rule of ``archive.schema.to_header_column``, of which this revision keeps its own
+copy; about 77 bytes a fetch).
 
 Upgrading changes the three columns from JSON to binary and packs every value (a JSON
 ``null`` becomes SQL NULL), then empties the validator columns the answers repeat;

@@ -355,13 +355,14 @@ def stored_responses(db: str) -> Any:
             for url, final, status, ctype, etag, modified, http, body in s.execute(query):
                 # The final answer's headers as the server sent them, which the archive
                 # keeps too (captures.http); only the validators for a capture without.
-                headers = {"Content-Type": ctype or "text/html"}
-                if etag:
-                    headers["ETag"] = etag
-                if modified:
-                    headers["Last-Modified"] = modified
                 if http:
                     headers = {name: value for name, value in http[-1]["headers"]}
+                else:
+                    headers = {"Content-Type": ctype or "text/html"}
+                    if etag:
+                        headers["ETag"] = etag
+                    if modified:
+                        headers["Last-Modified"] = modified
                 raw = reader.decode(body)
                 yield final or url, status, headers, raw
     finally:

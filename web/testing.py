@@ -94,20 +94,16 @@ def build_archive(
 
 def store_hostile_capture(db: str, document_id: str, beacon: str) -> int:
     """Store the hostile page as a fresh capture of ``document_id``; its capture id."""
-    from sqlalchemy import text
+    from sqlalchemy import select, text
 
     from archive.records import Capture
-    from archive.schema import unpack_url
+    from archive.schema import Document
     from archive.store import Archive
 
     body = HOSTILE_TEMPLATE.format(beacon=beacon.rstrip("/")).encode()
     with Archive.open(db) as archive:
         with archive.engine.connect() as conn:
-            url = unpack_url(
-                conn.execute(
-                    text("select url from documents where id = :d"), {"d": document_id}
-                ).scalar_one()
-            )
+            url = conn.execute(select(Document.url).where(Document.id == document_id)).scalar_one()
         when = datetime.now(timezone.utc) + timedelta(seconds=1)
         # A capture of the page that is not an item (no record): kept with its body.
         capture = Capture(url=url, status=200, fetched_at=when, body=body,

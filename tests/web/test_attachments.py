@@ -10,10 +10,10 @@ from dataclasses import replace
 import httpx
 import pytest
 from lxml import html as lxml_html
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from archive.records import Attachment
-from archive.schema import unpack_url
+from archive.schema import Document
 from archive.store import Archive
 from tests.archive.conftest import capture_for, make_record
 from tests.web.conftest import WebArchive
@@ -44,9 +44,9 @@ def _current(web_archive: WebArchive) -> dict[str, list[dict[str, str]]]:
 def record_url(web_archive: WebArchive, doc: str) -> str:
     engine = readonly_engine(web_archive.db)
     with engine.connect() as conn:
-        url = conn.execute(text("select url from documents where id = :d"), {"d": doc}).scalar_one()
+        url = conn.execute(select(Document.url).where(Document.id == doc)).scalar_one()
     engine.dispose()
-    return unpack_url(str(url))  # stored coded (revision 0019)
+    return str(url)
 
 
 def _links(page: str) -> list[tuple[str, str, str, str]]:

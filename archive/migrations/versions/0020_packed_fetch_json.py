@@ -25,7 +25,7 @@ Create Date: 2026-12-03 19:40:00.000000
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,28 +53,45 @@ def _retype(table: str, columns: Sequence[str], new: Any, old: Any) -> None:
             batch_op.alter_column(column, type_=new, existing_type=old, existing_nullable=True)
 
 
-def _rewrite(table: str, column: str, convert: Any) -> None:
-    """Every non-NULL value of ``table.column`` through ``convert``, in batches by id."""
+def _batches(table: str, columns: Sequence[str], where: str) -> Iterator[Sequence[Any]]:
+    """``(id, *columns)`` of the rows of ``table`` that ``where`` keeps, by id, a batch at
+    a time."""
     bind = op.get_bind()
-    target = sa.table(table, sa.column("id"), sa.column(column, sa.LargeBinary()))
     last = 0
     while True:
         rows = bind.execute(
             sa.text(
-                f"SELECT id, {column} FROM {table} WHERE id > :last AND {column} IS NOT NULL "
+                f"SELECT id, {', '.join(columns)} FROM {table} WHERE id > :last AND {where} "
                 f"ORDER BY id LIMIT {BATCH}"
             ),
             {"last": last},
         ).all()
         if not rows:
             return
-        bind.execute(
-            sa.update(target)
-            .where(target.c.id == sa.bindparam("key"))
-            .values({column: sa.bindparam("value")}),
-            [{"key": row[0], "value": convert(row[1])} for row in rows],
-        )
+        yield rows
         last = rows[-1][0]
+
+
+def _update(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Set ``columns`` of each row ``(id, *values)`` of ``table``."""
+    if not rows:
+        return
+    target = sa.table(table, sa.column("id"), *(sa.column(c) for c in columns))
+    op.get_bind().execute(
+        sa.update(target)
+        .where(target.c.id == sa.bindparam("key"))
+        .values({c: sa.bindparam(f"v_{c}") for c in columns}),
+        [
+            {"key": row[0], **{f"v_{c}": v for c, v in zip(columns, row[1:], strict=True)}}
+            for row in rows
+        ],
+    )
+
+
+def _rewrite(table: str, column: str, convert: Any) -> None:
+    """Every non-NULL value of ``table.column`` through ``convert``."""
+    for rows in _batches(table, [column], f"{column} IS NOT NULL"):
+        _update(table, [column], [(row[0], convert(row[1])) for row in rows])
 
 
 def _text(value: bytes | memoryview | str) -> str:
@@ -129,34 +146,15 @@ def _validators(convert: Any) -> None:
     answers, column)`` (:func:`_to_column` or :func:`_from_column`)."""
     from archive.compression import unpack_json
 
-    bind = op.get_bind()
     names = tuple(HEADERS)
-    target = sa.table("captures", sa.column("id"), *(sa.column(n) for n in names))
-    last = 0
-    while True:
-        rows = bind.execute(
-            sa.text(
-                f"SELECT id, http, {', '.join(names)} FROM captures "
-                f"WHERE id > :last AND http IS NOT NULL ORDER BY id LIMIT {BATCH}"
-            ),
-            {"last": last},
-        ).all()
-        if not rows:
-            return
-        values = []
+    for rows in _batches("captures", ["http", *names], "http IS NOT NULL"):
+        changed = []
         for row in rows:
             answers = unpack_json(bytes(row[1]))
-            new = {n: convert(row[2 + i], answers, n) for i, n in enumerate(names)}
-            if any(new[n] != row[2 + i] for i, n in enumerate(names)):
-                values.append({"key": row[0], **{f"v_{n}": new[n] for n in names}})
-        if values:
-            bind.execute(
-                sa.update(target)
-                .where(target.c.id == sa.bindparam("key"))
-                .values({n: sa.bindparam(f"v_{n}") for n in names}),
-                values,
-            )
-        last = rows[-1][0]
+            new = tuple(convert(value, answers, n) for n, value in zip(names, row[2:], strict=True))
+            if new != tuple(row[2:]):
+                changed.append((row[0], *new))
+        _update("captures", names, changed)
 
 
 def _tables() -> dict[str, list[str]]:

@@ -45,7 +45,7 @@ from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
 from archive.records import Capture, Record
-from archive.schema import Address, Body, Change, Document, NearDupKey, Version
+from archive.schema import Address, Body, Change, Document, NearDupKey, Version, own_listing
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextReader, TextStore
 from archive.texts import columns as text_columns
@@ -663,7 +663,7 @@ class _Group:
         if capture.listing is not None:
             listing = capture.listing.to_json()
             for url in {requested, canonical or answered}:
-                known[url]["listing"] = listing
+                known[url]["listing"] = own_listing(url, requested, listing)
         return known
 
     def _changed(self, address: dict[str, Any]) -> None:

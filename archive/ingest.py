@@ -25,7 +25,7 @@ from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix
 from archive.errors import ArchiveError
 from archive.languages import link_versions
 from archive.records import Capture, Record
-from archive.schema import Address, Document, Version, to_header_column
+from archive.schema import Address, Document, Version, own_listing, to_header_column
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextStore
 from archive.urls import normalise_address
@@ -291,7 +291,7 @@ def _link_addresses(
     if capture.listing is not None:
         listing = capture.listing.to_json()
         for url in {requested, canonical or answered}:
-            existing[url].listing = listing
+            existing[url].listing = own_listing(url, requested, listing)
     s.flush()
     return existing
 

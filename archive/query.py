@@ -80,6 +80,7 @@ from archive.schema import (
     Report,
     Run,
     Version,
+    address_listing,
     from_header_column,
 )
 from archive.schema import Capture as CaptureRow
@@ -800,7 +801,7 @@ def _state_query() -> Select[Any]:
             Address.last_status,
             Version.first_seen,
             Document.deleted,
-            Address.listing,
+            address_listing(),
             Address.how,
             Document.kind,
             Version.published,

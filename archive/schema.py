@@ -20,6 +20,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -29,6 +30,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -269,6 +272,14 @@ def from_header_column(stored: str | None, answers: list[Any] | None, column: st
     return stored
 
 
+def own_listing(address: str, requested: str, listing: Any) -> Any:
+    """What ``addresses.listing`` stores when a fetch of ``requested`` brings the listing
+    entry ``listing`` to ``address`` (revision 0021): NULL at the address requested, whose
+    capture, written with the entry, keeps it (read back by :func:`address_listing`);
+    the entry itself at any other address it reaches (the page's canonical one)."""
+    return None if address == requested else listing
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
@@ -338,9 +349,15 @@ class CompressionDict(Base):
 
 
 class Body(Base):
-    """A raw response body, stored once per distinct sha256, compressed."""
+    """A raw response body, stored once per distinct sha256, compressed.
+
+    ``WITHOUT ROWID`` on SQLite (revision 0021): the digest is stored once, as the key of
+    the rows' own tree, not again in an index beside a row-id tree (about 40 bytes a
+    page). Not ``documents``: its two other indexes would then repeat each id instead of
+    a row id, which costs what the table saves."""
 
     __tablename__ = "bodies"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     sha256: Mapped[str] = mapped_column(Sha256(), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)  # bytes before compression
@@ -596,3 +613,18 @@ class Report(Base):
     found_at: Mapped[datetime]
     removed_at: Mapped[datetime | None] = mapped_column(default=None)
     seq: Mapped[int] = mapped_column(Integer, index=True)
+
+
+def address_listing() -> ColumnElement[Any]:
+    """An address's listing entry, as the frontier reads it: the one it stores, else that
+    of its newest capture with one (revision 0021, :func:`own_listing`: the entry a
+    crawl's fetch brings is kept once, on the capture, not again on its address)."""
+    newest = (
+        select(Capture.listing)
+        .where(Capture.address_id == Address.id, Capture.listing.is_not(None))
+        .order_by(Capture.id.desc())
+        .limit(1)
+        .correlate(Address)
+        .scalar_subquery()
+    )
+    return func.coalesce(Address.listing, newest, type_=PackedJson())

@@ -218,6 +218,63 @@ class Url(TypeDecorator[str]):
         return None if value is None else unpack_url(value)
 
 
+#: The values each coded column names (revision 0022), as ``Coded`` stores them: the n-th
+#: as ``chr(n + 1)``. Append only: a stored code never changes meaning. A value not listed
+#: is stored as it is (behind :data:`URL_ESCAPE` if it begins with a control character).
+#: Content types: the newsroom's, as ``SITE.md``'s captures show them, and ``page``.
+KINDS = ("press-release", "story", "news", "spot-report", "daily-report", "statement", "page")
+#: Why a version was written (``archive.versioning``).
+VERSION_REASONS = ("created", "changed", "returned", "reextracted")
+#: What a change-log entry records (``archive.versioning``, ``archive.batch``).
+CHANGE_KINDS = ("created", "changed", "deleted", "returned", "moved", "reextracted", "duplicate")
+#: Where a version's date was read (``archive.records.DATE_SOURCES``).
+DATE_SOURCES = ("markup", "meta", "json-ld", "listing", "dateline", "heuristic")
+#: How an address reaches its document.
+ADDRESS_ROLES = ("canonical", "redirect", "alias", "page")
+#: How a version's pack and a body are compressed (``archive.texts``, ``archive.bodies``).
+TEXT_CODECS = ("identity", "zstd", "delta")
+BODY_CODECS = ("zstd", "zstd-ref", "identity")
+
+
+class Coded(TypeDecorator[str]):
+    """A name from a short list the program itself writes (a kind, a reason, a codec):
+    the name in the program, one control character in the database for a listed one
+    (revision 0022; ``press-release`` was 13 bytes in a row and again in an index).
+    Bound values are coded too, so ``==`` and ``IN`` work unchanged; ``LIKE`` and
+    ``ORDER BY`` see the codes. A statement written as text reads the stored form and
+    must :meth:`decode` it, and bind :meth:`encode`'s."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, values: tuple[str, ...], length: int = 16) -> None:
+        super().__init__(length)
+        self.values = values
+        self._codes = {value: chr(code) for code, value in enumerate(values, 1)}
+
+    def encode(self, value: str) -> str:
+        if value[:1] < " " and value:
+            return URL_ESCAPE + value
+        return self._codes.get(value, value)
+
+    def decode(self, stored: str) -> str:
+        first = stored[:1]
+        if not first or first >= " ":
+            return stored
+        if first == URL_ESCAPE:
+            return stored[1:]
+        code = ord(first)
+        if len(stored) > 1 or not 1 <= code <= len(self.values):
+            raise ArchiveError(f"a stored name begins with an unknown code {first!r}")
+        return self.values[code - 1]
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.encode(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.decode(value)
+
+
 class PackedJson(TypeDecorator[Any]):
     """A small JSON value kept beside each fetch (answers' headers, listing entries): the
     value in the program, compressed against a prefix of what such values repeat in the
@@ -295,7 +352,7 @@ class Document(Base):
     __tablename__ = "documents"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(Coded(KINDS, 64), index=True)
     url: Mapped[str] = mapped_column(Url())  # the newest canonical address
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
@@ -322,7 +379,7 @@ class Address(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(Url(), unique=True)
     document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), index=True)
-    how: Mapped[str] = mapped_column(String(16))  # canonical | redirect | alias | page
+    how: Mapped[str] = mapped_column(Coded(ADDRESS_ROLES))  # canonical|redirect|alias|page
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     etag: Mapped[str | None] = mapped_column(String(500))
@@ -361,7 +418,7 @@ class Body(Base):
 
     sha256: Mapped[str] = mapped_column(Sha256(), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)  # bytes before compression
-    codec: Mapped[str] = mapped_column(String(16))  # zstd | zstd-ref | identity
+    codec: Mapped[str] = mapped_column(Coded(BODY_CODECS))  # zstd | zstd-ref | identity
     dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     stored_at: Mapped[datetime]
@@ -405,10 +462,10 @@ class Version(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
     number: Mapped[int]
     url: Mapped[str] = mapped_column(Url())
-    kind: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(Coded(KINDS, 64))
     title: Mapped[str] = mapped_column(Text)
     published: Mapped[str | None] = mapped_column(String(10))
-    date_source: Mapped[str | None] = mapped_column(String(16))
+    date_source: Mapped[str | None] = mapped_column(Coded(DATE_SOURCES))
     place: Mapped[str | None] = mapped_column(String(200))
     sources: Mapped[list[Any]]
     fields_of_work: Mapped[list[Any]]
@@ -426,7 +483,7 @@ class Version(Base):
     last_seen: Mapped[datetime]
     extractor_version: Mapped[str] = mapped_column(String(64))
     furniture_version: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(16))  # created|changed|returned|reextracted
+    reason: Mapped[str] = mapped_column(Coded(VERSION_REASONS))  # created|changed|...
     # The text's MinHash sketch (archive.dedup.pack, 64 bytes; 128 before revision 0011):
     # lets near-duplicate candidates be ruled out without reading their text. None for
     # short texts, for versions written before revision 0002 and, after a downgrade from
@@ -434,7 +491,7 @@ class Version(Base):
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # The text and provenance, packed and compressed (archive.texts; revision 0007).
     packed: Mapped[bytes] = mapped_column(LargeBinary)
-    codec: Mapped[str] = mapped_column(String(16))  # identity | zstd | delta
+    codec: Mapped[str] = mapped_column(Coded(TEXT_CODECS))  # identity | zstd | delta
     dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
     # A delta's base: an earlier version of the same document, never itself a delta.
     base_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
@@ -532,7 +589,7 @@ class Change(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # created|changed|deleted|returned|moved|...
+    kind: Mapped[str] = mapped_column(Coded(CHANGE_KINDS))  # created|changed|deleted|...
     version: Mapped[int | None]
     at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))

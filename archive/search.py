@@ -33,13 +33,24 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, text
 
 from archive import texts
-from archive.schema import from_header_column, from_sqlite_time, sqlite_time, unpack_url
+from archive.schema import (
+    Coded,
+    Version,
+    from_header_column,
+    from_sqlite_time,
+    sqlite_time,
+    unpack_url,
+)
 from archive.texts import TextReader
+
+#: ``versions.kind`` as stored (revision 0022): statements written as text code the kind
+#: they bind and decode the kinds they read.
+_KIND = cast(Coded, Version.__table__.c.kind.type)
 
 #: Bounds on what one request may ask for.
 MAX_QUERY_CHARS = 500
@@ -241,7 +252,7 @@ def _filter_sql(conn: Connection, filters: Filters, params: dict[str, Any]) -> l
         where.append("v.number = d.current_version")
     if filters.kind:
         where.append("v.kind = :kind")
-        params["kind"] = filters.kind
+        params["kind"] = _KIND.encode(filters.kind)
     if filters.place:
         where.append("v.place = :place")
         params["place"] = filters.place
@@ -902,7 +913,7 @@ def _hit(r: Any) -> Hit:
         version=int(r.number),
         current_version=int(r.current_version),
         title=r.title,
-        kind=r.kind,
+        kind=_KIND.decode(r.kind),
         published=r.published,
         place=r.place,
         url=unpack_url(r.url),
@@ -1003,7 +1014,9 @@ def facets(conn: Connection) -> dict[str, list[str]]:
         "FROM versions v JOIN documents d ON d.id = v.document_id AND v.number = d.current_version"
     )
     out: dict[str, list[str]] = {
-        "kind": [r[0] for r in conn.execute(text(f"SELECT DISTINCT v.kind {current}"))],
+        "kind": [
+            _KIND.decode(r[0]) for r in conn.execute(text(f"SELECT DISTINCT v.kind {current}"))
+        ],
         "place": [
             r[0]
             for r in conn.execute(

@@ -231,7 +231,7 @@ def test_revision_0007_converts_an_archive_with_data_and_back(
         with engine.connect() as conn:
             kinds = conn.execute(text("select kind from compression_dicts")).scalars().all()
             assert kinds == ["text"]  # trained by the migration (30 + 2 versions >= 20)
-            codecs = conn.execute(text("select codec from versions")).scalars().all()
+            codecs = conn.execute(select(Version.codec)).scalars().all()
             assert set(codecs) <= {texts.CODEC_ZSTD, texts.CODEC_DELTA}
     finally:
         engine.dispose()

@@ -67,17 +67,19 @@ def _documents(path: Path) -> int:
 
 
 def _address_how(db: str, url: str) -> tuple[str | None, str | None]:
-    from sqlalchemy import text
+    from sqlalchemy import select
 
     from archive.db import make_engine
+    from archive.schema import Address
     from archive.urls import normalise_address
 
     engine = make_engine(db)
     try:
         with engine.connect() as conn:
             row = conn.execute(
-                text("select document_id, how from addresses where url = :u"),
-                {"u": normalise_address(url)},
+                select(Address.document_id, Address.how).where(
+                    Address.url == normalise_address(url)
+                )
             ).first()
     finally:
         engine.dispose()
@@ -423,15 +425,18 @@ def test_pages_failed_for_good_are_recorded_and_retried_next_run(
 
 
 def _failed_captures(db: str) -> list[tuple[str, int, str]]:
-    from sqlalchemy import text
+    from sqlalchemy import select
 
     from archive.db import make_engine
+    from archive.schema import Capture
 
     engine = make_engine(db)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("select url, status, error from captures where outcome = 'failed'")
+                select(Capture.url, Capture.status, Capture.error).where(
+                    Capture.outcome == "failed"
+                )
             )
             return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
     finally:

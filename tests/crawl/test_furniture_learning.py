@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from archive.db import make_engine
+from archive.schema import Version
 from crawler.extraction.page import norm_key
 from crawler.sites import DEFAULT as SITE
 from replica import Faults
@@ -39,11 +40,13 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _rows(db: str, sql: str) -> list[Any]:
+def _rows(db: str, sql: Any) -> list[Any]:
+    """Rows of ``sql``: text, or a select of the archive's columns (read as the program
+    reads them: names the database stores coded, decoded)."""
     engine = make_engine(db)
     try:
         with engine.connect() as conn:
-            return list(conn.execute(text(sql)).all())
+            return list(conn.execute(text(sql) if isinstance(sql, str) else sql).all())
     finally:
         engine.dispose()
 
@@ -134,7 +137,8 @@ def test_a_changed_model_corrects_stored_documents_as_extraction(
     current = list(archived_records(db).values())
     assert not [r for r in current if GROWN_LINE in r["text"]]
     assert sum(1 for r in current if r["reason"] == "extraction") == before
-    some = _rows(db, "select document_id from versions where reason = 'reextracted' limit 1")[0][0]
+    reextracted = select(Version.document_id).where(Version.reason == "reextracted").limit(1)
+    some = _rows(db, reextracted)[0][0]
     history = _cli("history", some, "--db", db, "--json", cwd=tmp_path)
     assert history.returncode == 0, history.stderr
     assert "reextracted" in history.stdout or "extraction" in history.stdout

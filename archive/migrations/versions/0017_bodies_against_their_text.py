@@ -52,7 +52,18 @@ def downgrade() -> None:
     bind = op.get_bind()
     session = Session(bind=bind)
     reader = bodies.BodyReader(session)
-    keys = list(session.scalars(sa.select(Body.sha256).where(Body.codec == bodies.CODEC_REF)))
+    # The codec as this revision stores it: the model's column codes its names since
+    # revision 0022, which a statement written here must not do.
+    plain = sa.table(
+        "bodies",
+        sa.column("sha256", Body.__table__.c.sha256.type),
+        sa.column("codec", sa.String()),
+        sa.column("data", sa.LargeBinary()),
+        sa.column("dict_id", sa.Integer()),
+        sa.column("base", sa.LargeBinary()),
+        sa.column("text_of", sa.Integer()),
+    )
+    keys = list(session.scalars(sa.select(plain.c.sha256).where(plain.c.codec == bodies.CODEC_REF)))
     # The bodies' trained dictionary (a zstd-ref body exists only once there is one).
     dictionary = session.execute(
         sa.select(CompressionDict.id, CompressionDict.data)
@@ -74,8 +85,8 @@ def downgrade() -> None:
             updates.append({"key": row.sha256, "codec": codec, "data": data, "dict_id": dict_id})
         for values in updates:
             session.execute(
-                sa.update(Body)
-                .where(Body.sha256 == values["key"])
+                sa.update(plain)
+                .where(plain.c.sha256 == values["key"])
                 .values(
                     codec=values["codec"],
                     data=values["data"],

@@ -221,8 +221,13 @@ class Url(TypeDecorator[str]):
 #: The values each coded column names (revision 0022), as ``Coded`` stores them: the n-th
 #: as ``chr(n + 1)``. Append only: a stored code never changes meaning. A value not listed
 #: is stored as it is (behind :data:`URL_ESCAPE` if it begins with a control character).
-#: Content types: the newsroom's, as ``SITE.md``'s captures show them, and ``page``.
-KINDS = ("press-release", "story", "news", "spot-report", "daily-report", "statement", "page")
+#: Content types: those the crawler's labels name (``crawler/data/labels.toml``), ``page``
+#: (a page that is not an item) and ``article`` (a third-party source's).
+KINDS = (
+    "press-release", "story", "news", "spot-report", "daily-report", "statement", "page",
+    "feature", "speech", "interview", "op-ed", "opinion", "announcement", "media-advisory",
+    "report", "article",
+)  # fmt: skip
 #: Why a version was written (``archive.versioning``).
 VERSION_REASONS = ("created", "changed", "returned", "reextracted")
 #: What a change-log entry records (``archive.versioning``, ``archive.batch``).
@@ -550,10 +555,12 @@ class Capture(Base):
     """One fetch: what the server said, the raw body's hash, what it did to the archive."""
 
     __tablename__ = "captures"
-    __table_args__ = (Index(None, "document_id", "id"),)
+    # (address_id, id) since revision 0021: an address's newest capture with a listing
+    # entry (``address_listing``) is the first the index meets backwards on PostgreSQL too.
+    __table_args__ = (Index(None, "document_id", "id"), Index(None, "address_id", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"), index=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
     url: Mapped[str] = mapped_column(Url())  # as requested
     final_url: Mapped[str | None] = mapped_column(Url())
     redirects: Mapped[list[Any]] = mapped_column(default=list)

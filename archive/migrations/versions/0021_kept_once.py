@@ -6,7 +6,9 @@ its newest capture that had one was fetched with (``captures.listing``), in all 
 case: an entry that reached the address through a fetch of another address (a page's
 canonical address, when an alias or a redirect was requested). The address now keeps
 NULL where its own newest capture with an entry holds the same, and the frontier reads
-that capture's (``archive.schema.address_listing``; about 110 bytes a page).
+that capture's (``archive.schema.address_listing``; about 110 bytes a page). The
+captures' index on their address becomes one on (address, id), so that capture is the
+first the index meets, read backwards, on PostgreSQL as on SQLite.
 
 ``bodies`` becomes a ``WITHOUT ROWID`` table on SQLite: its rows live in the tree of
 their primary key, the body's digest, instead of a row-id tree beside an index that
@@ -57,6 +59,8 @@ def _rowid(*, keep: bool) -> None:
 
 
 def upgrade() -> None:
+    op.drop_index("ix_captures_address_id", table_name="captures")
+    op.create_index("ix_captures_address_id_id", "captures", ["address_id", "id"], unique=False)
     # Equal values are equal bytes: packed by the same code (revision 0020) with the
     # same prefix. An entry packed otherwise stays where it is, read as before.
     op.execute(
@@ -68,3 +72,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     _rowid(keep=True)
     op.execute(f"UPDATE addresses SET listing = {NEWEST_OWN} WHERE listing IS NULL")
+    op.drop_index("ix_captures_address_id_id", table_name="captures")
+    op.create_index("ix_captures_address_id", "captures", ["address_id"], unique=False)

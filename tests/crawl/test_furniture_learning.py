@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from archive.db import make_engine
-from archive.schema import Version
+from archive.schema import Document, Version
 from crawler.extraction.page import norm_key
 from crawler.sites import DEFAULT as SITE
 from replica import Faults
@@ -76,8 +76,10 @@ def test_first_run_learns_keeps_and_names_its_model(serve: Any, crawl: Any, tmp_
     # Every document's newest version names the run's final model.
     newest = _rows(
         db,
-        "select v.furniture_version from versions v join documents d "
-        "on d.id = v.document_id and d.current_version = v.number",
+        select(Version.furniture_version).join(
+            Document,
+            (Document.id == Version.document_id) & (Document.current_version == Version.number),
+        ),
     )
     assert newest and {row[0] for row in newest} == {version}
     # ... and no record carries a furniture line of the page it came from.

@@ -199,7 +199,29 @@ def unpack_url(stored: str) -> str:
     return URL_PREFIXES[ord(first) - 1] + stored[1:]
 
 
-class Url(TypeDecorator[str]):
+class _CodedText(TypeDecorator[str]):
+    """A text column the program reads as it wrote it and the database holds coded:
+    :meth:`encode` on the way in (bound values too, so ``==`` and ``IN`` compare coded
+    with coded), :meth:`decode` on the way out. A statement written as text sees the
+    stored form and calls them itself."""
+
+    impl: TypeEngine[Any] | type[TypeEngine[Any]] = String
+    cache_ok = True
+
+    def encode(self, value: str) -> str:
+        raise NotImplementedError
+
+    def decode(self, stored: str) -> str:
+        raise NotImplementedError
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.encode(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.decode(value)
+
+
+class Url(_CodedText):
     """An address: the URL itself in the program, its beginning coded in the database
     (:func:`pack_url`, revision 0019). Bound values compared with the column are coded
     too, so ``==`` and ``IN`` work unchanged, and so does ``LIKE`` with a pattern that
@@ -211,11 +233,11 @@ class Url(TypeDecorator[str]):
     impl = String(URL_LEN)
     cache_ok = True
 
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else pack_url(value)
+    def encode(self, value: str) -> str:
+        return pack_url(value)
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else unpack_url(value)
+    def decode(self, stored: str) -> str:
+        return unpack_url(stored)
 
 
 #: The values each coded column names (revision 0022), as ``Coded`` stores them: the n-th
@@ -241,7 +263,7 @@ TEXT_CODECS = ("identity", "zstd", "delta")
 BODY_CODECS = ("zstd", "zstd-ref", "identity")
 
 
-class Coded(TypeDecorator[str]):
+class Coded(_CodedText):
     """A name from a short list the program itself writes (a kind, a reason, a codec):
     the name in the program, one control character in the database for a listed one
     (revision 0022; ``press-release`` was 13 bytes in a row and again in an index).
@@ -249,7 +271,6 @@ class Coded(TypeDecorator[str]):
     ``ORDER BY`` see the codes. A statement written as text reads the stored form and
     must :meth:`decode` it, and bind :meth:`encode`'s."""
 
-    impl = String
     cache_ok = True
 
     def __init__(self, values: tuple[str, ...], length: int = 16) -> None:
@@ -273,12 +294,6 @@ class Coded(TypeDecorator[str]):
             raise ArchiveError(f"a stored name begins with an unknown code {first!r}")
         return self.values[code - 1]
 
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.encode(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.decode(value)
-
 
 #: Pieces of the names a version gives the code that read it (``extractor_version``, such as
 #: ``osce-extract-3+trafilatura-2.3.1``, and ``furniture_version``, ``fm-`` and a digest),
@@ -287,14 +302,13 @@ class Coded(TypeDecorator[str]):
 READER_PIECES = ("osce-extract-", "+trafilatura-", "+generic-", "fm-")
 
 
-class Abbreviated(TypeDecorator[str]):
+class Abbreviated(_CodedText):
     """A name made of known pieces and a version number: the name in the program, each
     piece of :data:`READER_PIECES` one control character in the database (revision 0023;
     ``osce-extract-3+trafilatura-2.3.1``, 32 bytes on nearly every version, takes 8).
     Bound values are abbreviated too, so ``==``, ``!=`` and ``IN`` work unchanged. A
     value that holds a control character is stored whole behind :data:`URL_ESCAPE`."""
 
-    impl = String
     cache_ok = True
 
     def __init__(self, pieces: tuple[str, ...] = READER_PIECES, length: int = 64) -> None:
@@ -320,12 +334,6 @@ class Abbreviated(TypeDecorator[str]):
             else:
                 raise ArchiveError(f"a stored name holds an unknown code {c!r}")
         return "".join(out)
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.encode(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.decode(value)
 
 
 class PackedJson(TypeDecorator[Any]):

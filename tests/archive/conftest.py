@@ -3,12 +3,13 @@ records to feed it (no Scrapy, no HTTP: the archive's input is plain data)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from archive.records import Capture, ListingEntry, Record
 from archive.store import Archive
@@ -96,3 +97,20 @@ def capture_for(
         error=error,
         content_type="text/html; charset=utf-8" if body else None,
     )
+
+
+def stored_values(
+    engine: Any, columns: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[str]]:
+    """Every non-NULL value of each ``(table, column)``, sorted, as the database holds it
+    (read with SQL written as text: what a column's type codes stays coded)."""
+    with engine.connect() as conn:
+        return {
+            (table, column): sorted(
+                str(v)
+                for v in conn.execute(
+                    text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")
+                ).scalars()
+            )
+            for table, column in columns
+        }

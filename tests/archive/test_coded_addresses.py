@@ -15,7 +15,7 @@ from archive.api import open_archive
 from archive.db import make_engine
 from archive.schema import URL_ESCAPE, URL_PREFIXES, Address, pack_url, unpack_url
 from archive.store import Archive
-from tests.archive.conftest import BASE, capture_for, make_record
+from tests.archive.conftest import BASE, capture_for, make_record, stored_values
 
 COLUMNS = (
     ("documents", "url"),
@@ -79,17 +79,7 @@ def _fill(archive: Archive) -> None:
 
 
 def _stored(engine: Any) -> dict[tuple[str, str], list[str]]:
-    """Every stored value of each address column, as the database holds it."""
-    with engine.connect() as conn:
-        return {
-            (table, column): sorted(
-                str(v)
-                for v in conn.execute(
-                    text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")
-                ).scalars()
-            )
-            for table, column in COLUMNS
-        }
+    return stored_values(engine, COLUMNS)
 
 
 def _seen(db_url: str) -> tuple[list[Any], list[Any], str | None, list[str], list[Any]]:

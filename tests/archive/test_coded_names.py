@@ -35,7 +35,7 @@ from archive.schema import (
     Version,
 )
 from archive.store import Archive
-from tests.archive.conftest import capture_for, make_record
+from tests.archive.conftest import capture_for, make_record, stored_values
 
 #: (table, column): the coded columns, as revision 0022 lists them.
 COLUMNS = (
@@ -103,17 +103,7 @@ def _fill(archive: Archive) -> None:
 
 
 def _stored(engine: Any) -> dict[tuple[str, str], list[str]]:
-    """Every value of each coded column, as the database holds it."""
-    with engine.connect() as conn:
-        return {
-            (table, column): sorted(
-                str(v)
-                for v in conn.execute(
-                    text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")
-                ).scalars()
-            )
-            for table, column in COLUMNS
-        }
+    return stored_values(engine, COLUMNS)
 
 
 def _seen(db_url: str) -> tuple[Any, ...]:

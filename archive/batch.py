@@ -47,7 +47,7 @@ from archive.languages import link_versions
 from archive.records import Capture, Record
 from archive.schema import Address, Body, Change, Document, NearDupKey, Version, own_listing
 from archive.schema import Capture as CaptureRow
-from archive.texts import TextReader, TextStore
+from archive.texts import PACKED_FIELDS, TextReader, TextStore
 from archive.texts import columns as text_columns
 from archive.urls import normalise_address
 from archive.versioning import (
@@ -72,7 +72,6 @@ _NEWEST = (
     _VERSIONS.c.id,
     _VERSIONS.c.number,
     _VERSIONS.c.content_hash,
-    _VERSIONS.c.attachments,
     _VERSIONS.c.base_id,
     _VERSIONS.c.codec,
     _VERSIONS.c.last_seen,
@@ -340,7 +339,7 @@ class _Group:
             return _Effect(
                 "unchanged", document["id"], newest.id, newest.number, document["duplicate_of"]
             )
-        corrected = newest is not None and unread_before(newest, content)
+        corrected = newest is not None and unread_before(self.s, newest, content)
         reason = "returned" if returning else "reextracted" if corrected else "changed"
         if returning:
             document["deleted"] = False
@@ -404,6 +403,7 @@ class _Group:
         stored = SimpleNamespace(
             text=content["text"],
             provenance=record.provenance_json(),
+            **{name: content[name] for name in PACKED_FIELDS},
             packed=None,
             codec=None,
             dict_id=None,
@@ -415,15 +415,12 @@ class _Group:
             number=number,
             url=record.url,
             kind=content["kind"],
-            title=content["title"],
             published=content["published"],
             date_source=record.date_source,
             place=content["place"],
             sources=content["sources"],
             fields_of_work=content["fields_of_work"],
-            byline=content["byline"],
             language=record.language,
-            attachments=content["attachments"],
             content_hash=chash,
             text_hash=text_hash(content["text"]),
             first_seen=seen_at,

@@ -17,8 +17,10 @@ is compressed (``zstd-ref``, revision 0017) against one raw-content dictionary o
 parts instead of the trained one: an earlier page of the document (its ``base``: the
 document's latest stored page, or that page's own base when it has one, so that no base
 has a base and reading any body decompresses at most two bodies, and one text) and the
-pack of its version (``text_of``, ``archive.texts``). What it repeats of either then costs a
-reference: such a page takes about a sixth of its size with the dictionary alone. A
+pack of its version (``text_of``, ``archive.texts``; without the fields a pack holds since
+revision 0024, ``texts.text_part``, so those bytes never change). What it repeats of
+either then costs a reference: such a page takes about a sixth of its size with the
+dictionary alone. A
 page its base does not halve (:data:`BASE_SHARE`) has drifted from it: it keeps the
 dictionary alone and becomes the base of the next. A document's first page keeps the
 dictionary alone too: with its text as a prefix it would take about a fifth less, but
@@ -50,7 +52,7 @@ from archive.schema import Body, Capture, CompressionDict, Sha256
 CODEC_ZSTD = compression.CODEC_ZSTD
 CODEC_IDENTITY = compression.CODEC_IDENTITY
 #: zstd with a raw-content dictionary: the raw bytes of the body ``base``, then the pack
-#: of version ``text_of``.
+#: of version ``text_of`` without its fields (``texts.text_part``).
 CODEC_REF = "zstd-ref"
 ZSTD_LEVEL = compression.ZSTD_LEVEL
 MIN_COMPRESS = compression.MIN_COMPRESS
@@ -143,7 +145,7 @@ class BodyReader:
         if row.base is None or row.text_of is None:
             raise ArchiveError("a zstd-ref body names no base or no version")
         prefix = Prefix(
-            row.base, self.read_base(row.base), row.text_of, self.texts.pack_of(row.text_of)
+            row.base, self.read_base(row.base), row.text_of, self.texts.text_part_of(row.text_of)
         )
         return compression.decompress_with_prefix(row.data, prefix.join())
 
@@ -319,7 +321,7 @@ class BodyStore:
         held = (raw or {}).get(base)
         if held is None:
             held = reader.read_base(base)
-        return Prefix(base, held, version_id, reader.texts.pack_of(version_id))
+        return Prefix(base, held, version_id, reader.texts.text_part_of(version_id))
 
     @staticmethod
     def latest_page(db: Connection | Session, document_id: str) -> tuple[str, str | None] | None:

@@ -256,7 +256,8 @@ class Snapshot:
                 stats.count += 1
                 if row.extractor_version:
                     stats.extractor_versions.add(row.extractor_version)
-                record = _record(row, aliases.get(row.id, ()), self.texts.text(row))
+                text, _provenance, fields = self.texts.read_all(row)
+                record = _record(row, aliases.get(row.id, ()), text, fields)
                 record["reports_on"] = links.reports_on.get(row.id, [])
                 record["reported_by"] = links.reported_by.get(row.id, [])
                 record["language_versions"] = versions.get(row.id, [])
@@ -282,16 +283,13 @@ class Snapshot:
                 docs.c.id,
                 url.label("url"),
                 vers.c.kind,
-                vers.c.title,
                 vers.c.published,
                 vers.c.date_source,
                 vers.c.place,
                 vers.c.sources,
                 vers.c.fields_of_work,
-                vers.c.byline,
                 vers.c.language,
-                *texts.columns(vers),
-                vers.c.attachments,
+                *texts.columns(vers),  # the text, the title, byline and attachments
                 vers.c.number.label("version"),
                 vers.c.first_seen.label("version_seen"),
                 vers.c.reason.label("version_reason"),
@@ -488,21 +486,21 @@ def _state_at(as_of: datetime | None) -> tuple[Any, Any, Any]:
     return url, last_seen, deleted
 
 
-def _record(row: Any, aliases: Sequence[str], text: str) -> Record:
+def _record(row: Any, aliases: Sequence[str], text: str, fields: dict[str, Any]) -> Record:
     return {
         "id": row.id,
         "url": row.url,
         "kind": row.kind,
-        "title": row.title,
+        "title": fields["title"],
         "published": row.published,
         "date_source": row.date_source,
         "place": row.place,
         "sources": list(row.sources or []),
         "fields_of_work": list(row.fields_of_work or []),
-        "byline": row.byline,
+        "byline": fields["byline"],
         "language": row.language,
         "text": text,
-        "attachments": attachments_json(row.attachments),
+        "attachments": attachments_json(fields["attachments"]),
         "aliases": [url for url in aliases if url != row.url and url != normalise_address(row.url)],
         "version": int(row.version),
         "version_seen": iso_time(row.version_seen),
@@ -565,8 +563,9 @@ def current_titles(db: Db, ids: Iterable[str]) -> dict[str, str]:
     ids = sorted(set(ids))
     if not ids:
         return {}
+    reader = TextReader(db)
     rows = db.execute(
-        select(docs.c.id, vers.c.title)
+        select(docs.c.id, *texts.columns(vers))
         .select_from(
             docs.join(
                 vers,
@@ -575,7 +574,7 @@ def current_titles(db: Db, ids: Iterable[str]) -> dict[str, str]:
         )
         .where(docs.c.id.in_(ids))
     )
-    return {row.id: row.title for row in rows}
+    return {row.id: reader.fields(row)["title"] for row in rows}
 
 
 def read_texts(db: Db, versions: Iterable[Version]) -> list[Version]:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive import texts
 from archive.schema import Address, Change, Document, Report, Version
 from archive.texts import TextReader
 from archive.urls import normalise_address
@@ -64,16 +65,21 @@ def has_articles(sessions: Sessions) -> bool:
 
 
 def items(sessions: Sessions) -> list[ItemRow]:
-    """Every OSCE item's newest title, date and institutions (plain columns only)."""
+    """Every OSCE item's newest title, date and institutions (the title read from its
+    version's pack, ``archive.texts``, since revision 0024)."""
     with sessions() as s:
+        reader = TextReader(s)
         rows = s.execute(
-            select(Document.id, Document.url, Version.title, Version.published, Version.sources)
+            select(Document.id, Document.url, Version.published, Version.sources, *texts.columns())
             .select_from(Document)
             .join(Version, _NEWEST)
             .where(Document.id.startswith(OSCE_PREFIX))
         )
         return [
-            ItemRow(r.id, r.url, r.title or "", r.published, tuple(r.sources or ())) for r in rows
+            ItemRow(
+                r.id, r.url, reader.fields(r)["title"] or "", r.published, tuple(r.sources or ())
+            )
+            for r in rows
         ]
 
 

@@ -511,9 +511,11 @@ class Version(Base):
 
     The body text and the provenance are not columns: they are stored together as one
     compressed *pack* (``packed``, read with ``codec``, the trained dictionary ``dict_id``
-    and, for a delta, the pack of the version ``base_id``; revision 0007). ``text`` and
-    ``provenance`` are plain attributes that ``archive.texts`` fills when it writes a
-    version or reads one back (``TextReader.load``), the one way to read them.
+    and, for a delta, the pack of the version ``base_id``; revision 0007), and so, since
+    revision 0024, are the title, the byline and the attachments. ``text``,
+    ``provenance``, ``title``, ``byline`` and ``attachments`` are plain attributes that
+    ``archive.texts`` fills when it writes a version or reads one back
+    (``TextReader.load``), the one way to read them.
     """
 
     __tablename__ = "versions"
@@ -524,18 +526,16 @@ class Version(Base):
     number: Mapped[int]
     url: Mapped[str] = mapped_column(Url())
     kind: Mapped[str] = mapped_column(Coded(KINDS, 64))
-    title: Mapped[str] = mapped_column(Text)
+    # The title, byline and attachments are in the pack since revision 0024 (the
+    # properties below). The title's column stays, empty (''), for scripts that select
+    # it; the byline's and the attachments' were dropped.
+    title_column: Mapped[str] = mapped_column("title", Text, default="")
     published: Mapped[str | None] = mapped_column(String(10))
     date_source: Mapped[str | None] = mapped_column(Coded(DATE_SOURCES))
     place: Mapped[str | None] = mapped_column(String(200))
     sources: Mapped[list[Any]]
     fields_of_work: Mapped[list[Any]]
-    byline: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
-    # The files the item links to for download, ``[{"title", "url"}, ...]`` in page order
-    # (revision 0006). NULL for versions written before: the archive did not read them
-    # then (``reextract`` does); ``[]`` when it read the page and found none.
-    attachments: Mapped[list[Any] | None] = mapped_column(default=None)
     # Not indexed (revision 0011): a version is found by its document first (the unique
     # key), then its content hash among that document's few versions.
     content_hash: Mapped[str] = mapped_column(Sha256())
@@ -566,6 +566,43 @@ class Version(Base):
     @text.setter
     def text(self, value: str) -> None:
         self.__dict__["_text"] = value
+
+    @property
+    def title(self) -> str:
+        """The title (in the pack since revision 0024: filled like ``text``)."""
+        return str(self._unpacked("_title"))
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.__dict__["_title"] = value
+
+    @property
+    def byline(self) -> str | None:
+        """The byline, if any (filled like ``text``)."""
+        value: str | None = self._unpacked("_byline")
+        return value
+
+    @byline.setter
+    def byline(self, value: str | None) -> None:
+        self.__dict__["_byline"] = value
+
+    @property
+    def attachments(self) -> list[Any] | None:
+        """The files the item links to for download, ``[{"title", "url"}, ...]`` in page
+        order (revision 0006); None for a version read before the archive read them
+        (``reextract`` does), ``[]`` when it read the page and found none (filled like
+        ``text``)."""
+        value: list[Any] | None = self._unpacked("_attachments")
+        return value
+
+    @attachments.setter
+    def attachments(self, value: list[Any] | None) -> None:
+        self.__dict__["_attachments"] = value
+
+    def fill(self, fields: dict[str, Any]) -> None:
+        """Set the fields a pack holds (``archive.texts.PACKED_FIELDS``) as read back."""
+        for name, value in fields.items():
+            self.__dict__["_" + name] = value
 
     @property
     def provenance(self) -> dict[str, Any]:

@@ -210,6 +210,8 @@ class Hit:
     snippet: str = ""  # plain text with HIGHLIGHT_START/END marks
     title_marked: str = ""
     version_id: int = 0  # the row of the version (for snippets; not part of the answer)
+    # The version's text, once read for its title (revision 0024): its snippet's source.
+    text: str | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -326,7 +328,7 @@ def page_hits(
     snippets (:func:`add_snippets`), and the number of matches when it came for free
     (or, ``counted``, at the price of a window over every match in one pass)."""
     rows, complete = _page(conn, query, filters, sort, offset, limit, counted, whole=True)
-    return [_hit(r) for r in rows], complete
+    return _with_titles(conn, [_hit(r) for r in rows]), complete
 
 
 def ranking(
@@ -440,7 +442,19 @@ def hits_of(conn: Connection, ranked: Sequence[tuple[int, float | None]]) -> lis
         {"ids": [vid for vid, _ in ranked]},
     ).all()
     found = {int(r.vid): _hit(r) for r in rows}
-    return [replace(found[vid], score=score) for vid, score in ranked if vid in found]
+    return _with_titles(
+        conn, [replace(found[vid], score=score) for vid, score in ranked if vid in found]
+    )
+
+
+def _with_titles(conn: Connection, hits: list[Hit]) -> list[Hit]:
+    """``hits`` with their titles, read with their texts through ``archive.texts`` (a
+    version's title is in its pack since revision 0024); the texts are kept for the
+    snippets (:func:`add_snippets`)."""
+    stored = _stored_texts(conn, [hit.version_id for hit in hits])
+    for hit in hits:
+        hit.title, hit.text = stored[hit.version_id]
+    return hits
 
 
 def add_snippets(conn: Connection, query: str, hits: list[Hit]) -> None:
@@ -451,7 +465,7 @@ def add_snippets(conn: Connection, query: str, hits: list[Hit]) -> None:
 
 
 _COLUMNS = (
-    "v.id AS vid, d.id AS doc, v.number, d.current_version, v.title, v.kind, "
+    "v.id AS vid, d.id AS doc, v.number, d.current_version, v.kind, "
     "v.published, v.place, d.url, d.deleted"
 )
 
@@ -912,7 +926,7 @@ def _hit(r: Any) -> Hit:
         document_id=r.doc,
         version=int(r.number),
         current_version=int(r.current_version),
-        title=r.title,
+        title="",  # in the version's pack (revision 0024): read by _with_titles
         kind=_KIND.decode(r.kind),
         published=r.published,
         place=r.place,
@@ -932,7 +946,10 @@ def _snippets(
     ``highlight`` and ``snippet`` over the page's texts in a private in-memory FTS5
     table on SQLite (the archive's index keeps no copy of the text to cut from)."""
     marks = {"s": HIGHLIGHT_START, "e": HIGHLIGHT_END}
-    stored = _stored_texts(conn, ids)
+    if all(hit.text is not None for hit in hits):
+        stored = {vid: (hit.title, str(hit.text)) for hit, vid in zip(hits, ids, strict=True)}
+    else:
+        stored = _stored_texts(conn, ids)
     if parsed is None:
         found = {
             vid: (title, body[:240] + ("…" if len(body) >= 240 else ""))
@@ -969,16 +986,20 @@ def _snippets(
 
 
 def _stored_texts(conn: Connection, ids: list[int]) -> dict[int, tuple[str, str]]:
-    """(title, text) of each version ``ids``, the text read through ``archive.texts``."""
+    """(title, text) of each version ``ids``, read through ``archive.texts``."""
     from sqlalchemy import select
 
     from archive.schema import Version
 
+    if not ids:
+        return {}
     reader = TextReader(conn)
-    rows = conn.execute(
-        select(Version.id, Version.title, *texts.columns()).where(Version.id.in_(ids))
-    ).all()
-    return {row.id: (row.title, reader.text(row)) for row in rows}
+    rows = conn.execute(select(Version.id, *texts.columns()).where(Version.id.in_(ids))).all()
+    out = {}
+    for row in rows:
+        body, _provenance, fields = reader.read_all(row)
+        out[row.id] = (fields["title"], body)
+    return out
 
 
 def _fts5_marks(
@@ -1459,11 +1480,10 @@ def rebuild_index(conn: Connection) -> int:
     reader = TextReader(conn)
     for start in range(0, len(ids), REBUILD_BATCH):
         chunk = ids[start : start + REBUILD_BATCH]
-        rows = conn.execute(
-            select(Version.id, Version.title, *texts.columns()).where(Version.id.in_(chunk))
-        ).all()
+        rows = conn.execute(select(Version.id, *texts.columns()).where(Version.id.in_(chunk))).all()
+        read = [(r.id, reader.read_all(r)) for r in rows]
         _index(
-            conn, [{"id": r.id, "title": r.title, "body": reader.text(r)} for r in rows],
+            conn, [{"id": i, "title": f["title"], "body": body} for i, (body, _p, f) in read],
             current=False,
         )  # fmt: skip
     if _is_pg(conn):

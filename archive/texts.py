@@ -2,11 +2,13 @@
 
 A version's body text was most of the archive's bytes (issue 17: 47 % of the file, kept
 as plain text so that SQL could read it). Nothing in SQL needs it: what queries filter,
-sort and show in lists (ids, dates, kinds, places, sources, titles, hashes) stays in
-plain columns, and the search index is fed from Python (``archive.search``). So the text
-and the version's provenance (date candidates, warnings, the models that read the page:
-JSON that repeats the same keys on every row) are stored together as one *pack*,
-compressed, in ``versions.packed``:
+sort and group on (ids, dates, kinds, places, sources, hashes) stays in plain columns,
+and the search index is fed from Python (``archive.search``). So the text and the
+version's provenance (date candidates, warnings, the models that read the page: JSON
+that repeats the same keys on every row) are stored together as one *pack*, compressed,
+in ``versions.packed``; so, since revision 0024, are the version's title, byline and
+attachments (:data:`PACKED_FIELDS`, read with :meth:`TextReader.fields`: a list or a
+page of search hits reads its versions' packs for their titles). Codecs:
 
 ``identity``
     the pack as it is (only packs under ``compression.MIN_COMPRESS`` bytes);
@@ -32,7 +34,8 @@ Reading (:class:`TextReader`): every reader of a version's text or provenance go
 through it: exports, the change feed and records (``archive.query``), history and diffs,
 the reading room's pages and feeds, ``verify``, near-duplicate confirmation, and the
 search index and its rebuild. ``load`` fills ``Version.text`` and ``.provenance`` of ORM
-rows; ``text`` reads a row of the four stored columns (Core selects).
+rows (and their title, byline and attachments); ``text``, ``fields`` and ``read_all``
+read a row selected with :func:`columns` (Core selects).
 
 Imports: zstandard, ``archive.compression``, the schema and ``archive.errors``.
 """
@@ -69,22 +72,66 @@ DELTA_GAIN = 0.9
 #: Base packs a reader keeps decompressed (the versions of one document share one).
 _KEEP_BASES = 64
 _SEPARATOR = b"\x00"
+#: Fields of a version kept in its pack since revision 0024, where they were plain
+#: columns before: no query filters, sorts or groups on them, so SQL never needs them.
+#: Read them with :meth:`TextReader.fields`, or from versions filled by
+#: :meth:`TextReader.load`.
+PACKED_FIELDS = ("title", "byline", "attachments")
+#: What a pack holding :data:`PACKED_FIELDS` begins with (a pack before: with ``{``).
+_FIELDS_MARK = b"\x01"
 
 
 # --------------------------------------------------------------------------- packs
 
 
-def pack(text: str, provenance: dict[str, Any] | None) -> bytes:
+def pack(
+    text: str, provenance: dict[str, Any] | None, fields: dict[str, Any] | None = None
+) -> bytes:
     """The bytes stored (before compression) for a version's text and provenance: the
     provenance as compact JSON, a NUL, the text in UTF-8. JSON escapes every control
-    character, so the first NUL always ends it, whatever the text holds."""
+    character, so the first NUL always ends it, whatever the text holds.
+
+    With ``fields`` (the version's :data:`PACKED_FIELDS`, revision 0024), the pack opens
+    with :data:`_FIELDS_MARK`, those fields as one compact JSON array and a NUL; the rest
+    is as before (:func:`text_part`)."""
     head = json.dumps(provenance, ensure_ascii=False, separators=(",", ":"))
-    return head.encode("utf-8") + _SEPARATOR + text.encode("utf-8")
+    data = head.encode("utf-8") + _SEPARATOR + text.encode("utf-8")
+    if fields is None:
+        return data
+    values = [fields[name] for name in PACKED_FIELDS]
+    return (
+        _FIELDS_MARK
+        + json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        + _SEPARATOR
+        + data
+    )
+
+
+def split(data: bytes) -> tuple[dict[str, Any] | None, bytes]:
+    """(the fields a pack holds, or None for a pack written before revision 0024; the
+    pack without them, as it was before that revision)."""
+    data = bytes(data)
+    if not data.startswith(_FIELDS_MARK):
+        return None, data
+    head, separator, rest = data[1:].partition(_SEPARATOR)
+    if not separator:
+        raise ArchiveError("a version's stored fields have no separator")
+    values = json.loads(head)
+    if not isinstance(values, list) or len(values) != len(PACKED_FIELDS):
+        raise ArchiveError("a version's stored fields are not the fields it keeps")
+    return dict(zip(PACKED_FIELDS, values, strict=True)), rest
+
+
+def text_part(data: bytes) -> bytes:
+    """A pack without the fields it holds: what a page fetched again is compressed
+    against (``archive.bodies``), the same bytes whether its version was written before
+    revision 0024 or after, or converted by its upgrade or downgrade."""
+    return split(data)[1]
 
 
 def unpack(data: bytes) -> tuple[str, dict[str, Any]]:
     """(text, provenance) of a pack."""
-    head, separator, body = bytes(data).partition(_SEPARATOR)
+    head, separator, body = split(data)[1].partition(_SEPARATOR)
     if not separator:
         raise ArchiveError("a version's stored text has no provenance separator")
     provenance: dict[str, Any] = json.loads(head)
@@ -209,6 +256,19 @@ class TextReader:
         """(text, provenance) of a stored row."""
         return unpack(self.pack(row))
 
+    def fields(self, row: StoredText) -> dict[str, Any]:
+        """The :data:`PACKED_FIELDS` of a stored row (title, byline, attachments)."""
+        return self.read_all(row)[2]
+
+    def read_all(self, row: StoredText) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(text, provenance, :meth:`fields`) of a stored row, its pack read once."""
+        data = self.pack(row)
+        held, _ = split(data)
+        text, provenance = unpack(data)
+        if held is None:  # every pack holds them since revision 0024 converted the archive
+            raise ArchiveError("a version's pack lacks its title, byline and attachments")
+        return text, provenance, held
+
     def pack(self, row: StoredText) -> bytes:
         base = None
         if row.codec == CODEC_DELTA:
@@ -225,11 +285,13 @@ class TextReader:
         return decode(row.codec, row.packed, self._dictionary(row.dict_id, row.packed), base)
 
     def load(self, versions: Iterable[Version]) -> list[Version]:
-        """Fill ``text`` and ``provenance`` of each ORM version; returns them, in order."""
+        """Fill ``text``, ``provenance`` and the :data:`PACKED_FIELDS` (``title``,
+        ``byline``, ``attachments``) of each ORM version; returns them, in order."""
         versions = list(versions)
         self._prefetch({v.base_id for v in versions if v.codec == CODEC_DELTA})
         for version in versions:
-            version.text, version.provenance = self.read(version)
+            version.text, version.provenance, fields = self.read_all(version)
+            version.fill(fields)
         return versions
 
     def _prefetch(self, base_ids: set[int | None]) -> None:
@@ -242,6 +304,20 @@ class TextReader:
             ).all()
             for row in rows:
                 self._keep(row.id, self._whole(row.codec, row.packed, row.dict_id))
+
+    def fields_of(self, version_id: int) -> dict[str, Any]:
+        """:meth:`fields` of the version ``version_id`` (one query)."""
+        row = self._db.execute(
+            select(*columns()).where(Version.__table__.c.id == version_id)
+        ).one_or_none()
+        if row is None:
+            raise ArchiveError(f"version {version_id} is missing")
+        return self.fields(row)
+
+    def text_part_of(self, version_id: int) -> bytes:
+        """:func:`text_part` of the version ``version_id``'s pack (what a page fetched
+        again is compressed against, ``archive.bodies``)."""
+        return text_part(self.pack_of(version_id))
 
     def pack_of(self, version_id: int) -> bytes:
         """The pack of the version ``version_id``, whatever its codec (one query)."""
@@ -348,7 +424,8 @@ class TextStore:
         self._loaded = True
 
     def store(self, s: Session, version: Version, previous: Version | None, now: datetime) -> None:
-        """Set ``version``'s stored columns from its ``text`` and ``provenance``, in
+        """Set ``version``'s stored columns from its ``text``, ``provenance`` and
+        :data:`PACKED_FIELDS`, in
         ``s``'s transaction; ``previous`` (the document's newest version, flushed) may
         serve as the base of a delta."""
         if not self._loaded:
@@ -360,7 +437,8 @@ class TextStore:
             base_id = previous.base_id if previous.codec == CODEC_DELTA else previous.id
             if base_id is not None:
                 base = (base_id, TextReader(s).base_pack(base_id))
-        encoded = encode(pack(version.text, version.provenance), self.dictionary, base)
+        fields = {name: getattr(version, name) for name in PACKED_FIELDS}
+        encoded = encode(pack(version.text, version.provenance, fields), self.dictionary, base)
         version.packed = encoded.packed
         version.codec = encoded.codec
         version.dict_id = encoded.dict_id

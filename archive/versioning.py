@@ -140,13 +140,17 @@ def version_content(version: Version) -> dict[str, Any]:
     return content
 
 
-def unread_before(newest: Version, content: dict[str, Any]) -> bool:
-    """Is ``content`` the newest version's apart from attachments the archive had not read
-    when it stored that version (``attachments`` NULL: before revision 0006)?  Then the
-    difference is a better reading of the same page, not a change at the source."""
-    if newest.attachments is not None or not content["attachments"]:
+def unread_before(db: Session, newest: Any, content: dict[str, Any]) -> bool:
+    """Is ``content`` the newest version's (a row with its ``id`` and ``content_hash``)
+    apart from attachments the archive had not read when it stored that version
+    (attachments None: before revision 0006)?  Then the difference is a better reading
+    of the same page, not a change at the source. Reads the version's attachments
+    (``archive.texts``) only when ``content`` has some and the rest is the same."""
+    if not content["attachments"]:
         return False
-    return content_hash({**content, "attachments": []}) == newest.content_hash
+    if content_hash({**content, "attachments": []}) != newest.content_hash:
+        return False
+    return TextReader(db).fields_of(newest.id)["attachments"] is None
 
 
 @dataclass
@@ -204,7 +208,7 @@ def record_version(
             return VersionOutcome("unchanged", document, newest, "moved")
         return VersionOutcome("unchanged", document, newest, None)
 
-    corrected = reextract or (newest is not None and unread_before(newest, content))
+    corrected = reextract or (newest is not None and unread_before(session, newest, content))
     reason = "returned" if returning else "reextracted" if corrected else "changed"
     if returning:
         document.deleted = False

@@ -767,12 +767,14 @@ class ReadingRoom:
             head = archive_query.head(r.session)
 
             def build() -> bytes:
-                versions = r.session.scalars(
-                    select(Version)
-                    .where(Version.document_id == doc_id)
-                    .order_by(Version.number.desc())
-                    .limit(FEED_ENTRIES)
-                ).all()
+                versions = r.texts.load(
+                    r.session.scalars(
+                        select(Version)
+                        .where(Version.document_id == doc_id)
+                        .order_by(Version.number.desc())
+                        .limit(FEED_ENTRIES)
+                    )
+                )
                 entries = [
                     self._entry(r, base, doc_id, v.number, "changed", v.first_seen)
                     for v in versions

@@ -15,6 +15,7 @@ from archive.db import make_engine
 from archive.records import Attachment, Capture, ListingEntry, Record
 from archive.schema import Version
 from archive.store import Archive
+from archive.texts import TextReader
 from archive.versioning import content_hash, normalise_content
 from crawler.extraction import EXTRACTOR_VERSION
 from crawler.sites import extract
@@ -33,7 +34,7 @@ ANNEX = Attachment("Annex: Agenda", "https://www.osce.org/files/f/documents/1/55
 
 def _versions(archive: Archive, doc_id: str) -> list[Version]:
     with archive.session() as s:
-        return list(
+        return TextReader(s).load(
             s.scalars(select(Version).where(Version.document_id == doc_id).order_by(Version.number))
         )
 

@@ -62,17 +62,9 @@ def _a_word_of(db: str, document_id: str, number: int) -> tuple[str, str]:
     """A word in version ``number`` of a document that its current text lacks, and the
     current title."""
     with open_archive(db) as reader:
-        rows = {r["version"]: r["text"] for r in reader.history(document_id)}
-    engine = readonly_engine(db)
-    with engine.connect() as conn:
-        title = conn.execute(
-            text(
-                "select v.title from versions v join documents d on d.id = v.document_id "
-                "and v.number = d.current_version where d.id = :d"
-            ),
-            {"d": document_id},
-        ).scalar_one()
-    engine.dispose()
+        history = reader.history(document_id)
+    rows = {r["version"]: r["text"] for r in history}
+    title = max(history, key=lambda r: r["version"])["title"]
     import re
 
     old = set(re.findall(r"[^\W_]+", rows[number].lower()))

@@ -13,6 +13,7 @@ Imports: SQLAlchemy, ``archive.compression`` (for :class:`PackedJson`) and
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -53,6 +54,7 @@ HASH_LEN = 71
 HASH_PREFIX = "sha256:"
 #: Bytes of a stored digest (revision 0011): the raw sha256.
 DIGEST_LEN = 32
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 #: Addresses on osce.org are short; 2,000 covers any URL a browser accepts.
 URL_LEN = 2000
 
@@ -140,12 +142,7 @@ class Sha256(TypeDecorator[str]):
     def valid(value: str) -> bool:
         """Whether ``value`` is ``sha256:`` and 64 lower-case hex digits (the one form
         stored: any other string can match no row)."""
-        digits = value[len(HASH_PREFIX) :]
-        return (
-            len(value) == HASH_LEN
-            and value.startswith(HASH_PREFIX)
-            and all(c in "0123456789abcdef" for c in digits)
-        )
+        return _DIGEST.fullmatch(value) is not None
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
         if value is None:

@@ -44,6 +44,7 @@ from archive.bodies import PAGE_OUTCOMES, REFETCH_OUTCOMES, BodyStore, Prefix, b
 from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
+from archive.normalise import text_and_signature
 from archive.records import Capture, Record
 from archive.schema import Address, Body, Change, Document, NearDupKey, Version, own_listing
 from archive.schema import Capture as CaptureRow
@@ -319,11 +320,12 @@ class _Group:
 
     def _version(self, record: Record, seen_at: datetime, run_id: int | None) -> _Effect:
         """The versioning rule (``record_version``, never re-extracting)."""
-        content = normalise_content(record)
+        text, sig = text_and_signature(record)
+        content = normalise_content(record, text)
         chash = content_hash(content)
         document = self._document(record.id)
         if document is None:
-            return self._new_document(record, content, chash, seen_at, run_id)
+            return self._new_document(record, content, chash, seen_at, run_id, sig)
         newest = self._newest(document)
         returning = bool(document["deleted"])
         document["last_seen"] = max(document["last_seen"], seen_at)
@@ -347,7 +349,7 @@ class _Group:
         document["kind"] = content["kind"]
         document["url"] = record.url
         version_id, number, _sig, _thash = self._write_version(
-            document, record, content, chash, seen_at, reason, newest
+            document, record, content, chash, seen_at, reason, newest, sig
         )
         self._save_document(
             document, "last_seen", "deleted", "deleted_at", "kind", "url", "current_version"
@@ -362,6 +364,7 @@ class _Group:
         chash: str,
         seen_at: datetime,
         run_id: int | None,
+        sig: dedup.Signature,
     ) -> _Effect:
         document: dict[str, Any] = dict(
             id=record.id,
@@ -377,7 +380,7 @@ class _Group:
         self.conn.execute(_INSERT_DOCUMENT, document)
         document["current_version"] = 0  # the version written next is number 1
         version_id, number, sig, thash = self._write_version(
-            document, record, content, chash, seen_at, "created", None
+            document, record, content, chash, seen_at, "created", None, sig
         )
         self._log(document["id"], "created", number, seen_at, run_id)
         links = self._dedup_links(document, content["published"], sig, thash)
@@ -394,12 +397,12 @@ class _Group:
         seen_at: datetime,
         reason: str,
         previous: Any,
+        sig: dedup.Signature,
     ) -> tuple[int, int, dedup.Signature, str]:
-        """Version n+1 (as ``archive.versioning._write_version``): its id and number,
-        its text's near-duplicate signature and text hash."""
+        """Version n+1 (as ``archive.versioning._write_version``) of the text whose
+        signature is ``sig``: its id and number, ``sig`` and its text hash."""
         document["current_version"] += 1
         number = document["current_version"]
-        sig = dedup.signature(content["text"])
         stored = SimpleNamespace(
             text=content["text"],
             provenance=record.provenance_json(),

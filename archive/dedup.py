@@ -165,13 +165,21 @@ def agreement(a: bytes, b: bytes) -> float:
 
 @dataclass
 class Signature:
-    """Everything dedup needs of one text, computed once: its shingles, LSH keys and
-    packed sketch (``None`` when the text is too short for one)."""
+    """Everything dedup needs of one text, computed once: its LSH keys, packed sketch
+    (``None`` when the text is too short for one) and shingles (made from ``text`` when
+    first asked for, if the signature came without them: ``archive.normalise``)."""
 
     n_words: int
-    shingle_set: set[str] = field(repr=False)
     keys: list[int]
     packed: bytes | None
+    text: str = field(repr=False)
+    _shingle_set: set[str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def shingle_set(self) -> set[str]:
+        if self._shingle_set is None:
+            self._shingle_set = _shingles(words(self.text))
+        return self._shingle_set
 
     def may_match(self, stored: bytes | None) -> bool:
         """Whether a near-duplicate candidate with the stored sketch ``stored`` is worth
@@ -194,8 +202,8 @@ class Signature:
 def signature(text: str) -> Signature:
     tokens = words(text)
     if len(tokens) < MIN_WORDS:
-        return Signature(len(tokens), _shingles(tokens), [], None)
+        return Signature(len(tokens), [], None, text, _shingles(tokens))
     shingle_set = _shingles(tokens)
     bins = sketch(shingle_set)
     packed = pack(bins) if len(tokens) >= SKETCH_MIN_WORDS else None
-    return Signature(len(tokens), shingle_set, _keys(bins), packed)
+    return Signature(len(tokens), _keys(bins), packed, text, shingle_set)

@@ -152,6 +152,10 @@ class Record:
     #: Ids of the same item in other languages that the page links (hreflang, the
     #: language switcher); the archive keeps the links, both ways (not content).
     language_versions: list[str] = field(default_factory=list)
+    #: The text normalised, with its near-duplicate signature, where the record was made
+    #: (``archive.normalise.prepare``: an extraction worker's work the archive's writer
+    #: then skips); used only for the very text it was prepared from. Not the record's.
+    prepared: Any = field(default=None, repr=False, compare=False)
 
     @property
     def is_item(self) -> bool:

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,12 +30,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from archive import dedup, search, texts
+from archive.normalise import clean as _clean
+from archive.normalise import normalise_text, text_and_signature
+from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
 from archive.schema import Change, Document, NearDupKey, Version
 from archive.texts import TextReader, TextStore
 
-_SPACE = re.compile(r"\s+")
-_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 #: Content fields added after archives existed: hashed only when they hold something, so
 #: a document without them keeps exactly the hash it had before they were added (no
 #: version appears on upgrade), and one with them has them in its hash (a changed list
@@ -45,37 +44,11 @@ _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 HASHED_WHEN_PRESENT = frozenset({"attachments"})
 #: Near-duplicate candidates examined per new document (most shared LSH bands first).
 CANDIDATES = 200
-# Characters that render as nothing or as a plain space.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
-def _clean(value: str | None) -> str:
-    if not value:
-        return ""
-    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    return _SPACE.sub(" ", value).strip()
-
-
-def _optional(value: str | None) -> str | None:
-    cleaned = _clean(value)
-    return cleaned or None
-
-
-def normalise_text(text: str | None) -> str:
-    """Paragraphs in order, each on one line with single spaces, one blank line between.
-
-    Line breaks inside a paragraph, runs of spaces, tabs, non-breaking spaces and
-    zero-width characters are layout, not content.
-    """
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    paragraphs = (_clean(p) for p in _PARAGRAPH_BREAK.split(text))
-    return "\n\n".join(p for p in paragraphs if p)
-
-
-def normalise_content(record: Record) -> dict[str, Any]:
-    """The reader-visible content of ``record``, normalised: exactly ``CONTENT_FIELDS``."""
+def normalise_content(record: Record, text: str | None = None) -> dict[str, Any]:
+    """The reader-visible content of ``record``, normalised: exactly ``CONTENT_FIELDS``
+    (``text``: its text normalised already, ``normalise.text_and_signature``)."""
     content: dict[str, Any] = {
         "title": _clean(record.title),
         "kind": _clean(record.kind).lower(),
@@ -84,7 +57,7 @@ def normalise_content(record: Record) -> dict[str, Any]:
         "sources": [s for s in (_clean(x) for x in record.sources or []) if s],
         "fields_of_work": [s for s in (_clean(x) for x in record.fields_of_work or []) if s],
         "byline": _optional(record.byline),
-        "text": normalise_text(record.text),
+        "text": normalise_text(record.text) if text is None else text,
         "attachments": normalise_attachments(record.attachments),
     }
     assert tuple(content) == CONTENT_FIELDS
@@ -183,11 +156,12 @@ def record_version(
     ``texts`` keeps the archive's text dictionary between calls (a fresh one reads it).
     """
     texts = texts or TextStore()
-    content = normalise_content(record)
+    text, sig = text_and_signature(record)
+    content = normalise_content(record, text)
     chash = content_hash(content)
     document = session.get(Document, record.id)
     if document is None:
-        return _new_document(session, record, content, chash, seen_at, run_id, texts)
+        return _new_document(session, record, content, chash, seen_at, run_id, texts, sig)
 
     newest = None
     if document.current_version:
@@ -216,7 +190,7 @@ def record_version(
     document.kind = content["kind"]
     document.url = record.url
     version = _write_version(
-        session, document, record, content, chash, seen_at, reason, texts, newest
+        session, document, record, content, chash, seen_at, reason, texts, newest, sig
     )
     _log(session, document, reason, version.number, seen_at, run_id)
     return VersionOutcome("new_version", document, version, reason)
@@ -230,6 +204,7 @@ def _new_document(
     seen_at: datetime,
     run_id: int | None,
     texts: TextStore,
+    sig: dedup.Signature,
 ) -> VersionOutcome:
     """An unknown document: created with version 1, then linked to what it duplicates."""
     document = Document(
@@ -245,7 +220,7 @@ def _new_document(
     )
     session.add(document)
     version = _write_version(
-        session, document, record, content, chash, seen_at, "created", texts, None
+        session, document, record, content, chash, seen_at, "created", texts, None, sig
     )
     _log(session, document, "created", version.number, seen_at, run_id)
     with session.no_autoflush:  # only the change-log row is pending: dedup never reads it
@@ -265,9 +240,11 @@ def _write_version(
     reason: str,
     texts: TextStore,
     previous: Version | None,
+    sig: dedup.Signature,
 ) -> Version:
     """Version n+1 of ``document``: its text stored compressed (a delta of ``previous``
-    where that helps), its near-duplicate keys and its entry in the search index."""
+    where that helps), its near-duplicate keys (``sig``, its text's signature) and its
+    entry in the search index."""
     document.current_version += 1
     version = Version(
         document_id=document.id,
@@ -285,7 +262,6 @@ def _write_version(
         reason=reason,
         **content,
     )
-    sig = dedup.signature(content["text"])
     version.sketch = sig.packed
     texts.store(session, version, previous, seen_at)
     session.add(version)

@@ -3,7 +3,9 @@
     .venv/bin/python bench/ingest_speed.py [--items N] [--group G] [--db URL] [--profile]
 
 N replica item pages (default 2,000) are rendered and read by the crawl's extraction
-once (kept in ``bench/out/ingest-pages-N.pickle``), then ingested into a fresh archive in
+once, as the crawl's extraction workers read them (``crawler.pipelines.run_task``: the
+record with its text prepared, ``archive.normalise``; kept in
+``bench/out/ingest-pages-N.pickle``), then ingested into a fresh archive in
 groups of G pages (default 16), as crawls ingest them: first visits, then the same pages
 again (unchanged), then with one page in ten edited (new versions). It prints the
 writing thread's CPU ms per page of each pass (``time.thread_time``: what the crawl's
@@ -39,7 +41,7 @@ def pages(items: int) -> list[tuple[str, bytes, Any]]:
         with cache.open("rb") as fh:
             got: list[tuple[str, bytes, Any]] = pickle.load(fh)
             return got
-    from crawler.sites import extract
+    from crawler.pipelines import run_task
     from replica import Site
 
     site = Site(items=items, seed=1, epoch=0)
@@ -49,7 +51,9 @@ def pages(items: int) -> list[tuple[str, bytes, Any]]:
         if status != 200:
             continue
         body = body if isinstance(body, bytes) else body.encode()
-        out.append((BASE + path, body, extract(body, BASE + path)))
+        # As a crawl's extraction worker makes it (with its text prepared, where the
+        # code prepares it: ``archive.normalise``).
+        out.append((BASE + path, body, run_task(("extract", body, BASE + path, None, None, None))))
     OUT.mkdir(parents=True, exist_ok=True)
     with cache.open("wb") as fh:
         pickle.dump(out, fh)
@@ -80,6 +84,10 @@ def passes(got: list[tuple[str, bytes, Any]]) -> list[tuple[str, list[tuple[str,
         if n % 10 == 0 and record.is_item:
             record = copy.copy(record)
             record.text = (record.text or "") + "\n\nA paragraph added later."
+            if getattr(record, "prepared", None) is not None:  # as a worker would
+                from archive.normalise import prepare
+
+                record.prepared = prepare(record.text)
             body = body + b"<!-- edited -->"
         edited.append((url, body, record))
     return [("first", got), ("unchanged", got), ("edited", edited)]

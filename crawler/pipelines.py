@@ -102,12 +102,16 @@ def run_task(task: tuple[Any, ...]) -> Any:
         from crawler.extraction.furniture import features_of
 
         return features_of(task[1])
+    from archive.normalise import prepare
     from crawler.sites import extract
 
     _, body, url, listing, model, profile = task
     if model is not None:
         _FURNITURE = model
-    return extract(body, url, listing, _FURNITURE, profile)
+    record = extract(body, url, listing, _FURNITURE, profile)
+    if record.is_item:  # the archive's writer would do it on the crawl's interpreter lock
+        record.prepared = prepare(record.text)
+    return record
 
 
 def _worker_main(conn: Connection, parent_pid: int) -> None:

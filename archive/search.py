@@ -462,6 +462,8 @@ def add_snippets(conn: Connection, query: str, hits: list[Hit]) -> None:
     if hits:
         parsed = parse_query(query or "")
         _snippets(conn, parsed if parsed.groups else None, hits, [h.version_id for h in hits])
+    for hit in hits:
+        hit.text = None  # read for the snippet: a kept page of hits keeps the snippets only
 
 
 _COLUMNS = (

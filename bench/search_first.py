@@ -25,8 +25,22 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def some_titles(conn: Any, limit: int = 3000) -> list[str]:
+    """Titles of ``limit`` versions, the words searched for: read from the versions'
+    packs where the code keeps them there (revision 0024), else from their column."""
+    from sqlalchemy import select, text
+
+    from archive import texts
+
+    if not hasattr(texts.TextReader, "fields"):  # a checkout from before revision 0024
+        return [r[0] for r in conn.execute(text(f"select title from versions limit {limit}"))]
+    reader = texts.TextReader(conn)
+    return [reader.fields(r)["title"] for r in conn.execute(select(*texts.columns()).limit(limit))]
 
 
 def main() -> int:
@@ -36,13 +50,13 @@ def main() -> int:
     parser.add_argument("--words", type=int, default=80)
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
 
     from archive import search
 
     engine = create_engine(args.url)
     with engine.connect() as conn:
-        titles = [r[0] for r in conn.execute(text("select title from versions limit 3000"))]
+        titles = some_titles(conn)
         common = Counter(
             w.lower() for t in titles for w in t.split() if w.isalpha() and len(w) > 3
         ).most_common(args.words)

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from search_first import some_titles  # noqa: E402 - bench/, beside this script
 
 from web.testing import Server  # noqa: E402
 
@@ -116,7 +117,7 @@ def build(db: str, items: int, epochs: int, seed: int = 1) -> dict[str, object]:
             ]
             any_docs = [r[0] for r in conn.execute(
                 text("select id from documents order by id limit 5000"))]  # fmt: skip
-            titles = [r[0] for r in conn.execute(text("select title from versions limit 3000"))]
+            titles = some_titles(conn)
     # Words people might look for, each searched once or twice: the uncached path.
     words = sorted({w.lower() for t in titles for w in t.split() if w.isalpha() and len(w) > 4})
     # The words most titles share (each in thousands of documents), most common first.

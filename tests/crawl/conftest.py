@@ -124,10 +124,13 @@ def archived_records(db: str) -> dict[str, dict[str, Any]]:
 
 
 def documents_and_versions(db: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """What "identical archives" compares: documents and versions, without times."""
-    from sqlalchemy import text
+    """What "identical archives" compares: documents and versions, without times (each
+    version's title read from its pack, where it is since revision 0024)."""
+    from sqlalchemy import select, text
 
+    from archive import texts
     from archive.db import make_engine
+    from archive.schema import Version
 
     engine = make_engine(db)
     try:
@@ -138,12 +141,21 @@ def documents_and_versions(db: str) -> tuple[list[tuple[Any, ...]], list[tuple[A
                     "from documents order by id"
                 )
             ).all()
-            versions = conn.execute(
-                text(
-                    "select document_id, number, content_hash, url, published, date_source, title "
-                    "from versions order by document_id, number"
+            reader = texts.TextReader(conn)
+            versions = [
+                (*row[:6], reader.fields(row)["title"])
+                for row in conn.execute(
+                    select(
+                        Version.document_id,
+                        Version.number,
+                        Version.content_hash,
+                        Version.url,
+                        Version.published,
+                        Version.date_source,
+                        *texts.columns(),
+                    ).order_by(Version.document_id, Version.number)
                 )
-            ).all()
+            ]
     finally:
         engine.dispose()
-    return [tuple(d) for d in docs], [tuple(v) for v in versions]
+    return [tuple(d) for d in docs], versions

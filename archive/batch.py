@@ -44,7 +44,7 @@ from archive.bodies import PAGE_OUTCOMES, REFETCH_OUTCOMES, BodyStore, Prefix, b
 from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
-from archive.normalise import text_and_signature
+from archive.normalise import signature_of, text_of
 from archive.records import Capture, Record
 from archive.schema import Address, Body, Change, Document, NearDupKey, Version, own_listing
 from archive.schema import Capture as CaptureRow
@@ -320,12 +320,11 @@ class _Group:
 
     def _version(self, record: Record, seen_at: datetime, run_id: int | None) -> _Effect:
         """The versioning rule (``record_version``, never re-extracting)."""
-        text, sig = text_and_signature(record)
-        content = normalise_content(record, text)
+        content = normalise_content(record, text_of(record))
         chash = content_hash(content)
         document = self._document(record.id)
         if document is None:
-            return self._new_document(record, content, chash, seen_at, run_id, sig)
+            return self._new_document(record, content, chash, seen_at, run_id)
         newest = self._newest(document)
         returning = bool(document["deleted"])
         document["last_seen"] = max(document["last_seen"], seen_at)
@@ -349,7 +348,7 @@ class _Group:
         document["kind"] = content["kind"]
         document["url"] = record.url
         version_id, number, _sig, _thash = self._write_version(
-            document, record, content, chash, seen_at, reason, newest, sig
+            document, record, content, chash, seen_at, reason, newest
         )
         self._save_document(
             document, "last_seen", "deleted", "deleted_at", "kind", "url", "current_version"
@@ -364,7 +363,6 @@ class _Group:
         chash: str,
         seen_at: datetime,
         run_id: int | None,
-        sig: dedup.Signature,
     ) -> _Effect:
         document: dict[str, Any] = dict(
             id=record.id,
@@ -380,7 +378,7 @@ class _Group:
         self.conn.execute(_INSERT_DOCUMENT, document)
         document["current_version"] = 0  # the version written next is number 1
         version_id, number, sig, thash = self._write_version(
-            document, record, content, chash, seen_at, "created", None, sig
+            document, record, content, chash, seen_at, "created", None
         )
         self._log(document["id"], "created", number, seen_at, run_id)
         links = self._dedup_links(document, content["published"], sig, thash)
@@ -397,12 +395,12 @@ class _Group:
         seen_at: datetime,
         reason: str,
         previous: Any,
-        sig: dedup.Signature,
     ) -> tuple[int, int, dedup.Signature, str]:
-        """Version n+1 (as ``archive.versioning._write_version``) of the text whose
-        signature is ``sig``: its id and number, ``sig`` and its text hash."""
+        """Version n+1 (as ``archive.versioning._write_version``): its id and number,
+        its text's near-duplicate signature and text hash."""
         document["current_version"] += 1
         number = document["current_version"]
+        sig = signature_of(record, content["text"])
         stored = SimpleNamespace(
             text=content["text"],
             provenance=record.provenance_json(),

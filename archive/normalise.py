@@ -1,6 +1,6 @@
 """What a reader sees of a text, as the versioning rule compares it, and the work on a
-record's text that the archive does for every new version, done ahead where the record
-is made.
+record's text that the archive does for a new version, done ahead where the record is
+made.
 
 :func:`normalise_text` and :func:`clean` are the rule's normal forms (``archive.versioning``
 hashes what they give). :func:`prepare` gives a record's text normalised with its
@@ -8,10 +8,11 @@ near-duplicate signature (``archive.dedup``): the crawl's extraction workers com
 beside the record (``crawler.pipelines``), so the crawling process, whose one
 interpreter lock the archive's writer and the reactor share, does not (about 0.3 ms a
 page, most of it the signature's hashes). The archive uses it only for the very text it
-was computed from (:func:`text_and_signature`), and computes it itself otherwise.
+was computed from (:func:`text_of`, :func:`signature_of`), and computes it itself
+otherwise, the signature only for a version it writes.
 
-Imports: the standard library and ``archive.dedup`` (itself the standard library only),
-so an extraction worker prepares texts without loading the database layers.
+Imports: the standard library and ``archive.dedup`` (itself the standard library only):
+plain functions of texts, which the extraction workers run.
 """
 
 from __future__ import annotations
@@ -78,11 +79,23 @@ def prepare(source: str) -> PreparedText:
     return PreparedText(source, text, sig.n_words, tuple(sig.keys), sig.packed)
 
 
-def text_and_signature(record: Any) -> tuple[str, dedup.Signature]:
-    """A record's normalised text and its signature: from ``record.prepared`` when that
-    was prepared from this record's very text, else computed here."""
+def _prepared(record: Any) -> PreparedText | None:
+    """``record.prepared`` if it was prepared from this record's very text."""
     prepared = getattr(record, "prepared", None)
     if isinstance(prepared, PreparedText) and prepared.source == record.text:
-        return prepared.text, prepared.signature()
-    text = normalise_text(record.text)
-    return text, dedup.signature(text)
+        return prepared
+    return None
+
+
+def text_of(record: Any) -> str:
+    """A record's text normalised: as prepared (:func:`prepare`), else made here."""
+    prepared = _prepared(record)
+    return prepared.text if prepared is not None else normalise_text(record.text)
+
+
+def signature_of(record: Any, text: str) -> dedup.Signature:
+    """The signature of ``text``, a record's normalised text (:func:`text_of`): as
+    prepared, else computed here (only for a version to write: an unchanged page needs
+    none)."""
+    prepared = _prepared(record)
+    return prepared.signature() if prepared is not None else dedup.signature(text)

@@ -50,17 +50,30 @@ def is_tracking_param(name: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
-@functools.lru_cache(maxsize=4096)
+#: Addresses up to this long are kept once normalised (:func:`normalise_address`).
+_KEEP_BELOW = 2000
+
+
 def normalise_address(url: str) -> str:
     """One key per address: lower-case scheme and host, no ``www.``, no default port,
     no fragment, no tracking parameters, remaining parameters sorted, no trailing
     slash (except the root), repeated slashes collapsed, percent-escapes made uniform.
 
     The scheme is kept: ``http`` and ``https`` are different servers in general (a
-    local mirror serves only one of them). Kept for the last few thousand addresses: a
-    page's ingest normalises the same few addresses about ten times (a tenth of its
-    CPU in ``bench/ingest_speed.py --profile``).
+    local mirror serves only one of them). The last few thousand addresses of ordinary
+    length are kept: a page's ingest normalises the same few about ten times (a tenth of
+    its CPU in ``bench/ingest_speed.py --profile``); a long one, as anyone may send the
+    reading room, is not.
     """
+    return _kept(url) if len(url) <= _KEEP_BELOW else _normalise(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept(url: str) -> str:
+    return _normalise(url)
+
+
+def _normalise(url: str) -> str:
     raw = url.strip()
     parts = urlsplit(raw)
     scheme = (parts.scheme or "https").lower()

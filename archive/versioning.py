@@ -3,7 +3,8 @@
 A new version starts only when the content a reader sees changes: title, kind, date,
 place, sources, fields of work, byline, body text or attachments (README, *What a record is*;
 ``archive.records.CONTENT_FIELDS``). Navigation, markup and scripts never reach a
-record, and whitespace is normalised away here, so none of them can make a version.
+record, and whitespace is normalised away (``archive.normalise``, which the rule applies
+to every field), so none of them can make a version.
 The raw bytes are never compared: a rotating token or a changed menu changes the raw
 body's hash (stored with the capture) but not the content hash.
 
@@ -14,8 +15,8 @@ the version or the touch, deduplication and the change-log entry commit together
 The version's text is stored compressed (``archive.texts``) and put into the search
 index (``archive.search``) in the same transaction: the index cannot read it from SQL.
 
-Imports: ``archive.dedup``, ``archive.search``, ``archive.texts``, the schema and
-``archive.records``.
+Imports: ``archive.dedup``, ``archive.normalise``, ``archive.search``, ``archive.texts``,
+the schema and ``archive.records``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from archive import dedup, search, texts
 from archive.normalise import clean as _clean
-from archive.normalise import normalise_text, text_and_signature
+from archive.normalise import normalise_text, signature_of, text_of
 from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
 from archive.schema import Change, Document, NearDupKey, Version
@@ -48,7 +49,7 @@ CANDIDATES = 200
 
 def normalise_content(record: Record, text: str | None = None) -> dict[str, Any]:
     """The reader-visible content of ``record``, normalised: exactly ``CONTENT_FIELDS``
-    (``text``: its text normalised already, ``normalise.text_and_signature``)."""
+    (``text``: its text normalised already, ``normalise.text_of``)."""
     content: dict[str, Any] = {
         "title": _clean(record.title),
         "kind": _clean(record.kind).lower(),
@@ -156,12 +157,11 @@ def record_version(
     ``texts`` keeps the archive's text dictionary between calls (a fresh one reads it).
     """
     texts = texts or TextStore()
-    text, sig = text_and_signature(record)
-    content = normalise_content(record, text)
+    content = normalise_content(record, text_of(record))
     chash = content_hash(content)
     document = session.get(Document, record.id)
     if document is None:
-        return _new_document(session, record, content, chash, seen_at, run_id, texts, sig)
+        return _new_document(session, record, content, chash, seen_at, run_id, texts)
 
     newest = None
     if document.current_version:
@@ -190,7 +190,7 @@ def record_version(
     document.kind = content["kind"]
     document.url = record.url
     version = _write_version(
-        session, document, record, content, chash, seen_at, reason, texts, newest, sig
+        session, document, record, content, chash, seen_at, reason, texts, newest
     )
     _log(session, document, reason, version.number, seen_at, run_id)
     return VersionOutcome("new_version", document, version, reason)
@@ -204,7 +204,6 @@ def _new_document(
     seen_at: datetime,
     run_id: int | None,
     texts: TextStore,
-    sig: dedup.Signature,
 ) -> VersionOutcome:
     """An unknown document: created with version 1, then linked to what it duplicates."""
     document = Document(
@@ -220,7 +219,7 @@ def _new_document(
     )
     session.add(document)
     version = _write_version(
-        session, document, record, content, chash, seen_at, "created", texts, None, sig
+        session, document, record, content, chash, seen_at, "created", texts, None
     )
     _log(session, document, "created", version.number, seen_at, run_id)
     with session.no_autoflush:  # only the change-log row is pending: dedup never reads it
@@ -240,11 +239,9 @@ def _write_version(
     reason: str,
     texts: TextStore,
     previous: Version | None,
-    sig: dedup.Signature,
 ) -> Version:
     """Version n+1 of ``document``: its text stored compressed (a delta of ``previous``
-    where that helps), its near-duplicate keys (``sig``, its text's signature) and its
-    entry in the search index."""
+    where that helps), its near-duplicate keys and its entry in the search index."""
     document.current_version += 1
     version = Version(
         document_id=document.id,
@@ -262,6 +259,7 @@ def _write_version(
         reason=reason,
         **content,
     )
+    sig = signature_of(record, content["text"])
     version.sketch = sig.packed
     texts.store(session, version, previous, seen_at)
     session.add(version)

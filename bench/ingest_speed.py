@@ -5,7 +5,7 @@
 N replica item pages (default 2,000) are rendered and read by the crawl's extraction
 once, as the crawl's extraction workers read them (``crawler.pipelines.run_task``: the
 record with its text prepared, ``archive.normalise``; kept in
-``bench/out/ingest-pages-N.pickle``), then ingested into a fresh archive in
+``bench/out/ingest-pages-N-as-workers-read.pickle``), then ingested into a fresh archive in
 groups of G pages (default 16), as crawls ingest them: first visits, then the same pages
 again (unchanged), then with one page in ten edited (new versions). It prints the
 writing thread's CPU ms per page of each pass (``time.thread_time``: what the crawl's
@@ -36,7 +36,7 @@ BASE = "https://www.osce.org"
 
 def pages(items: int) -> list[tuple[str, bytes, Any]]:
     """(address, body, record) of every item page of an ``items``-item replica."""
-    cache = OUT / f"ingest-pages-{items}.pickle"
+    cache = OUT / f"ingest-pages-{items}-as-workers-read.pickle"
     if cache.exists():
         with cache.open("rb") as fh:
             got: list[tuple[str, bytes, Any]] = pickle.load(fh)

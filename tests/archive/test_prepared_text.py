@@ -12,7 +12,7 @@ from typing import Any
 
 from archive import dedup
 from archive.api import open_archive
-from archive.normalise import PreparedText, normalise_text, prepare, text_and_signature
+from archive.normalise import PreparedText, normalise_text, prepare, signature_of, text_of
 from archive.records import Record
 from archive.store import Archive
 from crawler.pipelines import run_task
@@ -36,15 +36,17 @@ def test_a_prepared_text_is_what_the_archive_would_compute() -> None:
         )
         assert sig.shingle_set == computed.shingle_set  # made again, from the text
     record = replace(make_record(55436, text=AWKWARD), prepared=prepare(AWKWARD))
-    text, sig = text_and_signature(record)
-    assert text == normalise_text(AWKWARD) and sig.keys == list(prepare(AWKWARD).keys)
+    text = text_of(record)
+    assert text == normalise_text(AWKWARD)
+    assert signature_of(record, text).keys == list(prepare(AWKWARD).keys)
 
 
 def test_a_record_whose_text_changed_after_preparing_is_computed_again() -> None:
     record = replace(make_record(55436, text=MEETING_A), prepared=prepare(MEETING_A))
     changed = replace(record, text=MEETING_B)  # the stale preparation travels along
     assert changed.prepared is not None and changed.prepared.source != changed.text
-    text, sig = text_and_signature(changed)
+    text = text_of(changed)
+    sig = signature_of(changed, text)
     assert text == normalise_text(MEETING_B)
     assert sig.keys == dedup.signature(normalise_text(MEETING_B)).keys
     assert sig.keys != list(record.prepared.keys)

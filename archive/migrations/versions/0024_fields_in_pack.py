@@ -10,7 +10,9 @@ Upgrading moves the three into every version's pack, empties the column ``title`
 ``''``, for scripts that select it) and drops ``byline`` and ``attachments``;
 downgrading adds those again and moves the fields back.
 Each pack is decompressed and compressed again as it was (with the trained dictionary it
-named, or, for a delta, against its base's new pack). A page fetched again (``zstd-ref``,
+named, or, for a delta, against its base's new pack; a pack kept uncompressed that grows
+past the program's threshold, or a delta zstd refuses, is compressed without a
+dictionary). A page fetched again (``zstd-ref``,
 revision 0017) was compressed against its version's pack without these fields, which
 this revision leaves as it was: no body is touched.
 
@@ -72,7 +74,7 @@ Convert = Callable[[bytes, dict[str, Any]], "tuple[bytes, dict[str, Any]]"]
 def _into_pack(data: bytes, columns: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
     values = [columns[name] for name in FIELDS]
     head = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return MARK + head + SEPARATOR + data, {"title": "", "byline": None, "attachments": None}
+    return MARK + head + SEPARATOR + data, {"title": ""}  # the other two are dropped next
 
 
 def _out_of_pack(data: bytes, columns: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
@@ -109,6 +111,7 @@ def _rewrite(bind: Connection, convert: Convert) -> None:
         int(row.id): bytes(row.data)
         for row in bind.execute(sa.select(DICTIONARIES.c.id, DICTIONARIES.c.data))
     }
+    written = FIELDS if convert is _out_of_pack else ("title",)
     update = (
         sa.update(VERSIONS)
         .where(VERSIONS.c.id == sa.bindparam("vid"))
@@ -117,7 +120,7 @@ def _rewrite(bind: Connection, convert: Convert) -> None:
             codec=sa.bindparam("c"),
             dict_id=sa.bindparam("d"),
             base_id=sa.bindparam("b"),
-            **{name: sa.bindparam("f_" + name) for name in FIELDS},
+            **{name: sa.bindparam("f_" + name) for name in written},
         )
     )
     for documents in _documents(bind):
@@ -147,7 +150,7 @@ def _rewrite(bind: Connection, convert: Convert) -> None:
                     "c": codes[codec_out],
                     "d": dict_id,
                     "b": row.base_id if codec_out == "delta" else None,
-                    **{"f_" + name: columns[name] for name in FIELDS},
+                    **{"f_" + name: columns[name] for name in written},
                 }
             )
         if changes:

@@ -425,9 +425,8 @@ class TextStore:
 
     def store(self, s: Session, version: Version, previous: Version | None, now: datetime) -> None:
         """Set ``version``'s stored columns from its ``text``, ``provenance`` and
-        :data:`PACKED_FIELDS`, in
-        ``s``'s transaction; ``previous`` (the document's newest version, flushed) may
-        serve as the base of a delta."""
+        :data:`PACKED_FIELDS`, in ``s``'s transaction; ``previous`` (the document's newest
+        version, flushed) may serve as the base of a delta."""
         if not self._loaded:
             self._load(s)
         if self.dictionary is None and self._plain >= TRAIN_AFTER:

@@ -49,12 +49,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-#: Length of ``sha256:<64 hex>``, the form the program and every export use.
-HASH_LEN = 71
 HASH_PREFIX = "sha256:"
+#: ``sha256:<64 hex>``: the form of a digest in the program and every export.
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 #: Bytes of a stored digest (revision 0011): the raw sha256.
 DIGEST_LEN = 32
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 #: Addresses on osce.org are short; 2,000 covers any URL a browser accepts.
 URL_LEN = 2000
 

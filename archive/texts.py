@@ -131,7 +131,12 @@ def text_part(data: bytes) -> bytes:
 
 def unpack(data: bytes) -> tuple[str, dict[str, Any]]:
     """(text, provenance) of a pack."""
-    head, separator, body = split(data)[1].partition(_SEPARATOR)
+    return _text_and_provenance(split(data)[1])
+
+
+def _text_and_provenance(rest: bytes) -> tuple[str, dict[str, Any]]:
+    """(text, provenance) of a pack without its fields (:func:`split`)."""
+    head, separator, body = rest.partition(_SEPARATOR)
     if not separator:
         raise ArchiveError("a version's stored text has no provenance separator")
     provenance: dict[str, Any] = json.loads(head)
@@ -258,16 +263,18 @@ class TextReader:
 
     def fields(self, row: StoredText) -> dict[str, Any]:
         """The :data:`PACKED_FIELDS` of a stored row (title, byline, attachments)."""
-        return self.read_all(row)[2]
+        return self._split(row)[0]
 
     def read_all(self, row: StoredText) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(text, provenance, :meth:`fields`) of a stored row, its pack read once."""
-        data = self.pack(row)
-        held, _ = split(data)
-        text, provenance = unpack(data)
+        held, rest = self._split(row)
+        return (*_text_and_provenance(rest), held)
+
+    def _split(self, row: StoredText) -> tuple[dict[str, Any], bytes]:
+        held, rest = split(self.pack(row))
         if held is None:  # every pack holds them since revision 0024 converted the archive
             raise ArchiveError("a version's pack lacks its title, byline and attachments")
-        return text, provenance, held
+        return held, rest
 
     def pack(self, row: StoredText) -> bytes:
         base = None
@@ -307,12 +314,7 @@ class TextReader:
 
     def fields_of(self, version_id: int) -> dict[str, Any]:
         """:meth:`fields` of the version ``version_id`` (one query)."""
-        row = self._db.execute(
-            select(*columns()).where(Version.__table__.c.id == version_id)
-        ).one_or_none()
-        if row is None:
-            raise ArchiveError(f"version {version_id} is missing")
-        return self.fields(row)
+        return self.fields(self._row(version_id))
 
     def text_part_of(self, version_id: int) -> bytes:
         """:func:`text_part` of the version ``version_id``'s pack (what a page fetched
@@ -321,12 +323,16 @@ class TextReader:
 
     def pack_of(self, version_id: int) -> bytes:
         """The pack of the version ``version_id``, whatever its codec (one query)."""
+        return self.pack(self._row(version_id))
+
+    def _row(self, version_id: int) -> Any:
+        """The version ``version_id``'s row, selected with :func:`columns`."""
         row = self._db.execute(
             select(*columns()).where(Version.__table__.c.id == version_id)
         ).one_or_none()
         if row is None:
             raise ArchiveError(f"version {version_id} is missing")
-        return self.pack(row)
+        return row
 
     def base_pack(self, base_id: int | None) -> bytes:
         """The pack of the version ``base_id`` (a delta's base, never itself a delta)."""

@@ -767,14 +767,12 @@ class ReadingRoom:
             head = archive_query.head(r.session)
 
             def build() -> bytes:
-                versions = r.texts.load(
-                    r.session.scalars(
-                        select(Version)
-                        .where(Version.document_id == doc_id)
-                        .order_by(Version.number.desc())
-                        .limit(FEED_ENTRIES)
-                    )
-                )
+                versions = r.session.scalars(
+                    select(Version)
+                    .where(Version.document_id == doc_id)
+                    .order_by(Version.number.desc())
+                    .limit(FEED_ENTRIES)
+                ).all()
                 entries = [
                     self._entry(r, base, doc_id, v.number, "changed", v.first_seen)
                     for v in versions
@@ -794,7 +792,8 @@ class ReadingRoom:
                 page = f"{base}/doc/{quote(doc_id, safe='/')}"
                 return feeds.atom(
                     feed_id=f"{page}/feed.atom",
-                    title=f"{self.title}: {versions[0].title if versions else doc_id}",
+                    # The newest version's title: each entry read its version's text.
+                    title=f"{self.title}: {entries[0].title if entries else doc_id}",
                     self_url=f"{page}/feed.atom",
                     alternate=page,
                     entries=entries,

@@ -3,14 +3,17 @@ records to feed it (no Scrapy, no HTTP: the archive's input is plain data)."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from archive import migrations
 from archive.records import Capture, ListingEntry, Record
 from archive.store import Archive
 
@@ -114,3 +117,14 @@ def stored_values(
             )
             for table, column in columns
         }
+
+
+def load_revision(filename: str) -> Any:
+    """The Alembic revision ``archive/migrations/versions/<filename>`` as a module: its own
+    copies of the program's lists, which tests hold against the models'."""
+    path = Path(migrations.__file__).parent / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"revision_{filename[:4]}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

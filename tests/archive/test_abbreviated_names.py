@@ -5,9 +5,7 @@ converts an archive with data and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +17,8 @@ from archive.db import make_engine
 from archive.errors import ArchiveError
 from archive.schema import READER_PIECES, URL_ESCAPE, Abbreviated, Version
 from archive.store import Archive
-from tests.archive.conftest import capture_for, make_record
+from tests.archive.conftest import capture_for, load_revision, make_record
 
-REVISION = Path(migrations.__file__).parent / "versions" / "0023_abbreviated_reader_names.py"
 EXTRACTOR = "osce-extract-3+trafilatura-2.3.1"
 GENERIC = "osce-extract-3+trafilatura-2.3.1+generic-2"
 MODEL = "fm-a19e5770b3c375df"
@@ -37,10 +34,7 @@ def test_a_name_round_trips() -> None:
     assert abbreviated.encode("x\x02y") == URL_ESCAPE + "x\x02y"
     with pytest.raises(ArchiveError, match="unknown code"):
         abbreviated.decode("a\x07b")
-    spec = importlib.util.spec_from_file_location("revision_0023", REVISION)
-    assert spec is not None and spec.loader is not None
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
+    revision = load_revision("0023_abbreviated_reader_names.py")
     assert revision.PIECES == READER_PIECES  # the revision's copy is what the models use
 
 

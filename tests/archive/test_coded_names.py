@@ -6,7 +6,6 @@ and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -35,7 +34,7 @@ from archive.schema import (
     Version,
 )
 from archive.store import Archive
-from tests.archive.conftest import capture_for, make_record, stored_values
+from tests.archive.conftest import capture_for, load_revision, make_record, stored_values
 
 #: (table, column): the coded columns, as revision 0022 lists them.
 COLUMNS = (
@@ -49,7 +48,6 @@ COLUMNS = (
     ("bodies", "codec"),
 )
 ROOT = Path(__file__).resolve().parents[2]
-REVISION = Path(migrations.__file__).parent / "versions" / "0022_coded_names.py"
 #: A content type no list names: stored as it is.
 UNLISTED = "bulletin"
 
@@ -79,10 +77,7 @@ def test_a_name_round_trips_and_every_list_covers_the_program() -> None:
 def test_revision_0022_codes_with_the_lists_the_models_use() -> None:
     """The revision keeps its own copy of the lists (a revision never changes); the copy
     must be what the models code with, or upgraded rows would read as other names."""
-    spec = importlib.util.spec_from_file_location("revision_0022", REVISION)
-    assert spec is not None and spec.loader is not None
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
+    revision = load_revision("0022_coded_names.py")
     columns = {(t.name, c.name): c.type for t in Base.metadata.tables.values() for c in t.c}
     coded = {key for key, kind in columns.items() if isinstance(kind, Coded)}
     assert {(table, column) for table, column, _ in revision.COLUMNS} == coded

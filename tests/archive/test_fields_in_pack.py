@@ -7,10 +7,8 @@ archive with data. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +21,9 @@ from archive.records import Attachment
 from archive.schema import Version
 from archive.store import Archive
 from archive.texts import TextReader
-from tests.archive.conftest import capture_for, make_record
+from tests.archive.conftest import capture_for, load_revision, make_record
 from tests.archive.test_bodies_against_text import _fill as fill_with_refetches
 
-REVISION = Path(migrations.__file__).parent / "versions" / "0024_fields_in_pack.py"
 REPORT = Attachment("Final report", "https://www.osce.org/files/f/documents/1/57101.pdf")
 
 
@@ -34,14 +31,6 @@ REPORT = Attachment("Final report", "https://www.osce.org/files/f/documents/1/57
 def _dictionaries_early(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bodies, "TRAIN_AFTER", 20)
     monkeypatch.setattr(texts, "TRAIN_AFTER", 20)
-
-
-def _revision() -> Any:
-    spec = importlib.util.spec_from_file_location("revision_0024", REVISION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_pack_holds_its_fields_before_the_pack_it_was() -> None:
@@ -54,7 +43,8 @@ def test_a_pack_holds_its_fields_before_the_pack_it_was() -> None:
     assert texts.split(before) == (None, before)
     assert texts.unpack(packed) == texts.unpack(before) == ("Text\n\nzwei", provenance)
     assert texts.text_part(packed) == texts.text_part(before) == before
-    revision = _revision()  # the revision's own copy is what the program writes
+    # The revision's own copy is what the program writes.
+    revision = load_revision("0024_fields_in_pack.py")
     assert revision.FIELDS == texts.PACKED_FIELDS
     assert revision._into_pack(before, fields) == (packed, {"title": ""})  # the rest dropped
     assert revision._out_of_pack(packed, {"title": ""}) == (before, fields)

@@ -5,10 +5,8 @@ to show nothing moved."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
@@ -18,18 +16,8 @@ from archive.api import open_archive
 from archive.db import make_engine
 from archive.schema import Base, Change, UTCDateTime, from_sqlite_time, sqlite_time
 from archive.store import Archive
-from tests.archive.conftest import capture_for, make_record
+from tests.archive.conftest import capture_for, load_revision, make_record
 from tests.archive.test_lean_storage import _fill
-
-REVISION = Path(migrations.__file__).parent / "versions" / "0016_integer_times.py"
-
-
-def _revision_0016() -> Any:
-    spec = importlib.util.spec_from_file_location("revision_0016", REVISION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _time_columns() -> dict[str, tuple[str, ...]]:
@@ -58,7 +46,7 @@ def _stored_types(engine: Any) -> dict[str, set[str]]:
 
 
 def test_the_revision_rewrites_every_time_column_the_models_declare() -> None:
-    assert _revision_0016().TIMES == _time_columns()
+    assert load_revision("0016_integer_times.py").TIMES == _time_columns()
 
 
 def test_a_time_is_kept_to_the_microsecond_and_in_order() -> None:

@@ -46,7 +46,17 @@ from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
 from archive.normalise import signature_of, text_of
 from archive.records import Capture, Record
-from archive.schema import Address, Body, Change, Document, NearDupKey, Version, own_listing
+from archive.schema import (
+    Address,
+    Body,
+    Change,
+    Document,
+    NearDupKey,
+    Sha256,
+    Version,
+    own_listing,
+    text_key,
+)
 from archive.schema import Capture as CaptureRow
 from archive.texts import PACKED_FIELDS, TextReader, TextStore
 from archive.texts import columns as text_columns
@@ -90,6 +100,7 @@ _TOUCH_VERSION = (
 _EXACT = (
     select(_VERSIONS.c.document_id, _VERSIONS.c.published)
     .where(
+        text_key(_VERSIONS.c.text_hash) == text_key(bindparam("text_hash", type_=Sha256())),
         _VERSIONS.c.text_hash == bindparam("text_hash"),
         _VERSIONS.c.document_id != bindparam("document_id"),
     )

@@ -12,7 +12,7 @@ sets of word 3-shingles (three consecutive lower-cased words):
 
 Finding candidates never scans: each version's sketch (64 one-permutation MinHash
 bins) is cut into :data:`BANDS` bands of :data:`ROWS` bins, each band hashed to one
-31-bit key (:data:`KEY_BITS`) stored in the indexed table ``near_dup_keys``. Two texts
+23-bit key (:data:`KEY_BITS`) stored in the indexed table ``near_dup_keys``. Two texts
 become candidates when any band key matches: with 16 bands of 4 rows the chance is
 1-(1-s^4)^16, i.e. >99.9 % at s = 0.8, 64 % at 0.5 and 12 % at 0.3. Each candidate is
 then confirmed by the exact Jaccard of the two texts, so the LSH only decides what to
@@ -51,11 +51,11 @@ SKETCH_FLOOR = 0.5
 #: Shorter texts leave sketch bins empty (borrowed): no sketch, always confirmed exactly.
 SKETCH_MIN_WORDS = 128
 
-#: Bits kept of each band's key (revision 0018; 64 before): SQLite then stores a key in
-#: 4 bytes, not 8. Keys of different texts collide by chance once in 2^31: 16 keys of a
-#: new text against 16 of each of 25,000 versions, about one chance candidate in 300
-#: new texts, which the sketch drops before any text is read.
-KEY_BITS = 31
+#: Bits kept of each band's key (revision 0025; 31 from revision 0018, 64 before): SQLite
+#: then stores a key in 3 bytes. Keys of different texts collide by chance once in 2^23:
+#: 16 keys of a new text against 16 of each of 25,000 versions, about 0.8 chance
+#: candidates a new text, which the sketch drops before any text is read.
+KEY_BITS = 23
 KEY_MASK = (1 << KEY_BITS) - 1
 
 _WORD = re.compile(r"\w+", re.UNICODE)

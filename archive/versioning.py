@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from archive import dedup, search, texts
@@ -35,7 +35,7 @@ from archive.normalise import clean as _clean
 from archive.normalise import normalise_text, signature_of, text_of
 from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
-from archive.schema import Change, Document, NearDupKey, Version
+from archive.schema import Change, Document, NearDupKey, Sha256, Version, text_key
 from archive.texts import TextReader, TextStore
 
 #: Content fields added after archives existed: hashed only when they hold something, so
@@ -331,7 +331,11 @@ def _exact_matches(session: Session, document: Document, version: Version) -> di
     matched: dict[str, Version] = {}
     exact = session.scalars(
         select(Version)
-        .where(Version.text_hash == version.text_hash, Version.document_id != document.id)
+        .where(
+            text_key(Version.text_hash) == text_key(literal(version.text_hash, Sha256())),
+            Version.text_hash == version.text_hash,
+            Version.document_id != document.id,
+        )
         .limit(20)
     ).all()
     for candidate in exact:

@@ -4,6 +4,7 @@ or, from the ``alembic`` command line, with ``$OSCE_ARCHIVE_DB``."""
 from __future__ import annotations
 
 import os
+import warnings
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -29,7 +30,12 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         include_name=_include_name,
     )
-    with context.begin_transaction():
+    with context.begin_transaction(), warnings.catch_warnings():
+        # SQLite cannot reflect an index on an expression (revision 0025's text key), so
+        # alembic check leaves it out there: said once here, not on every run. (A
+        # revision that copies ``versions`` in batch mode must create it again.)
+        warnings.filterwarnings("ignore", message=".*expression-based index ix_versions_text_key")
+        warnings.filterwarnings("ignore", message=".*expression-based index 'ix_versions_text_key'")
         context.run_migrations()
 
 

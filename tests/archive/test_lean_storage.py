@@ -198,7 +198,7 @@ def _wide_keys(records: list[dict[str, Any]]) -> set[tuple[int, str, int]]:
     }
 
 
-def test_near_duplicate_keys_keep_31_bits_and_revision_0018_converts_them(db_url: str) -> None:
+def test_near_duplicate_keys_are_narrowed_and_revision_0018_converts_them(db_url: str) -> None:
     with Archive.open(db_url) as archive:
         _fill(archive)
     with open_archive(db_url) as reader:

@@ -58,7 +58,7 @@ from archive.schema import (
     text_key,
 )
 from archive.schema import Capture as CaptureRow
-from archive.texts import PACKED_FIELDS, TextReader, TextStore
+from archive.texts import NAMED_FIELDS, PACKED_FIELDS, TextReader, TextStore
 from archive.texts import columns as text_columns
 from archive.urls import normalise_address
 from archive.versioning import (
@@ -415,7 +415,9 @@ class _Group:
         stored = SimpleNamespace(
             text=content["text"],
             provenance=record.provenance_json(),
-            **{name: content[name] for name in PACKED_FIELDS},
+            **{name: content[name] for name in (*PACKED_FIELDS, *NAMED_FIELDS)},
+            source_ids=None,
+            field_ids=None,
             packed=None,
             codec=None,
             dict_id=None,
@@ -430,8 +432,8 @@ class _Group:
             published=content["published"],
             date_source=record.date_source,
             place=content["place"],
-            sources=content["sources"],
-            fields_of_work=content["fields_of_work"],
+            sources=stored.source_ids,
+            fields_of_work=stored.field_ids,
             language=record.language,
             content_hash=chash,
             text_hash=text_hash(content["text"]),

@@ -257,6 +257,7 @@ class Snapshot:
                 if row.extractor_version:
                     stats.extractor_versions.add(row.extractor_version)
                 text, _provenance, fields = self.texts.read_all(row)
+                fields.update(self.texts.names(row))
                 record = _record(row, aliases.get(row.id, ()), text, fields)
                 record["reports_on"] = links.reports_on.get(row.id, [])
                 record["reported_by"] = links.reported_by.get(row.id, [])
@@ -286,10 +287,9 @@ class Snapshot:
                 vers.c.published,
                 vers.c.date_source,
                 vers.c.place,
-                vers.c.sources,
-                vers.c.fields_of_work,
                 vers.c.language,
-                *texts.columns(vers),  # the text, the title, byline and attachments
+                # the text, the title, byline and attachments, the sources and fields of work
+                *texts.columns(vers),
                 vers.c.number.label("version"),
                 vers.c.first_seen.label("version_seen"),
                 vers.c.reason.label("version_reason"),
@@ -495,8 +495,8 @@ def _record(row: Any, aliases: Sequence[str], text: str, fields: dict[str, Any])
         "published": row.published,
         "date_source": row.date_source,
         "place": row.place,
-        "sources": list(row.sources or []),
-        "fields_of_work": list(row.fields_of_work or []),
+        "sources": fields["sources"],
+        "fields_of_work": fields["fields_of_work"],
         "byline": fields["byline"],
         "language": row.language,
         "text": text,

@@ -66,18 +66,23 @@ def has_articles(sessions: Sessions) -> bool:
 
 def items(sessions: Sessions) -> list[ItemRow]:
     """Every OSCE item's newest title, date and institutions (the title read from its
-    version's pack, ``archive.texts``, since revision 0024)."""
+    version's pack, ``archive.texts``, since revision 0024; the institutions' names from
+    their numbers since 0026)."""
     with sessions() as s:
         reader = TextReader(s)
         rows = s.execute(
-            select(Document.id, Document.url, Version.published, Version.sources, *texts.columns())
+            select(Document.id, Document.url, Version.published, *texts.columns())
             .select_from(Document)
             .join(Version, _NEWEST)
             .where(Document.id.startswith(OSCE_PREFIX))
         )
         return [
             ItemRow(
-                r.id, r.url, reader.fields(r)["title"] or "", r.published, tuple(r.sources or ())
+                r.id,
+                r.url,
+                reader.fields(r)["title"] or "",
+                r.published,
+                tuple(reader.names(r)["sources"]),
             )
             for r in rows
         ]

@@ -463,6 +463,17 @@ class CompressionDict(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Name(Base):
+    """A name that versions' lists hold (a source, a field of work), stored once: the
+    lists keep its number (``archive.names``, revision 0026). Numbers are given as names
+    first appear and never change."""
+
+    __tablename__ = "names"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
 class Body(Base):
     """A raw response body, stored once per distinct sha256, compressed.
 
@@ -530,8 +541,10 @@ class Version(Base):
     published: Mapped[str | None] = mapped_column(String(10))
     date_source: Mapped[str | None] = mapped_column(Coded(DATE_SOURCES))
     place: Mapped[str | None] = mapped_column(String(200))
-    sources: Mapped[list[Any]]
-    fields_of_work: Mapped[list[Any]]
+    # Numbers of names (archive.names; revision 0026): ``sources`` and ``fields_of_work``
+    # are the properties below, filled like ``text``.
+    source_ids: Mapped[list[Any]] = mapped_column("sources", JSON)
+    field_ids: Mapped[list[Any]] = mapped_column("fields_of_work", JSON)
     language: Mapped[str | None] = mapped_column(String(16))
     # Not indexed (revision 0011): a version is found by its document first (the unique
     # key), then its content hash among that document's few versions.
@@ -596,6 +609,26 @@ class Version(Base):
     @attachments.setter
     def attachments(self, value: list[Any] | None) -> None:
         self.__dict__["_attachments"] = value
+
+    @property
+    def sources(self) -> list[str]:
+        """The sources' names (stored as numbers since revision 0026: filled like ``text``)."""
+        value: list[str] = self._unpacked("_sources")
+        return value
+
+    @sources.setter
+    def sources(self, value: list[str]) -> None:
+        self.__dict__["_sources"] = value
+
+    @property
+    def fields_of_work(self) -> list[str]:
+        """The fields of work's names (filled like ``sources``)."""
+        value: list[str] = self._unpacked("_fields_of_work")
+        return value
+
+    @fields_of_work.setter
+    def fields_of_work(self, value: list[str]) -> None:
+        self.__dict__["_fields_of_work"] = value
 
     def fill(self, fields: dict[str, Any]) -> None:
         """Set the fields a pack holds (``archive.texts.PACKED_FIELDS``) as read back."""

@@ -38,6 +38,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, bindparam, text
 
 from archive import texts
+from archive.names import number_sql
 from archive.schema import (
     Coded,
     Version,
@@ -265,10 +266,18 @@ def _filter_sql(conn: Connection, filters: Filters, params: dict[str, Any]) -> l
         if not value:
             continue
         params[name] = value
+        # The name's number (revision 0026), or the name itself when too long for one.
+        number = number_sql(name)
         if pg:
-            where.append(f"CAST(v.{column} AS jsonb) @> jsonb_build_array(CAST(:{name} AS text))")
+            where.append(
+                f"(CAST(v.{column} AS jsonb) @> jsonb_build_array({number}) "
+                f"OR CAST(v.{column} AS jsonb) @> jsonb_build_array(CAST(:{name} AS text)))"
+            )
         else:
-            where.append(f"EXISTS (SELECT 1 FROM json_each(v.{column}) j WHERE j.value = :{name})")
+            where.append(
+                f"EXISTS (SELECT 1 FROM json_each(v.{column}) j "
+                f"WHERE j.value = {number} OR j.value = :{name})"
+            )
     if filters.date_from:
         where.append("v.published >= :date_from")
         params["date_from"] = filters.date_from
@@ -1048,10 +1057,21 @@ def facets(conn: Connection) -> dict[str, list[str]]:
         ],
     }
     for name, column in (("source", "sources"), ("field", "fields_of_work")):
+        # Each list holds names' numbers (revision 0026) or, for a name too long for
+        # one, the name itself.
         if pg:
-            sql = f"SELECT DISTINCT jsonb_array_elements_text(CAST(v.{column} AS jsonb)) {current}"
+            sql = (
+                "SELECT DISTINCT coalesce(n.name, e.value #>> '{}') "
+                f"{current} CROSS JOIN jsonb_array_elements(CAST(v.{column} AS jsonb)) e "
+                "LEFT JOIN names n ON n.id = CASE WHEN jsonb_typeof(e.value) = 'number' "
+                "THEN CAST(e.value #>> '{}' AS integer) END"
+            )
         else:
-            sql = f"SELECT DISTINCT j.value {current} JOIN json_each(v.{column}) j"
+            sql = (
+                f"SELECT DISTINCT coalesce(n.name, j.value) {current} "
+                f"JOIN json_each(v.{column}) j "
+                "LEFT JOIN names n ON j.type = 'integer' AND n.id = j.value"
+            )
         out[name] = [r[0] for r in conn.execute(text(sql)) if isinstance(r[0], str)]
     return {k: sorted(v) for k, v in out.items()}
 

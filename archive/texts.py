@@ -57,6 +57,7 @@ from sqlalchemy.orm import Session
 
 from archive import compression
 from archive.errors import ArchiveError
+from archive.names import Naming, Numbering
 from archive.schema import CompressionDict, Version
 
 CODEC_IDENTITY = compression.CODEC_IDENTITY
@@ -77,6 +78,8 @@ _SEPARATOR = b"\x00"
 #: Read them with :meth:`TextReader.fields`, or from versions filled by
 #: :meth:`TextReader.load`.
 PACKED_FIELDS = ("title", "byline", "attachments")
+#: A version's lists of names, stored as numbers (``archive.names``, revision 0026).
+NAMED_FIELDS = ("sources", "fields_of_work")
 #: What a pack holding :data:`PACKED_FIELDS` begins with (a pack before: with ``{``).
 _FIELDS_MARK = b"\x01"
 
@@ -215,6 +218,8 @@ def _columns(table: Any) -> tuple[Any, ...]:
         table.c.codec,
         table.c.dict_id,
         table.c.base_id,
+        table.c.sources.label("source_ids"),
+        table.c.fields_of_work.label("field_ids"),
         of_base(base.c.packed, "base_packed"),
         of_base(base.c.codec, "base_codec"),
         of_base(base.c.dict_id, "base_dict_id"),
@@ -250,6 +255,7 @@ class TextReader:
 
     def __init__(self, db: Connection | Session) -> None:
         self._db = db
+        self._naming = Naming(db)
         self._dictionaries: dict[int, bytes | None] = {}
         self._bases: OrderedDict[int, bytes] = OrderedDict()
 
@@ -264,6 +270,14 @@ class TextReader:
     def fields(self, row: StoredText) -> dict[str, Any]:
         """The :data:`PACKED_FIELDS` of a stored row (title, byline, attachments)."""
         return self._split(row)[0]
+
+    def names(self, row: Any) -> dict[str, list[str]]:
+        """The names of a stored row's lists (:data:`NAMED_FIELDS`: ``sources``,
+        ``fields_of_work``), from their numbers (``archive.names``)."""
+        return {
+            "sources": self._naming.names(row.source_ids),
+            "fields_of_work": self._naming.names(row.field_ids),
+        }
 
     def read_all(self, row: StoredText) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(text, provenance, :meth:`fields`) of a stored row, its pack read once."""
@@ -299,6 +313,7 @@ class TextReader:
         for version in versions:
             version.text, version.provenance, fields = self.read_all(version)
             version.fill(fields)
+            version.fill(self.names(version))
         return versions
 
     def _prefetch(self, base_ids: set[int | None]) -> None:
@@ -402,9 +417,11 @@ class TextStore:
     """
 
     def __init__(self) -> None:
+        self.numbering = Numbering()
         self.forget()
 
     def forget(self) -> None:
+        self.numbering.forget()
         self._loaded = False
         self.dictionary: tuple[int, bytes] | None = None
         self._plain = 0  # packs compressed without a dictionary (counted until trained)
@@ -442,6 +459,8 @@ class TextStore:
             base_id = previous.base_id if previous.codec == CODEC_DELTA else previous.id
             if base_id is not None:
                 base = (base_id, TextReader(s).base_pack(base_id))
+        version.source_ids = self.numbering.numbers(s, version.sources)
+        version.field_ids = self.numbering.numbers(s, version.fields_of_work)
         fields = {name: getattr(version, name) for name in PACKED_FIELDS}
         encoded = encode(pack(version.text, version.provenance, fields), self.dictionary, base)
         version.packed = encoded.packed

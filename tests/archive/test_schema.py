@@ -15,6 +15,7 @@ TABLES = {
     "documents",
     "addresses",
     "versions",
+    "names",
     "captures",
     "bodies",
     "compression_dicts",

@@ -557,7 +557,8 @@ class Version(Base):
     extractor_version: Mapped[str] = mapped_column(Abbreviated())
     furniture_version: Mapped[str | None] = mapped_column(Abbreviated())
     reason: Mapped[str] = mapped_column(Coded(VERSION_REASONS))  # created|changed|...
-    # The text's MinHash sketch (archive.dedup.pack, 64 bytes; 128 before revision 0011):
+    # The text's MinHash sketch (archive.dedup.pack, 32 bytes since revision 0027; 64
+    # from 0011, 128 before):
     # lets near-duplicate candidates be ruled out without reading their text. None for
     # short texts, for versions written before revision 0002 and, after a downgrade from
     # 0011, for all (their text decides then).

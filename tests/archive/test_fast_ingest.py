@@ -190,4 +190,4 @@ def test_versions_keep_their_sketch(archive: Archive) -> None:
     with archive.session() as s:
         (version,) = TextReader(s).load(s.scalars(select(Version)))
         assert version.sketch == dedup.signature(version.text).packed
-        assert version.sketch is not None and len(version.sketch) == dedup.BINS
+        assert version.sketch is not None and len(version.sketch) == dedup.BINS // 2

@@ -1,7 +1,8 @@
 """Narrower lookup keys (revision 0025): texts already archived are found through an
-index on their digest's first 8 bytes, near-duplicate keys keep 23 bits; exact and near
-copies are still found on both ingest paths, the databases use the new index, and
-revision 0025 converts an archive with data and back. Runs on SQLite and PostgreSQL."""
+index on their digest's first 8 bytes, near-duplicate keys keep 23 bits; and narrower
+sketches (revision 0027): 4 bits a bin. Exact and near copies are still found on both
+ingest paths, the databases use the new index, and revisions 0025 and 0027 convert an
+archive with data and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -142,4 +143,40 @@ def test_revision_0025_converts_an_archive_with_data_and_back(db_url: str) -> No
         assert list(reader.records(history=True)) == before
     with Archive.open(db_url) as archive:
         assert _near_copy_is_found(archive, 70020)
+        assert archive.verify() == []
+
+
+def _sketches(engine: Any) -> dict[tuple[str, int], bytes | None]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT document_id, number, sketch FROM versions")).all()
+    return {(d, n): None if s is None else bytes(s) for d, n, s in rows}
+
+
+def test_revision_0027_converts_sketches_and_back(db_url: str) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+    with open_archive(db_url) as reader:
+        before = list(reader.records(history=True))
+    # What revision 0026's code stored: 8 bits a bin; and what this code stores.
+    eight = {
+        (r["id"], r["version"]): bytes(v & 0xFF for v in dedup.sketch(dedup.shingles(r["text"])))
+        for r in before
+        if dedup.signature(r["text"]).packed is not None
+    }
+    four = {k: dedup.signature(r["text"]).packed for r in before for k in [(r["id"], r["version"])]}
+    assert len(eight) >= 20
+    engine = make_engine(db_url)
+    try:
+        assert _sketches(engine) == four
+        assert all(s is None or len(s) == 32 for s in four.values())
+        migrations.downgrade(engine, "0026")
+        stored = _sketches(engine)
+        assert {k: v for k, v in stored.items() if v is not None} == eight
+        migrations.upgrade(engine)
+        migrations.check(engine)
+        assert _sketches(engine) == four
+    finally:
+        engine.dispose()
+    with Archive.open(db_url) as archive:
+        assert _near_copy_is_found(archive, 70030)
         assert archive.verify() == []

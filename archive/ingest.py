@@ -25,7 +25,14 @@ from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix
 from archive.errors import ArchiveError
 from archive.languages import link_versions
 from archive.records import Capture, Record
-from archive.schema import Address, Document, Version, own_listing, to_header_column
+from archive.schema import (
+    Address,
+    Document,
+    Version,
+    answers_to_store,
+    own_listing,
+    to_header_column,
+)
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextStore
 from archive.urls import normalise_address
@@ -180,7 +187,7 @@ def capture_row(
         outcome=outcome,
         error=capture.error,
         listing=capture.listing.to_json() if capture.listing else None,
-        http=capture.answers,
+        http=answers_to_store(capture.answers, capture.url, capture.fetched_at),
     )
 
 

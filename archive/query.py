@@ -81,6 +81,7 @@ from archive.schema import (
     Run,
     Version,
     address_listing,
+    answers_read_back,
     from_header_column,
 )
 from archive.schema import Capture as CaptureRow
@@ -383,19 +384,20 @@ class Snapshot:
         result = self.conn.execution_options(stream_results=True, yield_per=500).execute(query)
         for batch in result.partitions(500):
             for row in batch:
+                answers = answers_read_back(row.http, row.url, row.fetched_at)
                 yield StoredCapture(
                     url=row.final_url or row.url,
                     fetched_at=row.fetched_at,
                     status=row.status,
-                    etag=from_header_column(row.etag, row.http, "etag"),
-                    last_modified=from_header_column(row.last_modified, row.http, "last_modified"),
-                    content_type=from_header_column(row.content_type, row.http, "content_type"),
+                    etag=from_header_column(row.etag, answers, "etag"),
+                    last_modified=from_header_column(row.last_modified, answers, "last_modified"),
+                    content_type=from_header_column(row.content_type, answers, "content_type"),
                     body_sha256=row.body_sha256,
                     body=self._body_loader(row.body_sha256),
                     document_id=row.document_id,
                     requested=row.url,
                     redirects=list(row.redirects or []),
-                    answers=row.http,
+                    answers=answers,
                 )
 
     def _body_loader(self, sha256: str | None) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -385,6 +386,86 @@ def from_header_column(stored: str | None, answers: list[Any] | None, column: st
     if stored.startswith(_NOT_IN_ANSWER):
         return stored[1:] or None
     return stored
+
+
+def answers_to_store(
+    answers: list[Any] | None, requested: str, fetched_at: datetime
+) -> list[Any] | None:
+    """What ``captures.http`` stores for a fetch's ``answers`` (revision 0028): each
+    answer as it is, less what the capture's own columns say. The first answer's
+    ``url`` is left out when it is the address ``requested`` (``captures.url``), and a
+    ``Date`` header that :func:`http_date` gives back from the fetch time is stored as
+    its offset from it in whole seconds (a number; a header value is always a string).
+    :func:`answers_read_back` restores them."""
+    if not answers:
+        return answers
+    stored = []
+    for i, answer in enumerate(answers):
+        answer = dict(answer)
+        if i == 0 and answer.get("url") == requested:
+            del answer["url"]
+        headers = answer.get("headers")
+        if headers:
+            answer["headers"] = [
+                [name, _date_offset(value, fetched_at) if str(name).lower() == "date" else value]
+                for name, value in headers
+            ]
+        stored.append(answer)
+    return stored
+
+
+def answers_read_back(
+    stored: list[Any] | None, requested: str, fetched_at: datetime
+) -> list[Any] | None:
+    """The answers :func:`answers_to_store` was given, from what it stored (a value
+    stored before revision 0028 comes back as it is)."""
+    if not stored:
+        return stored
+    answers = []
+    for i, answer in enumerate(stored):
+        answer = dict(answer)
+        if i == 0 and "url" not in answer:
+            answer = {"url": requested, **answer}
+        headers = answer.get("headers")
+        if headers:
+            answer["headers"] = [
+                [name, _read_back(name, value, fetched_at)] for name, value in headers
+            ]
+        answers.append(answer)
+    return answers
+
+
+def http_date(at: datetime, offset: int = 0) -> str:
+    """``at`` (UTC) plus ``offset`` seconds as an HTTP date (IMF-fixdate, RFC 9110)."""
+    moment = at.astimezone(timezone.utc).replace(microsecond=0) + timedelta(seconds=offset)
+    return format_datetime(moment, usegmt=True)
+
+
+#: Offsets a stored Date header may take, in seconds either way: a server's clock and
+#: the crawler's rarely differ by more; a header further off is kept as it is.
+_DATE_SPAN = 3600
+
+
+def _read_back(name: Any, value: Any, fetched_at: datetime) -> Any:
+    if isinstance(value, int) and str(name).lower() == "date":
+        return http_date(fetched_at, value)
+    return value
+
+
+def _date_offset(value: Any, fetched_at: datetime) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return value
+    if moment.tzinfo is None:
+        return value
+    base = fetched_at.astimezone(timezone.utc).replace(microsecond=0)
+    offset = int((moment - base).total_seconds())
+    if abs(offset) > _DATE_SPAN or http_date(fetched_at, offset) != value:
+        return value
+    return offset
 
 
 def own_listing(address: str, requested: str, listing: Any) -> Any:

@@ -42,6 +42,7 @@ from archive.names import number_sql
 from archive.schema import (
     Coded,
     Version,
+    answers_read_back,
     from_header_column,
     from_sqlite_time,
     sqlite_time,
@@ -1196,7 +1197,9 @@ def captures_of(conn: Connection, document_id: str) -> list[CaptureInfo]:
             final_url=r.final_url,
             fetched_at=r.fetched_at,
             status=r.status,
-            content_type=from_header_column(r.content_type, r.http, "content_type"),
+            content_type=from_header_column(
+                r.content_type, answers_read_back(r.http, r.url, r.fetched_at), "content_type"
+            ),
             body_sha256=r.body_sha256,
             version_id=r.version_id,
             outcome=r.outcome,

@@ -20,6 +20,7 @@ from archive.schema import (
     Address,
     Capture,
     address_listing,
+    answers_read_back,
     from_header_column,
     to_header_column,
 )
@@ -103,9 +104,11 @@ def _read(engine: Any) -> tuple[list[Any], list[Any], list[Any]]:
     exports read them), every address's listing."""
     with engine.connect() as conn:
         captures = [
-            (r.id, r.http, r.listing)
+            (r.id, answers_read_back(r.http, r.url, r.fetched_at), r.listing)
             for r in conn.execute(
-                select(Capture.id, Capture.http, Capture.listing).order_by(Capture.id)
+                select(
+                    Capture.id, Capture.url, Capture.fetched_at, Capture.http, Capture.listing
+                ).order_by(Capture.id)
             )
         ]
         stored = list(Snapshot(conn).captures())

@@ -64,7 +64,7 @@ def _rewrite(convert: Callable[[Any, str, datetime], Any]) -> None:
             return
         last = rows[-1].id
         bind.execute(
-            sa.update(Capture.__table__)
+            sa.update(Capture)
             .where(columns.id == sa.bindparam("_id"))
             .values(http=sa.bindparam("new", type_=columns.http.type)),
             [{"_id": r.id, "new": convert(r.http, r.url, r.fetched_at)} for r in rows],

@@ -527,12 +527,22 @@ class Document(Base):
     last_seen: Mapped[datetime]
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None]
-    duplicate_of: Mapped[str | None] = mapped_column(
-        ForeignKey("documents.id"), index=True, default=None
-    )
+    # Indexed where it is set only (``ix_documents_duplicate_of``, revision 0030).
+    duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), default=None)
     # The newest version's number (0 before the first); a cache of max(versions.number)
     # so that the versioning rule reads the newest version with one primary-key lookup.
     current_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: Most documents duplicate none: the index keeps those that do (revision 0030; every
+#: row before). ``duplicate_of = x`` and ``IS NOT NULL`` imply its condition, so both
+#: databases use it for them.
+Index(
+    "ix_documents_duplicate_of",
+    Document.__table__.c.duplicate_of,
+    sqlite_where=Document.__table__.c.duplicate_of.is_not(None),
+    postgresql_where=Document.__table__.c.duplicate_of.is_not(None),
+)
 
 
 class Address(Base):

@@ -1,8 +1,9 @@
 """Narrower lookup keys (revision 0025): texts already archived are found through an
 index on their digest's first 8 bytes, near-duplicate keys keep 23 bits; and narrower
-sketches (revision 0027): 4 bits a bin. Exact and near copies are still found on both
-ingest paths, the databases use the new index, and revisions 0025 and 0027 convert an
-archive with data and back. Runs on SQLite and PostgreSQL."""
+sketches (revision 0027): 4 bits a bin; and the index over duplicates keeps only them
+(revision 0030). Exact and near copies are still found on both ingest paths, the
+databases use the new indexes, and revisions 0025, 0027 and 0030 convert an archive with
+data and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -180,3 +181,43 @@ def test_revision_0027_converts_sketches_and_back(db_url: str) -> None:
     with Archive.open(db_url) as archive:
         assert _near_copy_is_found(archive, 70030)
         assert archive.verify() == []
+
+
+def test_the_duplicate_index_keeps_only_duplicates_and_revision_0030_converts_it(
+    db_url: str,
+) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        assert _near_copy_is_found(archive, 70040)
+    engine = make_engine(db_url)
+    sql = "SELECT id FROM documents WHERE duplicate_of = 'osce.org/55436'"
+    try:
+        for revision in ("0029", None):
+            if revision is not None:
+                migrations.downgrade(engine, revision)
+            else:
+                migrations.upgrade(engine)
+                migrations.check(engine)
+            with engine.connect() as conn:
+                if engine.dialect.name == "sqlite":
+                    definition = conn.execute(
+                        text(
+                            "SELECT sql FROM sqlite_master WHERE name = 'ix_documents_duplicate_of'"
+                        )
+                    ).scalar_one()
+                    plan = str(conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all())
+                else:
+                    definition = conn.execute(
+                        text(
+                            "SELECT indexdef FROM pg_indexes "
+                            "WHERE indexname = 'ix_documents_duplicate_of'"
+                        )
+                    ).scalar_one()
+                    conn.exec_driver_sql("SET enable_seqscan = off")
+                    plan = str(conn.exec_driver_sql(f"EXPLAIN {sql}").all())
+                found = conn.execute(text(sql)).scalars().all()
+            assert ("IS NOT NULL" in definition.upper()) == (revision is None), definition
+            assert "ix_documents_duplicate_of" in plan, plan
+            assert found == ["osce.org/70040"]
+    finally:
+        engine.dispose()

@@ -55,7 +55,7 @@ from archive.schema import (
     Sha256,
     Version,
     own_listing,
-    text_key,
+    same_text,
 )
 from archive.schema import Capture as CaptureRow
 from archive.texts import NAMED_FIELDS, PACKED_FIELDS, TextReader, TextStore
@@ -100,8 +100,7 @@ _TOUCH_VERSION = (
 _EXACT = (
     select(_VERSIONS.c.document_id, _VERSIONS.c.published)
     .where(
-        text_key(_VERSIONS.c.text_hash) == text_key(bindparam("text_hash", type_=Sha256())),
-        _VERSIONS.c.text_hash == bindparam("text_hash"),
+        same_text(bindparam("text_hash", type_=Sha256())),
         _VERSIONS.c.document_id != bindparam("document_id"),
     )
     .limit(20)

@@ -5,8 +5,9 @@ A version's sources and fields of work are lists of names (``OSCE Mission to Sko
 repeat. Each is stored once, in the table ``names``, and the lists keep its number:
 ``versions.sources`` and ``versions.fields_of_work`` are JSON arrays of integers (about
 80 B/page on ``bench/archive_storage.py``). The numbers are learned from what the
-archive reads, never listed here: a name first written gets the next number, in the
-same transaction as the version that holds it, and keeps it. A name longer than
+archive reads, never listed here: a name first written gets the next number, in the same
+transaction as the version that holds it (on PostgreSQL, which several writers may
+share, in a short transaction of its own just before), and keeps it. A name longer than
 :data:`NAME_MAX` characters stays in its list as it is (an array may hold both).
 
 Writing: :class:`Numbering` (a cache of the database, forgotten with a failed
@@ -15,7 +16,7 @@ transaction, as ``archive.texts.TextStore`` forgets its dictionary). Reading:
 it for every version it reads). Queries that filter or group on a name
 (``archive.search``) join ``names`` in SQL: :func:`number_sql`.
 
-Imports: SQLAlchemy, the schema and ``archive.errors``.
+Imports: SQLAlchemy, ``archive.db``, the schema and ``archive.errors``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from archive.db import is_postgres
 from archive.errors import ArchiveError
 from archive.schema import Name
 
@@ -57,17 +59,22 @@ class Numbering:
 
     def _learn(self, db: Connection | Session, wanted: list[str]) -> None:
         self._known.update(_lookup(db, wanted))
-        missing = [n for n in wanted if n not in self._known]
+        missing = sorted(n for n in wanted if n not in self._known)
         if not missing:
             return
-        dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        # Another writer may give a name its number first (several crawl processes
-        # share one PostgreSQL archive): then that number is the name's.
-        db.execute(
-            insert(Name).on_conflict_do_nothing(index_elements=["name"]),
-            [{"name": n} for n in missing],
-        )
+        rows = [{"name": n} for n in missing]
+        bind = db.get_bind() if isinstance(db, Session) else db
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        if is_postgres(engine):
+            # Several crawl processes may share one PostgreSQL archive: each numbers its
+            # new names in a short transaction of its own, so that two writers never
+            # wait on each other's names until their whole batches end (a name that
+            # outlives a failed batch is only a name without a version). Another
+            # writer may give a name its number first: then that number is the name's.
+            with engine.begin() as side:
+                side.execute(pg_insert(Name).on_conflict_do_nothing(index_elements=["name"]), rows)
+        else:  # one writer at a time: in its own transaction
+            db.execute(sqlite_insert(Name).on_conflict_do_nothing(index_elements=["name"]), rows)
         self._known.update(_lookup(db, missing))
         lost = [n for n in missing if n not in self._known]
         if lost:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     func,
     literal_column,
     select,
@@ -252,13 +253,8 @@ class HttpDate(_CodedText):
     def encode(self, value: str) -> str:
         if value[:1] < " " and value:
             return URL_ESCAPE + value
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return value
-        if moment.tzinfo is None or http_date(moment) != value:
-            return value
-        return self.MARK + str(int(moment.timestamp()))
+        moment = exact_http_date(value)
+        return value if moment is None else self.MARK + str(int(moment.timestamp()))
 
     def decode(self, stored: str) -> str:
         if stored.startswith(self.MARK):
@@ -482,20 +478,27 @@ def _read_back(name: Any, value: Any, fetched_at: datetime) -> Any:
     return value
 
 
-def _date_offset(value: Any, fetched_at: datetime) -> Any:
+def exact_http_date(value: Any) -> datetime | None:
+    """The moment ``value`` names if it is an HTTP date that :func:`http_date` writes back
+    exactly (an IMF-fixdate, with the right weekday), else None."""
     if not isinstance(value, str):
-        return value
+        return None
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
-        return value
-    if moment.tzinfo is None:
+        return None
+    if moment.tzinfo is None or http_date(moment) != value:
+        return None
+    return moment
+
+
+def _date_offset(value: Any, fetched_at: datetime) -> Any:
+    moment = exact_http_date(value)
+    if moment is None:
         return value
     base = fetched_at.astimezone(timezone.utc).replace(microsecond=0)
     offset = int((moment - base).total_seconds())
-    if abs(offset) > _DATE_SPAN or http_date(fetched_at, offset) != value:
-        return value
-    return offset
+    return value if abs(offset) > _DATE_SPAN else offset
 
 
 def own_listing(address: str, requested: str, listing: Any) -> Any:
@@ -791,6 +794,13 @@ def text_key(digest: Any) -> ColumnElement[bytes]:
 
 
 Index("ix_versions_text_key", text_key(Version.__table__.c.text_hash))
+
+
+def same_text(digest: Any) -> ColumnElement[bool]:
+    """``versions.text_hash`` is ``digest`` (a digest bound as a ``Sha256``): compared
+    through ``ix_versions_text_key`` on the prefix, then whole."""
+    column = Version.__table__.c.text_hash
+    return and_(text_key(column) == text_key(digest), column == digest)
 
 
 class NearDupKey(Base):

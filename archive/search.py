@@ -42,7 +42,6 @@ from archive.names import number_sql
 from archive.schema import (
     Coded,
     Version,
-    answers_read_back,
     from_header_column,
     from_sqlite_time,
     sqlite_time,
@@ -1197,9 +1196,8 @@ def captures_of(conn: Connection, document_id: str) -> list[CaptureInfo]:
             final_url=r.final_url,
             fetched_at=r.fetched_at,
             status=r.status,
-            content_type=from_header_column(
-                r.content_type, answers_read_back(r.http, r.url, r.fetched_at), "content_type"
-            ),
+            # The answers as stored (revision 0028) keep their headers but Date's.
+            content_type=from_header_column(r.content_type, r.http, "content_type"),
             body_sha256=r.body_sha256,
             version_id=r.version_id,
             outcome=r.outcome,

@@ -35,7 +35,7 @@ from archive.normalise import clean as _clean
 from archive.normalise import normalise_text, signature_of, text_of
 from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
-from archive.schema import Change, Document, NearDupKey, Sha256, Version, text_key
+from archive.schema import Change, Document, NearDupKey, Sha256, Version, same_text
 from archive.texts import TextReader, TextStore
 
 #: Content fields added after archives existed: hashed only when they hold something, so
@@ -332,8 +332,7 @@ def _exact_matches(session: Session, document: Document, version: Version) -> di
     exact = session.scalars(
         select(Version)
         .where(
-            text_key(Version.text_hash) == text_key(literal(version.text_hash, Sha256())),
-            Version.text_hash == version.text_hash,
+            same_text(literal(version.text_hash, Sha256())),
             Version.document_id != document.id,
         )
         .limit(20)

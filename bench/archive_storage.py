@@ -195,7 +195,8 @@ def capture_of(response: Response, when: datetime, listing: ListingEntry | None)
 
 def read_times(archive: Archive, reads: int = READS) -> tuple[list[float], list[float]]:
     """Seconds to read one version, each as a request would (the row by document and
-    number, its text, title, byline and attachments through a fresh ``TextReader``; the
+    number, its text, title, byline, attachments, sources and fields of work through a
+    fresh ``TextReader``, which looks the names up; the
     dictionary is cached by the process, as in the reading room), and of that the pack's
     decompression alone (from the row in hand)."""
     with archive.session() as s:
@@ -212,7 +213,9 @@ def read_times(archive: Archive, reads: int = READS) -> tuple[list[float], list[
                 )
             ).one()
             read = time.perf_counter()
-            text, _provenance, fields = texts.TextReader(conn).read_all(row)
+            reader = texts.TextReader(conn)
+            text, _provenance, fields = reader.read_all(row)
+            fields.update(reader.names(row))
             done = time.perf_counter()
             whole.append(done - started)
             decode.append(done - read)

@@ -329,7 +329,7 @@ def stored_responses(db: str) -> Any:
     from sqlalchemy import select
 
     from archive.bodies import BodyReader
-    from archive.schema import Body
+    from archive.schema import Body, answers_read_back
     from archive.schema import Capture as CaptureRow
     from archive.store import Archive
 
@@ -346,17 +346,20 @@ def stored_responses(db: str) -> Any:
                     CaptureRow.etag,
                     CaptureRow.last_modified,
                     CaptureRow.http,
+                    CaptureRow.fetched_at,
                     Body,
                 )
                 .join(Body, Body.sha256 == CaptureRow.body_sha256)
                 .order_by(CaptureRow.id)
                 .execution_options(yield_per=500)
             )
-            for url, final, status, ctype, etag, modified, http, body in s.execute(query):
+            for url, final, status, ctype, etag, modified, http, at, body in s.execute(query):
                 # The final answer's headers as the server sent them, which the archive
-                # keeps too (captures.http); only the validators for a capture without.
-                if http:
-                    headers = {name: value for name, value in http[-1]["headers"]}
+                # keeps too (captures.http, less what the capture says: read back whole);
+                # only the validators for a capture without.
+                answers = answers_read_back(http, url, at)
+                if answers:
+                    headers = {name: value for name, value in answers[-1]["headers"]}
                 else:
                     headers = {"Content-Type": ctype or "text/html"}
                     if etag:

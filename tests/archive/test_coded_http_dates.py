@@ -83,5 +83,17 @@ def test_validators_read_back_and_revision_0029_converts_them(db_url: str) -> No
     finally:
         engine.dispose()
     assert _states(db_url, urls) == urls
+    # A page fetched again (the batch path's update of a known address) keeps the new
+    # validator coded too.
+    newer = "Tue, 01 Jul 2025 09:00:00 GMT"
+    record = make_record(60002, text="Text of item 60002.")
+    archive_pairs = [(replace(capture_for(record, 5), last_modified=newer), record)]
     with Archive.open(db_url) as archive:
+        archive.ingest_many(archive_pairs)
         assert archive.verify() == []
+    assert _states(db_url, {record.url: newer}) == {record.url: newer}
+    engine = make_engine(db_url)
+    try:
+        assert "\x011751360400" in stored_values(engine, COLUMN)[COLUMN[0]]
+    finally:
+        engine.dispose()

@@ -1,8 +1,8 @@
 """Narrower lookup keys (revision 0025): texts already archived are found through an
 index on their digest's first 8 bytes, near-duplicate keys keep 23 bits; and narrower
 sketches (revision 0027): 4 bits a bin; and the index over duplicates keeps only them
-(revision 0030). Exact and near copies are still found on both ingest paths, the
-databases use the new indexes, and revisions 0025, 0027 and 0030 convert an archive with
+(revision 0030). Exact copies are still found on both ingest paths and near copies as
+before, the databases use the new indexes, and revisions 0025, 0027 and 0030 convert an archive with
 data and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ def test_exact_copies_are_found_through_the_digest_prefix(db_url: str) -> None:
             [(capture_for(batch, 2), batch), (capture_for(other, 2), other)]
         )
         assert results[0].duplicate_of == "osce.org/56001"
+        # One sentence more: not the same digest, a near copy, found through the keys.
+        assert results[1].duplicate_of == "osce.org/56001"
         digest = texts_digest(archive, "osce.org/56001")
         indexes = _index_sql(archive.engine)
         plan = _plan(archive.engine, digest)

@@ -7,7 +7,7 @@ requested (``captures.url``), and each ``Date`` header is the fetch time
 left out when it is the one requested, and a ``Date`` header is kept as its offset in
 seconds from the fetch time when that gives it back exactly
 (``archive.schema.answers_to_store``; about 44 B/page on ``bench/archive_storage.py``).
-Readers put both back (``answers_read_back``).
+Readers put both back (``answers_read_back``); this revision keeps its own copy of both.
 
 Upgrading and downgrading rewrite every capture's answers through those two functions.
 
@@ -19,7 +19,8 @@ Create Date: 2026-12-05 00:10:00.000000
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,16 +34,64 @@ depends_on: str | Sequence[str] | None = None
 CAPTURES_AT_ONCE = 1000
 
 
-def upgrade() -> None:
-    from archive.schema import answers_to_store
+# What ``archive.schema.answers_to_store`` and ``answers_read_back`` do at this
+# revision, kept here so that a later change to them does not change this revision.
+SPAN = 3600
 
-    _rewrite(answers_to_store)
+
+def _http_date(at: datetime, offset: int = 0) -> str:
+    moment = at.astimezone(timezone.utc).replace(microsecond=0) + timedelta(seconds=offset)
+    return format_datetime(moment, usegmt=True)
+
+
+def _offset(value: Any, at: datetime) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return value
+    if moment.tzinfo is None or _http_date(moment) != value:
+        return value
+    offset = int((moment - at.astimezone(timezone.utc).replace(microsecond=0)).total_seconds())
+    return value if abs(offset) > SPAN else offset
+
+
+def _to_store(answers: Any, requested: str, at: datetime) -> Any:
+    stored = []
+    for i, answer in enumerate(answers or ()):
+        answer = dict(answer)
+        if i == 0 and answer.get("url") == requested:
+            del answer["url"]
+        if answer.get("headers"):
+            answer["headers"] = [
+                [k, _offset(v, at) if str(k).lower() == "date" else v] for k, v in answer["headers"]
+            ]
+        stored.append(answer)
+    return stored if answers else answers
+
+
+def _read_back(stored: Any, requested: str, at: datetime) -> Any:
+    answers = []
+    for i, answer in enumerate(stored or ()):
+        answer = dict(answer)
+        if i == 0 and "url" not in answer:
+            answer = {"url": requested, **answer}
+        if answer.get("headers"):
+            answer["headers"] = [
+                [k, _http_date(at, v) if isinstance(v, int) and str(k).lower() == "date" else v]
+                for k, v in answer["headers"]
+            ]
+        answers.append(answer)
+    return answers if stored else stored
+
+
+def upgrade() -> None:
+    _rewrite(_to_store)
 
 
 def downgrade() -> None:
-    from archive.schema import answers_read_back
-
-    _rewrite(answers_read_back)
+    _rewrite(_read_back)
 
 
 def _rewrite(convert: Callable[[Any, str, datetime], Any]) -> None:

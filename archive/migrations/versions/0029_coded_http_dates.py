@@ -16,6 +16,8 @@ Create Date: 2026-12-05 00:20:00.000000
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,16 +30,40 @@ depends_on: str | Sequence[str] | None = None
 ADDRESSES_AT_ONCE = 2000
 
 
-def upgrade() -> None:
-    from archive.schema import HttpDate
+# What ``archive.schema.HttpDate`` stores at this revision, kept here so that a later
+# change to it does not change this revision.
+MARK = "\x01"
+ESCAPE = "\x1f"
 
-    _rewrite(HttpDate().encode)
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(timezone.utc).replace(microsecond=0), usegmt=True)
+
+
+def _encode(value: str) -> str:
+    if value[:1] < " " and value:
+        return ESCAPE + value
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return value
+    if moment.tzinfo is None or _http_date(moment) != value:
+        return value
+    return MARK + str(int(moment.timestamp()))
+
+
+def _decode(stored: str) -> str:
+    if stored.startswith(MARK):
+        return _http_date(datetime.fromtimestamp(int(stored[1:]), timezone.utc))
+    return stored[1:] if stored.startswith(ESCAPE) else stored
+
+
+def upgrade() -> None:
+    _rewrite(_encode)
 
 
 def downgrade() -> None:
-    from archive.schema import HttpDate
-
-    _rewrite(HttpDate().decode)
+    _rewrite(_decode)
 
 
 def _rewrite(convert: Callable[[str], str]) -> None:
@@ -57,7 +83,7 @@ def _rewrite(convert: Callable[[str], str]) -> None:
         if not rows:
             return
         last = rows[-1].id
-        changed = [{"_id": i, "new": convert(v)} for i, v in rows if convert(v) != v]
+        changed = [{"_id": i, "new": new} for i, v in rows if (new := convert(v)) != v]
         if changed:
             bind.execute(
                 sa.update(addresses)

@@ -116,6 +116,15 @@ local entry = top[2] .. '|' .. top[1]
 redis.call('HSET', KEYS[2], ARGV[1], entry)
 return entry
 """
+# Mark a request seen and queue it, in one step (KEYS: the duplicate filter's set, the
+# queue; ARGV: its fingerprint, score, encoded request); 0 when it was seen already.
+# Done in two calls, a restart of Redis between the set's write and its reply would have
+# the client's retry find the request seen, and never queue it.
+_ENQUEUE = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
 # Put an in-flight request back in the queue, once, whoever asks first.
 _REQUEUE = """
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
@@ -186,6 +195,7 @@ class Cluster:
         self._mine: set[str] = set()
         self._sent: dict[str, int] = {}
         self._pop = self.redis.register_script(_POP)
+        self._enqueue = self.redis.register_script(_ENQUEUE)
         self._requeue = self.redis.register_script(_REQUEUE)
         self.counters: Callable[[], dict[str, Any]] = dict
         #: Called once, with the reason, when Redis is lost (the process then stops).
@@ -402,6 +412,15 @@ class Cluster:
         self._mine.add(token)
         return request
 
+    def enqueue(self, fingerprint: str, score: int, data: bytes) -> bool:
+        """Queue a shared request unless the duplicate filter has seen its fingerprint,
+        as one step for Redis (asked again after a reply lost to a restart, it finds the
+        request seen *and* queued); whether it was queued now."""
+        added = self._enqueue(
+            keys=[self.dupefilter_key, self.queue_key], args=[fingerprint, score, data]
+        )
+        return bool(added)
+
     def done(self, request: Request) -> None:
         """``request`` is archived: drop its in-flight entry, add this process's counters."""
         token = request.meta.get(TOKEN_META)
@@ -514,11 +533,17 @@ class ClusterScheduler(Scheduler):
             if self.cluster.lost:
                 return False  # the process is stopping; the next run discovers it again
             try:
-                # scrapy-redis's own enqueue_request, without its deprecated stats call
-                if not request.dont_filter and self.df.request_seen(request):
+                # scrapy-redis's own enqueue_request (without its deprecated stats call),
+                # its duplicate filter's SADD and its queue's ZADD made one step.
+                if request.dont_filter:
+                    self.queue.push(request)
+                elif not self.cluster.enqueue(
+                    self.df.request_fingerprint(request),
+                    -request.priority,
+                    self.queue._encode_request(request),
+                ):
                     self.df.log(request, self.spider)
                     return False
-                self.queue.push(request)
                 if self.stats:
                     self.stats.inc_value("scheduler/enqueued/redis")
                 return True

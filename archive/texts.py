@@ -200,8 +200,9 @@ def train(samples: Sequence[bytes]) -> bytes:
 def columns(versions: Any = None) -> tuple[Any, ...]:
     """What a Core select of ``versions`` (the table, or an alias of it) needs to read a
     version's text with :class:`TextReader` in that one statement: the four stored
-    columns and, for a delta, its base's (scalar subqueries: a primary-key lookup each,
-    and no second round trip to read a delta)."""
+    columns, the numbers of its two lists of names (``source_ids``, ``field_ids``, for
+    :meth:`TextReader.names`) and, for a delta, its base's (scalar subqueries: a
+    primary-key lookup each, and no second round trip to read a delta)."""
     return _columns(versions if versions is not None else Version.__table__)
 
 

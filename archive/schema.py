@@ -645,10 +645,11 @@ class Version(Base):
     The body text and the provenance are not columns: they are stored together as one
     compressed *pack* (``packed``, read with ``codec``, the trained dictionary ``dict_id``
     and, for a delta, the pack of the version ``base_id``; revision 0007), and so, since
-    revision 0024, are the title, the byline and the attachments. ``text``,
-    ``provenance``, ``title``, ``byline`` and ``attachments`` are plain attributes that
-    ``archive.texts`` fills when it writes a version or reads one back
-    (``TextReader.load``), the one way to read them.
+    revision 0024, are the title, the byline and the attachments; the sources and fields
+    of work are columns of their names' numbers (revision 0026, ``archive.names``).
+    ``text``, ``provenance``, ``title``, ``byline``, ``attachments``, ``sources`` and
+    ``fields_of_work`` are plain attributes that ``archive.texts`` fills when it writes a
+    version or reads one back (``TextReader.load``), the one way to read them.
     """
 
     __tablename__ = "versions"
@@ -757,7 +758,8 @@ class Version(Base):
         self.__dict__["_fields_of_work"] = value
 
     def fill(self, fields: dict[str, Any]) -> None:
-        """Set the fields a pack holds (``archive.texts.PACKED_FIELDS``) as read back."""
+        """Set fields read back: a pack's (``archive.texts.PACKED_FIELDS``) or the names
+        of its lists (``NAMED_FIELDS``)."""
         for name, value in fields.items():
             self.__dict__["_" + name] = value
 

@@ -37,7 +37,8 @@ search index and its rebuild. ``load`` fills ``Version.text`` and ``.provenance`
 rows (and their title, byline and attachments); ``text``, ``fields`` and ``read_all``
 read a row selected with :func:`columns` (Core selects).
 
-Imports: zstandard, ``archive.compression``, the schema and ``archive.errors``.
+Imports: zstandard, ``archive.compression``, ``archive.names``, the schema and
+``archive.errors``.
 """
 
 from __future__ import annotations

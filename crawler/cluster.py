@@ -125,6 +125,19 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
+# Add a process's counters once and drop an in-flight entry (KEYS: in-flight, counters,
+# each process's last acknowledgement; ARGV: the process, this acknowledgement's number,
+# the entry's token or '', then counter names and amounts). Asked again with the same
+# number (its reply was lost to a restart), it adds nothing twice.
+_ACK = """
+local last = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > last then
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+  for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+end
+if ARGV[3] ~= '' then redis.call('HDEL', KEYS[1], ARGV[3]) end
+return 1
+"""
 # Put an in-flight request back in the queue, once, whoever asks first.
 _REQUEUE = """
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
@@ -185,6 +198,7 @@ class Cluster:
         self.dupefilter_key = f"{base}:dupefilter"
         self.inflight_key = f"{base}:inflight"
         self.counters_key = f"{base}:counters"
+        self.acks_key = f"{base}:acks"
         self.run_key = f"{base}:run"
         self.coordinator_key = f"{base}:coordinator"
         self.alive_prefix = f"{base}:alive:"
@@ -194,8 +208,10 @@ class Cluster:
         self._tokens = itertools.count(1)
         self._mine: set[str] = set()
         self._sent: dict[str, int] = {}
+        self._acks = itertools.count(1)
         self._pop = self.redis.register_script(_POP)
         self._enqueue = self.redis.register_script(_ENQUEUE)
+        self._ack = self.redis.register_script(_ACK)
         self._requeue = self.redis.register_script(_REQUEUE)
         self.counters: Callable[[], dict[str, Any]] = dict
         #: Called once, with the reason, when Redis is lost (the process then stops).
@@ -288,6 +304,7 @@ class Cluster:
                 self.dupefilter_key,
                 self.inflight_key,
                 self.counters_key,
+                self.acks_key,
                 self.run_key,
             )
             run_id = start_run()
@@ -345,10 +362,8 @@ class Cluster:
             if back:
                 logger.info("put %d page(s) back in the shared queue", back)
             self._mine.clear()
-            pipe = self.redis.pipeline(transaction=True)
-            self._add_counters(pipe)
-            pipe.delete(self.alive_prefix + self.worker)
-            pipe.execute()
+            self._add_counters()
+            self.redis.delete(self.alive_prefix + self.worker)
         except RedisError as exc:
             logger.warning("leaving the cluster: %s", redact(str(exc)))
 
@@ -367,9 +382,7 @@ class Cluster:
         return out
 
     def leave_counters(self) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        self._add_counters(pipe)
-        pipe.execute()
+        self._add_counters()
 
     def others_alive(self) -> bool:
         mine = self.alive_prefix + self.worker
@@ -426,20 +439,24 @@ class Cluster:
         token = request.meta.get(TOKEN_META)
         if self.lost or token is None or token not in self._mine:
             return
-        pipe = self.redis.pipeline(transaction=True)
-        self._add_counters(pipe)
-        pipe.hdel(self.inflight_key, token)
-        pipe.execute()
+        self._add_counters(token)
         self._mine.discard(token)
 
-    def _add_counters(self, pipe: Any) -> None:
+    def _add_counters(self, token: str = "") -> None:
+        """This process's counters since it last sent them, added once to the run's, and
+        the in-flight entry ``token`` dropped, as one step (:data:`_ACK`)."""
         now = self.counters()
+        deltas = {}
         for name in ADDITIVE:
             value = int(now.get(name, 0) or 0)
-            delta = value - self._sent.get(name, 0)
-            if delta:
-                pipe.hincrby(self.counters_key, name, delta)
-                self._sent[name] = value
+            if value != self._sent.get(name, 0):
+                deltas[name] = value - self._sent.get(name, 0)
+        args: list[Any] = [self.worker, next(self._acks), token]
+        for name, delta in deltas.items():
+            args += [name, delta]
+        self._ack(keys=[self.inflight_key, self.counters_key, self.acks_key], args=args)
+        for name, delta in deltas.items():
+            self._sent[name] = self._sent.get(name, 0) + delta
 
     def _give_back(self, field: str | bytes) -> int:
         return int(self._requeue(keys=[self.inflight_key, self.queue_key], args=[field]))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import (
     JSON,
@@ -639,6 +639,35 @@ class Run(Base):
     pid: Mapped[int]
 
 
+_T = TypeVar("_T")
+
+
+class ReadBack(Generic[_T]):
+    """An attribute of a version that is not a column: ``archive.texts`` fills it when it
+    writes the version or reads it back (``TextReader.load``, the one way to read it);
+    read before that, it raises AttributeError saying so."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self._key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._key = "_" + name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> ReadBack[_T]: ...
+    @overload
+    def __get__(self, obj: Version, owner: type | None = None) -> _T: ...
+    def __get__(self, obj: Version | None, owner: type | None = None) -> ReadBack[_T] | _T:
+        if obj is None:
+            return self
+        value: _T = obj._unpacked(self._key)
+        return value
+
+    def __set__(self, obj: Version, value: _T) -> None:
+        obj.__dict__[self._key] = value
+
+
 class Version(Base):
     """What a reader saw of a document during a span of time: normalised content.
 
@@ -696,82 +725,25 @@ class Version(Base):
     # A delta's base: an earlier version of the same document, never itself a delta.
     base_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
 
-    @property
-    def text(self) -> str:
-        """The body text (``archive.texts`` fills it when it writes or reads the version)."""
-        return str(self._unpacked("_text"))
-
-    @text.setter
-    def text(self, value: str) -> None:
-        self.__dict__["_text"] = value
-
-    @property
-    def title(self) -> str:
-        """The title (in the pack since revision 0024: filled like ``text``)."""
-        return str(self._unpacked("_title"))
-
-    @title.setter
-    def title(self, value: str) -> None:
-        self.__dict__["_title"] = value
-
-    @property
-    def byline(self) -> str | None:
-        """The byline, if any (filled like ``text``)."""
-        value: str | None = self._unpacked("_byline")
-        return value
-
-    @byline.setter
-    def byline(self, value: str | None) -> None:
-        self.__dict__["_byline"] = value
-
-    @property
-    def attachments(self) -> list[Any] | None:
+    text = ReadBack[str]("The body text.")
+    title = ReadBack[str]("The title (in the pack since revision 0024).")
+    byline = ReadBack[str | None]("The byline, if any.")
+    attachments = ReadBack[list[Any] | None](
         """The files the item links to for download, ``[{"title", "url"}, ...]`` in page
         order (revision 0006); None for a version read before the archive read them
-        (``reextract`` does), ``[]`` when it read the page and found none (filled like
-        ``text``)."""
-        value: list[Any] | None = self._unpacked("_attachments")
-        return value
-
-    @attachments.setter
-    def attachments(self, value: list[Any] | None) -> None:
-        self.__dict__["_attachments"] = value
-
-    @property
-    def sources(self) -> list[str]:
-        """The sources' names (stored as numbers since revision 0026: filled like ``text``)."""
-        value: list[str] = self._unpacked("_sources")
-        return value
-
-    @sources.setter
-    def sources(self, value: list[str]) -> None:
-        self.__dict__["_sources"] = value
-
-    @property
-    def fields_of_work(self) -> list[str]:
-        """The fields of work's names (filled like ``sources``)."""
-        value: list[str] = self._unpacked("_fields_of_work")
-        return value
-
-    @fields_of_work.setter
-    def fields_of_work(self, value: list[str]) -> None:
-        self.__dict__["_fields_of_work"] = value
+        (``reextract`` does), ``[]`` when it read the page and found none."""
+    )
+    sources = ReadBack[list[str]]("The sources' names (their numbers since revision 0026).")
+    fields_of_work = ReadBack[list[str]]("The fields of work's names (likewise).")
+    provenance = ReadBack[dict[str, Any]](
+        "Date candidates, warnings and the models that read the page."
+    )
 
     def fill(self, fields: dict[str, Any]) -> None:
         """Set fields read back: a pack's (``archive.texts.PACKED_FIELDS``) or the names
         of its lists (``NAMED_FIELDS``)."""
         for name, value in fields.items():
             self.__dict__["_" + name] = value
-
-    @property
-    def provenance(self) -> dict[str, Any]:
-        """Date candidates, warnings and the models that read the page (filled likewise)."""
-        value: dict[str, Any] = self._unpacked("_provenance")
-        return value
-
-    @provenance.setter
-    def provenance(self, value: dict[str, Any]) -> None:
-        self.__dict__["_provenance"] = value
 
     def _unpacked(self, name: str) -> Any:
         try:

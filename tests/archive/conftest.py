@@ -102,6 +102,14 @@ def capture_for(
     )
 
 
+def ingest_both_ways(archive: Archive, pairs: list[tuple[Capture, Record]]) -> None:
+    """Every other fetch one at a time (``ingest``, the ORM's path), the rest as one batch
+    (``ingest_many``, the crawl's): what a test stores through both writers."""
+    archive.ingest_many([pair for i, pair in enumerate(pairs) if not i % 2])
+    for capture, record in pairs[1::2]:
+        archive.ingest(capture, record)
+
+
 def stored_values(
     engine: Any, columns: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[str]]:

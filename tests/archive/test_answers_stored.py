@@ -17,7 +17,7 @@ from archive.query import Snapshot
 from archive.schema import answers_read_back, answers_to_store, http_date
 from archive.search import captures_of
 from archive.store import Archive
-from tests.archive.conftest import BASE, capture_for, make_record
+from tests.archive.conftest import BASE, capture_for, ingest_both_ways, make_record
 
 AT = datetime(2025, 7, 1, 0, 0, 0, 654321, tzinfo=timezone.utc)
 
@@ -89,11 +89,8 @@ def _fill(archive: Archive) -> dict[str, list[Any]]:
         capture = capture_for(record, 0, url=requested, final_url=record.url)
         capture = replace(capture, fetched_at=AT, answers=_answers(requested, record.url, dates))
         given[requested] = capture.answers
-        if node % 2:
-            archive.ingest(capture, record)
-        else:
-            pairs.append((capture, record))
-    archive.ingest_many(pairs)
+        pairs.append((capture, record))
+    ingest_both_ways(archive, pairs)
     return given
 
 

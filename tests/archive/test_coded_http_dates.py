@@ -12,7 +12,7 @@ from archive import migrations
 from archive.db import make_engine
 from archive.schema import HttpDate
 from archive.store import Archive
-from tests.archive.conftest import capture_for, make_record, stored_values
+from tests.archive.conftest import capture_for, ingest_both_ways, make_record, stored_values
 
 GIVEN = {
     60001: "Mon, 29 Nov 2010 11:30:00 GMT",
@@ -40,11 +40,8 @@ def _fill(archive: Archive) -> dict[str, str]:
         record = make_record(node, text=f"Text of item {node}.")
         capture = replace(capture_for(record, 0), last_modified=value)
         urls[record.url] = value
-        if node % 2:
-            archive.ingest(capture, record)
-        else:
-            pairs.append((capture, record))
-    archive.ingest_many(pairs)
+        pairs.append((capture, record))
+    ingest_both_ways(archive, pairs)
     return urls
 
 

@@ -7,6 +7,7 @@ data and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -185,6 +186,22 @@ def test_revision_0027_converts_sketches_and_back(db_url: str) -> None:
         assert archive.verify() == []
 
 
+def _pg_plan_once_usable(engine: Any, sql: str, index: str, wait: float = 30.0) -> str:
+    """PostgreSQL's plan for ``sql`` (sequential scans off), asked again on new
+    connections until it names ``index`` or ``wait`` seconds pass. An index just built
+    over rows updated in place is hidden from transactions until those older than it end,
+    anywhere on the server (``pg_index.indcheckxmin``): with other tests running, that
+    can take a moment."""
+    deadline = time.monotonic() + wait
+    while True:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = str(conn.exec_driver_sql(f"EXPLAIN {sql}").all())
+        if index in plan or time.monotonic() > deadline:
+            return plan
+        time.sleep(0.2)
+
+
 def test_the_duplicate_index_keeps_only_duplicates_and_revision_0030_converts_it(
     db_url: str,
 ) -> None:
@@ -215,8 +232,7 @@ def test_the_duplicate_index_keeps_only_duplicates_and_revision_0030_converts_it
                             "WHERE indexname = 'ix_documents_duplicate_of'"
                         )
                     ).scalar_one()
-                    conn.exec_driver_sql("SET enable_seqscan = off")
-                    plan = str(conn.exec_driver_sql(f"EXPLAIN {sql}").all())
+                    plan = _pg_plan_once_usable(engine, sql, "ix_documents_duplicate_of")
                 found = conn.execute(text(sql)).scalars().all()
             assert ("IS NOT NULL" in definition.upper()) == (revision is None), definition
             assert "ix_documents_duplicate_of" in plan, plan

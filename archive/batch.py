@@ -30,7 +30,7 @@ Imports: ``archive.ingest`` (the fetch's category and the roles of its addresses
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -58,7 +58,7 @@ from archive.schema import (
     same_text,
 )
 from archive.schema import Capture as CaptureRow
-from archive.texts import NAMED_FIELDS, PACKED_FIELDS, TextReader, TextStore
+from archive.texts import NAMED_FIELDS, PACKED_FIELDS, Page, TextReader, TextStore
 from archive.texts import columns as text_columns
 from archive.urls import normalise_address
 from archive.versioning import (
@@ -137,6 +137,8 @@ class _Effect:
     version_id: int | None = None
     version_number: int | None = None
     duplicate_of: str | None = None
+    #: The document's first page, when the text of its first version followed it.
+    page: Page | None = None
 
 
 def ingest_group(
@@ -250,7 +252,14 @@ class _Group:
         effect = _Effect(kind)
         if kind == "item":
             assert item is not None
-            effect = self._version(item, now, capture.run_id)
+            body = capture.body
+
+            def page() -> Page | None:
+                if body is None or sha is None:
+                    return None
+                return self.bodies.page(self.s, body, sha, pending=True)
+
+            effect = self._version(item, now, capture.run_id, page)
             link_versions(self.s, item.id, item.language_versions, now)
         addresses = self._link_addresses(
             capture,
@@ -290,7 +299,9 @@ class _Group:
                 self.conn, document_id, effect.version_id, latest=latest, raw=self.raw
             )
 
-        self.bodies.store(self.s, body, now, pending=self.body_rows, sha=sha, prefix=prefix)
+        self.bodies.store(
+            self.s, body, now, pending=self.body_rows, sha=sha, prefix=prefix, page=effect.page
+        )
         if self.body_rows and self.body_rows[-1]["sha256"] == sha:  # a new body
             self.bases[sha] = self.body_rows[-1]["base"]
         if document_id is not None:
@@ -328,13 +339,20 @@ class _Group:
             statement, {"_id": document["id"], **{name: document[name] for name in names}}
         )
 
-    def _version(self, record: Record, seen_at: datetime, run_id: int | None) -> _Effect:
-        """The versioning rule (``record_version``, never re-extracting)."""
+    def _version(
+        self,
+        record: Record,
+        seen_at: datetime,
+        run_id: int | None,
+        page: Callable[[], Page | None],
+    ) -> _Effect:
+        """The versioning rule (``record_version``, never re-extracting); ``page`` offers
+        the page read, should it be a new document's first (``archive.texts.Page``)."""
         content = normalise_content(record, text_of(record))
         chash = content_hash(content)
         document = self._document(record.id)
         if document is None:
-            return self._new_document(record, content, chash, seen_at, run_id)
+            return self._new_document(record, content, chash, seen_at, run_id, page())
         newest = self._newest(document)
         returning = bool(document["deleted"])
         document["last_seen"] = max(document["last_seen"], seen_at)
@@ -373,6 +391,7 @@ class _Group:
         chash: str,
         seen_at: datetime,
         run_id: int | None,
+        page: Page | None,
     ) -> _Effect:
         document: dict[str, Any] = dict(
             id=record.id,
@@ -388,13 +407,16 @@ class _Group:
         self.conn.execute(_INSERT_DOCUMENT, document)
         document["current_version"] = 0  # the version written next is number 1
         version_id, number, sig, thash = self._write_version(
-            document, record, content, chash, seen_at, "created", None
+            document, record, content, chash, seen_at, "created", None, page
         )
         self._log(document["id"], "created", number, seen_at, run_id)
         links = self._dedup_links(document, content["published"], sig, thash)
         for other_id, other_version, kind in links:
             self._log(other_id, kind, other_version or None, seen_at, run_id)
-        return _Effect("new_document", document["id"], version_id, number, document["duplicate_of"])
+        followed = page if page is not None and page.stored is not None else None
+        return _Effect(
+            "new_document", document["id"], version_id, number, document["duplicate_of"], followed
+        )
 
     def _write_version(
         self,
@@ -405,9 +427,11 @@ class _Group:
         seen_at: datetime,
         reason: str,
         previous: Any,
+        page: Page | None = None,
     ) -> tuple[int, int, dedup.Signature, str]:
         """Version n+1 (as ``archive.versioning._write_version``): its id and number,
-        its text's near-duplicate signature and text hash."""
+        its text's near-duplicate signature and text hash; its text follows ``page``
+        where it can (``TextStore.store``)."""
         document["current_version"] += 1
         number = document["current_version"]
         sig = signature_of(record, content["text"])
@@ -422,7 +446,7 @@ class _Group:
             dict_id=None,
             base_id=None,
         )
-        self.texts.store(self.s, cast(Version, stored), previous, seen_at)
+        self.texts.store(self.s, cast(Version, stored), previous, seen_at, page)
         row = dict(
             document_id=document["id"],
             number=number,

@@ -25,7 +25,13 @@ page its base does not halve (:data:`BASE_SHARE`) has drifted from it: it keeps 
 dictionary alone and becomes the base of the next. A document's first page keeps the
 dictionary alone too: with its text as a prefix it would take about a fifth less, but
 zstd indexes the whole prefix for every page, dictionary included, which tripled the
-compression's cost (0.48 against 0.15 ms a page) and slowed a full crawl.
+compression's cost (0.48 against 0.15 ms a page) and slowed a full crawl. The other way
+round costs nothing more (revision 0031): a document's first page, new to the archive,
+is compressed with the dictionary as a zstd frame left open (``zstd-open``), and the
+text of the version read from it is compressed as the rest of that frame
+(``archive.texts``, codec ``zstd-page``), zstd having indexed the page on its way. The
+page reads back alone as before; its stored bytes never change again, since the text's
+bytes follow them.
 
 This module is the one place bodies are compressed, stored (:class:`BodyStore`, inside the
 ingest transaction) and read back (:class:`BodyReader`: every reader, from exports to
@@ -54,6 +60,9 @@ CODEC_IDENTITY = compression.CODEC_IDENTITY
 #: zstd with a raw-content dictionary: the raw bytes of the body ``base``, then the pack
 #: of version ``text_of`` without its fields (``texts.text_part``).
 CODEC_REF = "zstd-ref"
+#: zstd with the trained dictionary, the frame left open for the text of the version read
+#: from the page to follow it (``texts.CODEC_PAGE``, revision 0031; ``texts.Page``).
+CODEC_OPEN = "zstd-open"
 ZSTD_LEVEL = compression.ZSTD_LEVEL
 MIN_COMPRESS = compression.MIN_COMPRESS
 compress = compression.compress
@@ -107,7 +116,7 @@ class StoredBody:
 
 
 #: The columns of ``bodies`` that :meth:`BodyReader.decode` needs, for a select of them.
-COLUMNS = (Body.codec, Body.data, Body.dict_id, Body.base, Body.text_of)
+COLUMNS = (Body.codec, Body.data, Body.dict_id, Body.base, Body.text_of, Body.size)
 
 
 class BodyReader:
@@ -140,6 +149,12 @@ class BodyReader:
 
     def decode(self, row: StoredBody | Any) -> bytes:
         """The raw bytes of a stored body row (selected with :data:`COLUMNS`, or the ORM's)."""
+        if row.codec == CODEC_OPEN:
+            data = compression.decompress_open(row.data, self._dictionary(row.dict_id))[0]
+            size = getattr(row, "size", None)
+            if size is not None and len(data) != size:
+                raise ArchiveError(f"an open body read back as {len(data)} bytes, not {size}")
+            return data
         if row.codec != CODEC_REF:
             return decompress(row.codec, bytes(row.data), self._dictionary(row.dict_id))
         if row.base is None or row.text_of is None:
@@ -229,6 +244,27 @@ class BodyStore:
                 s.connection().execute(select(Body.sha256).where(Body.sha256.in_(wanted))).scalars()
             )
 
+    def page(
+        self, s: Session, data: bytes, sha: str, *, pending: bool = False
+    ) -> texts.Page | None:
+        """``data`` (key ``sha``), a document's first page, as a ``texts.Page`` the text
+        read from it may follow; None when the body is stored already (a page repeated
+        at another address keeps its one row) or the archive has no dictionary yet.
+        ``pending``: the caller looked its group's keys up (:meth:`known`)."""
+        added: set[str] = s.info.setdefault("bodies_added", set())
+        if sha in added or len(data) < MIN_COMPRESS:
+            return None
+        if not self._loaded:
+            self._load(s)
+        if self.dictionary is None:
+            return None
+        if (
+            not pending
+            and s.connection().execute(select(Body.sha256).where(Body.sha256 == sha)).first()
+        ):
+            return None
+        return texts.Page(sha, data, self.dictionary[0], self.dictionary[1])
+
     def store(
         self,
         s: Session,
@@ -238,6 +274,7 @@ class BodyStore:
         pending: list[dict[str, Any]] | None = None,
         sha: str | None = None,
         prefix: Callable[[], Prefix | None] | None = None,
+        page: texts.Page | None = None,
     ) -> str:
         """Store ``data`` once (by its sha256) in ``s``'s transaction; its key.
 
@@ -246,10 +283,16 @@ class BodyStore:
         session; rows pending there are inserted before a dictionary is trained, since
         training reads the stored bodies. ``sha``: ``data``'s key, when known.
         ``prefix``: what the body may be compressed against instead of the dictionary
-        (:meth:`prefix`), asked for only when the body is new and a dictionary exists."""
+        (:meth:`prefix`), asked for only when the body is new and a dictionary exists.
+        ``page``: this body as :meth:`page` offered it, which the text read from it
+        followed (``page.stored`` set): kept as it was compressed there."""
         sha = sha or body_hash(data)
         added: set[str] = s.info.setdefault("bodies_added", set())
+        if page is not None and page.stored is not None and page.sha256 != sha:
+            raise ArchiveError("a text followed another page than the body stored")
         if sha in added:
+            if page is not None and page.stored is not None:
+                raise ArchiveError("a text followed a page stored meanwhile")
             return sha
         if (
             pending is None
@@ -263,6 +306,8 @@ class BodyStore:
                 s.connection().execute(insert(Body), pending)
                 pending.clear()
             self._train(s, now)
+        if page is not None and page.stored is not None:
+            return self._keep(s, pending, sha, data, now, CODEC_OPEN, page.stored, page.dict_id)
         zdict = self.dictionary
         codec, stored = compress(data, zdict[1] if zdict else None)
         dict_id = zdict[0] if zdict is not None and codec == CODEC_ZSTD else None
@@ -277,6 +322,21 @@ class BodyStore:
             if len(against) <= BASE_SHARE * len(stored):
                 stored, codec, dict_id = against, CODEC_REF, None
                 base, text_of = found.base, found.text_of
+        return self._keep(s, pending, sha, data, now, codec, stored, dict_id, base, text_of)
+
+    @staticmethod
+    def _keep(
+        s: Session,
+        pending: list[dict[str, Any]] | None,
+        sha: str,
+        data: bytes,
+        now: datetime,
+        codec: str,
+        stored: bytes,
+        dict_id: int | None,
+        base: str | None = None,
+        text_of: int | None = None,
+    ) -> str:
         row = dict(
             sha256=sha,
             size=len(data),
@@ -291,7 +351,7 @@ class BodyStore:
             s.add(Body(**row))
         else:
             pending.append(row)
-        added.add(sha)
+        s.info.setdefault("bodies_added", set()).add(sha)
         return sha
 
     def prefix(

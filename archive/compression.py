@@ -68,6 +68,34 @@ def decompress_with_prefix(data: bytes, prefix: bytes) -> bytes:
     return zstandard.ZstdDecompressor(dict_data=_raw(prefix)).decompress(bytes(data))
 
 
+def compress_open(data: bytes, dictionary: bytes, follower: bytes) -> tuple[bytes, bytes]:
+    """(``data`` compressed with the trained ``dictionary`` as a zstd frame left open, its
+    last block flushed; ``follower`` compressed as the rest of that frame).
+
+    The first part alone reads back as ``data`` (:func:`decompress_open`); the second,
+    read after it, as ``follower``, whose matches in ``data`` cost references: a page's
+    text costs little after the page (``archive.texts``, revision 0031). Compressing the
+    follower costs what compressing it alone does, since zstd indexed ``data`` on its
+    way; a prefix (:func:`compress_with_prefix`) would be indexed again for each use.
+    The second part can only follow the very bytes of the first: never recompress one
+    without the other."""
+    stream = _compressor(dictionary).compressobj()
+    first = stream.compress(data) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+    rest = stream.compress(follower) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH)
+    return first, rest
+
+
+def decompress_open(
+    first: bytes, dictionary: bytes | None, rest: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """What :func:`compress_open` was given: (``data``, ``follower``) from its two parts;
+    ``follower`` is empty when ``rest`` is None (the first part alone, an open frame)."""
+    stream = _decompressor(dictionary).decompressobj()
+    data = stream.decompress(bytes(first))
+    follower = stream.decompress(bytes(rest)) if rest is not None else b""
+    return data, follower
+
+
 def train(samples: list[bytes], size: int = DICT_SIZE) -> bytes:
     """A zstd dictionary of about ``size`` bytes trained on ``samples``."""
     chunks: list[bytes | bytearray | memoryview] = list(samples)

@@ -21,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix
+from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix, body_hash
 from archive.errors import ArchiveError
 from archive.languages import link_versions
 from archive.records import Capture, Record
@@ -34,7 +34,7 @@ from archive.schema import (
     to_header_column,
 )
 from archive.schema import Capture as CaptureRow
-from archive.texts import TextStore
+from archive.texts import Page, TextStore
 from archive.urls import normalise_address
 from archive.versioning import mark_deleted, record_version
 
@@ -92,9 +92,20 @@ def ingest(
     item = record if record is not None and record.is_item else None
     kind = category(capture, item)
     effect = _Effect(kind)
+    body, sha = capture.body, body_hash(capture.body) if capture.body is not None else None
+    offered: list[Page] = []
+
+    def page() -> Page | None:
+        # the page read, should it be a new document's first: its text may follow it
+        if body is None or sha is None:
+            return None
+        found = store.page(s, body, sha)
+        offered.extend([found] if found is not None else [])
+        return found
+
     if kind == "item":
         assert item is not None
-        result = record_version(s, item, now, run_id=capture.run_id, texts=texts)
+        result = record_version(s, item, now, run_id=capture.run_id, texts=texts, page=page)
         link_versions(s, item.id, item.language_versions, now)
         effect = _Effect(result.outcome, result.document.id, result.version)
         effect.duplicate_of = result.document.duplicate_of
@@ -123,7 +134,8 @@ def ingest(
             s.flush()
             return store.prefix(s, effect.document_id, effect.version.id)
 
-        body_sha = store.store(s, capture.body, now, prefix=prefix)
+        followed = next((p for p in offered if p.stored is not None), None)
+        body_sha = store.store(s, capture.body, now, sha=sha, prefix=prefix, page=followed)
     capture_id = _insert_capture(s, capture, requested.id, body_sha, effect)
     return IngestResult(
         outcome=effect.outcome,

@@ -283,8 +283,8 @@ DATE_SOURCES = ("markup", "meta", "json-ld", "listing", "dateline", "heuristic")
 #: How an address reaches its document.
 ADDRESS_ROLES = ("canonical", "redirect", "alias", "page")
 #: How a version's pack and a body are compressed (``archive.texts``, ``archive.bodies``).
-TEXT_CODECS = ("identity", "zstd", "delta")
-BODY_CODECS = ("zstd", "zstd-ref", "identity")
+TEXT_CODECS = ("identity", "zstd", "delta", "zstd-page")
+BODY_CODECS = ("zstd", "zstd-ref", "identity", "zstd-open")
 
 
 class Coded(_CodedText):
@@ -612,7 +612,7 @@ class Body(Base):
 
     sha256: Mapped[str] = mapped_column(Sha256(), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)  # bytes before compression
-    codec: Mapped[str] = mapped_column(Coded(BODY_CODECS))  # zstd | zstd-ref | identity
+    codec: Mapped[str] = mapped_column(Coded(BODY_CODECS))  # zstd | zstd-ref | identity | zstd-open
     dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     stored_at: Mapped[datetime]
@@ -720,7 +720,7 @@ class Version(Base):
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # The text and provenance, packed and compressed (archive.texts; revision 0007).
     packed: Mapped[bytes] = mapped_column(LargeBinary)
-    codec: Mapped[str] = mapped_column(Coded(TEXT_CODECS))  # identity | zstd | delta
+    codec: Mapped[str] = mapped_column(Coded(TEXT_CODECS))  # identity | zstd | delta | zstd-page
     dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
     # A delta's base: an earlier version of the same document, never itself a delta.
     base_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))

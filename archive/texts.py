@@ -21,11 +21,22 @@ page of search hits reads its versions' packs for their titles). Codecs:
     zstandard with the pack of an earlier version of the same document as a raw-content
     dictionary (``versions.base_id``): a version that changed a few words costs about
     those words. A base is never itself a delta, so reading any version decompresses at
-    most two packs (well under a millisecond: ``bench/archive_storage.py``).
+    most two packs (well under a millisecond: ``bench/archive_storage.py``);
+``zstd-page``
+    the first version of a document, read from its first page (revision 0031): the page
+    holds the text, in its markup, so the pack is stored in two parts, its fields and
+    provenance as ``zstd`` (the text dictionary, ``versions.dict_id``), then its text as
+    the rest of the zstd frame the page's body was compressed in, left open for it
+    (``bodies.CODEC_OPEN``; :func:`encode_page`): what the page holds costs a reference.
+    The page is the body of the capture that made the version (:func:`page_of`);
+    reading the text decompresses the page first (about 20 µs), and a delta's base may
+    be such a version.
 
 Writing (:class:`TextStore`, inside the versioning transaction): a new version of a known
 document is stored as a delta of its newest version's base when that is at most
-:data:`DELTA_GAIN` of its whole compressed form, else whole. The text dictionary is
+:data:`DELTA_GAIN` of its whole compressed form, else whole; a new document's first
+version follows its page (:class:`Page`, offered by ``archive.bodies.BodyStore.page``
+when the page is new to the archive) once both dictionaries exist. The text dictionary is
 trained as the bodies' is (``archive.bodies``): once :data:`TRAIN_AFTER` packs are
 stored without one, from those packs, which are recompressed with it in the same
 transaction. Packs written before the dictionary stay readable as they are.
@@ -50,7 +61,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from types import SimpleNamespace
+from typing import Any, Protocol, cast
 
 import zstandard
 from sqlalchemy import Connection, func, select, update
@@ -59,11 +71,17 @@ from sqlalchemy.orm import Session
 from archive import compression
 from archive.errors import ArchiveError
 from archive.names import Naming, Numbering
-from archive.schema import CompressionDict, Version
+from archive.schema import Body, Capture, CompressionDict, Version
 
 CODEC_IDENTITY = compression.CODEC_IDENTITY
 CODEC_ZSTD = compression.CODEC_ZSTD
 CODEC_DELTA = "delta"
+#: The pack of a version read from a document's first page, in two parts: its fields and
+#: provenance as :data:`CODEC_ZSTD` (the text dictionary, ``dict_id``), then its text as
+#: the rest of the zstd frame of the page's body (``bodies.CODEC_OPEN``, revision 0031).
+CODEC_PAGE = "zstd-page"
+#: The outcome of the capture whose page a :data:`CODEC_PAGE` text follows.
+PAGE_OUTCOME = "new_document"
 #: ``compression_dicts.kind`` of the text dictionary.
 KIND = "text"
 #: Train the text dictionary once this many packs are stored without one.
@@ -190,6 +208,78 @@ def decode(codec: str, data: bytes, dictionary: bytes | None, base: bytes | None
     raise ArchiveError(f"unknown text codec {codec!r}")
 
 
+@dataclass
+class Page:
+    """A document's first page, new to the archive, offered to the text of the version
+    read from it (``archive.bodies.BodyStore.page``): :meth:`TextStore.store` compresses
+    the page and the text in one zstd frame (``compression.compress_open``) and leaves
+    the page's part in ``stored``, which ``BodyStore.store`` then keeps as the body."""
+
+    sha256: str
+    data: bytes
+    dict_id: int
+    dictionary: bytes
+    stored: bytes | None = None
+
+
+def encode_page(data: bytes, dictionary: tuple[int, bytes], page: Page) -> Encoded:
+    """``data`` (a pack) as :data:`CODEC_PAGE`: its head (fields and provenance) whole
+    with the text ``dictionary``, its text after ``page``, whose own part it sets."""
+    cut = _text_start(data)
+    head = compression.compress(data[:cut], dictionary[1])[1]
+    page.stored, rest = compression.compress_open(page.data, page.dictionary, data[cut:])
+    return Encoded(CODEC_PAGE, _length(len(head)) + head + rest, dictionary[0])
+
+
+def page_parts(data: bytes) -> tuple[bytes, bytes]:
+    """(head frame, text part) of a :data:`CODEC_PAGE` row's stored bytes."""
+    data = bytes(data)
+    size, start = _read_length(data)
+    if len(data) < start + size:
+        raise ArchiveError("a page-following pack is shorter than its head")
+    return data[start : start + size], data[start + size :]
+
+
+def decode_page(
+    data: bytes, dictionary: bytes | None, page: bytes, page_dictionary: bytes | None
+) -> bytes:
+    """The pack of a :data:`CODEC_PAGE` row, from its stored bytes and dictionary and its
+    page's stored bytes and dictionary."""
+    head, rest = page_parts(data)
+    return (
+        compression.decompress(CODEC_ZSTD, head, dictionary)
+        + compression.decompress_open(page, page_dictionary, rest)[1]
+    )
+
+
+def _text_start(data: bytes) -> int:
+    """Where the text of a pack with fields begins (after its second separator)."""
+    if not data.startswith(_FIELDS_MARK):
+        raise ArchiveError("a pack without its fields cannot follow its page")
+    return data.index(_SEPARATOR, data.index(_SEPARATOR) + 1) + 1
+
+
+def _length(n: int) -> bytes:
+    """``n`` as a base-128 varint, low group first."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _read_length(data: bytes) -> tuple[int, int]:
+    """(the varint at the start of ``data``, where what follows it begins)."""
+    n = shift = 0
+    for i, byte in enumerate(data[:5]):
+        n |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return n, i + 1
+        shift += 7
+    raise ArchiveError("a page-following pack has no length for its head")
+
+
 def train(samples: Sequence[bytes]) -> bytes:
     """A text dictionary trained on ``samples`` (packs); zstd's own errors when it cannot."""
     return compression.train(list(samples))
@@ -202,8 +292,9 @@ def columns(versions: Any = None) -> tuple[Any, ...]:
     """What a Core select of ``versions`` (the table, or an alias of it) needs to read a
     version's text with :class:`TextReader` in that one statement: the four stored
     columns, the numbers of its two lists of names (``source_ids``, ``field_ids``, for
-    :meth:`TextReader.names`) and, for a delta, its base's (scalar subqueries: a
-    primary-key lookup each, and no second round trip to read a delta)."""
+    :meth:`TextReader.names`), for a delta its base's, and for a text that follows its
+    page that page's stored body (scalar subqueries: an indexed lookup each, and no
+    second round trip to read a delta or a page's text)."""
     return _columns(versions if versions is not None else Version.__table__)
 
 
@@ -212,8 +303,9 @@ def _columns(table: Any) -> tuple[Any, ...]:
     # Built once per table: building the subqueries costs more than running them.
     base = Version.__table__.alias("text_base")
 
-    def of_base(column: Any, label: str) -> Any:
-        return select(column).where(base.c.id == table.c.base_id).scalar_subquery().label(label)
+    def of_base(column: Any, label: str | None) -> Any:
+        found = select(column).where(base.c.id == table.c.base_id).scalar_subquery()
+        return found if label is None else found.label(label)
 
     return (
         table.c.packed,
@@ -225,6 +317,30 @@ def _columns(table: Any) -> tuple[Any, ...]:
         of_base(base.c.packed, "base_packed"),
         of_base(base.c.codec, "base_codec"),
         of_base(base.c.dict_id, "base_dict_id"),
+        # The stored page a text follows: the row's own, or for a delta its base's (read
+        # only when that version follows its page; one column without a condition: each
+        # costs SQLAlchemy more per statement than SQLite to run).
+        page_of(table, func.coalesce(table.c.base_id, table.c.id)).label("page_data"),
+    )
+
+
+def page_of(table: Any, version_id: Any) -> Any:
+    """The stored body of the page that the version ``version_id`` (a row's own id or its
+    base's) of a row of ``table``'s document follows if it is :data:`CODEC_PAGE`: the
+    body of the capture that made it, the document's first page (for a version of
+    another codec, the same page, unused). Captures are never deleted, nor bodies
+    rewritten."""
+    return (
+        select(Body.data)
+        .join(Capture, Capture.body_sha256 == Body.sha256)
+        .where(
+            Capture.document_id == table.c.document_id,
+            Capture.version_id == version_id,
+            Capture.outcome == PAGE_OUTCOME,
+        )
+        .order_by(Capture.id)
+        .limit(1)
+        .scalar_subquery()
     )
 
 
@@ -281,39 +397,105 @@ class TextReader:
             "fields_of_work": self._naming.names(row.field_ids),
         }
 
-    def read_all(self, row: StoredText) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        """(text, provenance, :meth:`fields`) of a stored row, its pack read once."""
-        held, rest = self._split(row)
+    def read_all(
+        self, row: StoredText, page: bytes | None = None
+    ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(text, provenance, :meth:`fields`) of a stored row, its pack read once;
+        ``page``: the stored page it follows, when the caller has it."""
+        held, rest = self._split(row, page)
         return (*_text_and_provenance(rest), held)
 
-    def _split(self, row: StoredText) -> tuple[dict[str, Any], bytes]:
-        held, rest = split(self.pack(row))
+    def _split(self, row: StoredText, page: bytes | None = None) -> tuple[dict[str, Any], bytes]:
+        held, rest = split(self.pack(row, page))
         if held is None:  # every pack holds them since revision 0024 converted the archive
             raise ArchiveError("a version's pack lacks its title, byline and attachments")
         return held, rest
 
-    def pack(self, row: StoredText) -> bytes:
+    def pack(self, row: StoredText, page: bytes | None = None) -> bytes:
+        """The pack of a stored row; ``page``: the stored page it follows, when the caller
+        has it (else selected with :func:`columns`, or looked up)."""
         base = None
+        if row.codec == CODEC_PAGE:
+            return self._after_page(row, page)
         if row.codec == CODEC_DELTA:
             fields = getattr(row, "_mapping", {})  # a Core row selected with columns()
             if fields.get("base_packed") is not None and row.base_id is not None:
                 base = self._bases.get(row.base_id)
                 if base is None:
                     whole = self._whole(
-                        fields["base_codec"], fields["base_packed"], fields["base_dict_id"]
+                        fields["base_codec"],
+                        fields["base_packed"],
+                        fields["base_dict_id"],
+                        row.base_id,
+                        fields.get("page_data"),  # a delta's: its base's page
                     )
                     base = self._keep(row.base_id, whole)
             else:
                 base = self.base_pack(row.base_id)
         return decode(row.codec, row.packed, self._dictionary(row.dict_id, row.packed), base)
 
+    def _after_page(self, row: StoredText, page: bytes | None = None) -> bytes:
+        """The pack of a :data:`CODEC_PAGE` row, with its page's stored body when the
+        caller has it (selected with :func:`columns`), else looked up by the row's id."""
+        if page is None:
+            page = self._page_of(row)
+        page = bytes(page)
+        head = page_parts(row.packed)[0]
+        return decode_page(
+            row.packed, self._dictionary(row.dict_id, head), page, self._frame_dictionary(page)
+        )
+
+    def _pages(self, versions: list[Version]) -> dict[int, bytes]:
+        """The stored pages that ``versions`` (each :data:`CODEC_PAGE`) follow, by version
+        id, in a query per 500 (through the captures' index on their document)."""
+        found: dict[int, bytes] = {}
+        for start in range(0, len(versions), 500):
+            chunk = versions[start : start + 500]
+            rows = self._db.execute(
+                select(Capture.version_id, Body.data)
+                .join(Body, Body.sha256 == Capture.body_sha256)
+                .where(
+                    Capture.document_id.in_({v.document_id for v in chunk}),
+                    Capture.version_id.in_([v.id for v in chunk]),
+                    Capture.outcome == PAGE_OUTCOME,
+                )
+                .order_by(Capture.id.desc())
+            )
+            # newest first, so that each version keeps its first capture's page
+            found.update({version_id: bytes(data) for version_id, data in rows if version_id})
+        return found
+
+    def _page_of(self, row: StoredText) -> bytes:
+        fields = getattr(row, "_mapping", {})
+        if fields.get("page_data") is not None:
+            return bytes(fields["page_data"])
+        version_id = getattr(row, "id", None)
+        if version_id is None:
+            raise ArchiveError("a page-following text was read without its version id")
+        document = select(Version.document_id).where(Version.id == version_id)
+        page = self._db.execute(
+            select(Body.data)
+            .join(Capture, Capture.body_sha256 == Body.sha256)
+            .where(
+                Capture.document_id == document.scalar_subquery(),
+                Capture.version_id == version_id,
+                Capture.outcome == PAGE_OUTCOME,
+            )
+            .order_by(Capture.id)
+            .limit(1)
+        ).scalar()
+        if page is None:
+            raise ArchiveError(f"the page that version {version_id}'s text follows is missing")
+        return bytes(page)
+
     def load(self, versions: Iterable[Version]) -> list[Version]:
         """Fill ``text``, ``provenance`` and the :data:`PACKED_FIELDS` (``title``,
         ``byline``, ``attachments``) of each ORM version; returns them, in order."""
         versions = list(versions)
         self._prefetch({v.base_id for v in versions if v.codec == CODEC_DELTA})
+        pages = self._pages([v for v in versions if v.codec == CODEC_PAGE])
         for version in versions:
-            version.text, version.provenance, fields = self.read_all(version)
+            version.text, version.provenance, fields = self.read_all(version, pages.get(version.id))
             version.fill(fields)
             version.fill(self.names(version))
         return versions
@@ -327,7 +509,7 @@ class TextReader:
                 )
             ).all()
             for row in rows:
-                self._keep(row.id, self._whole(row.codec, row.packed, row.dict_id))
+                self._keep(row.id, self._whole(row.codec, row.packed, row.dict_id, row.id))
 
     def fields_of(self, version_id: int) -> dict[str, Any]:
         """:meth:`fields` of the version ``version_id`` (one query)."""
@@ -364,11 +546,23 @@ class TextReader:
         ).one_or_none()
         if row is None:
             raise ArchiveError(f"the base version {base_id} of a delta is missing")
-        return self._keep(base_id, self._whole(row.codec, row.packed, row.dict_id))
+        return self._keep(base_id, self._whole(row.codec, row.packed, row.dict_id, base_id))
 
-    def _whole(self, codec: str, data: bytes, dict_id: int | None) -> bytes:
+    def _whole(
+        self,
+        codec: str,
+        data: bytes,
+        dict_id: int | None,
+        version_id: int,
+        page: bytes | None = None,
+    ) -> bytes:
+        """The pack of a version that is not a delta (a base); ``page``: its page's stored
+        body when the caller selected it."""
         if codec == CODEC_DELTA:
             raise ArchiveError("a delta's base is itself a delta")
+        if codec == CODEC_PAGE:
+            stored = SimpleNamespace(id=version_id, codec=codec, packed=data, dict_id=dict_id)
+            return self._after_page(cast(StoredText, stored), page)
         return decode(codec, data, self._dictionary(dict_id, data), None)
 
     def _keep(self, base_id: int, data: bytes) -> bytes:
@@ -384,6 +578,26 @@ class TextReader:
         if dict_id not in self._dictionaries:
             self._dictionaries[dict_id] = self._shared(dict_id, frame)
         return self._dictionaries[dict_id]
+
+    def _frame_dictionary(self, frame: bytes) -> bytes | None:
+        """The dictionary that compressed ``frame`` (a page's body), found by the id zstd
+        wrote in it: the process's cache, else the archive's dictionaries."""
+        zstd_id = zstandard.get_frame_parameters(frame).dict_id
+        if not zstd_id:
+            return None
+        with _DICTIONARIES_LOCK:
+            known = _DICTIONARIES.get(zstd_id)
+        if known is not None:
+            return known
+        for (data,) in self._db.execute(select(CompressionDict.data)):
+            data = bytes(data)
+            if zstandard.ZstdCompressionDict(data).dict_id() == zstd_id:
+                with _DICTIONARIES_LOCK:
+                    _DICTIONARIES[zstd_id] = data
+                    while len(_DICTIONARIES) > _KEEP_DICTIONARIES:
+                        _DICTIONARIES.popitem(last=False)
+                return data
+        raise ArchiveError(f"no dictionary of the archive compressed a page (zstd id {zstd_id})")
 
     def _shared(self, dict_id: int, frame: bytes) -> bytes | None:
         try:
@@ -448,10 +662,19 @@ class TextStore:
             )
         self._loaded = True
 
-    def store(self, s: Session, version: Version, previous: Version | None, now: datetime) -> None:
+    def store(
+        self,
+        s: Session,
+        version: Version,
+        previous: Version | None,
+        now: datetime,
+        page: Page | None = None,
+    ) -> None:
         """Set ``version``'s stored columns from its ``text``, ``provenance`` and
         :data:`PACKED_FIELDS`, in ``s``'s transaction; ``previous`` (the document's newest
-        version, flushed) may serve as the base of a delta."""
+        version, flushed) may serve as the base of a delta. ``page``: the document's
+        first page, new, which the text of its first version follows (:data:`CODEC_PAGE`)
+        once the archive has a text dictionary."""
         if not self._loaded:
             self._load(s)
         if self.dictionary is None and self._plain >= TRAIN_AFTER:
@@ -464,7 +687,11 @@ class TextStore:
         version.source_ids = self.numbering.numbers(s, version.sources)
         version.field_ids = self.numbering.numbers(s, version.fields_of_work)
         fields = {name: getattr(version, name) for name in PACKED_FIELDS}
-        encoded = encode(pack(version.text, version.provenance, fields), self.dictionary, base)
+        data = pack(version.text, version.provenance, fields)
+        if page is not None and previous is None and self.dictionary is not None:
+            encoded = encode_page(data, self.dictionary, page)
+        else:
+            encoded = encode(data, self.dictionary, base)
         version.packed = encoded.packed
         version.codec = encoded.codec
         version.dict_id = encoded.dict_id

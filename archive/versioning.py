@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,7 +37,7 @@ from archive.normalise import normalise_text, signature_of, text_of
 from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
 from archive.schema import Change, Document, NearDupKey, Sha256, Version, same_text
-from archive.texts import TextReader, TextStore
+from archive.texts import Page, TextReader, TextStore
 
 #: Content fields added after archives existed: hashed only when they hold something, so
 #: a document without them keeps exactly the hash it had before they were added (no
@@ -143,6 +144,7 @@ def record_version(
     run_id: int | None = None,
     reextract: bool = False,
     texts: TextStore | None = None,
+    page: Callable[[], Page | None] | None = None,
 ) -> VersionOutcome:
     """Apply the versioning rule for ``record`` seen at ``seen_at``.
 
@@ -155,13 +157,16 @@ def record_version(
       stored before the archive read them (:func:`unread_before`).
 
     ``texts`` keeps the archive's text dictionary between calls (a fresh one reads it).
+    ``page`` offers the page read, should it be a new document's first: the version's
+    text then follows it (``archive.texts.Page``).
     """
     texts = texts or TextStore()
     content = normalise_content(record, text_of(record))
     chash = content_hash(content)
     document = session.get(Document, record.id)
     if document is None:
-        return _new_document(session, record, content, chash, seen_at, run_id, texts)
+        offered = page() if page is not None else None
+        return _new_document(session, record, content, chash, seen_at, run_id, texts, offered)
 
     newest = None
     if document.current_version:
@@ -204,6 +209,7 @@ def _new_document(
     seen_at: datetime,
     run_id: int | None,
     texts: TextStore,
+    page: Page | None = None,
 ) -> VersionOutcome:
     """An unknown document: created with version 1, then linked to what it duplicates."""
     document = Document(
@@ -219,7 +225,7 @@ def _new_document(
     )
     session.add(document)
     version = _write_version(
-        session, document, record, content, chash, seen_at, "created", texts, None
+        session, document, record, content, chash, seen_at, "created", texts, None, page
     )
     _log(session, document, "created", version.number, seen_at, run_id)
     with session.no_autoflush:  # only the change-log row is pending: dedup never reads it
@@ -239,6 +245,7 @@ def _write_version(
     reason: str,
     texts: TextStore,
     previous: Version | None,
+    page: Page | None = None,
 ) -> Version:
     """Version n+1 of ``document``: its text stored compressed (a delta of ``previous``
     where that helps), its near-duplicate keys and its entry in the search index."""
@@ -261,7 +268,7 @@ def _write_version(
     )
     sig = signature_of(record, content["text"])
     version.sketch = sig.packed
-    texts.store(session, version, previous, seen_at)
+    texts.store(session, version, previous, seen_at, page)
     session.add(version)
     session.flush()  # the version's id, for its near-duplicate keys and the index
     search.index_version(session.connection(), version.id, version.title, version.text, document.id)

@@ -58,7 +58,15 @@ from archive.schema import (
     same_text,
 )
 from archive.schema import Capture as CaptureRow
-from archive.texts import NAMED_FIELDS, PACKED_FIELDS, Page, TextReader, TextStore
+from archive.texts import (
+    FOLLOWED,
+    NAMED_FIELDS,
+    PACKED_FIELDS,
+    FirstPage,
+    TextReader,
+    TextStore,
+    remember,
+)
 from archive.texts import columns as text_columns
 from archive.urls import normalise_address
 from archive.versioning import (
@@ -138,7 +146,7 @@ class _Effect:
     version_number: int | None = None
     duplicate_of: str | None = None
     #: The document's first page, when the text of its first version followed it.
-    page: Page | None = None
+    page: FirstPage | None = None
 
 
 def ingest_group(
@@ -254,7 +262,7 @@ class _Group:
             assert item is not None
             body = capture.body
 
-            def page() -> Page | None:
+            def page() -> FirstPage | None:
                 if body is None or sha is None:
                     return None
                 return self.bodies.page(self.s, body, sha, pending=True)
@@ -296,7 +304,12 @@ class _Group:
             if document_id is None or effect.outcome not in REFETCH_OUTCOMES:
                 return None  # a document's first page, or a page of none
             return self.bodies.prefix(
-                self.conn, document_id, effect.version_id, latest=latest, raw=self.raw
+                self.conn,
+                document_id,
+                effect.version_id,
+                latest=latest,
+                raw=self.raw,
+                followed=self.s.info.get(FOLLOWED),
             )
 
         self.bodies.store(
@@ -344,10 +357,10 @@ class _Group:
         record: Record,
         seen_at: datetime,
         run_id: int | None,
-        page: Callable[[], Page | None],
+        page: Callable[[], FirstPage | None],
     ) -> _Effect:
         """The versioning rule (``record_version``, never re-extracting); ``page`` offers
-        the page read, should it be a new document's first (``archive.texts.Page``)."""
+        the page read, should it be a new document's first (``archive.texts.FirstPage``)."""
         content = normalise_content(record, text_of(record))
         chash = content_hash(content)
         document = self._document(record.id)
@@ -391,7 +404,7 @@ class _Group:
         chash: str,
         seen_at: datetime,
         run_id: int | None,
-        page: Page | None,
+        page: FirstPage | None,
     ) -> _Effect:
         document: dict[str, Any] = dict(
             id=record.id,
@@ -427,7 +440,7 @@ class _Group:
         seen_at: datetime,
         reason: str,
         previous: Any,
-        page: Page | None = None,
+        page: FirstPage | None = None,
     ) -> tuple[int, int, dedup.Signature, str]:
         """Version n+1 (as ``archive.versioning._write_version``): its id and number,
         its text's near-duplicate signature and text hash; its text follows ``page``
@@ -474,6 +487,7 @@ class _Group:
         key = self.conn.execute(_INSERT_VERSION, row).inserted_primary_key
         assert key is not None
         version_id = int(key[0])
+        remember(self.s, version_id, page)  # its page is written with the group's bodies
         self.search_rows.append(
             {
                 "id": version_id,
@@ -535,7 +549,7 @@ class _Group:
         rows = self.conn.execute(
             select(Version.id, Version.document_id, *text_columns()).where(Version.id.in_(to_read))
         ).all()
-        reader = TextReader(self.conn)
+        reader = TextReader(self.conn, followed=self.s.info.get(FOLLOWED))
         confirmed = [
             row.id
             for row in rows

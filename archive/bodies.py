@@ -16,7 +16,8 @@ keeps as the text of the version read from it. So a page of a document fetched b
 is compressed (``zstd-ref``, revision 0017) against one raw-content dictionary of two
 parts instead of the trained one: an earlier page of the document (its ``base``: the
 document's latest stored page, or that page's own base when it has one, so that no base
-has a base and reading any body decompresses at most two bodies, and one text) and the
+has a base and reading any body decompresses at most two bodies, and one text, whose
+page a third when the text follows its page, often the same base again) and the
 pack of its version (``text_of``, ``archive.texts``; without the fields a pack holds since
 revision 0024, ``texts.text_part``, so those bytes never change). What it repeats of
 either then costs a reference: such a page takes about a sixth of its size with the
@@ -61,7 +62,7 @@ CODEC_IDENTITY = compression.CODEC_IDENTITY
 #: of version ``text_of`` without its fields (``texts.text_part``).
 CODEC_REF = "zstd-ref"
 #: zstd with the trained dictionary, the frame left open for the text of the version read
-#: from the page to follow it (``texts.CODEC_PAGE``, revision 0031; ``texts.Page``).
+#: from the page to follow it (``texts.CODEC_PAGE``, revision 0031; ``texts.FirstPage``).
 CODEC_OPEN = "zstd-open"
 ZSTD_LEVEL = compression.ZSTD_LEVEL
 MIN_COMPRESS = compression.MIN_COMPRESS
@@ -132,11 +133,12 @@ class BodyReader:
         db: Connection | Session,
         dictionaries: dict[int, bytes] | None = None,
         bases: OrderedDict[str, bytes] | None = None,
+        followed: dict[int, bytes] | None = None,
     ) -> None:
         self._db = db
         self._dictionaries: dict[int, bytes | None] = dict(dictionaries or {})
         self._bases: OrderedDict[str, bytes] = OrderedDict() if bases is None else bases
-        self.texts = texts.TextReader(db)
+        self.texts = texts.TextReader(db, followed)
 
     def read(self, sha256: str) -> bytes | None:
         """The raw bytes of the body ``sha256``, or None when none is stored."""
@@ -246,8 +248,8 @@ class BodyStore:
 
     def page(
         self, s: Session, data: bytes, sha: str, *, pending: bool = False
-    ) -> texts.Page | None:
-        """``data`` (key ``sha``), a document's first page, as a ``texts.Page`` the text
+    ) -> texts.FirstPage | None:
+        """``data`` (key ``sha``), a document's first page, as a ``texts.FirstPage`` the text
         read from it may follow; None when the body is stored already (a page repeated
         at another address keeps its one row) or the archive has no dictionary yet.
         ``pending``: the caller looked its group's keys up (:meth:`known`)."""
@@ -263,7 +265,7 @@ class BodyStore:
             and s.connection().execute(select(Body.sha256).where(Body.sha256 == sha)).first()
         ):
             return None
-        return texts.Page(sha, data, self.dictionary[0], self.dictionary[1])
+        return texts.FirstPage(sha, data, self.dictionary[0], self.dictionary[1])
 
     def store(
         self,
@@ -274,7 +276,7 @@ class BodyStore:
         pending: list[dict[str, Any]] | None = None,
         sha: str | None = None,
         prefix: Callable[[], Prefix | None] | None = None,
-        page: texts.Page | None = None,
+        page: texts.FirstPage | None = None,
     ) -> str:
         """Store ``data`` once (by its sha256) in ``s``'s transaction; its key.
 
@@ -290,14 +292,21 @@ class BodyStore:
         added: set[str] = s.info.setdefault("bodies_added", set())
         if page is not None and page.stored is not None and page.sha256 != sha:
             raise ArchiveError("a text followed another page than the body stored")
+        followed = page is not None and page.stored is not None
         if sha in added:
-            if page is not None and page.stored is not None:
+            if followed:
                 raise ArchiveError("a text followed a page stored meanwhile")
             return sha
         if (
             pending is None
             and s.connection().execute(select(Body.sha256).where(Body.sha256 == sha)).first()
         ):
+            if followed:
+                # Another writer stored this page since :meth:`page` found it new (two
+                # documents' first pages alike, on PostgreSQL): the text followed bytes
+                # that will not be stored. The transaction fails, as a conflicting insert
+                # would; the page is stored again with its text whole.
+                raise ArchiveError("a text followed a page another writer stored meanwhile")
             return sha
         if not self._loaded:
             self._load(s)
@@ -362,14 +371,16 @@ class BodyStore:
         *,
         latest: tuple[str, str | None] | None = None,
         raw: dict[str, bytes] | None = None,
+        followed: dict[int, bytes] | None = None,
     ) -> Prefix | None:
         """What a new body of ``document_id`` that reads as version ``version_id`` is
         compressed against: the document's latest stored page (or that page's own base,
         so that no base has one and reading costs at most two decompressions) and the
         version's pack. None for a document's first page, or a page of no document.
 
-        ``latest`` (that page's key and base) and ``raw`` (raw bodies by key) stand for
-        the database when the caller holds pages not written yet (``archive.batch``)."""
+        ``latest`` (that page's key and base), ``raw`` (raw bodies by key) and
+        ``followed`` (``texts.FOLLOWED``) stand for the database when the caller holds
+        pages not written yet (``archive.batch``)."""
         if document_id is None or version_id is None:
             return None
         if latest is None:
@@ -377,7 +388,9 @@ class BodyStore:
         if latest is None:
             return None  # the document's first page: the dictionary alone
         base = latest[1] or latest[0]
-        reader = BodyReader(db, dict([self.dictionary]) if self.dictionary else None, self._bases)
+        reader = BodyReader(
+            db, dict([self.dictionary]) if self.dictionary else None, self._bases, followed
+        )
         held = (raw or {}).get(base)
         if held is None:
             held = reader.read_base(base)

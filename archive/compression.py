@@ -47,6 +47,12 @@ def compress(data: bytes, dictionary: bytes | None = None) -> tuple[str, bytes]:
     return CODEC_ZSTD, _compressor(dictionary).compress(data)
 
 
+def compress_frame(data: bytes, dictionary: bytes | None = None) -> bytes:
+    """``data`` as a zstd frame whatever its size (:func:`compress` keeps tiny data as it
+    is), for a caller that stores no codec beside it."""
+    return _compressor(dictionary).compress(data)
+
+
 def decompress(codec: str, data: bytes, dictionary: bytes | None = None) -> bytes:
     if codec == CODEC_IDENTITY:
         return bytes(data)

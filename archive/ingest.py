@@ -34,7 +34,7 @@ from archive.schema import (
     to_header_column,
 )
 from archive.schema import Capture as CaptureRow
-from archive.texts import Page, TextStore
+from archive.texts import FirstPage, TextStore
 from archive.urls import normalise_address
 from archive.versioning import mark_deleted, record_version
 
@@ -93,9 +93,9 @@ def ingest(
     kind = category(capture, item)
     effect = _Effect(kind)
     body, sha = capture.body, body_hash(capture.body) if capture.body is not None else None
-    offered: list[Page] = []
+    offered: list[FirstPage] = []
 
-    def page() -> Page | None:
+    def page() -> FirstPage | None:
         # the page read, should it be a new document's first: its text may follow it
         if body is None or sha is None:
             return None

@@ -605,7 +605,12 @@ class Body(Base):
     ``WITHOUT ROWID`` on SQLite (revision 0021): the digest is stored once, as the key of
     the rows' own tree, not again in an index beside a row-id tree (about 40 bytes a
     page). Not ``documents``: its two other indexes would then repeat each id instead of
-    a row id, which costs what the table saves."""
+    a row id, which costs what the table saves.
+
+    A ``zstd-open`` body (revision 0031) is a document's first page, whose frame the
+    text of the version read from it continues (``archive.texts``, ``zstd-page``): its
+    stored bytes must never be compressed again alone, and the capture that brought it
+    (outcome ``new_document``) is how that text finds it."""
 
     __tablename__ = "bodies"
     __table_args__ = {"sqlite_with_rowid": False}

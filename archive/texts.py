@@ -35,7 +35,7 @@ page of search hits reads its versions' packs for their titles). Codecs:
 Writing (:class:`TextStore`, inside the versioning transaction): a new version of a known
 document is stored as a delta of its newest version's base when that is at most
 :data:`DELTA_GAIN` of its whole compressed form, else whole; a new document's first
-version follows its page (:class:`Page`, offered by ``archive.bodies.BodyStore.page``
+version follows its page (:class:`FirstPage`, offered by ``archive.bodies.BodyStore.page``
 when the page is new to the archive) once both dictionaries exist. The text dictionary is
 trained as the bodies' is (``archive.bodies``): once :data:`TRAIN_AFTER` packs are
 stored without one, from those packs, which are recompressed with it in the same
@@ -81,7 +81,12 @@ CODEC_DELTA = "delta"
 #: the rest of the zstd frame of the page's body (``bodies.CODEC_OPEN``, revision 0031).
 CODEC_PAGE = "zstd-page"
 #: The outcome of the capture whose page a :data:`CODEC_PAGE` text follows.
-PAGE_OUTCOME = "new_document"
+FIRST_PAGE_OUTCOME = "new_document"
+#: ``Session.info`` key: the pages that texts written in the session's open transaction
+#: follow, by version id (``{id: stored page}``; :func:`remember`): a group of pages
+#: writes its bodies and captures last (``archive.batch``), and may read such a text
+#: before then.
+FOLLOWED = "texts_followed"
 #: ``compression_dicts.kind`` of the text dictionary.
 KIND = "text"
 #: Train the text dictionary once this many packs are stored without one.
@@ -198,7 +203,8 @@ def encode(
 
 
 def decode(codec: str, data: bytes, dictionary: bytes | None, base: bytes | None) -> bytes:
-    """The pack of a stored row (its codec and bytes, its dictionary, its base's pack)."""
+    """The pack of a stored row (its codec and bytes, its dictionary, its base's pack) of
+    any codec but :data:`CODEC_PAGE`, which needs its page (:func:`decode_page`)."""
     if codec == CODEC_DELTA:
         if base is None:
             raise ArchiveError("a delta-compressed version lost its base")
@@ -209,7 +215,7 @@ def decode(codec: str, data: bytes, dictionary: bytes | None, base: bytes | None
 
 
 @dataclass
-class Page:
+class FirstPage:
     """A document's first page, new to the archive, offered to the text of the version
     read from it (``archive.bodies.BodyStore.page``): :meth:`TextStore.store` compresses
     the page and the text in one zstd frame (``compression.compress_open``) and leaves
@@ -222,11 +228,12 @@ class Page:
     stored: bytes | None = None
 
 
-def encode_page(data: bytes, dictionary: tuple[int, bytes], page: Page) -> Encoded:
+def encode_page(data: bytes, dictionary: tuple[int, bytes], page: FirstPage) -> Encoded:
     """``data`` (a pack) as :data:`CODEC_PAGE`: its head (fields and provenance) whole
-    with the text ``dictionary``, its text after ``page``, whose own part it sets."""
+    with the text ``dictionary``, always a zstd frame, its text after ``page``, whose own
+    part it sets."""
     cut = _text_start(data)
-    head = compression.compress(data[:cut], dictionary[1])[1]
+    head = compression.compress_frame(data[:cut], dictionary[1])
     page.stored, rest = compression.compress_open(page.data, page.dictionary, data[cut:])
     return Encoded(CODEC_PAGE, _length(len(head)) + head + rest, dictionary[0])
 
@@ -238,6 +245,13 @@ def page_parts(data: bytes) -> tuple[bytes, bytes]:
     if len(data) < start + size:
         raise ArchiveError("a page-following pack is shorter than its head")
     return data[start : start + size], data[start + size :]
+
+
+def remember(s: Session, version_id: int, page: FirstPage | None) -> None:
+    """Note that the text of version ``version_id``, written in ``s``'s open transaction,
+    follows ``page`` (if it does), for readers in that transaction (:data:`FOLLOWED`)."""
+    if page is not None and page.stored is not None:
+        s.info.setdefault(FOLLOWED, {})[version_id] = page.stored
 
 
 def decode_page(
@@ -327,16 +341,16 @@ def _columns(table: Any) -> tuple[Any, ...]:
 def page_of(table: Any, version_id: Any) -> Any:
     """The stored body of the page that the version ``version_id`` (a row's own id or its
     base's) of a row of ``table``'s document follows if it is :data:`CODEC_PAGE`: the
-    body of the capture that made it, the document's first page (for a version of
-    another codec, the same page, unused). Captures are never deleted, nor bodies
-    rewritten."""
+    body of the capture that made it, the document's first page (for a first version of
+    another codec that page, unused; for a later version NULL). Captures are never
+    deleted, nor a ``zstd-open`` body rewritten."""
     return (
         select(Body.data)
         .join(Capture, Capture.body_sha256 == Body.sha256)
         .where(
             Capture.document_id == table.c.document_id,
             Capture.version_id == version_id,
-            Capture.outcome == PAGE_OUTCOME,
+            Capture.outcome == FIRST_PAGE_OUTCOME,
         )
         .order_by(Capture.id)
         .limit(1)
@@ -371,8 +385,13 @@ class TextReader:
     """Reads version texts back through one connection or session (see the module
     docstring): the one door to a version's text and provenance."""
 
-    def __init__(self, db: Connection | Session) -> None:
+    def __init__(self, db: Connection | Session, followed: dict[int, bytes] | None = None) -> None:
+        """``followed``: pages texts written in the open transaction follow, by version id
+        (:data:`FOLLOWED`; taken from a session's ``info`` when not given)."""
         self._db = db
+        if followed is None:
+            followed = db.info.get(FOLLOWED, {}) if isinstance(db, Session) else {}
+        self._followed = followed
         self._naming = Naming(db)
         self._dictionaries: dict[int, bytes | None] = {}
         self._bases: OrderedDict[int, bytes] = OrderedDict()
@@ -386,7 +405,16 @@ class TextReader:
         return unpack(self.pack(row))
 
     def fields(self, row: StoredText) -> dict[str, Any]:
-        """The :data:`PACKED_FIELDS` of a stored row (title, byline, attachments)."""
+        """The :data:`PACKED_FIELDS` of a stored row (title, byline, attachments); of a
+        text that follows its page, from its head alone (the page is not read)."""
+        if row.codec == CODEC_PAGE:
+            head = page_parts(row.packed)[0]
+            held = split(
+                compression.decompress(CODEC_ZSTD, head, self._dictionary(row.dict_id, head))
+            )[0]
+            if held is None:
+                raise ArchiveError("a version's pack lacks its title, byline and attachments")
+            return held
         return self._split(row)[0]
 
     def names(self, row: Any) -> dict[str, list[str]]:
@@ -445,10 +473,11 @@ class TextReader:
             row.packed, self._dictionary(row.dict_id, head), page, self._frame_dictionary(page)
         )
 
-    def _pages(self, versions: list[Version]) -> dict[int, bytes]:
+    def _pages(self, versions: Sequence[Any]) -> dict[int, bytes]:
         """The stored pages that ``versions`` (each :data:`CODEC_PAGE`) follow, by version
         id, in a query per 500 (through the captures' index on their document)."""
-        found: dict[int, bytes] = {}
+        found = {v.id: self._followed[v.id] for v in versions if v.id in self._followed}
+        versions = [v for v in versions if v.id not in found]
         for start in range(0, len(versions), 500):
             chunk = versions[start : start + 500]
             rows = self._db.execute(
@@ -457,7 +486,7 @@ class TextReader:
                 .where(
                     Capture.document_id.in_({v.document_id for v in chunk}),
                     Capture.version_id.in_([v.id for v in chunk]),
-                    Capture.outcome == PAGE_OUTCOME,
+                    Capture.outcome == FIRST_PAGE_OUTCOME,
                 )
                 .order_by(Capture.id.desc())
             )
@@ -472,6 +501,8 @@ class TextReader:
         version_id = getattr(row, "id", None)
         if version_id is None:
             raise ArchiveError("a page-following text was read without its version id")
+        if version_id in self._followed:  # written in this transaction, not yet stored
+            return self._followed[version_id]
         document = select(Version.document_id).where(Version.id == version_id)
         page = self._db.execute(
             select(Body.data)
@@ -479,7 +510,7 @@ class TextReader:
             .where(
                 Capture.document_id == document.scalar_subquery(),
                 Capture.version_id == version_id,
-                Capture.outcome == PAGE_OUTCOME,
+                Capture.outcome == FIRST_PAGE_OUTCOME,
             )
             .order_by(Capture.id)
             .limit(1)
@@ -504,12 +535,14 @@ class TextReader:
         wanted = sorted(i for i in base_ids if i is not None and i not in self._bases)
         for start in range(0, len(wanted), 500):
             rows = self._db.execute(
-                select(Version.id, Version.packed, Version.codec, Version.dict_id).where(
-                    Version.id.in_(wanted[start : start + 500])
-                )
+                select(
+                    Version.id, Version.document_id, Version.packed, Version.codec, Version.dict_id
+                ).where(Version.id.in_(wanted[start : start + 500]))
             ).all()
+            pages = self._pages([r for r in rows if r.codec == CODEC_PAGE])
             for row in rows:
-                self._keep(row.id, self._whole(row.codec, row.packed, row.dict_id, row.id))
+                whole = self._whole(row.codec, row.packed, row.dict_id, row.id, pages.get(row.id))
+                self._keep(row.id, whole)
 
     def fields_of(self, version_id: int) -> dict[str, Any]:
         """:meth:`fields` of the version ``version_id`` (one query)."""
@@ -527,7 +560,7 @@ class TextReader:
     def _row(self, version_id: int) -> Any:
         """The version ``version_id``'s row, selected with :func:`columns`."""
         row = self._db.execute(
-            select(*columns()).where(Version.__table__.c.id == version_id)
+            select(Version.__table__.c.id, *columns()).where(Version.__table__.c.id == version_id)
         ).one_or_none()
         if row is None:
             raise ArchiveError(f"version {version_id} is missing")
@@ -668,7 +701,7 @@ class TextStore:
         version: Version,
         previous: Version | None,
         now: datetime,
-        page: Page | None = None,
+        page: FirstPage | None = None,
     ) -> None:
         """Set ``version``'s stored columns from its ``text``, ``provenance`` and
         :data:`PACKED_FIELDS`, in ``s``'s transaction; ``previous`` (the document's newest

@@ -37,7 +37,7 @@ from archive.normalise import normalise_text, signature_of, text_of
 from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
 from archive.schema import Change, Document, NearDupKey, Sha256, Version, same_text
-from archive.texts import Page, TextReader, TextStore
+from archive.texts import FirstPage, TextReader, TextStore, remember
 
 #: Content fields added after archives existed: hashed only when they hold something, so
 #: a document without them keeps exactly the hash it had before they were added (no
@@ -144,7 +144,7 @@ def record_version(
     run_id: int | None = None,
     reextract: bool = False,
     texts: TextStore | None = None,
-    page: Callable[[], Page | None] | None = None,
+    page: Callable[[], FirstPage | None] | None = None,
 ) -> VersionOutcome:
     """Apply the versioning rule for ``record`` seen at ``seen_at``.
 
@@ -158,7 +158,7 @@ def record_version(
 
     ``texts`` keeps the archive's text dictionary between calls (a fresh one reads it).
     ``page`` offers the page read, should it be a new document's first: the version's
-    text then follows it (``archive.texts.Page``).
+    text then follows it (``archive.texts.FirstPage``).
     """
     texts = texts or TextStore()
     content = normalise_content(record, text_of(record))
@@ -209,7 +209,7 @@ def _new_document(
     seen_at: datetime,
     run_id: int | None,
     texts: TextStore,
-    page: Page | None = None,
+    page: FirstPage | None = None,
 ) -> VersionOutcome:
     """An unknown document: created with version 1, then linked to what it duplicates."""
     document = Document(
@@ -245,7 +245,7 @@ def _write_version(
     reason: str,
     texts: TextStore,
     previous: Version | None,
-    page: Page | None = None,
+    page: FirstPage | None = None,
 ) -> Version:
     """Version n+1 of ``document``: its text stored compressed (a delta of ``previous``
     where that helps), its near-duplicate keys and its entry in the search index."""
@@ -271,6 +271,7 @@ def _write_version(
     texts.store(session, version, previous, seen_at, page)
     session.add(version)
     session.flush()  # the version's id, for its near-duplicate keys and the index
+    remember(session, version.id, page)
     search.index_version(session.connection(), version.id, version.title, version.text, document.id)
     session.info.setdefault("signatures", {})[version.id] = sig  # reused by dedup_links
     if sig.keys:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from archive import bodies, compression, migrations, texts
 from archive.api import open_archive
 from archive.db import make_engine
+from archive.errors import ArchiveError
 from archive.records import Capture
 from archive.schema import Body, CompressionDict, Version
 from archive.schema import Capture as CaptureRow
@@ -211,3 +212,97 @@ def test_revision_0031_converts_an_archive_with_data_and_back(db_url: str) -> No
         assert archive.verify() == []
     with open_archive(db_url) as reader:
         assert list(reader.records(history=True)) == before
+
+
+def test_a_group_reads_back_the_texts_it_wrote_after_their_pages(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One group (the crawl's batched writer) whose later pages read texts that follow
+    pages written earlier in the same group, before the group writes its bodies and
+    captures: an edit of a new document (a delta of it), the same article in new markup
+    (a page stored against it), and a near-duplicate of it at another address. The group
+    is written as one, never page by page."""
+    pairs = _replica_pages()
+    with Archive.open(db_url) as archive:
+        for capture, record in pairs[:40]:
+            archive.ingest(capture, record)
+
+        def fell_back(*_args: Any) -> Any:
+            raise AssertionError("the group was written page by page")
+
+        monkeypatch.setattr(Archive, "ingest", fell_back)
+        (first, first_record), (second, second_record), (third, third_record) = pairs[40:43]
+        edited = re.sub(rb"(<p>)([^<]{40,})", rb"\1A correction followed. \2", first.body or b"")
+        markup = (second.body or b"").replace(b"</body>", b"<!-- node 7 --></body>")
+        twin_body = re.sub(rb"(<p>)([^<]{40,})", rb"\1Reposted. \2", third.body or b"", count=1)
+        twin_url = third.url.rsplit("/", 1)[0] + "/999998"
+        twin = replace(extract(twin_body, third.url), id="osce.org/999998", url=twin_url)
+        group = [
+            (first, first_record),
+            (Capture(url=first.url, status=200, fetched_at=at(60), body=edited), None),
+            (second, second_record),
+            (Capture(url=second.url, status=200, fetched_at=at(61), body=markup), second_record),
+            (third, third_record),
+            (Capture(url=twin_url, status=200, fetched_at=at(62), body=twin_body), twin),
+        ]
+        group[1] = (group[1][0], extract(edited, first.url))
+        results = archive.ingest_many(group)
+        assert [getattr(r, "outcome", r) for r in results] == [
+            "new_document",
+            "new_version",
+            "new_document",
+            "unchanged",
+            "new_document",
+            "new_document",
+        ]
+        assert getattr(results[5], "duplicate_of", None) == third_record.id
+        with archive.session() as s:
+            codecs = dict(
+                s.execute(
+                    select(Version.document_id, Version.codec).where(Version.number == 1)
+                ).all()
+            )
+            refetched = s.get(Body, bodies.body_hash(markup))
+        assert codecs[first_record.id] == codecs[second_record.id] == texts.CODEC_PAGE
+        assert codecs[third_record.id] == texts.CODEC_PAGE
+        assert refetched is not None and refetched.codec == bodies.CODEC_REF
+        for body in (first.body, edited, second.body, markup, third.body, twin_body):
+            assert archive.read_body(bodies.body_hash(body or b"")) == body
+        assert archive.verify() == []
+
+
+def test_a_page_another_writer_stored_meanwhile_fails_the_transaction(db_url: str) -> None:
+    """The page-by-page writer found a first page new, its text followed it, and another
+    writer stored the same page before this one did: the text would follow bytes never
+    stored, so the transaction fails instead of committing it."""
+    pairs = _replica_pages()[:30]
+    with Archive.open(db_url) as archive:
+        for capture, record in pairs[:25]:
+            archive.ingest(capture, record)
+        body = pairs[25][0].body or b""
+        sha = bodies.body_hash(body)
+        store = bodies.BodyStore()
+        with archive.session() as s:
+            page = store.page(s, body, sha)
+            assert page is not None
+            page.stored = compression.compress_open(page.data, page.dictionary, b"the text")[0]
+            other = bodies.BodyStore()
+            with archive.session() as meanwhile, meanwhile.begin():
+                other.store(meanwhile, body, at(90), sha=sha)
+            s.rollback()  # SQLite reads a snapshot; PostgreSQL's each statement sees commits
+            with pytest.raises(ArchiveError, match="another writer stored"):
+                store.store(s, body, at(90), sha=sha, page=page)
+
+
+def test_a_pack_with_a_short_head_follows_its_page() -> None:
+    """Fields and provenance under zstd's threshold still make a frame the reader opens."""
+    page_text = b"<html><body><h1>Title</h1><p>" + b"Some words of the article. " * 40
+    dictionary = compression.train([page_text + str(i).encode() * 50 for i in range(200)], 4096)
+    pack = texts.pack(
+        "Some words of the article. " * 20, {}, {"title": "T", "byline": None, "attachments": []}
+    )
+    assert texts._text_start(pack) < compression.MIN_COMPRESS
+    page = texts.FirstPage("sha256:" + "0" * 64, page_text, 1, dictionary)
+    encoded = texts.encode_page(pack, (2, dictionary), page)
+    assert page.stored is not None
+    assert texts.decode_page(encoded.packed, dictionary, page.stored, dictionary) == pack

@@ -71,6 +71,7 @@ dictionaries = sa.table(
 
 
 def upgrade() -> None:
+    _MADE.clear()
     bind = op.get_bind()
     held = _dictionaries(bind)
     for rows in _batches(bind, TEXT_ZSTD, versions.c.number == 1, versions.c.dict_id.is_not(None)):
@@ -82,13 +83,13 @@ def upgrade() -> None:
                 continue
             if page.sha256 in followed:  # one page, the first of two documents: one text
                 continue
-            followed.add(page.sha256)
             text_dict, page_dict = held[row.dict_id], held[page.dict_id]
             pack = _decompress(bytes(row.packed), text_dict)
-            body = _decompress(bytes(page.data), page_dict)
             cut = _text_start(pack)
             if cut is None:
                 continue
+            followed.add(page.sha256)
+            body = _decompress(bytes(page.data), page_dict)
             head = _compressor(text_dict).compress(pack[:cut])
             stream = _compressor(page_dict).compressobj()
             first = stream.compress(body) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
@@ -99,6 +100,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _MADE.clear()
     bind = op.get_bind()
     held = _dictionaries(bind)
     for rows in _batches(bind, TEXT_PAGE):
@@ -206,18 +208,27 @@ def _dictionaries(bind: Any) -> dict[int, bytes]:
     }
 
 
+#: (De)compressors by kind and dictionary, for one run of the revision (loading a
+#: dictionary costs more than a page): emptied as each direction starts.
+_MADE: dict[tuple[str, bytes | None], Any] = {}
+
+
 def _compressor(dictionary: bytes | None) -> zstandard.ZstdCompressor:
-    if dictionary is None:
-        return zstandard.ZstdCompressor(level=LEVEL)
-    return zstandard.ZstdCompressor(
-        level=LEVEL, dict_data=zstandard.ZstdCompressionDict(dictionary)
-    )
+    key = ("c", dictionary)
+    if key not in _MADE:
+        zdict = zstandard.ZstdCompressionDict(dictionary) if dictionary is not None else None
+        _MADE[key] = zstandard.ZstdCompressor(level=LEVEL, dict_data=zdict)
+    made: zstandard.ZstdCompressor = _MADE[key]
+    return made
 
 
 def _decompressor(dictionary: bytes | None) -> zstandard.ZstdDecompressor:
-    if dictionary is None:
-        return zstandard.ZstdDecompressor()
-    return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
+    key = ("d", dictionary)
+    if key not in _MADE:
+        zdict = zstandard.ZstdCompressionDict(dictionary) if dictionary is not None else None
+        _MADE[key] = zstandard.ZstdDecompressor(dict_data=zdict)
+    made: zstandard.ZstdDecompressor = _MADE[key]
+    return made
 
 
 def _decompress(data: bytes, dictionary: bytes | None) -> bytes:

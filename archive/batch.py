@@ -145,7 +145,8 @@ class _Effect:
     version_id: int | None = None
     version_number: int | None = None
     duplicate_of: str | None = None
-    #: The document's first page, when the text of its first version followed it.
+    #: The document's first page as offered to its first version's text (which followed
+    #: it when ``page.stored`` is set).
     page: FirstPage | None = None
 
 
@@ -426,9 +427,8 @@ class _Group:
         links = self._dedup_links(document, content["published"], sig, thash)
         for other_id, other_version, kind in links:
             self._log(other_id, kind, other_version or None, seen_at, run_id)
-        followed = page if page is not None and page.stored is not None else None
         return _Effect(
-            "new_document", document["id"], version_id, number, document["duplicate_of"], followed
+            "new_document", document["id"], version_id, number, document["duplicate_of"], page
         )
 
     def _write_version(

@@ -286,13 +286,13 @@ class BodyStore:
         training reads the stored bodies. ``sha``: ``data``'s key, when known.
         ``prefix``: what the body may be compressed against instead of the dictionary
         (:meth:`prefix`), asked for only when the body is new and a dictionary exists.
-        ``page``: this body as :meth:`page` offered it, which the text read from it
-        followed (``page.stored`` set): kept as it was compressed there."""
+        ``page``: this body as :meth:`page` offered it; when the text read from it
+        followed it (``page.stored`` set), kept as it was compressed there."""
         sha = sha or body_hash(data)
         added: set[str] = s.info.setdefault("bodies_added", set())
-        if page is not None and page.stored is not None and page.sha256 != sha:
-            raise ArchiveError("a text followed another page than the body stored")
         followed = page is not None and page.stored is not None
+        if followed and page is not None and page.sha256 != sha:
+            raise ArchiveError("a text followed another page than the body stored")
         if sha in added:
             if followed:
                 raise ArchiveError("a text followed a page stored meanwhile")

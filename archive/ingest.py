@@ -100,7 +100,8 @@ def ingest(
         if body is None or sha is None:
             return None
         found = store.page(s, body, sha)
-        offered.extend([found] if found is not None else [])
+        if found is not None:
+            offered.append(found)
         return found
 
     if kind == "item":
@@ -134,8 +135,8 @@ def ingest(
             s.flush()
             return store.prefix(s, effect.document_id, effect.version.id)
 
-        followed = next((p for p in offered if p.stored is not None), None)
-        body_sha = store.store(s, capture.body, now, sha=sha, prefix=prefix, page=followed)
+        first = offered[0] if offered else None
+        body_sha = store.store(s, capture.body, now, sha=sha, prefix=prefix, page=first)
     capture_id = _insert_capture(s, capture, requested.id, body_sha, effect)
     return IngestResult(
         outcome=effect.outcome,

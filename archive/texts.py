@@ -381,6 +381,34 @@ _DICTIONARIES_LOCK = threading.Lock()
 _KEEP_DICTIONARIES = 8
 
 
+def _known_dictionary(zstd_id: int) -> bytes | None:
+    """The process's dictionary of zstd id ``zstd_id``, if it holds it."""
+    if not zstd_id:
+        return None
+    with _DICTIONARIES_LOCK:
+        return _DICTIONARIES.get(zstd_id)
+
+
+def _share_dictionary(zstd_id: int, data: bytes) -> bool:
+    """Keep ``data`` for the process when it is the dictionary of zstd id ``zstd_id``."""
+    if not zstd_id or zstandard.ZstdCompressionDict(data).dict_id() != zstd_id:
+        return False
+    with _DICTIONARIES_LOCK:
+        _DICTIONARIES[zstd_id] = data
+        while len(_DICTIONARIES) > _KEEP_DICTIONARIES:
+            _DICTIONARIES.popitem(last=False)
+    return True
+
+
+def _held(data: bytes) -> tuple[dict[str, Any], bytes]:
+    """:func:`split` of a pack (or of a page-following pack's head), which must hold its
+    fields: every pack does since revision 0024 converted the archive."""
+    held, rest = split(data)
+    if held is None:
+        raise ArchiveError("a version's pack lacks its title, byline and attachments")
+    return held, rest
+
+
 class TextReader:
     """Reads version texts back through one connection or session (see the module
     docstring): the one door to a version's text and provenance."""
@@ -409,12 +437,8 @@ class TextReader:
         text that follows its page, from its head alone (the page is not read)."""
         if row.codec == CODEC_PAGE:
             head = page_parts(row.packed)[0]
-            held = split(
-                compression.decompress(CODEC_ZSTD, head, self._dictionary(row.dict_id, head))
-            )[0]
-            if held is None:
-                raise ArchiveError("a version's pack lacks its title, byline and attachments")
-            return held
+            dictionary = self._dictionary(row.dict_id, head)
+            return _held(compression.decompress(CODEC_ZSTD, head, dictionary))[0]
         return self._split(row)[0]
 
     def names(self, row: Any) -> dict[str, list[str]]:
@@ -434,10 +458,7 @@ class TextReader:
         return (*_text_and_provenance(rest), held)
 
     def _split(self, row: StoredText, page: bytes | None = None) -> tuple[dict[str, Any], bytes]:
-        held, rest = split(self.pack(row, page))
-        if held is None:  # every pack holds them since revision 0024 converted the archive
-            raise ArchiveError("a version's pack lacks its title, byline and attachments")
-        return held, rest
+        return _held(self.pack(row, page))
 
     def pack(self, row: StoredText, page: bytes | None = None) -> bytes:
         """The pack of a stored row; ``page``: the stored page it follows, when the caller
@@ -503,17 +524,9 @@ class TextReader:
             raise ArchiveError("a page-following text was read without its version id")
         if version_id in self._followed:  # written in this transaction, not yet stored
             return self._followed[version_id]
-        document = select(Version.document_id).where(Version.id == version_id)
+        table = Version.__table__
         page = self._db.execute(
-            select(Body.data)
-            .join(Capture, Capture.body_sha256 == Body.sha256)
-            .where(
-                Capture.document_id == document.scalar_subquery(),
-                Capture.version_id == version_id,
-                Capture.outcome == FIRST_PAGE_OUTCOME,
-            )
-            .order_by(Capture.id)
-            .limit(1)
+            select(page_of(table, table.c.id)).where(table.c.id == version_id)
         ).scalar()
         if page is None:
             raise ArchiveError(f"the page that version {version_id}'s text follows is missing")
@@ -618,18 +631,12 @@ class TextReader:
         zstd_id = zstandard.get_frame_parameters(frame).dict_id
         if not zstd_id:
             return None
-        with _DICTIONARIES_LOCK:
-            known = _DICTIONARIES.get(zstd_id)
+        known = _known_dictionary(zstd_id)
         if known is not None:
             return known
         for (data,) in self._db.execute(select(CompressionDict.data)):
-            data = bytes(data)
-            if zstandard.ZstdCompressionDict(data).dict_id() == zstd_id:
-                with _DICTIONARIES_LOCK:
-                    _DICTIONARIES[zstd_id] = data
-                    while len(_DICTIONARIES) > _KEEP_DICTIONARIES:
-                        _DICTIONARIES.popitem(last=False)
-                return data
+            if _share_dictionary(zstd_id, bytes(data)):
+                return bytes(data)
         raise ArchiveError(f"no dictionary of the archive compressed a page (zstd id {zstd_id})")
 
     def _shared(self, dict_id: int, frame: bytes) -> bytes | None:
@@ -637,8 +644,7 @@ class TextReader:
             zstd_id = zstandard.get_frame_parameters(bytes(frame)).dict_id
         except zstandard.ZstdError:
             zstd_id = 0  # not a frame: decode will say so
-        with _DICTIONARIES_LOCK:
-            known = _DICTIONARIES.get(zstd_id) if zstd_id else None
+        known = _known_dictionary(zstd_id)
         if known is not None:
             return known
         data = self._db.execute(
@@ -647,11 +653,7 @@ class TextReader:
         if data is None:
             return None
         data = bytes(data)
-        if zstd_id and zstandard.ZstdCompressionDict(data).dict_id() == zstd_id:
-            with _DICTIONARIES_LOCK:
-                _DICTIONARIES[zstd_id] = data
-                while len(_DICTIONARIES) > _KEEP_DICTIONARIES:
-                    _DICTIONARIES.popitem(last=False)
+        _share_dictionary(zstd_id, data)
         return data
 
 

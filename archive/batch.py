@@ -44,6 +44,7 @@ from archive.bodies import PAGE_OUTCOMES, REFETCH_OUTCOMES, BodyStore, Prefix, b
 from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
+from archive.listings import Labels
 from archive.normalise import signature_of, text_of
 from archive.records import Capture, Record
 from archive.schema import (
@@ -148,6 +149,8 @@ class _Effect:
     #: The document's first page as offered to its first version's text (which followed
     #: it when ``page.stored`` is set).
     page: FirstPage | None = None
+    #: What the version made or confirmed from the fetch's record says (``archive.listings``).
+    labels: Labels | None = None
 
 
 def ingest_group(
@@ -288,7 +291,14 @@ class _Group:
             self._body(capture.body, sha, effect, now)
         self.capture_rows.append(
             (
-                capture_row(capture, sha, effect.document_id, effect.version_id, effect.outcome),
+                capture_row(
+                    capture,
+                    sha,
+                    effect.document_id,
+                    effect.version_id,
+                    effect.outcome,
+                    effect.labels,
+                ),
                 requested,
             )
         )
@@ -365,8 +375,11 @@ class _Group:
         content = normalise_content(record, text_of(record))
         chash = content_hash(content)
         document = self._document(record.id)
+        labels = Labels.of(content)  # what a listing entry is kept against
         if document is None:
-            return self._new_document(record, content, chash, seen_at, run_id, page())
+            effect = self._new_document(record, content, chash, seen_at, run_id, page())
+            effect.labels = labels
+            return effect
         newest = self._newest(document)
         returning = bool(document["deleted"])
         document["last_seen"] = max(document["last_seen"], seen_at)
@@ -380,7 +393,12 @@ class _Group:
                 self._log(document["id"], "moved", newest.number, seen_at, run_id, record.url)
             self._save_document(document, "last_seen", "url")
             return _Effect(
-                "unchanged", document["id"], newest.id, newest.number, document["duplicate_of"]
+                "unchanged",
+                document["id"],
+                newest.id,
+                newest.number,
+                document["duplicate_of"],
+                labels=labels,
             )
         corrected = newest is not None and unread_before(self.s, newest, content)
         reason = "returned" if returning else "reextracted" if corrected else "changed"
@@ -396,7 +414,8 @@ class _Group:
             document, "last_seen", "deleted", "deleted_at", "kind", "url", "current_version"
         )
         self._log(document["id"], reason, number, seen_at, run_id)
-        return _Effect("new_version", document["id"], version_id, number, document["duplicate_of"])
+        duplicate = document["duplicate_of"]
+        return _Effect("new_version", document["id"], version_id, number, duplicate, labels=labels)
 
     def _new_document(
         self,

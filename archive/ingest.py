@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix, body_hash
 from archive.errors import ArchiveError
 from archive.languages import link_versions
+from archive.listings import Labels, to_store
 from archive.records import Capture, Record
 from archive.schema import (
     Address,
@@ -60,6 +61,9 @@ class _Effect:
     document_id: str | None = None
     version: Version | None = None
     duplicate_of: str | None = None
+    #: What the version made or confirmed from the fetch's record says (its listing entry
+    #: is kept against it, ``archive.listings``); None for a fetch without a record.
+    labels: Labels | None = None
 
 
 def category(capture: Capture, item: Record | None) -> str:
@@ -110,6 +114,7 @@ def ingest(
         link_versions(s, item.id, item.language_versions, now)
         effect = _Effect(result.outcome, result.document.id, result.version)
         effect.duplicate_of = result.document.duplicate_of
+        effect.labels = Labels.of(result.content) if result.content is not None else None
     addresses = _link_addresses(
         s,
         capture,
@@ -180,10 +185,13 @@ def capture_row(
     document_id: str | None,
     version_id: int | None,
     outcome: str,
+    labels: Labels | None = None,
 ) -> dict[str, Any]:
     """The ``captures`` row of one fetch, less its address id: what the server said, the
     body's hash and what the fetch did to the archive. One builder for the per-page
-    ingest here and the batched one (``archive.batch``), so the two write the same row."""
+    ingest here and the batched one (``archive.batch``), so the two write the same row.
+    ``labels``: what the version ``version_id`` says, read from the fetch's record (its
+    listing entry is kept as what the version does not say, ``archive.listings``)."""
     return dict(
         url=capture.url,
         final_url=capture.final_url,
@@ -199,7 +207,11 @@ def capture_row(
         version_id=version_id,
         outcome=outcome,
         error=capture.error,
-        listing=capture.listing.to_json() if capture.listing else None,
+        listing=(
+            to_store(capture.listing.to_json(), capture.url, labels if version_id else None)
+            if capture.listing
+            else None
+        ),
         http=answers_to_store(capture.answers, capture.url, capture.fetched_at),
     )
 
@@ -216,6 +228,7 @@ def _insert_capture(
         effect.document_id,
         effect.version.id if effect.version is not None else None,
         effect.outcome,
+        effect.labels,
     )
     row["address_id"] = address_id
     inserted = s.connection().execute(insert(_CAPTURES), row)

@@ -63,13 +63,14 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from archive import languages, texts
 from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
+from archive.listings import ListingReader
 from archive.records import CONTENT_FIELDS, RECORD_FIELDS, ListingEntry, attachments_json
 from archive.schema import (
     Address,
@@ -80,9 +81,9 @@ from archive.schema import (
     Report,
     Run,
     Version,
-    address_listing,
     answers_read_back,
     from_header_column,
+    listed_capture,
 )
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextReader
@@ -802,36 +803,56 @@ def _state_query() -> Select[Any]:
             Address.last_status,
             Version.first_seen,
             Document.deleted,
-            address_listing(),
+            Address.listing,
             Address.how,
             Document.kind,
             Version.published,
             Version.date_source,
+            # the entry of the address's newest capture with one, kept against the
+            # version that capture recorded (``archive.listings``)
+            _LISTED.listing,
+            _LISTED.url,
+            _LISTED.version_id,
         )
         .outerjoin(Document, Document.id == Address.document_id)
         .outerjoin(
             Version,
             (Version.document_id == Document.id) & (Version.number == Document.current_version),
         )
+        .outerjoin(_LISTED, _LISTED.id == listed_capture())
     )
 
 
-def _state(row: Any) -> AddressState:
-    return AddressState(
-        url=row[0],
-        document_id=row[1],
-        etag=row[2],
-        last_modified=row[3],
-        last_fetched=row[4],
-        last_status=row[5],
-        last_changed=row[6],
-        deleted=bool(row[7]) if row[7] is not None else False,
-        listing=ListingEntry.from_json(row[8]),
-        how=row[9],
-        kind=row[10],
-        published=row[11],
-        date_source=row[12],
+_LISTED = aliased(CaptureRow, name="listed")
+
+
+def _states(db: Db, rows: Sequence[Any]) -> list[AddressState]:
+    """The states of rows of :func:`_state_query`, their listing entries read together."""
+    own = [row[8] is not None for row in rows]
+    listings = ListingReader(db).entries(
+        [
+            (None, "", None) if kept else (row[13], row[14], row[15])
+            for row, kept in zip(rows, own, strict=True)
+        ]
     )
+    return [
+        AddressState(
+            url=row[0],
+            document_id=row[1],
+            etag=row[2],
+            last_modified=row[3],
+            last_fetched=row[4],
+            last_status=row[5],
+            last_changed=row[6],
+            deleted=bool(row[7]) if row[7] is not None else False,
+            listing=ListingEntry.from_json(row[8]) if kept else listing,
+            how=row[9],
+            kind=row[10],
+            published=row[11],
+            date_source=row[12],
+        )
+        for row, kept, listing in zip(rows, own, listings, strict=True)
+    ]
 
 
 def address_states(db: Db, urls: Sequence[str]) -> list[AddressState | None]:
@@ -840,8 +861,9 @@ def address_states(db: Db, urls: Sequence[str]) -> list[AddressState | None]:
     found: dict[str, AddressState] = {}
     for start in range(0, len(keys), 500):
         chunk = sorted(set(keys[start : start + 500]))
-        for row in db.execute(_state_query().where(Address.url.in_(chunk))):
-            found[row[0]] = _state(row)
+        rows = db.execute(_state_query().where(Address.url.in_(chunk))).all()
+        for state in _states(db, rows):
+            found[state.url] = state
     return [found.get(key) for key in keys]
 
 
@@ -851,8 +873,9 @@ def iter_address_states(session: Session, *, all_addresses: bool = False) -> Ite
     query = _state_query().where(Address.document_id.is_not(None))
     if not all_addresses:
         query = query.where(Address.how == "canonical")
-    for row in session.execute(query.order_by(Address.id).execution_options(yield_per=1000)):
-        yield _state(row)
+    result = session.execute(query.order_by(Address.id).execution_options(yield_per=1000))
+    for rows in result.partitions():
+        yield from _states(session, rows)
 
 
 def previous_run(session: Session, current: int | None) -> dict[str, Any] | None:

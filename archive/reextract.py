@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.bodies import COLUMNS as BODY_COLUMNS
 from archive.bodies import BodyReader
 from archive.languages import link_versions
+from archive.listings import ListingReader
 from archive.records import ListingEntry, Record
 from archive.runs import RunLock
 from archive.schema import Address, Body, Capture
@@ -137,7 +138,8 @@ def _replay_serial(
             assert body is not None
             url = capture.final_url or capture.url
             try:
-                record = extract_fn(body, url, listing=ListingEntry.from_json(capture.listing))
+                listing = ListingReader(s).entry(capture.listing, capture.url, capture.version_id)
+                record = extract_fn(body, url, listing=listing)
             except Exception:  # noqa: BLE001 - one bad page must not stop the replay
                 counters["errors"] += 1
                 continue
@@ -206,7 +208,7 @@ def newest_capture(
         body = BodyReader(s).read(capture.body_sha256)
         if body is None:
             return None
-        listing = ListingEntry.from_json(capture.listing)
+        listing = ListingReader(s).entry(capture.listing, capture.url, capture.version_id)
         return capture.id, capture.final_url or capture.url, body, listing
 
 
@@ -258,18 +260,21 @@ def _read_batch(sessions: sessionmaker[Session], ids: Sequence[int]) -> list[_Pa
                 Capture.final_url,
                 Capture.fetched_at,
                 Capture.listing,
+                Capture.version_id,
                 *BODY_COLUMNS,
             )
             .join(Body, Body.sha256 == Capture.body_sha256, isouter=True)
             .where(Capture.id.in_(ids))
         ).all()
         reader = BodyReader(s)
+        listings = ListingReader(s).entries([(r.listing, r.url, r.version_id) for r in rows])
         pages: dict[int, _Page] = {}
-        for row in rows:
+        for row, listing in zip(rows, listings, strict=True):
             assert row.codec is not None, f"capture {row.id}: its body is not stored"
             body = reader.decode(row)
             url = row.final_url or row.url
-            pages[row.id] = _Page(row.id, row.fetched_at, url, body, row.listing)
+            entry = listing.to_json() if listing is not None else None
+            pages[row.id] = _Page(row.id, row.fetched_at, url, body, entry)
     return [pages[i] for i in ids]
 
 

@@ -38,7 +38,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 from archive import compression
@@ -932,15 +932,25 @@ class Report(Base):
 
 
 def address_listing() -> ColumnElement[Any]:
-    """An address's listing entry, as the frontier reads it: the one it stores, else that
-    of its newest capture with one (revision 0021, :func:`own_listing`: the entry a
-    crawl's fetch brings is kept once, on the capture, not again on its address)."""
-    newest = (
-        select(Capture.listing)
+    """An address's listing entry as stored: the one it keeps, else that of its newest
+    capture with one (revision 0021, :func:`own_listing`: the entry a crawl's fetch brings
+    is kept once, on the capture, not again on its address). A capture's entry may be
+    kept against its version (revision 0032): the frontier reads it back with
+    :func:`listed_capture` and ``archive.listings``."""
+    listed = aliased(Capture, name="listed")
+    newest = select(listed.listing).where(listed.id == listed_capture()).scalar_subquery()
+    return func.coalesce(Address.listing, newest, type_=PackedJson())
+
+
+def listed_capture() -> ColumnElement[Any]:
+    """The id of an address's newest capture with a listing entry (what
+    :func:`address_listing` falls back on), for a join that reads its entry, requested
+    address and version together (``archive.listings``)."""
+    return (
+        select(Capture.id)
         .where(Capture.address_id == Address.id, Capture.listing.is_not(None))
         .order_by(Capture.id.desc())
         .limit(1)
         .correlate(Address)
         .scalar_subquery()
     )
-    return func.coalesce(Address.listing, newest, type_=PackedJson())

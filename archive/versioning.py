@@ -134,6 +134,9 @@ class VersionOutcome:
     document: Document
     version: Version
     change: str | None  # the change-log kind written, if any
+    #: The normalised content the version stores (the fetch's, which hashed the same,
+    #: when unchanged): what a listing entry kept beside the fetch is read against.
+    content: dict[str, Any] | None = None
 
 
 def record_version(
@@ -184,8 +187,8 @@ def record_version(
             # address. Not a version, but downstream feeds must learn the new url.
             document.url = record.url
             _log(session, document, "moved", newest.number, seen_at, run_id, url=record.url)
-            return VersionOutcome("unchanged", document, newest, "moved")
-        return VersionOutcome("unchanged", document, newest, None)
+            return VersionOutcome("unchanged", document, newest, "moved", content)
+        return VersionOutcome("unchanged", document, newest, None, content)
 
     corrected = reextract or (newest is not None and unread_before(session, newest, content))
     reason = "returned" if returning else "reextracted" if corrected else "changed"
@@ -198,7 +201,7 @@ def record_version(
         session, document, record, content, chash, seen_at, reason, texts, newest
     )
     _log(session, document, reason, version.number, seen_at, run_id)
-    return VersionOutcome("new_version", document, version, reason)
+    return VersionOutcome("new_version", document, version, reason, content)
 
 
 def _new_document(
@@ -232,7 +235,7 @@ def _new_document(
         links = dedup_links(session, document, version)
     for other, kind in links:
         _log(session, other, kind, other.current_version or None, seen_at, run_id)
-    return VersionOutcome("new_document", document, version, "created")
+    return VersionOutcome("new_document", document, version, "created", content)
 
 
 def _write_version(

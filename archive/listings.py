@@ -4,15 +4,16 @@ A listing page labels each item it links: its title, date, kind, where and what
 (``archive.records.ListingEntry``). The fetch of the item keeps that entry
 (``captures.listing``): re-extraction reads it again, and the frontier compares the next
 listing's labels with it. Most of it is what the version read from the page says too:
-the title is the version's title, "What we do" its fields of work joined by ", ", "Where
-we are" one of its sources, and the entry's address the address fetched. Kept whole,
-the entry cost about 128 bytes a page on ``bench/archive_storage.py``; kept as what the
-version does not say, about 25.
+the title is the version's title, the date nearly always its date, "What we do" its
+fields of work joined by ", ", "Where we are" one of its sources, and the entry's address
+the address fetched. Kept whole, the entry cost about 128 bytes a page on
+``bench/archive_storage.py``; kept as what the version does not say, about 15 (with the
+JSON prefix of revision 0032, ``archive.compression.JSON_PREFIX_2``).
 
 The stored form of an entry whose fetch made or confirmed a version is a dict of:
 
 * the key :data:`ELIDED`: the letters of the fields left out because the version (or
-  the fetch) says them, :data:`TITLE`, :data:`WHAT`, :data:`URL`;
+  the fetch) says them, :data:`TITLE`, :data:`WHAT`, :data:`URL`, :data:`PUBLISHED`;
 * ``where`` as the index of that source in the version's sources, where it is one;
 * every other field that is set (``source`` only when it is not ``"listing"``).
 
@@ -41,7 +42,7 @@ from archive.schema import Version
 
 #: The key of a stored entry that lists the fields its version says.
 ELIDED = "~"
-TITLE, WHAT, URL = "t", "w", "u"
+TITLE, WHAT, URL, PUBLISHED = "t", "w", "u", "p"
 #: Every field of an entry, in :meth:`ListingEntry.to_json`'s order.
 FIELDS = tuple(f.name for f in fields(ListingEntry))
 _DEFAULT_SOURCE = "listing"
@@ -56,6 +57,7 @@ class Labels:
     title: str | None
     sources: tuple[str, ...]
     fields_of_work: tuple[str, ...]
+    published: str | None = None
 
     @classmethod
     def of(cls, content: dict[str, Any]) -> Labels:
@@ -64,6 +66,7 @@ class Labels:
             content.get("title"),
             tuple(content.get("sources") or ()),
             tuple(content.get("fields_of_work") or ()),
+            content.get("published"),
         )
 
     @property
@@ -88,6 +91,8 @@ def to_store(entry: dict[str, Any], url: str, labels: Labels | None) -> dict[str
             elided += WHAT
         elif name == "url" and value == url:
             elided += URL
+        elif name == "published" and value is not None and value == labels.published:
+            elided += PUBLISHED
         elif name == "where" and value in labels.sources:
             kept[name] = labels.sources.index(value)
         elif name == "source":
@@ -126,6 +131,8 @@ def restore(
         entry["what"] = labels.what
     if URL in elided:
         entry["url"] = url
+    if PUBLISHED in elided:
+        entry["published"] = labels.published
     if isinstance(entry["where"], int):
         entry["where"] = labels.sources[entry["where"]]
     return entry
@@ -162,11 +169,12 @@ class ListingReader:
         for start in range(0, len(ordered), VERSIONS_AT_ONCE):
             chunk = ordered[start : start + VERSIONS_AT_ONCE]
             for row in self._db.execute(
-                select(table.c.id, *texts.columns()).where(table.c.id.in_(chunk))
+                select(table.c.id, table.c.published, *texts.columns()).where(table.c.id.in_(chunk))
             ):
                 names = self._texts.names(row)
                 self._labels[row.id] = Labels(
                     self._texts.fields(row)["title"],
                     tuple(names["sources"]),
                     tuple(names["fields_of_work"]),
+                    row.published,
                 )

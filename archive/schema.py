@@ -38,7 +38,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 from archive import compression
@@ -504,7 +504,7 @@ def _date_offset(value: Any, fetched_at: datetime) -> Any:
 def own_listing(address: str, requested: str, listing: Any) -> Any:
     """What ``addresses.listing`` stores when a fetch of ``requested`` brings the listing
     entry ``listing`` to ``address`` (revision 0021): NULL at the address requested, whose
-    capture, written with the entry, keeps it (read back by :func:`address_listing`);
+    capture, written with the entry, keeps it (found by :func:`listed_capture`);
     the entry itself at any other address it reaches (the page's canonical one)."""
     return None if address == requested else listing
 
@@ -931,21 +931,12 @@ class Report(Base):
     seq: Mapped[int] = mapped_column(Integer, index=True)
 
 
-def address_listing() -> ColumnElement[Any]:
-    """An address's listing entry as stored: the one it keeps, else that of its newest
-    capture with one (revision 0021, :func:`own_listing`: the entry a crawl's fetch brings
-    is kept once, on the capture, not again on its address). A capture's entry may be
-    kept against its version (revision 0032): the frontier reads it back with
-    :func:`listed_capture` and ``archive.listings``."""
-    listed = aliased(Capture, name="listed")
-    newest = select(listed.listing).where(listed.id == listed_capture()).scalar_subquery()
-    return func.coalesce(Address.listing, newest, type_=PackedJson())
-
-
 def listed_capture() -> ColumnElement[Any]:
-    """The id of an address's newest capture with a listing entry (what
-    :func:`address_listing` falls back on), for a join that reads its entry, requested
-    address and version together (``archive.listings``)."""
+    """The id of an address's newest capture with a listing entry: where the frontier
+    reads the address's entry unless the address keeps one itself (revision 0021,
+    :func:`own_listing`: the entry a crawl's fetch brings is kept once, on the capture).
+    For a join that reads the capture's entry, requested address and version together,
+    which ``archive.listings`` reads it back with (revision 0032)."""
     return (
         select(Capture.id)
         .where(Capture.address_id == Address.id, Capture.listing.is_not(None))

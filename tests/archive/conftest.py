@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import aliased
 
 from archive import migrations
+from archive.listings import ListingReader
 from archive.records import Capture, ListingEntry, Record
+from archive.schema import Address, listed_capture
+from archive.schema import Capture as CaptureRow
 from archive.store import Archive
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
@@ -136,3 +140,20 @@ def load_revision(filename: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def address_entries(conn: Any) -> dict[int, Any]:
+    """Each address's listing entry by address id, as the frontier reads it
+    (``archive.query``): the address's own, else its newest capture's, read back beside
+    that capture's version (``archive.listings``). At any revision from 0021 on."""
+    listed = aliased(CaptureRow, name="listed")
+    rows = conn.execute(
+        select(Address.id, Address.listing, listed.listing, listed.url, listed.version_id)
+        .outerjoin(listed, listed.id == listed_capture())
+        .order_by(Address.id)
+    ).all()
+    entries = ListingReader(conn).entries([(r[2], r[3] or "", r[4]) for r in rows])
+    return {
+        r[0]: r[1] if r[1] is not None else (entry and entry.to_json())
+        for r, entry in zip(rows, entries, strict=True)
+    }

@@ -15,10 +15,10 @@ from sqlalchemy import select, text
 from archive import migrations
 from archive.db import make_engine
 from archive.records import Capture, ListingEntry, Record
-from archive.schema import Address, address_listing, unpack_url
+from archive.schema import Address, unpack_url
 from archive.store import Archive
 from archive.urls import normalise_address
-from tests.archive.conftest import BASE, capture_for, make_record
+from tests.archive.conftest import BASE, address_entries, capture_for, make_record
 
 
 def _entry(node: int, title: str) -> ListingEntry:
@@ -63,10 +63,7 @@ def _stored(engine: Any) -> dict[str, bytes | None]:
 
 def _read(engine: Any) -> dict[int, Any]:
     with engine.connect() as conn:
-        return {
-            int(r[0]): r[1]
-            for r in conn.execute(select(Address.id, address_listing()).order_by(Address.id))
-        }
+        return address_entries(conn)
 
 
 @pytest.mark.parametrize("path", ["one by one", "in groups"])

@@ -104,8 +104,8 @@ def test_readers_read_the_entries_given(db_url: str, path: str) -> None:
     # Each entry beside its version keeps only what the version does not say.
     assert all(listings.ELIDED in value for value in stored)
     whole = stored[0]
-    assert set(whole) == {listings.ELIDED, "published", "kind_label", "where"}
-    assert whole["where"] == 1 and set(whole[listings.ELIDED]) == {"t", "w", "u"}
+    assert set(whole) == {listings.ELIDED, "kind_label", "where"}
+    assert whole["where"] == 1 and set(whole[listings.ELIDED]) == {"t", "w", "u", "p"}
 
 
 def test_an_entry_beside_no_version_is_kept_whole(db_url: str) -> None:
@@ -176,7 +176,18 @@ def test_revision_0032_converts_an_archive_with_data_and_back(db_url: str) -> No
             rows = conn.execute(
                 select(CaptureRow.id, CaptureRow.url, CaptureRow.listing).order_by(CaptureRow.id)
             ).all()
-        # What the code before 0032 reads: every entry whole, the one given.
+        # What the code before 0032 reads: JSON values of format 1 alone, every entry
+        # whole, the one given.
+        formats = set()
+        with engine.connect() as conn:
+            for table, column in (
+                ("captures", "listing"),
+                ("captures", "http"),
+                ("addresses", "listing"),
+            ):  # noqa: E501
+                packed = conn.exec_driver_sql(f"SELECT {column} FROM {table}").scalars()
+                formats |= {bytes(v)[:1] for v in packed if v is not None}
+        assert formats == {b"\x01"}
         given = {c.url: e.to_json() for c, _, e in fetches}
         assert [listing for _, _, listing in rows[:-1]] == [given[url] for _, url, _ in rows[:-1]]
         assert rows[-1].listing == _entry(record).to_json()

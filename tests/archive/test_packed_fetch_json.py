@@ -14,19 +14,18 @@ from sqlalchemy import select, text
 from archive import compression, migrations
 from archive.db import make_engine
 from archive.errors import ArchiveError
+from archive.listings import ListingReader
 from archive.query import Snapshot
 from archive.records import ListingEntry
 from archive.schema import (
-    Address,
     Capture,
-    address_listing,
     answers_read_back,
     from_header_column,
     to_header_column,
 )
 from archive.search import captures_of
 from archive.store import Archive
-from tests.archive.conftest import BASE, capture_for, make_record
+from tests.archive.conftest import BASE, address_entries, capture_for, make_record
 
 COLUMNS = (("captures", "http"), ("captures", "listing"), ("addresses", "listing"))
 
@@ -103,13 +102,21 @@ def _read(engine: Any) -> tuple[list[Any], list[Any], list[Any]]:
     """What the program reads: every capture's answers, listing and validators (as
     exports read them), every address's listing."""
     with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Capture.id,
+                Capture.url,
+                Capture.fetched_at,
+                Capture.http,
+                Capture.listing,
+                Capture.version_id,
+            ).order_by(Capture.id)
+        ).all()
+        # Entries as the program reads them (kept beside their versions since 0032).
+        entries = ListingReader(conn).entries([(r.listing, r.url, r.version_id) for r in rows])
         captures = [
-            (r.id, answers_read_back(r.http, r.url, r.fetched_at), r.listing)
-            for r in conn.execute(
-                select(
-                    Capture.id, Capture.url, Capture.fetched_at, Capture.http, Capture.listing
-                ).order_by(Capture.id)
-            )
+            (r.id, answers_read_back(r.http, r.url, r.fetched_at), e and e.to_json())
+            for r, e in zip(rows, entries, strict=True)
         ]
         stored = list(Snapshot(conn).captures())
         exported = [(c.requested, c.etag, c.last_modified, c.content_type) for c in stored]
@@ -118,10 +125,7 @@ def _read(engine: Any) -> tuple[list[Any], list[Any], list[Any]]:
             for node in range(55000, 55013)
             for c in captures_of(conn, f"osce.org/{node}")
         ]
-        addresses = [
-            (r[0], r[1])
-            for r in conn.execute(select(Address.id, address_listing()).order_by(Address.id))
-        ]
+        addresses = list(address_entries(conn).items())
     return captures, exported, addresses
 
 

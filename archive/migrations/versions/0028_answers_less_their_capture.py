@@ -32,6 +32,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CAPTURES_AT_ONCE = 1000
+#: The format of ``archive.compression.pack_json`` at this revision (pinned by revision
+#: 0032, which added format 2: the code before 0032 reads format 1 alone).
+JSON_FORMAT = 1
 
 
 # What ``archive.schema.answers_to_store`` and ``answers_read_back`` do at this
@@ -96,7 +99,9 @@ def downgrade() -> None:
 
 def _rewrite(convert: Callable[[Any, str, datetime], Any]) -> None:
     """Every capture's answers through ``convert(answers, url requested, fetch time)``,
-    in batches by id (the columns' own types decode and encode them)."""
+    in batches by id (the columns' own types decode them; they are packed in the JSON
+    format of this revision, :data:`JSON_FORMAT`, whatever the program's is now)."""
+    from archive.compression import pack_json
     from archive.schema import Capture
 
     columns = Capture.__table__.c
@@ -115,6 +120,9 @@ def _rewrite(convert: Callable[[Any, str, datetime], Any]) -> None:
         bind.execute(
             sa.update(Capture)
             .where(columns.id == sa.bindparam("_id"))
-            .values(http=sa.bindparam("new", type_=columns.http.type)),
-            [{"_id": r.id, "new": convert(r.http, r.url, r.fetched_at)} for r in rows],
+            .values(http=sa.bindparam("new", type_=sa.LargeBinary)),
+            [
+                {"_id": r.id, "new": pack_json(convert(r.http, r.url, r.fetched_at), JSON_FORMAT)}
+                for r in rows
+            ],
         )

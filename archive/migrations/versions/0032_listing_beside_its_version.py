@@ -3,16 +3,20 @@
 ``captures.listing`` kept the whole entry a listing page gave the item fetched: its
 address, title, date, kind, "Where we are" and "What we do". The version read from the
 same page says most of it: the title is the version's, "What we do" its fields of work
-joined by ", ", "Where we are" one of its sources, and the address the one fetched. Now
+joined by ", ", "Where we are" one of its sources, the date nearly always the version's,
+and the address the one fetched. Now
 an entry beside a capture that made or confirmed a version leaves those out (their
 letters under the key ``~``; "Where we are" as the index of that source), and readers
-put them back from the version (``archive.listings``; about 100 B/page less on
-``bench/archive_storage.py``). An entry that would not read back the same stays whole.
+put them back from the version (``archive.listings``). An entry that would not read back
+the same stays whole. JSON values are packed against a prefix that also holds what such
+entries repeat (format 2, ``archive.compression.JSON_PREFIX_2``). Together about 115
+B/page less on ``bench/archive_storage.py``.
 
-Upgrading rewrites the entries of captures with a version; downgrading puts every left
-out field back. The two conversions are this revision's own copy of
-``archive.listings.to_store`` and ``restore``; a version's labels are read through
-``archive.texts``, the one reader of its title and names.
+Upgrading rewrites the entries of captures with a version and packs every JSON value
+(the answers and the addresses' entries too) in format 2; downgrading puts every left
+out field back and packs every value in format 1 again. The two conversions are this
+revision's own copy of ``archive.listings.to_store`` and ``restore``; a version's labels
+are read through ``archive.texts``, the one reader of its title and names.
 
 Revision ID: 0032
 Revises: 0031
@@ -33,14 +37,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CAPTURES_AT_ONCE = 1000
+#: The formats of ``archive.compression.pack_json`` this revision writes and the one before.
+FORMAT, FORMAT_BEFORE = 2, 1
 
 # What ``archive.listings`` does at this revision, kept here so that a later change to
 # it does not change this revision.
 ELIDED = "~"
-TITLE, WHAT, URL = "t", "w", "u"
+TITLE, WHAT, URL, PUBLISHED = "t", "w", "u", "p"
 FIELDS = ("url", "title", "published", "kind_label", "where", "what", "lastmod", "source")
 DEFAULT_SOURCE = "listing"
-Labels = tuple[str | None, tuple[str, ...], tuple[str, ...]]  # title, sources, fields of work
+#: A version's title, sources, fields of work and date.
+Labels = tuple[str | None, tuple[str, ...], tuple[str, ...], str | None]
 
 
 def _what(labels: Labels) -> str | None:
@@ -60,6 +67,8 @@ def _to_store(entry: Any, url: str, labels: Labels) -> Any:
             elided += WHAT
         elif name == "url" and value == url:
             elided += URL
+        elif name == "published" and value is not None and value == labels[3]:
+            elided += PUBLISHED
         elif name == "where" and value in labels[1]:
             kept[name] = labels[1].index(value)
         elif name == "source":
@@ -83,51 +92,65 @@ def _restore(stored: Any, url: str, labels: Labels) -> Any:
         entry["what"] = _what(labels)
     if URL in stored[ELIDED]:
         entry["url"] = url
+    if PUBLISHED in stored[ELIDED]:
+        entry["published"] = labels[3]
     if isinstance(entry["where"], int):
         entry["where"] = labels[1][entry["where"]]
     return entry
 
 
+#: The other columns of JSON values (``archive.schema.PackedJson``), repacked each way.
+OTHER_JSON = (("captures", "http"), ("addresses", "listing"))
+
+
 def upgrade() -> None:
-    _rewrite(_to_store)
+    _rewrite(_to_store, FORMAT)
+    for table, column in OTHER_JSON:
+        _repack(table, column, FORMAT)
 
 
 def downgrade() -> None:
-    _rewrite(_restore)
+    _rewrite(_restore, FORMAT_BEFORE)
+    for table, column in OTHER_JSON:  # the code before reads format 1 alone
+        _repack(table, column, FORMAT_BEFORE)
 
 
-def _rewrite(convert: Callable[[Any, str, Labels], Any]) -> None:
-    """Every entry kept beside a capture with a version, through ``convert(entry,
-    address requested, the version's labels)``, in batches by capture id (the column's
-    own type decodes and encodes the entries)."""
+def _rewrite(convert: Callable[[Any, str, Labels], Any], fmt: int) -> None:
+    """Every entry kept beside a capture, through ``convert(entry, address requested,
+    the labels of the capture's version)`` where it has a version, packed in format
+    ``fmt``; in batches by capture id."""
     from sqlalchemy.orm import Session
 
     from archive import texts
-    from archive.schema import Capture, Version
+    from archive.compression import pack_json, unpack_json
+    from archive.schema import Url, Version  # addresses as the program reads them
 
     bind = op.get_bind()
-    captures = Capture.__table__.c
-    versions = Version.__table__
+    captures = sa.table(
+        "captures",
+        sa.column("id", sa.Integer),
+        sa.column("url", Url()),
+        sa.column("listing", sa.LargeBinary),
+        sa.column("version_id", sa.Integer),
+    )
+    versions = Version.__table__  # what archive.texts reads a version's labels from
     reader = texts.TextReader(Session(bind=bind))
     last = 0
     while True:
         rows = bind.execute(
-            sa.select(captures.id, captures.url, captures.listing, captures.version_id)
-            .where(
-                captures.id > last,
-                captures.listing.is_not(None),
-                captures.version_id.is_not(None),
-            )
-            .order_by(captures.id)
+            sa.select(captures.c.id, captures.c.url, captures.c.listing, captures.c.version_id)
+            .where(captures.c.id > last, captures.c.listing.is_not(None))
+            .order_by(captures.c.id)
             .limit(CAPTURES_AT_ONCE)
         ).all()
         if not rows:
             return
         last = rows[-1].id
         labels: dict[int, Labels] = {}
+        wanted = {r.version_id for r in rows if r.version_id is not None}
         for row in bind.execute(
-            sa.select(versions.c.id, *texts.columns()).where(
-                versions.c.id.in_({r.version_id for r in rows})
+            sa.select(versions.c.id, versions.c.published, *texts.columns()).where(
+                versions.c.id.in_(wanted)
             )
         ):
             names = reader.names(row)
@@ -135,16 +158,52 @@ def _rewrite(convert: Callable[[Any, str, Labels], Any]) -> None:
                 reader.fields(row)["title"],
                 tuple(names["sources"]),
                 tuple(names["fields_of_work"]),
+                row.published,
             )
         changed = []
         for r in rows:
-            new = convert(r.listing, r.url, labels[r.version_id])
-            if new is not r.listing:  # each returns the entry itself where it keeps it
-                changed.append({"_id": r.id, "new": new})
+            stored = bytes(r.listing)
+            entry = unpack_json(stored)
+            new = convert(entry, r.url, labels[r.version_id]) if r.version_id else entry
+            packed = pack_json(new, fmt)
+            if packed != stored:
+                changed.append({"_id": r.id, "new": packed})
         if changed:
             bind.execute(
-                sa.update(Capture)
-                .where(captures.id == sa.bindparam("_id"))
-                .values(listing=sa.bindparam("new", type_=captures.listing.type)),
+                sa.update(captures)
+                .where(captures.c.id == sa.bindparam("_id"))
+                .values(listing=sa.bindparam("new")),
+                changed,
+            )
+
+
+def _repack(table_name: str, column: str, fmt: int) -> None:
+    """Every value of ``table_name.column`` packed in another format, packed in ``fmt``."""
+    from archive.compression import pack_json, unpack_json
+
+    bind = op.get_bind()
+    table = sa.table(table_name, sa.column("id", sa.Integer), sa.column(column, sa.LargeBinary))
+    values = table.c[column]
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(table.c.id, values)
+            .where(table.c.id > last, values.is_not(None))
+            .order_by(table.c.id)
+            .limit(CAPTURES_AT_ONCE)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        changed = [
+            {"_id": i, "new": pack_json(unpack_json(bytes(v)), fmt)}
+            for i, v in rows
+            if bytes(v)[:1] != bytes((fmt,))
+        ]
+        if changed:
+            bind.execute(
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("_id"))
+                .values({column: sa.bindparam("new")}),
                 changed,
             )

@@ -20,7 +20,7 @@ imports only modules below it; ``pyproject.toml`` checks this with import-linter
     store       Archive, the facade the crawler and commands hold (wires the rest)
     feed        the change feed's names, re-exported from query
     reextract   replay stored bodies through the current extraction
-    verify      recompute every stored hash
+    verify      recompute every stored hash; every listing entry reads back
     furniture   learned furniture models per site and version
     ingest      the ingest transaction: addresses, capture, version, dedup, change log
     migrations  the Alembic revisions of the schema
@@ -34,6 +34,7 @@ imports only modules below it; ``pyproject.toml`` checks this with import-linter
     export      the file formats (JSONL, CSV, Parquet, WARC, dataset packages;
                 exports/: SQLite, WACZ)
     bodies      raw bodies: compression, the trained dictionary, storing, reading
+    listings    a fetch's listing entry kept as what its version does not say
     dedup       near-duplicate texts: MinHash and LSH over word shingles
     schema      the tables (SQLAlchemy models)
     db          engines from URLs, per-dialect settings

@@ -44,7 +44,7 @@ from archive.bodies import PAGE_OUTCOMES, REFETCH_OUTCOMES, BodyStore, Prefix, b
 from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
 from archive.languages import link_versions
-from archive.listings import Labels
+from archive.listings import VersionLabels
 from archive.normalise import signature_of, text_of
 from archive.records import Capture, Record
 from archive.schema import (
@@ -150,7 +150,7 @@ class _Effect:
     #: it when ``page.stored`` is set).
     page: FirstPage | None = None
     #: What the version made or confirmed from the fetch's record says (``archive.listings``).
-    labels: Labels | None = None
+    labels: VersionLabels | None = None
 
 
 def ingest_group(
@@ -375,7 +375,7 @@ class _Group:
         content = normalise_content(record, text_of(record))
         chash = content_hash(content)
         document = self._document(record.id)
-        labels = Labels.of(content)  # what a listing entry is kept against
+        labels = VersionLabels.of(content)  # what a listing entry is kept against
         if document is None:
             effect = self._new_document(record, content, chash, seen_at, run_id, page())
             effect.labels = labels

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix, body_hash
 from archive.errors import ArchiveError
 from archive.languages import link_versions
-from archive.listings import Labels, to_store
+from archive.listings import VersionLabels, to_store
 from archive.records import Capture, Record
 from archive.schema import (
     Address,
@@ -63,7 +63,7 @@ class _Effect:
     duplicate_of: str | None = None
     #: What the version made or confirmed from the fetch's record says (its listing entry
     #: is kept against it, ``archive.listings``); None for a fetch without a record.
-    labels: Labels | None = None
+    labels: VersionLabels | None = None
 
 
 def category(capture: Capture, item: Record | None) -> str:
@@ -114,7 +114,7 @@ def ingest(
         link_versions(s, item.id, item.language_versions, now)
         effect = _Effect(result.outcome, result.document.id, result.version)
         effect.duplicate_of = result.document.duplicate_of
-        effect.labels = Labels.of(result.content) if result.content is not None else None
+        effect.labels = VersionLabels.of(result.content) if result.content is not None else None
     addresses = _link_addresses(
         s,
         capture,
@@ -185,7 +185,7 @@ def capture_row(
     document_id: str | None,
     version_id: int | None,
     outcome: str,
-    labels: Labels | None = None,
+    labels: VersionLabels | None,
 ) -> dict[str, Any]:
     """The ``captures`` row of one fetch, less its address id: what the server said, the
     body's hash and what the fetch did to the archive. One builder for the per-page
@@ -208,9 +208,7 @@ def capture_row(
         outcome=outcome,
         error=capture.error,
         listing=(
-            to_store(capture.listing.to_json(), capture.url, labels if version_id else None)
-            if capture.listing
-            else None
+            to_store(capture.listing.to_json(), capture.url, labels) if capture.listing else None
         ),
         http=answers_to_store(capture.answers, capture.url, capture.fetched_at),
     )

@@ -7,7 +7,7 @@ listing's labels with it. Most of it is what the version read from the page says
 the title is the version's title, the date nearly always its date, "What we do" its
 fields of work joined by ", ", "Where we are" one of its sources, and the entry's address
 the address fetched. Kept whole, the entry cost about 128 bytes a page on
-``bench/archive_storage.py``; kept as what the version does not say, about 15 (with the
+``bench/archive_storage.py``; kept as what the version does not say, about 17 (with the
 JSON prefix of revision 0032, ``archive.compression.JSON_PREFIX_2``).
 
 The stored form of an entry whose fetch made or confirmed a version is a dict of:
@@ -20,11 +20,14 @@ The stored form of an entry whose fetch made or confirmed a version is a dict of
 An entry is only stored so when reading it back gives the same entry: the writer
 compares with the normalised content the version stores (the same content, when the
 fetch found the page unchanged). An entry without :data:`ELIDED` is the whole entry, as
-stored before revision 0032 and still for a fetch that made no version (a 304, a page
-that is not an item). :func:`restore` needs the fetch's requested address and the
-version's :class:`Labels`; :class:`ListingReader` reads those for many entries at once.
+stored before revision 0032; the writers keep whole the entry of a fetch with no record
+(a 304, a 404, a page that is not an item), whose version, if any, they do not read (the
+revision's upgrade, which reads every version's labels, keeps such an entry beside the
+version the fetch confirmed). :func:`restore` needs the fetch's requested address and the
+version's :class:`VersionLabels`; :class:`ListingReader` reads those for many entries at once.
 
-Imports: SQLAlchemy, ``archive.records``, ``archive.schema`` and ``archive.texts``.
+Imports: SQLAlchemy, ``archive.errors``, ``archive.records``, ``archive.schema`` and
+``archive.texts``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from archive import texts
+from archive.errors import ArchiveError
 from archive.records import ListingEntry
 from archive.schema import Version
 
@@ -51,7 +55,7 @@ VERSIONS_AT_ONCE = 500
 
 
 @dataclass(frozen=True)
-class Labels:
+class VersionLabels:
     """What a version says of the fields a listing entry repeats."""
 
     title: str | None
@@ -60,7 +64,7 @@ class Labels:
     published: str | None = None
 
     @classmethod
-    def of(cls, content: dict[str, Any]) -> Labels:
+    def of(cls, content: dict[str, Any]) -> VersionLabels:
         """The labels of a version's normalised content (``archive.versioning``)."""
         return cls(
             content.get("title"),
@@ -75,7 +79,7 @@ class Labels:
         return ", ".join(self.fields_of_work) or None
 
 
-def to_store(entry: dict[str, Any], url: str, labels: Labels | None) -> dict[str, Any]:
+def to_store(entry: dict[str, Any], url: str, labels: VersionLabels | None) -> dict[str, Any]:
     """What ``captures.listing`` keeps of ``entry`` (``ListingEntry.to_json()``), brought
     by the fetch of ``url`` that made or confirmed a version saying ``labels`` (None: no
     version; the entry is kept whole)."""
@@ -112,7 +116,7 @@ def is_relative(stored: dict[str, Any] | None) -> bool:
 
 
 def restore(
-    stored: dict[str, Any] | None, url: str, labels: Labels | None
+    stored: dict[str, Any] | None, url: str, labels: VersionLabels | None
 ) -> dict[str, Any] | None:
     """The entry a stored one is (:func:`to_store`'s inverse); ``labels``: those of the
     version its fetch recorded (needed only when :func:`is_relative`)."""
@@ -120,7 +124,7 @@ def restore(
         return stored
     assert stored is not None
     if labels is None:
-        raise ValueError("a listing entry kept beside its version was read without it")
+        raise ArchiveError("a listing entry kept beside its version was read without it")
     entry: dict[str, Any] = {name: None for name in FIELDS}
     entry["source"] = _DEFAULT_SOURCE
     entry.update((k, v) for k, v in stored.items() if k != ELIDED)
@@ -134,6 +138,8 @@ def restore(
     if PUBLISHED in elided:
         entry["published"] = labels.published
     if isinstance(entry["where"], int):
+        if not 0 <= entry["where"] < len(labels.sources):
+            raise ArchiveError(f"a listing entry names source {entry['where']} of its version")
         entry["where"] = labels.sources[entry["where"]]
     return entry
 
@@ -145,9 +151,11 @@ class ListingReader:
     def __init__(self, db: Connection | Session) -> None:
         self._db = db
         self._texts = texts.TextReader(db)
-        self._labels: dict[int, Labels] = {}
+        self._labels: dict[int, VersionLabels] = {}
 
-    def entry(self, stored: dict[str, Any] | None, url: str, version_id: int | None) -> Any:
+    def entry(
+        self, stored: dict[str, Any] | None, url: str, version_id: int | None
+    ) -> ListingEntry | None:
         """One stored entry as its :class:`ListingEntry`."""
         return self.entries([(stored, url, version_id)])[0]
 
@@ -160,7 +168,14 @@ class ListingReader:
         out = []
         for stored, url, version_id in rows:
             labels = self._labels.get(version_id) if version_id is not None else None
-            out.append(ListingEntry.from_json(restore(stored, url, labels)))
+            try:
+                entry = restore(stored, url, labels)
+            except ArchiveError as exc:
+                raise ArchiveError(
+                    f"the listing entry of a fetch of {url} (version id {version_id}) cannot "
+                    f"be read back: {exc}; osce-archive verify lists every such fetch"
+                ) from exc
+            out.append(ListingEntry.from_json(entry))
         return out
 
     def _read_labels(self, version_ids: set[int]) -> None:
@@ -172,7 +187,7 @@ class ListingReader:
                 select(table.c.id, table.c.published, *texts.columns()).where(table.c.id.in_(chunk))
             ):
                 names = self._texts.names(row)
-                self._labels[row.id] = Labels(
+                self._labels[row.id] = VersionLabels(
                     self._texts.fields(row)["title"],
                     tuple(names["sources"]),
                     tuple(names["fields_of_work"]),

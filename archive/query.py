@@ -792,6 +792,10 @@ class AddressState:
     # as fresh as the listing page it was read from)
 
 
+#: An address's newest capture with a listing entry (``archive.schema.listed_capture``).
+_LISTED = aliased(CaptureRow, name="listed")
+
+
 def _state_query() -> Select[Any]:
     return (
         select(
@@ -826,13 +830,14 @@ def _state_query() -> Select[Any]:
 _LISTED = aliased(CaptureRow, name="listed")
 
 
-def _states(db: Db, rows: Sequence[Any]) -> list[AddressState]:
-    """The states of rows of :func:`_state_query`, their listing entries read together."""
-    own = [row[8] is not None for row in rows]
-    listings = ListingReader(db).entries(
+def _states(reader: ListingReader, rows: Sequence[Any]) -> list[AddressState]:
+    """The states of rows of :func:`_state_query`, their listing entries read together:
+    the address's own (``addresses.listing``, whole), else its newest capture's."""
+    on_address = [row[8] is not None for row in rows]
+    listings = reader.entries(
         [
-            (None, "", None) if kept else (row[13], row[14], row[15])
-            for row, kept in zip(rows, own, strict=True)
+            (None, "", None) if own else (row[13], row[14], row[15])
+            for row, own in zip(rows, on_address, strict=True)
         ]
     )
     return [
@@ -845,13 +850,13 @@ def _states(db: Db, rows: Sequence[Any]) -> list[AddressState]:
             last_status=row[5],
             last_changed=row[6],
             deleted=bool(row[7]) if row[7] is not None else False,
-            listing=ListingEntry.from_json(row[8]) if kept else listing,
+            listing=ListingEntry.from_json(row[8]) if own else listing,
             how=row[9],
             kind=row[10],
             published=row[11],
             date_source=row[12],
         )
-        for row, kept, listing in zip(rows, own, listings, strict=True)
+        for row, own, listing in zip(rows, on_address, listings, strict=True)
     ]
 
 
@@ -859,10 +864,11 @@ def address_states(db: Db, urls: Sequence[str]) -> list[AddressState | None]:
     """The state of each of ``urls`` (None where unknown), 500 addresses a query."""
     keys = [normalise_address(url) for url in urls]
     found: dict[str, AddressState] = {}
+    reader = ListingReader(db)
     for start in range(0, len(keys), 500):
         chunk = sorted(set(keys[start : start + 500]))
         rows = db.execute(_state_query().where(Address.url.in_(chunk))).all()
-        for state in _states(db, rows):
+        for state in _states(reader, rows):
             found[state.url] = state
     return [found.get(key) for key in keys]
 
@@ -874,8 +880,9 @@ def iter_address_states(session: Session, *, all_addresses: bool = False) -> Ite
     if not all_addresses:
         query = query.where(Address.how == "canonical")
     result = session.execute(query.order_by(Address.id).execution_options(yield_per=1000))
+    reader = ListingReader(session)
     for rows in result.partitions():
-        yield from _states(session, rows)
+        yield from _states(reader, rows)
 
 
 def previous_run(session: Session, current: int | None) -> dict[str, Any] | None:

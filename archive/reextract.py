@@ -137,8 +137,8 @@ def _replay_serial(
             body = BodyReader(s).read(capture.body_sha256)
             assert body is not None
             url = capture.final_url or capture.url
+            listing = ListingReader(s).entry(capture.listing, capture.url, capture.version_id)
             try:
-                listing = ListingReader(s).entry(capture.listing, capture.url, capture.version_id)
                 record = extract_fn(body, url, listing=listing)
             except Exception:  # noqa: BLE001 - one bad page must not stop the replay
                 counters["errors"] += 1

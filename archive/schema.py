@@ -808,7 +808,7 @@ class Capture(Base):
 
     __tablename__ = "captures"
     # (address_id, id) since revision 0021: an address's newest capture with a listing
-    # entry (``address_listing``) is the first the index meets backwards on PostgreSQL too.
+    # entry (``listed_capture``) is the first the index meets backwards on PostgreSQL too.
     __table_args__ = (Index(None, "document_id", "id"), Index(None, "address_id", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -831,6 +831,8 @@ class Capture(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     outcome: Mapped[str] = mapped_column(String(16))  # IngestResult.outcome
     error: Mapped[str | None] = mapped_column(Text)
+    # Since revision 0032 possibly what its version does not say: read it with
+    # ``archive.listings.ListingReader`` (with ``url`` and ``version_id``).
     listing: Mapped[dict[str, Any] | None] = mapped_column(PackedJson())
     # Status line and headers of each answer, redirects first (revision 0003; None before;
     # packed since revision 0020).

@@ -2,7 +2,8 @@
 
 A raw body must decompress to bytes whose sha256 is its key and whose length is its
 recorded size; a version's stored text must decompress (``archive.texts``), its
-normalised fields must hash to its ``content_hash`` and its text to its ``text_hash``.
+normalised fields must hash to its ``content_hash`` and its text to its ``text_hash``;
+a fetch's listing entry kept beside its version must read back (``archive.listings``).
 Anything else means the database was altered outside the archive (or the disk lied),
 and ``osce-archive verify`` names each such row.
 
@@ -12,8 +13,9 @@ indexed without a version, and the index's mark of which versions are current (S
 ``search_superseded``, revision 0014; PostgreSQL: ``search_vectors.current``, 0008)
 true. A finding there names ``osce-archive index``, which rebuilds the index.
 
-Imports: ``archive.bodies``, ``archive.texts``, ``archive.versioning`` (the hashes) and
-the schema; it reads through the session it is given, so it never needs the store.
+Imports: ``archive.bodies``, ``archive.listings``, ``archive.texts``,
+``archive.versioning`` (the hashes) and the schema; it reads through the session it is
+given, so it never needs the store.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from archive import bodies
-from archive.schema import Body, Version
+from archive.errors import ArchiveError
+from archive.listings import ListingReader
+from archive.schema import Body, Capture, Version
 from archive.texts import TextReader
 from archive.versioning import content_hash, text_hash, version_content
 
@@ -33,7 +37,7 @@ BATCH = 200
 
 def verify(s: Session) -> list[str]:
     """Every problem found, one line each (empty when all holds)."""
-    return [*check_bodies(s), *check_versions(s), *check_search(s)]
+    return [*check_bodies(s), *check_versions(s), *check_listings(s), *check_search(s)]
 
 
 def check_bodies(s: Session) -> Iterator[str]:
@@ -73,6 +77,29 @@ def check_versions(s: Session) -> Iterator[str]:
             if text_hash(version.text) != version.text_hash:
                 yield f"{where}: text does not match its text_hash"
         s.expunge_all()
+
+
+def check_listings(s: Session) -> Iterator[str]:
+    """Every fetch's listing entry reads back (one kept beside its version needs it)."""
+    ids = list(s.scalars(select(Capture.id).where(Capture.listing.is_not(None))))
+    reader = ListingReader(s)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        rows = s.execute(
+            select(Capture.id, Capture.listing, Capture.url, Capture.version_id)
+            .where(Capture.id.in_(chunk))
+            .order_by(Capture.id)
+        ).all()
+        try:
+            reader.entries([(r.listing, r.url, r.version_id) for r in rows])
+            continue
+        except ArchiveError:
+            pass
+        for r in rows:  # name each fetch whose entry does not read back
+            try:
+                reader.entry(r.listing, r.url, r.version_id)
+            except ArchiveError as exc:
+                yield f"capture {r.id}: {exc}"
 
 
 #: Where each database's search index keeps a version (table, its version id column)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from archive import compression, listings, migrations
 from archive.db import make_engine
+from archive.errors import ArchiveError
 from archive.records import Capture, ListingEntry, Record
 from archive.schema import Capture as CaptureRow
 from archive.schema import Version
@@ -207,7 +208,7 @@ def test_revision_0032_converts_an_archive_with_data_and_back(db_url: str) -> No
 
 
 def test_to_store_keeps_whole_what_would_not_read_back() -> None:
-    labels = listings.Labels("A title", ("Here",), ("That",))
+    labels = listings.VersionLabels("A title", ("Here",), ("That",))
     url = f"{BASE}/fsc/1"
     entry = ListingEntry(url=url, title="A title", where="Here", what="That").to_json()
     stored = listings.to_store(entry, url, labels)
@@ -216,5 +217,25 @@ def test_to_store_keeps_whole_what_would_not_read_back() -> None:
     odd = {**entry, "extra": 1}  # not an entry of this program's fields: kept as it is
     assert listings.to_store(odd, url, labels) is odd
     assert listings.to_store(entry, url, None) is entry
-    with pytest.raises(ValueError):
+    with pytest.raises(ArchiveError, match="without it"):
         listings.restore(stored, url, None)
+    with pytest.raises(ArchiveError, match="names source 3"):
+        listings.restore({**stored, "where": 3}, url, labels)
+
+
+def test_verify_names_a_fetch_whose_entry_does_not_read_back(db_url: str) -> None:
+    fetches = _fetches(56500)
+    with Archive.open(db_url) as archive:
+        for capture, record, _ in fetches:
+            archive.ingest(capture, record)
+        assert archive.verify() == []
+        with archive.session() as s:
+            damaged = s.scalars(select(CaptureRow).order_by(CaptureRow.id).limit(1)).one()
+            damaged.listing = {**damaged.listing, "where": 7}  # no seventh source
+            s.commit()
+            damaged_id = damaged.id
+        problems = archive.verify()
+        assert len(problems) == 1 and problems[0].startswith(f"capture {damaged_id}:"), problems
+        assert "names source 7" in problems[0]
+        with pytest.raises(ArchiveError, match="verify lists every such fetch"):
+            archive.address_state(fetches[0][0].url)

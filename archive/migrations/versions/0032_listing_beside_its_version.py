@@ -119,8 +119,6 @@ def _rewrite(convert: Callable[[Any, str, Labels], Any], fmt: int) -> None:
     """Every entry kept beside a capture, through ``convert(entry, address requested,
     the labels of the capture's version)`` where it has a version, packed in format
     ``fmt``; in batches by capture id."""
-    from sqlalchemy.orm import Session
-
     from archive import texts
     from archive.compression import pack_json, unpack_json
     from archive.schema import Url, Version  # addresses as the program reads them
@@ -134,7 +132,7 @@ def _rewrite(convert: Callable[[Any, str, Labels], Any], fmt: int) -> None:
         sa.column("version_id", sa.Integer),
     )
     versions = Version.__table__  # what archive.texts reads a version's labels from
-    reader = texts.TextReader(Session(bind=bind))
+    reader = texts.TextReader(bind)
     last = 0
     while True:
         rows = bind.execute(
@@ -164,7 +162,8 @@ def _rewrite(convert: Callable[[Any, str, Labels], Any], fmt: int) -> None:
         for r in rows:
             stored = bytes(r.listing)
             entry = unpack_json(stored)
-            new = convert(entry, r.url, labels[r.version_id]) if r.version_id else entry
+            found = labels.get(r.version_id) if r.version_id is not None else None
+            new = convert(entry, r.url, found) if found is not None else entry
             packed = pack_json(new, fmt)
             if packed != stored:
                 changed.append({"_id": r.id, "new": packed})

@@ -114,7 +114,7 @@ def ingest(
         link_versions(s, item.id, item.language_versions, now)
         effect = _Effect(result.outcome, result.document.id, result.version)
         effect.duplicate_of = result.document.duplicate_of
-        effect.labels = VersionLabels.of(result.content) if result.content is not None else None
+        effect.labels = VersionLabels.of(result.content)
     addresses = _link_addresses(
         s,
         capture,

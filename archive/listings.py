@@ -163,11 +163,12 @@ class ListingReader:
         self, rows: Sequence[tuple[dict[str, Any] | None, str, int | None]]
     ) -> list[ListingEntry | None]:
         """Each (stored entry, requested address, version id) of a fetch as the entry."""
-        wanted = {vid for stored, _, vid in rows if is_relative(stored) and vid is not None}
-        self._read_labels(wanted - set(self._labels))
+        labels_of = self.labels(
+            {vid for stored, _, vid in rows if is_relative(stored) and vid is not None}
+        )
         out = []
         for stored, url, version_id in rows:
-            labels = self._labels.get(version_id) if version_id is not None else None
+            labels = labels_of.get(version_id) if version_id is not None else None
             try:
                 entry = restore(stored, url, labels)
             except ArchiveError as exc:
@@ -178,8 +179,9 @@ class ListingReader:
             out.append(ListingEntry.from_json(entry))
         return out
 
-    def _read_labels(self, version_ids: set[int]) -> None:
-        ordered = sorted(version_ids)
+    def labels(self, version_ids: set[int]) -> dict[int, VersionLabels]:
+        """What each of ``version_ids`` says (those that exist), each read once."""
+        ordered = sorted(version_ids - set(self._labels))
         table = Version.__table__
         for start in range(0, len(ordered), VERSIONS_AT_ONCE):
             chunk = ordered[start : start + VERSIONS_AT_ONCE]
@@ -193,3 +195,4 @@ class ListingReader:
                     tuple(names["fields_of_work"]),
                     row.published,
                 )
+        return {vid: self._labels[vid] for vid in version_ids if vid in self._labels}

@@ -136,7 +136,7 @@ class VersionOutcome:
     change: str | None  # the change-log kind written, if any
     #: The normalised content the version stores (the fetch's, which hashed the same,
     #: when unchanged): what a listing entry kept beside the fetch is read against.
-    content: dict[str, Any] | None = None
+    content: dict[str, Any]
 
 
 def record_version(

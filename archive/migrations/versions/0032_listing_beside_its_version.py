@@ -16,7 +16,8 @@ Upgrading rewrites the entries of captures with a version and packs every JSON v
 (the answers and the addresses' entries too) in format 2; downgrading puts every left
 out field back and packs every value in format 1 again. The two conversions are this
 revision's own copy of ``archive.listings.to_store`` and ``restore``; a version's labels
-are read through ``archive.texts``, the one reader of its title and names.
+are read by ``archive.listings.ListingReader.labels``, through ``archive.texts``, the one
+reader of its title and names.
 
 Revision ID: 0032
 Revises: 0031
@@ -46,12 +47,12 @@ ELIDED = "~"
 TITLE, WHAT, URL, PUBLISHED = "t", "w", "u", "p"
 FIELDS = ("url", "title", "published", "kind_label", "where", "what", "lastmod", "source")
 DEFAULT_SOURCE = "listing"
-#: A version's title, sources, fields of work and date.
-Labels = tuple[str | None, tuple[str, ...], tuple[str, ...], str | None]
+#: A version's title, sources, fields of work and date (``archive.listings.VersionLabels``).
+Labels = Any
 
 
 def _what(labels: Labels) -> str | None:
-    return ", ".join(labels[2]) or None
+    return ", ".join(labels.fields_of_work) or None
 
 
 def _to_store(entry: Any, url: str, labels: Labels) -> Any:
@@ -61,16 +62,16 @@ def _to_store(entry: Any, url: str, labels: Labels) -> Any:
     elided = ""
     for name in FIELDS:
         value = entry[name]
-        if name == "title" and value is not None and value == labels[0]:
+        if name == "title" and value is not None and value == labels.title:
             elided += TITLE
         elif name == "what" and value is not None and value == _what(labels):
             elided += WHAT
         elif name == "url" and value == url:
             elided += URL
-        elif name == "published" and value is not None and value == labels[3]:
+        elif name == "published" and value is not None and value == labels.published:
             elided += PUBLISHED
-        elif name == "where" and value in labels[1]:
-            kept[name] = labels[1].index(value)
+        elif name == "where" and value in labels.sources:
+            kept[name] = labels.sources.index(value)
         elif name == "source":
             if value != DEFAULT_SOURCE:
                 kept[name] = value
@@ -87,15 +88,15 @@ def _restore(stored: Any, url: str, labels: Labels) -> Any:
     entry["source"] = DEFAULT_SOURCE
     entry.update((k, v) for k, v in stored.items() if k != ELIDED)
     if TITLE in stored[ELIDED]:
-        entry["title"] = labels[0]
+        entry["title"] = labels.title
     if WHAT in stored[ELIDED]:
         entry["what"] = _what(labels)
     if URL in stored[ELIDED]:
         entry["url"] = url
     if PUBLISHED in stored[ELIDED]:
-        entry["published"] = labels[3]
+        entry["published"] = labels.published
     if isinstance(entry["where"], int):
-        entry["where"] = labels[1][entry["where"]]
+        entry["where"] = labels.sources[entry["where"]]
     return entry
 
 
@@ -119,9 +120,9 @@ def _rewrite(convert: Callable[[Any, str, Labels], Any], fmt: int) -> None:
     """Every entry kept beside a capture, through ``convert(entry, address requested,
     the labels of the capture's version)`` where it has a version, packed in format
     ``fmt``; in batches by capture id."""
-    from archive import texts
     from archive.compression import pack_json, unpack_json
-    from archive.schema import Url, Version  # addresses as the program reads them
+    from archive.listings import ListingReader
+    from archive.schema import Url  # addresses as the program reads them
 
     bind = op.get_bind()
     captures = sa.table(
@@ -131,8 +132,6 @@ def _rewrite(convert: Callable[[Any, str, Labels], Any], fmt: int) -> None:
         sa.column("listing", sa.LargeBinary),
         sa.column("version_id", sa.Integer),
     )
-    versions = Version.__table__  # what archive.texts reads a version's labels from
-    reader = texts.TextReader(bind)
     last = 0
     while True:
         rows = bind.execute(
@@ -144,20 +143,8 @@ def _rewrite(convert: Callable[[Any, str, Labels], Any], fmt: int) -> None:
         if not rows:
             return
         last = rows[-1].id
-        labels: dict[int, Labels] = {}
         wanted = {r.version_id for r in rows if r.version_id is not None}
-        for row in bind.execute(
-            sa.select(versions.c.id, versions.c.published, *texts.columns()).where(
-                versions.c.id.in_(wanted)
-            )
-        ):
-            names = reader.names(row)
-            labels[row.id] = (
-                reader.fields(row)["title"],
-                tuple(names["sources"]),
-                tuple(names["fields_of_work"]),
-                row.published,
-            )
+        labels = ListingReader(bind).labels(wanted)  # a reader a batch: memory stays flat
         changed = []
         for r in rows:
             stored = bytes(r.listing)

@@ -9,6 +9,14 @@ raw-content dictionary so that whatever the data repeats of it costs a reference
 Small JSON values kept beside each fetch (answers' headers, listing entries) are packed
 here too, against a prefix written in this module (:func:`pack_json`, revision 0020).
 
+Frames (revision 0033) are written without zstd's magic number, and a body's without the
+id of its trained dictionary, which the row beside it names (``dict_id``), except for a
+frame left open for a follower (:func:`compress_open`): a text that follows a page finds
+the page's dictionary by that id (texts keep it too: ``named``). Readers tell the two
+forms apart by their first four bytes (:data:`FRAME_MAGIC`; a frame without it never
+opens with them, its first byte's reserved bit being clear), so frames written before
+stay readable as they are.
+
 Imports: zstandard and ``archive.errors`` only.
 """
 
@@ -23,9 +31,14 @@ import zstandard
 
 from archive.errors import ArchiveError
 
-#: zstd level 10: about 5 % smaller than the default 3 on HTML at a cost that is small
-#: beside a polite crawl's fetch time (see bench/archive_storage.py).
-ZSTD_LEVEL = 10
+#: zstd level 14 (10 before revision 0033): on ``bench/archive_storage.py``'s pages with
+#: their trained dictionary, 0.12 ms a page against 0.09 at level 10 and 2.7 % smaller;
+#: level 16 (zstd's optimal parser) is 1.2 % smaller again but takes 0.67 ms, which a
+#: crawl would pay on its ingest thread for every new page.
+ZSTD_LEVEL = 14
+#: How a zstd frame opens as zstd writes it by default; frames written since revision
+#: 0033 leave these 4 bytes out.
+FRAME_MAGIC = b"\x28\xb5\x2f\xfd"
 CODEC_ZSTD = "zstd"
 CODEC_IDENTITY = "identity"
 #: Dictionary size: zstd's own default for ``--train`` (110 KB).
@@ -39,39 +52,66 @@ def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def compress(data: bytes, dictionary: bytes | None = None) -> tuple[str, bytes]:
+def compress(
+    data: bytes, dictionary: bytes | None = None, *, named: bool = False
+) -> tuple[str, bytes]:
     """(codec, stored bytes). Tiny data is kept as it is. With ``dictionary`` (a trained
-    dictionary's bytes) the caller records its id beside the stored bytes."""
+    dictionary's bytes) the caller records its id beside the stored bytes; ``named``:
+    the frame names the dictionary too (zstd's id of it: a reader may then share one
+    copy of it between connections, ``archive.texts``)."""
     if len(data) < MIN_COMPRESS:
         return CODEC_IDENTITY, data
-    return CODEC_ZSTD, _compressor(dictionary).compress(data)
+    return CODEC_ZSTD, _compressor(dictionary, named=named).compress(data)
 
 
-def compress_frame(data: bytes, dictionary: bytes | None = None) -> bytes:
+def compress_frame(data: bytes, dictionary: bytes | None = None, *, named: bool = False) -> bytes:
     """``data`` as a zstd frame whatever its size (:func:`compress` keeps tiny data as it
     is), for a caller that stores no codec beside it."""
-    return _compressor(dictionary).compress(data)
+    return _compressor(dictionary, named=named).compress(data)
 
 
 def decompress(codec: str, data: bytes, dictionary: bytes | None = None) -> bytes:
     if codec == CODEC_IDENTITY:
         return bytes(data)
     if codec == CODEC_ZSTD:
-        return _decompressor(bytes(dictionary) if dictionary is not None else None).decompress(
-            bytes(data)
-        )
+        data = bytes(data)
+        zdict = bytes(dictionary) if dictionary is not None else None
+        return _decompressor(zdict, _format(data)).decompress(data)
     raise ArchiveError(f"unknown codec {codec!r}")
 
 
 def compress_with_prefix(data: bytes, prefix: bytes) -> bytes:
     """``data`` compressed with ``prefix`` as a raw-content dictionary (zstd's own errors
     when it refuses the prefix)."""
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=_raw(prefix)).compress(data)
+    return zstandard.ZstdCompressor(
+        dict_data=_raw(prefix), compression_params=_params(dict_id=False)
+    ).compress(data)
 
 
 def decompress_with_prefix(data: bytes, prefix: bytes) -> bytes:
     """What :func:`compress_with_prefix` was given, from its output and the same prefix."""
-    return zstandard.ZstdDecompressor(dict_data=_raw(prefix)).decompress(bytes(data))
+    data = bytes(data)
+    return zstandard.ZstdDecompressor(dict_data=_raw(prefix), format=_format(data)).decompress(data)
+
+
+def frame_dict_id(frame: bytes) -> int:
+    """The id of the trained dictionary a frame names (0 when it names none); zstd's
+    error when ``frame`` does not open a frame."""
+    frame = bytes(frame)
+    return int(zstandard.get_frame_parameters(frame, format=_format(frame)).dict_id)
+
+
+def with_magic(frame: bytes) -> bytes:
+    """``frame`` as zstd writes it by default, with its magic number (revision 0033's
+    downgrade: the program before it reads only such frames)."""
+    frame = bytes(frame)
+    return frame if frame[:4] == FRAME_MAGIC else FRAME_MAGIC + frame
+
+
+def without_magic(frame: bytes) -> bytes:
+    """``frame`` without its magic number, as frames are written since revision 0033."""
+    frame = bytes(frame)
+    return frame[4:] if frame[:4] == FRAME_MAGIC else frame
 
 
 def compress_open(data: bytes, dictionary: bytes, follower: bytes) -> tuple[bytes, bytes]:
@@ -85,7 +125,7 @@ def compress_open(data: bytes, dictionary: bytes, follower: bytes) -> tuple[byte
     way; a prefix (:func:`compress_with_prefix`) would be indexed again for each use.
     The second part can only follow the very bytes of the first: never recompress one
     without the other."""
-    stream = _compressor(dictionary).compressobj()
+    stream = _compressor(dictionary, named=True).compressobj()
     first = stream.compress(data) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
     rest = stream.compress(follower) + stream.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH)
     return first, rest
@@ -96,8 +136,9 @@ def decompress_open(
 ) -> tuple[bytes, bytes]:
     """What :func:`compress_open` was given: (``data``, ``follower``) from its two parts;
     ``follower`` is empty when ``rest`` is None (the first part alone, an open frame)."""
-    stream = _decompressor(dictionary).decompressobj()
-    data = stream.decompress(bytes(first))
+    first = bytes(first)
+    stream = _decompressor(dictionary, _format(first)).decompressobj()
+    data = stream.decompress(first)
     follower = stream.decompress(bytes(rest)) if rest is not None else b""
     return data, follower
 
@@ -131,24 +172,48 @@ def _cached(kind: str, dictionary: bytes | None, make: Any) -> Any:
     return found
 
 
-def _compressor(dictionary: bytes | None) -> zstandard.ZstdCompressor:
-    def make() -> zstandard.ZstdCompressor:
-        if dictionary is None:
-            return zstandard.ZstdCompressor(level=ZSTD_LEVEL)
-        zdict = zstandard.ZstdCompressionDict(dictionary)
-        return zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=zdict)
+def _params(*, dict_id: bool) -> zstandard.ZstdCompressionParameters:
+    """Frames as written since revision 0033: no magic number, no checksum (the archive
+    checks what it reads against its own digests), the content's size, and the
+    dictionary's id only where ``dict_id``."""
+    return zstandard.ZstdCompressionParameters.from_level(
+        ZSTD_LEVEL,
+        format=zstandard.FORMAT_ZSTD1_MAGICLESS,
+        write_checksum=0,
+        write_content_size=1,
+        write_dict_id=int(dict_id),
+    )
 
-    found: zstandard.ZstdCompressor = _cached("c", dictionary, make)
+
+def _format(frame: bytes) -> int:
+    """How ``frame`` was written: with zstd's magic number (before revision 0033) or not."""
+    if frame[:4] == FRAME_MAGIC:
+        return int(zstandard.FORMAT_ZSTD1)
+    return int(zstandard.FORMAT_ZSTD1_MAGICLESS)
+
+
+def _compressor(dictionary: bytes | None, *, named: bool = False) -> zstandard.ZstdCompressor:
+    """A compressor with the trained ``dictionary``; ``named``: its frames name it."""
+
+    def make() -> zstandard.ZstdCompressor:
+        params = _params(dict_id=named)
+        if dictionary is None:
+            return zstandard.ZstdCompressor(compression_params=params)
+        zdict = zstandard.ZstdCompressionDict(dictionary)
+        return zstandard.ZstdCompressor(dict_data=zdict, compression_params=params)
+
+    found: zstandard.ZstdCompressor = _cached("c+" if named else "c", dictionary, make)
     return found
 
 
-def _decompressor(dictionary: bytes | None) -> zstandard.ZstdDecompressor:
+def _decompressor(dictionary: bytes | None, fmt: int) -> zstandard.ZstdDecompressor:
     def make() -> zstandard.ZstdDecompressor:
         if dictionary is None:
-            return zstandard.ZstdDecompressor()
-        return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
+            return zstandard.ZstdDecompressor(format=fmt)
+        zdict = zstandard.ZstdCompressionDict(dictionary)
+        return zstandard.ZstdDecompressor(dict_data=zdict, format=fmt)
 
-    found: zstandard.ZstdDecompressor = _cached("d", dictionary, make)
+    found: zstandard.ZstdDecompressor = _cached(f"d{fmt}", dictionary, make)
     return found
 
 

@@ -187,7 +187,7 @@ def encode(
 ) -> Encoded:
     """``data`` (a pack) compressed: whole with the trained ``dictionary`` (id, bytes),
     or as a delta of ``base`` (version id, its pack) when that is clearly smaller."""
-    codec, stored = compression.compress(data, dictionary[1] if dictionary else None)
+    codec, stored = compression.compress(data, dictionary[1] if dictionary else None, named=True)
     whole = Encoded(
         codec, stored, dictionary[0] if dictionary is not None and codec == CODEC_ZSTD else None
     )
@@ -233,7 +233,7 @@ def encode_page(data: bytes, dictionary: tuple[int, bytes], page: FirstPage) -> 
     with the text ``dictionary``, always a zstd frame, its text after ``page``, whose own
     part it sets."""
     cut = _text_start(data)
-    head = compression.compress_frame(data[:cut], dictionary[1])
+    head = compression.compress_frame(data[:cut], dictionary[1], named=True)
     page.stored, rest = compression.compress_open(page.data, page.dictionary, data[cut:])
     return Encoded(CODEC_PAGE, _length(len(head)) + head + rest, dictionary[0])
 
@@ -628,7 +628,7 @@ class TextReader:
     def _frame_dictionary(self, frame: bytes) -> bytes | None:
         """The dictionary that compressed ``frame`` (a page's body), found by the id zstd
         wrote in it: the process's cache, else the archive's dictionaries."""
-        zstd_id = zstandard.get_frame_parameters(frame).dict_id
+        zstd_id = compression.frame_dict_id(frame)
         if not zstd_id:
             return None
         known = _known_dictionary(zstd_id)
@@ -641,7 +641,7 @@ class TextReader:
 
     def _shared(self, dict_id: int, frame: bytes) -> bytes | None:
         try:
-            zstd_id = zstandard.get_frame_parameters(bytes(frame)).dict_id
+            zstd_id = compression.frame_dict_id(frame)
         except zstandard.ZstdError:
             zstd_id = 0  # not a frame: decode will say so
         known = _known_dictionary(zstd_id)
@@ -756,7 +756,7 @@ class TextStore:
             [
                 {
                     "id": version_id,
-                    "packed": compression.compress(raw, trained)[1],
+                    "packed": compression.compress(raw, trained, named=True)[1],
                     "dict_id": row.id,
                 }
                 for (version_id, _), raw in zip(rows, samples, strict=True)

@@ -31,11 +31,13 @@ import zstandard
 
 from archive.errors import ArchiveError
 
-#: zstd level 14 (10 before revision 0033): on ``bench/archive_storage.py``'s pages with
-#: their trained dictionary, 0.12 ms a page against 0.09 at level 10 and 2.7 % smaller;
-#: level 16 (zstd's optimal parser) is 1.2 % smaller again but takes 0.67 ms, which a
-#: crawl would pay on its ingest thread for every new page.
-ZSTD_LEVEL = 14
+#: zstd level 10: about 5 % smaller than the default 3 on HTML at a cost that is small
+#: beside a polite crawl's fetch time (see bench/archive_storage.py). Level 14 stores
+#: about 12 B/page less on that bench's 2,000 items but took 0.3-0.4 ms more a page on
+#: the crawl's writer (a page left open for its text, a page against its base and the
+#: dictionaries' training all cost more: ``bench/run.py`` ingest 2.49 against 2.06 ms
+#: CPU an item), which the crawl's speed at its floor pays.
+ZSTD_LEVEL = 10
 #: How a zstd frame opens as zstd writes it by default; frames written since revision
 #: 0033 leave these 4 bytes out.
 FRAME_MAGIC = b"\x28\xb5\x2f\xfd"

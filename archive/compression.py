@@ -160,17 +160,21 @@ def _raw(prefix: bytes) -> zstandard.ZstdCompressionDict:
 # threads, so each thread keeps its own few, keyed by the dictionary's bytes.
 
 _LOCAL = threading.local()
-_KEEP = 4
+#: (De)compressors a thread keeps, the least recently used dropped first: a crawl's writer
+#: uses five (the bodies' dictionary to compress a page whole and left open, the texts'
+#: to compress a pack, both to read), a reader two or three.
+_KEEP = 8
 
 
 def _cached(kind: str, dictionary: bytes | None, make: Any) -> Any:
     cache: dict[tuple[str, bytes | None], Any] = _LOCAL.__dict__.setdefault("cache", {})
     key = (kind, dictionary)
-    found = cache.get(key)
+    found = cache.pop(key, None)
     if found is None:
         if len(cache) >= _KEEP:
             cache.pop(next(iter(cache)))
-        found = cache[key] = make()
+        found = make()
+    cache[key] = found  # last: the most recently used
     return found
 
 
@@ -178,8 +182,10 @@ def _params(*, dict_id: bool) -> zstandard.ZstdCompressionParameters:
     """Frames as written since revision 0033: no magic number, no checksum (the archive
     checks what it reads against its own digests), the content's size, and the
     dictionary's id only where ``dict_id``."""
-    return zstandard.ZstdCompressionParameters.from_level(
-        ZSTD_LEVEL,
+    # The level alone (not ``from_level``, which fixes its parameters for large input):
+    # zstd then fits them to each input and dictionary, as ``level=`` did before 0033.
+    return zstandard.ZstdCompressionParameters(
+        compression_level=ZSTD_LEVEL,
         format=zstandard.FORMAT_ZSTD1_MAGICLESS,
         write_checksum=0,
         write_content_size=1,

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.engine import Connection
 
-from archive import texts
+from archive import compression, texts
 from archive.bodies import body_hash
 from archive.schema import UTCDateTime
 
@@ -234,7 +234,7 @@ def _pack_every_version(bind: Connection, *, index: bool) -> None:
             changes.append(
                 {
                     "vid": row.id,
-                    "p": encoded.packed,
+                    "p": _framed(encoded.packed, encoded.codec),
                     "c": encoded.codec,
                     "d": encoded.dict_id,
                     "b": encoded.base_id,
@@ -283,3 +283,10 @@ def _unpack_every_version(bind: Connection) -> None:
             changes.append({"vid": row.id, "t": text, "pv": provenance})
         if changes:
             bind.execute(update, changes)
+
+
+def _framed(stored: bytes, codec: str) -> bytes:
+    """A compressed pack as the program of this revision wrote it: a zstd frame that
+    opens with zstd's magic number, which frames written since revision 0033 leave out
+    (the revisions between read only frames that have it)."""
+    return stored if codec == texts.CODEC_IDENTITY else compression.with_magic(stored)

@@ -46,7 +46,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     from sqlalchemy.orm import Session
 
-    from archive import bodies
+    from archive import bodies, compression
     from archive.schema import Body, CompressionDict
 
     bind = op.get_bind()
@@ -80,8 +80,10 @@ def downgrade() -> None:
         updates = []
         for row in rows:
             assert dictionary is not None, "a zstd-ref body in an archive without a dictionary"
-            codec, data = bodies.compress(reader.decode(row), bytes(dictionary.data))
+            codec, data = bodies.compress(reader.decode(row), bytes(dictionary.data), named=True)
             dict_id = dictionary.id if codec == bodies.CODEC_ZSTD else None
+            if codec == bodies.CODEC_ZSTD:  # as written before revision 0033, which the
+                data = compression.with_magic(data)  # revisions between read
             updates.append({"key": row.sha256, "codec": codec, "data": data, "dict_id": dict_id})
         for values in updates:
             session.execute(

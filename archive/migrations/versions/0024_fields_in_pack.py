@@ -161,10 +161,15 @@ def _encode(
     pack: bytes, codec: str, dictionary: bytes | None, row: Any, new: dict[int, bytes]
 ) -> tuple[bytes, str, int | None]:
     """(stored bytes, codec, dictionary id) of ``pack``, compressed as ``row`` was."""
+    # Frames open with zstd's magic number, as the program wrote them before revision
+    # 0033 (the revisions between read only such frames).
     if codec == "delta":
         try:
-            return compression.compress_with_prefix(pack, new[row.base_id]), "delta", None
+            delta = compression.compress_with_prefix(pack, new[row.base_id])
+            return compression.with_magic(delta), "delta", None
         except zstandard.ZstdError:  # a base zstd will not take: whole, as the program does
             pass
-    out_codec, stored = compression.compress(pack, dictionary)
+    out_codec, stored = compression.compress(pack, dictionary, named=True)
+    if out_codec == "zstd":
+        stored = compression.with_magic(stored)
     return stored, out_codec, row.dict_id if out_codec == "zstd" and dictionary else None

@@ -160,21 +160,20 @@ def _raw(prefix: bytes) -> zstandard.ZstdCompressionDict:
 # threads, so each thread keeps its own few, keyed by the dictionary's bytes.
 
 _LOCAL = threading.local()
-#: (De)compressors a thread keeps, the least recently used dropped first: a crawl's writer
-#: uses five (the bodies' dictionary to compress a page whole and left open, the texts'
-#: to compress a pack, both to read), a reader two or three.
+#: (De)compressors a thread keeps, the oldest dropped first: a crawl's writer uses five
+#: (the bodies' dictionary to compress a page whole and left open, the texts' to
+#: compress a pack, both to read), a reader two or three, so none is made twice.
 _KEEP = 8
 
 
 def _cached(kind: str, dictionary: bytes | None, make: Any) -> Any:
     cache: dict[tuple[str, bytes | None], Any] = _LOCAL.__dict__.setdefault("cache", {})
     key = (kind, dictionary)
-    found = cache.pop(key, None)
+    found = cache.get(key)
     if found is None:
         if len(cache) >= _KEEP:
             cache.pop(next(iter(cache)))
-        found = make()
-    cache[key] = found  # last: the most recently used
+        found = cache[key] = make()
     return found
 
 

@@ -33,7 +33,7 @@ from archive.errors import ArchiveError
 
 #: zstd level 10: about 5 % smaller than the default 3 on HTML at a cost that is small
 #: beside a polite crawl's fetch time (see bench/archive_storage.py). Level 14 stores
-#: about 12 B/page less on that bench's 2,000 items but took 0.3-0.4 ms more a page on
+#: about 15 B/page less on that bench's 2,000 items but took 0.3-0.4 ms more a page on
 #: the crawl's writer (a page left open for its text, a page against its base and the
 #: dictionaries' training all cost more: ``bench/run.py`` ingest 2.49 against 2.06 ms
 #: CPU an item), which the crawl's speed at its floor pays.

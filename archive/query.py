@@ -827,9 +827,6 @@ def _state_query() -> Select[Any]:
     )
 
 
-_LISTED = aliased(CaptureRow, name="listed")
-
-
 def _states(reader: ListingReader, rows: Sequence[Any]) -> list[AddressState]:
     """The states of rows of :func:`_state_query`, their listing entries read together:
     the address's own (``addresses.listing``, whole), else its newest capture's."""

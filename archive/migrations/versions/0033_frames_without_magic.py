@@ -7,8 +7,9 @@ program writes frames without them from this revision on (``archive.compression`
 reads both forms, telling them apart by those bytes.
 
 Upgrading takes them off every stored frame; downgrading puts them back, since the
-program before reads only frames that open with them. Nothing else in a frame changes,
-so both directions are exact. The stored codes of the codecs (``archive.schema``'s
+program before reads only frames that open with them (``archive.compression``'s
+``without_magic`` and ``with_magic``). Nothing else in a frame changes, so both
+directions are exact. The stored codes of the codecs (``archive.schema``'s
 ``BODY_CODECS``, ``TEXT_CODECS``) and the layout of a page-following pack are frozen
 here.
 
@@ -25,12 +26,13 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from archive import compression  # zstd's magic number: a constant of the format
+
 revision: str = "0033"
 down_revision: str | None = "0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-MAGIC = b"\x28\xb5\x2f\xfd"
 #: Stored codes (revision 0022's ``Coded``): the n-th listed name is ``chr(n)``.
 BODY_FRAMES = ("\x01", "\x02", "\x04")  # zstd, zstd-ref, zstd-open (not identity)
 TEXT_FRAMES = ("\x02", "\x03")  # zstd, delta (not identity)
@@ -52,45 +54,42 @@ versions = sa.table(
 
 
 def upgrade() -> None:
-    _convert(_strip)
+    _convert(compression.without_magic)
 
 
 def downgrade() -> None:
-    _convert(_add)
-
-
-def _strip(frame: bytes) -> bytes:
-    return frame[4:] if frame[:4] == MAGIC else frame
-
-
-def _add(frame: bytes) -> bytes:
-    return frame if frame[:4] == MAGIC else MAGIC + frame
+    _convert(compression.with_magic)
 
 
 def _convert(change: Callable[[bytes], bytes]) -> None:
+    """``change`` applied to every stored frame: each body's, each pack's (a page-following
+    pack's head frame)."""
+
+    def body(stored: bytes, codec: str) -> bytes:
+        return change(stored) if codec in BODY_FRAMES else stored
+
+    def pack(stored: bytes, codec: str) -> bytes:
+        if codec in TEXT_FRAMES:
+            return change(stored)
+        if codec != TEXT_PAGE:
+            return stored
+        size, start = _read_length(stored)
+        head = change(stored[start : start + size])
+        return _length(len(head)) + head + stored[start + size :]
+
     bind = op.get_bind()
-    for rows in _rows(bind, bodies, bodies.c.sha256, bodies.c.data, bodies.c.codec):
-        done = [
-            {"_key": key, "data": change(bytes(data))}
-            for key, data, codec in rows
-            if codec in BODY_FRAMES and change(bytes(data)) != bytes(data)
-        ]
-        _write(bind, bodies, bodies.c.sha256, "data", done)
-    for rows in _rows(bind, versions, versions.c.id, versions.c.packed, versions.c.codec):
-        done = []
-        for key, packed, codec in rows:
-            stored = bytes(packed)
-            if codec in TEXT_FRAMES:
-                new = change(stored)
-            elif codec == TEXT_PAGE:
-                size, start = _read_length(stored)
-                head = change(stored[start : start + size])
-                new = _length(len(head)) + head + stored[start + size :]
-            else:
-                continue
-            if new != stored:
-                done.append({"_key": key, "packed": new})
-        _write(bind, versions, versions.c.id, "packed", done)
+    for table, key, column, convert in (
+        (bodies, bodies.c.sha256, "data", body),
+        (versions, versions.c.id, "packed", pack),
+    ):
+        for rows in _rows(bind, table, key, table.c[column], table.c.codec):
+            done = []
+            for row_key, data, codec in rows:
+                stored = bytes(data)
+                new = convert(stored, codec)
+                if new != stored:
+                    done.append({"_key": row_key, column: new})
+            _write(bind, table, key, column, done)
 
 
 def _rows(bind: Any, table: Any, key: Any, data: Any, codec: Any) -> Any:

@@ -16,8 +16,10 @@ dict and:
   one executemany per table: bodies, new addresses (their ids returned in order), the
   changed addresses, captures, change-log entries and search-index rows;
 - what a later page of the group may read is written at once, one statement each:
-  documents, versions (their id), near-duplicate keys, language links, and the
-  ``duplicate_of`` links deduplication sets.
+  documents, versions (their id), language links, and the ``duplicate_of`` links
+  deduplication sets;
+- near-duplicate keys wait in the session and are appended to their buckets as the
+  group commits (``archive.lsh``), where a later page's lookup reads them meanwhile.
 
 A failure anywhere loses the group's transaction; ``ingest_many`` then stores each page
 alone through :func:`archive.ingest.ingest`, so one bad page fails alone.
@@ -36,10 +38,10 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive import dedup, search
+from archive import dedup, lsh, search
 from archive.bodies import PAGE_OUTCOMES, REFETCH_OUTCOMES, BodyStore, Prefix, body_hash
 from archive.errors import ArchiveError
 from archive.ingest import IngestResult, _address_roles, capture_row, category
@@ -52,7 +54,6 @@ from archive.schema import (
     Body,
     Change,
     Document,
-    NearDupKey,
     Sha256,
     Version,
     own_listing,
@@ -84,7 +85,6 @@ _BODIES = cast(Table, Body.__table__)
 _CAPTURES = cast(Table, CaptureRow.__table__)
 _CHANGES = cast(Table, Change.__table__)
 _DOCUMENTS = cast(Table, Document.__table__)
-_KEYS = cast(Table, NearDupKey.__table__)
 _VERSIONS = cast(Table, Version.__table__)
 
 #: The columns of the newest version the rule reads (not its text).
@@ -114,20 +114,8 @@ _EXACT = (
     )
     .limit(20)
 )
-_NEAR = (
-    select(_KEYS.c.version_id, _VERSIONS.c.document_id, _VERSIONS.c.sketch)
-    .join(_VERSIONS, _VERSIONS.c.id == _KEYS.c.version_id)
-    .where(
-        _KEYS.c.key.in_(bindparam("keys", expanding=True)),
-        _VERSIONS.c.document_id != bindparam("document_id"),
-    )
-    .group_by(_KEYS.c.version_id, _VERSIONS.c.document_id, _VERSIONS.c.sketch)
-    .order_by(func.count().desc(), _KEYS.c.version_id)
-    .limit(CANDIDATES)
-)
 _INSERT_DOCUMENT = insert(_DOCUMENTS)
 _INSERT_VERSION = insert(_VERSIONS)
-_INSERT_KEYS = insert(_KEYS)
 _SAVED: dict[tuple[str, ...], Any] = {}
 _ADDRESS_COLUMNS = tuple(c.name for c in _ADDRESSES.c if c.name != "id")
 _UPDATE_ADDRESS = (
@@ -515,11 +503,7 @@ class _Group:
                 "document_id": document["id"],
             }
         )
-        if sig.keys:
-            self.conn.execute(
-                _INSERT_KEYS,
-                [{"key": k, "version_id": version_id} for k in dict.fromkeys(sig.keys)],
-            )
+        lsh.add(self.s, version_id, sig.keys)  # written when the group commits
         return version_id, number, sig, str(row["text_hash"])
 
     def _log(
@@ -557,9 +541,7 @@ class _Group:
 
     def _near_matches(self, document_id: str, sig: dedup.Signature) -> dict[str, str | None]:
         matched: dict[str, str | None] = {}
-        candidates = self.conn.execute(
-            _NEAR, {"keys": list(sig.keys), "document_id": document_id}
-        ).all()
+        candidates = lsh.candidates(self.s, document_id, sig.keys, CANDIDATES)
         to_read = [
             version_id for version_id, _document_id, sketch in candidates if sig.may_match(sketch)
         ]

@@ -20,7 +20,6 @@ from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     ColumnElement,
     DateTime,
@@ -782,25 +781,24 @@ def same_text(digest: Any) -> ColumnElement[bool]:
     return and_(text_key(column) == text_key(digest), column == digest)
 
 
-class NearDupKey(Base):
-    """LSH band keys of a version's text (``archive.dedup``): the near-duplicate index.
+class NearDupBucket(Base):
+    """The near-duplicate index (``archive.lsh``): LSH band keys of the versions' texts
+    (``archive.dedup``) as posting lists, one row per bucket of keys.
 
-    Two texts that share a key are candidates, confirmed by their exact similarity;
-    the lookup is one ``IN`` query on the primary key, never a scan of all texts.
+    Two texts that share a key are candidates, confirmed by their exact similarity; the
+    lookup reads the sixteen buckets of the new text's keys by their primary key, never
+    a scan of all texts. ``entries`` are base-128 varints of ``version_id << 7`` and the
+    key's low 7 bits (the bucket is the key's top 16), in the order they were written.
 
-    The key and the version are the whole row and its primary key (revision 0011): on
-    SQLite the table is ``WITHOUT ROWID``, so each of a version's sixteen keys is stored
-    once, in key order, with no row id, no document id (the version gives it) and no
-    separate index (before: 806 bytes per page on ``bench/archive_storage.py``).
+    Since revision 0034: before, one row per (key, version), ``WITHOUT ROWID`` on SQLite
+    (``near_dup_keys``, 172 B/page on ``bench/archive_storage.py`` at 25,000 items,
+    against about 75 now).
     """
 
-    __tablename__ = "near_dup_keys"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __tablename__ = "near_dup_buckets"
 
-    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("versions.id"), primary_key=True, autoincrement=False
-    )
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entries: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Capture(Base):

@@ -28,15 +28,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
-from archive import dedup, search, texts
+from archive import dedup, lsh, search, texts
 from archive.normalise import clean as _clean
 from archive.normalise import normalise_text, signature_of, text_of
 from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
-from archive.schema import Change, Document, NearDupKey, Sha256, Version, same_text
+from archive.schema import Change, Document, Sha256, Version, same_text
 from archive.texts import FirstPage, TextReader, TextStore, remember
 
 #: Content fields added after archives existed: hashed only when they hold something, so
@@ -277,13 +277,7 @@ def _write_version(
     remember(session, version.id, page)
     search.index_version(session.connection(), version.id, version.title, version.text, document.id)
     session.info.setdefault("signatures", {})[version.id] = sig  # reused by dedup_links
-    if sig.keys:
-        # Plain rows in one executemany: sixteen ORM objects per version cost more
-        # than the rest of the version's write.
-        session.execute(
-            insert(NearDupKey),
-            [{"key": k, "version_id": version.id} for k in dict.fromkeys(sig.keys)],
-        )
+    lsh.add(session, version.id, sig.keys)  # written when the transaction commits
     return version
 
 
@@ -358,15 +352,7 @@ def _near_matches(session: Session, document: Document, sig: dedup.Signature) ->
     stored sketches, confirmed on their text."""
     matched: dict[str, Version] = {}
     # Candidates sharing most bands first, so the cap never drops a likely match.
-    shared = func.count().label("shared")
-    candidates = session.execute(
-        select(NearDupKey.version_id, Version.document_id, Version.sketch)
-        .join(Version, Version.id == NearDupKey.version_id)
-        .where(NearDupKey.key.in_(sig.keys), Version.document_id != document.id)
-        .group_by(NearDupKey.version_id, Version.document_id, Version.sketch)
-        .order_by(shared.desc(), NearDupKey.version_id)
-        .limit(CANDIDATES)
-    ).all()
+    candidates = lsh.candidates(session, document.id, sig.keys, CANDIDATES)
     to_read = [
         version_id for version_id, _document_id, sketch in candidates if sig.may_match(sketch)
     ]

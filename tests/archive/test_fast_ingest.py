@@ -63,8 +63,7 @@ def _snapshot(archive: Archive) -> tuple[list[Any], ...]:
                 "select url, document_id, how, etag from addresses",
                 "select id, url, status, document_id, outcome, body_sha256 from captures",
                 "select seq, document_id, kind, version from changes",
-                "select k.key, v.document_id from near_dup_keys k "
-                "join versions v on v.id = k.version_id",
+                "select b.bucket, b.entries from near_dup_buckets b",
             )
         )
 

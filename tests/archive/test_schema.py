@@ -23,7 +23,7 @@ TABLES = {
     "runs",
     "changes",
     "locks",
-    "near_dup_keys",
+    "near_dup_buckets",
     "reports",
     "language_links",
     "alembic_version",

@@ -1,0 +1,178 @@
+"""The near-duplicate index: each version's LSH band keys (``archive.dedup``), kept as
+posting lists by bucket.
+
+A key's top 16 bits (of :data:`archive.dedup.KEY_BITS`) name its bucket, one row of
+``near_dup_buckets``; the row's ``entries`` are base-128 varints, one per key of that
+bucket, each ``version_id << 7 | the key's low 7 bits``. Finding the versions that share
+a key with a new text reads at most sixteen rows by their primary key and keeps the
+entries whose low bits agree: the same candidates as one row per (key, version) gave
+(revisions 0011 to 0033), at under half the bytes, since a row's key and its b-tree
+cell are paid once per bucket instead of once per key (revision 0034: 172 to about 75
+B/page on ``bench/archive_storage.py`` at 25,000 items).
+
+A version's entries are appended when its transaction commits (a ``before_commit`` hook
+of every session), bucket by bucket in ascending order, each one statement that adds
+to the row or makes it: two PostgreSQL transactions that touch the same buckets then
+take their row locks in the same order and never deadlock, and a row is written once
+per transaction, whatever number of the group's versions it gains. Until then they wait
+in the session (``info[PENDING]``), where :func:`shared` reads them too, so a later page
+of the same transaction finds an earlier one. A rollback drops them with the versions
+they name.
+
+Imports: ``archive.dedup`` (the key's width) and the schema.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
+
+from sqlalchemy import LargeBinary, Table, bindparam, event, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from archive.dedup import KEY_BITS
+from archive.schema import NearDupBucket, Version
+
+#: Bits of a key the entry keeps (the rest name its bucket: 2^16 buckets).
+LOW_BITS = KEY_BITS - 16
+LOW_MASK = (1 << LOW_BITS) - 1
+#: ``Session.info`` key of the entries the session's transaction has not written yet:
+#: bucket -> its new entries, encoded.
+PENDING = "lsh_pending"
+#: Versions whose sketch and document are read in one statement.
+READ_AT_ONCE = 500
+
+_BUCKETS = cast(Table, NearDupBucket.__table__)
+_VERSIONS = cast(Table, Version.__table__)
+_READ = select(_BUCKETS.c.bucket, _BUCKETS.c.entries).where(
+    _BUCKETS.c.bucket.in_(bindparam("buckets", expanding=True))
+)
+
+
+def bucket_of(key: int) -> int:
+    return key >> LOW_BITS
+
+
+def entry(version_id: int, key: int) -> int:
+    return version_id << LOW_BITS | key & LOW_MASK
+
+
+def key_of(bucket: int, entry: int) -> int:
+    """The key an entry of ``bucket`` stands for."""
+    return bucket << LOW_BITS | entry & LOW_MASK
+
+
+def version_of(entry: int) -> int:
+    return entry >> LOW_BITS
+
+
+def encode(entries: Iterable[int]) -> bytes:
+    """``entries`` as base-128 varints, low group first, one after another."""
+    out = bytearray()
+    for n in entries:
+        while n >= 0x80:
+            out.append(n & 0x7F | 0x80)
+            n >>= 7
+        out.append(n)
+    return bytes(out)
+
+
+def decode(data: bytes) -> Iterator[int]:
+    """The entries of a bucket's row (:func:`encode`'s input, in order)."""
+    n = shift = 0
+    for byte in data:
+        n |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+        else:
+            yield n
+            n = shift = 0
+    if shift:
+        raise ValueError("a near-duplicate bucket ends inside an entry")
+
+
+def add(s: Session, version_id: int, keys: Iterable[int]) -> None:
+    """Index ``version_id`` under ``keys`` (each distinct key once) when ``s`` commits."""
+    pending: dict[int, bytearray] = s.info.setdefault(PENDING, {})
+    for key in dict.fromkeys(keys):
+        pending.setdefault(bucket_of(key), bytearray()).extend(encode((entry(version_id, key),)))
+
+
+def shared(s: Session, keys: Iterable[int]) -> Counter[int]:
+    """Version id -> how many of ``keys`` it has, for every version that has one: the
+    archive's and those ``s`` has not written yet."""
+    wanted = set(keys)
+    buckets = sorted({bucket_of(k) for k in wanted})
+    counts: Counter[int] = Counter()
+    if not buckets:
+        return counts
+    rows: list[tuple[int, bytes]] = [
+        (bucket, entries) for bucket, entries in s.connection().execute(_READ, {"buckets": buckets})
+    ]
+    pending: dict[int, bytearray] = s.info.get(PENDING, {})
+    rows += [(bucket, bytes(pending[bucket])) for bucket in buckets if bucket in pending]
+    for bucket, entries in rows:
+        for n in decode(entries):
+            if key_of(bucket, n) in wanted:
+                counts[version_of(n)] += 1
+    return counts
+
+
+def candidates(
+    s: Session, document_id: str, keys: Iterable[int], limit: int
+) -> list[tuple[int, str, bytes | None]]:
+    """(id, document id, sketch) of at most ``limit`` versions of other documents that
+    share a key with ``keys``: those sharing most first, then the earliest."""
+    counts = shared(s, keys)
+    ranked = sorted(counts, key=lambda version_id: (-counts[version_id], version_id))
+    found: list[tuple[int, str, bytes | None]] = []
+    conn = s.connection()
+    v = _VERSIONS.c
+    for start in range(0, len(ranked), READ_AT_ONCE):
+        chunk = ranked[start : start + READ_AT_ONCE]
+        query = select(v.id, v.document_id, v.sketch).where(
+            v.id.in_(chunk), v.document_id != document_id
+        )
+        found += [(row.id, row.document_id, row.sketch) for row in conn.execute(query)]
+        if len(found) >= limit:
+            break
+    found.sort(key=lambda row: (-counts[row[0]], row[0]))
+    return found[:limit]
+
+
+def write_pending(s: Session) -> None:
+    """Append the entries ``s`` holds to their buckets, in bucket order."""
+    pending: dict[int, bytearray] | None = s.info.pop(PENDING, None)
+    if not pending:
+        return
+    conn = s.connection()
+    conn.execute(
+        _append(conn.dialect.name),
+        [{"bucket": bucket, "entries": bytes(pending[bucket])} for bucket in sorted(pending)],
+    )
+
+
+def _append(dialect: str) -> Any:
+    """INSERT of a bucket's row that, where the row is there, adds to its entries."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_BUCKETS)
+    joined = _BUCKETS.c.entries.op("||")(statement.excluded.entries)
+    # SQLite's || makes text of two blobs; the cast keeps the bytes a blob.
+    return statement.on_conflict_do_update(
+        index_elements=[_BUCKETS.c.bucket], set_={"entries": sql_cast(joined, LargeBinary)}
+    )
+
+
+def _before_commit(s: Session) -> None:
+    write_pending(s)  # looked up at each commit (a test replaces it)
+
+
+def _after_rollback(s: Session) -> None:
+    s.info.pop(PENDING, None)
+
+
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_rollback", _after_rollback)

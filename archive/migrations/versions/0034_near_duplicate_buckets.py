@@ -1,0 +1,109 @@
+"""Near-duplicate keys as posting lists by bucket (``near_dup_buckets``, ``archive.lsh``).
+
+``near_dup_keys`` kept one row per (key, version): sixteen a version, each paying its
+b-tree cell, its record header and its 3-byte key, 172 B/page on
+``bench/archive_storage.py`` at 25,000 items. Now a key's top 16 bits name a bucket,
+one row, whose ``entries`` are base-128 varints of ``version_id << 7 | the key's low 7
+bits``: about 75 B/page, with the same candidates found by reading the new text's
+sixteen buckets by primary key.
+
+Upgrading groups the keys by bucket, each bucket's entries in (version, key) order;
+downgrading makes the rows again from the entries (the table as revision 0011 made it).
+
+Revision ID: 0034
+Revises: 0033
+Create Date: 2026-12-06 04:20:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0034"
+down_revision: str | None = "0033"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+#: As ``archive.lsh.LOW_BITS`` at this revision: keys of 23 bits (revision 0025), 16 of
+#: them naming the bucket.
+LOW_BITS = 7
+LOW_MASK = (1 << LOW_BITS) - 1
+ROWS_AT_ONCE = 10_000
+
+KEYS = sa.table("near_dup_keys", sa.column("key"), sa.column("version_id"))
+BUCKETS = sa.table("near_dup_buckets", sa.column("bucket"), sa.column("entries"))
+
+
+def upgrade() -> None:
+    op.create_table(
+        "near_dup_buckets",
+        sa.Column("bucket", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("entries", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket", name=op.f("pk_near_dup_buckets")),
+    )
+    bind = op.get_bind()
+    buckets: dict[int, bytearray] = {}
+    rows = bind.execute(
+        sa.select(KEYS.c.key, KEYS.c.version_id).order_by(KEYS.c.version_id, KEYS.c.key)
+    )
+    for key, version_id in rows:
+        entry = version_id << LOW_BITS | key & LOW_MASK
+        buckets.setdefault(key >> LOW_BITS, bytearray()).extend(_encode(entry))
+    ordered = sorted(buckets)
+    for start in range(0, len(ordered), ROWS_AT_ONCE):
+        bind.execute(
+            sa.insert(BUCKETS),
+            [
+                {"bucket": b, "entries": bytes(buckets[b])}
+                for b in ordered[start : start + ROWS_AT_ONCE]
+            ],
+        )
+    op.drop_table("near_dup_keys")
+
+
+def downgrade() -> None:
+    op.create_table(
+        "near_dup_keys",
+        sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("version_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"], ["versions.id"], name=op.f("fk_near_dup_keys_version_id_versions")
+        ),
+        sa.PrimaryKeyConstraint("key", "version_id", name=op.f("pk_near_dup_keys")),
+        sqlite_with_rowid=False,
+    )
+    bind = op.get_bind()
+    keys = sorted(
+        (bucket << LOW_BITS | entry & LOW_MASK, entry >> LOW_BITS)
+        for bucket, entries in bind.execute(sa.select(BUCKETS.c.bucket, BUCKETS.c.entries))
+        for entry in _decode(bytes(entries))
+    )
+    for start in range(0, len(keys), ROWS_AT_ONCE):
+        bind.execute(
+            sa.insert(KEYS),
+            [{"key": k, "version_id": v} for k, v in keys[start : start + ROWS_AT_ONCE]],
+        )
+    op.drop_table("near_dup_buckets")
+
+
+def _encode(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _decode(data: bytes) -> Iterator[int]:
+    n = shift = 0
+    for byte in data:
+        n |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+        else:
+            yield n
+            n = shift = 0

@@ -40,6 +40,7 @@ from sqlalchemy import Connection, bindparam, text
 from archive import texts
 from archive.names import number_sql
 from archive.schema import (
+    EPOCH_UNIX_MICROS,
     Coded,
     Version,
     from_header_column,
@@ -1133,7 +1134,7 @@ def per_month(conn: Connection) -> dict[str, dict[str, int]]:
     month_at = (
         "to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM')"
         if pg
-        else "strftime('%Y-%m', c.at / 1000000, 'unixepoch')"  # revision 0016
+        else f"strftime('%Y-%m', (c.at + {EPOCH_UNIX_MICROS}) / 1000000, 'unixepoch')"
     )
     items = conn.execute(
         text(

@@ -858,7 +858,9 @@ class Change(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
     kind: Mapped[str] = mapped_column(Coded(CHANGE_KINDS))  # created|changed|deleted|...
     version: Mapped[int | None]
-    at: Mapped[datetime] = mapped_column(index=True)
+    # Not indexed (revision 0036): every query reads a document's entries by
+    # ``(document_id, seq)`` and compares their times there; none looks entries up by time.
+    at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     # The new canonical address of a "moved" entry (revision 0003; None before and for
     # other kinds), so "as of T" knows a document's address between two versions.

@@ -38,7 +38,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from archive import dedup, lsh, search
@@ -94,7 +94,8 @@ _NEWEST = (
     _VERSIONS.c.content_hash,
     _VERSIONS.c.base_id,
     _VERSIONS.c.codec,
-    _VERSIONS.c.last_seen,
+    _VERSIONS.c.first_seen,
+    func.coalesce(_VERSIONS.c.last_seen, _VERSIONS.c.first_seen).label("last_seen"),
 )
 # The statements every page runs, built once: building a statement (coercing its
 # operands, then its cache key) cost as much as executing it.
@@ -339,6 +340,14 @@ class _Group:
             {"document_id": document["id"], "number": document["current_version"]},
         ).one_or_none()
 
+    def _touch(self, newest: Any, seen_at: datetime) -> None:
+        """The newest version seen again at ``seen_at``: its last sighting moves, kept
+        NULL while it is the first (as ``Version.last_seen``'s setter keeps it)."""
+        seen = max(newest.last_seen, seen_at)
+        self.conn.execute(
+            _TOUCH_VERSION, {"_id": newest.id, "seen": None if seen == newest.first_seen else seen}
+        )
+
     def _save_document(self, document: dict[str, Any], *names: str) -> None:
         statement = _SAVED.get(names)
         if statement is None:
@@ -372,9 +381,7 @@ class _Group:
         returning = bool(document["deleted"])
         document["last_seen"] = max(document["last_seen"], seen_at)
         if newest is not None and newest.content_hash == chash and not returning:
-            self.conn.execute(
-                _TOUCH_VERSION, {"_id": newest.id, "seen": max(newest.last_seen, seen_at)}
-            )
+            self._touch(newest, seen_at)
             if record.url and record.url != document["url"]:
                 # Moved (a 301 to a new section): not a version, but feeds learn the url.
                 document["url"] = record.url
@@ -481,7 +488,7 @@ class _Group:
             content_hash=chash,
             text_hash=text_hash(content["text"]),
             first_seen=seen_at,
-            last_seen=seen_at,
+            last_seen=None,  # first_seen (revision 0037)
             extractor_version=record.extractor_version or "",
             furniture_version=record.furniture_version,
             reason=reason,
@@ -619,9 +626,7 @@ class _Group:
         newest = self._newest(document)
         if newest is not None:
             effect.version_id, effect.version_number = newest.id, newest.number
-            self.conn.execute(
-                _TOUCH_VERSION, {"_id": newest.id, "seen": max(newest.last_seen, now)}
-            )
+            self._touch(newest, now)
         effect.duplicate_of = document["duplicate_of"]
 
     def _delete(

@@ -719,7 +719,9 @@ class Version(Base):
     # Indexed by its first bytes only (``ix_versions_text_key``, revision 0025).
     text_hash: Mapped[str] = mapped_column(Sha256())
     first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
+    # NULL where it is ``first_seen`` (revision 0037: most versions are seen once): read
+    # it as ``last_seen`` (in SQL, ``coalesce(last_seen, first_seen)``).
+    seen_since: Mapped[datetime | None] = mapped_column("last_seen", default=None)
     # Abbreviated since revision 0023 (READER_PIECES).
     extractor_version: Mapped[str] = mapped_column(Abbreviated())
     furniture_version: Mapped[str | None] = mapped_column(Abbreviated())
@@ -750,6 +752,15 @@ class Version(Base):
     provenance = ReadBack[dict[str, Any]](
         "Date candidates, warnings and the models that read the page."
     )
+
+    @property
+    def last_seen(self) -> datetime:
+        """When a fetch last gave this version: its ``first_seen`` unless seen since."""
+        return self.seen_since or self.first_seen
+
+    @last_seen.setter
+    def last_seen(self, value: datetime) -> None:
+        self.seen_since = None if value == self.first_seen else value
 
     def fill(self, fields: dict[str, Any]) -> None:
         """Set fields read back: a pack's (``archive.texts.PACKED_FIELDS``) or the names

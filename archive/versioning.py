@@ -261,8 +261,7 @@ def _write_version(
         language=record.language,
         content_hash=chash,
         text_hash=text_hash(content["text"]),
-        first_seen=seen_at,
-        last_seen=seen_at,
+        first_seen=seen_at,  # and last seen then (``seen_since`` None)
         extractor_version=record.extractor_version or "",
         furniture_version=record.furniture_version,
         provenance=record.provenance_json(),

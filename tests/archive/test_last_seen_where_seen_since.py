@@ -1,0 +1,90 @@
+"""A version's ``last_seen`` is stored only where a fetch gave the version after its
+``first_seen`` (revision 0037): NULL for a version seen once, read back as its
+``first_seen`` by the program and by SQL's ``coalesce``; the per-page and the grouped
+ingest store the same; the revision converts an archive with data and back. Runs on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+
+from archive import migrations
+from archive.api import open_archive
+from archive.db import make_engine
+from archive.schema import Version
+from archive.store import Archive
+from tests.archive.conftest import capture_for, make_record
+from tests.archive.test_dedup import MEETING_A
+from tests.archive.test_lean_storage import _fill
+
+
+def _stored(engine: Any) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT document_id, number, first_seen, last_seen FROM versions "
+                    "ORDER BY document_id, number"
+                )
+            )
+        )
+
+
+def test_a_version_seen_once_keeps_no_last_seen(db_url: str, tmp_path: Path) -> None:
+    record = make_record(57001)
+    changed = make_record(57001, text="A new text for the second version of this item.")
+    fetches = [(capture_for(record, 0), record), (capture_for(record, 5), record)]
+    fetches += [(capture_for(changed, 9), changed)]
+    one = Archive.open(db_url)
+    grouped = Archive.open(f"sqlite:///{tmp_path / 'grouped.sqlite'}")
+    try:
+        for capture, item in fetches:
+            one.ingest(capture, item)
+        grouped.ingest_many(fetches[:2])
+        grouped.ingest_many(fetches[2:])
+        for archive in (one, grouped):
+            rows = _stored(archive.engine)
+            # v1 seen at 0 h and again at 5 h; v2 once, at 9 h.
+            assert [(n, s is None) for _, n, _, s in rows] == [(1, False), (2, True)]
+            with archive.session() as s:
+                versions = s.scalars(select(Version).order_by(Version.number)).all()
+                seen = [(v.first_seen, v.last_seen) for v in versions]
+            assert seen == [
+                (capture_for(record, 0).fetched_at, capture_for(record, 5).fetched_at),
+                (capture_for(changed, 9).fetched_at, capture_for(changed, 9).fetched_at),
+            ]
+            # What ``osce-archive history`` shows.
+            views = archive.history("osce.org/57001").versions
+            assert [(v.first_seen, v.last_seen) for v in views] == seen
+    finally:
+        one.close()
+        grouped.close()
+
+
+def test_revision_0037_converts_an_archive_with_data_and_back(db_url: str) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        again = make_record(55436, text=MEETING_A)  # as _fill stored it
+        archive.ingest(capture_for(again, 30), again)  # seen again: its last_seen moves
+    with open_archive(db_url) as reader:
+        before = list(reader.records(history=True))
+    engine = make_engine(db_url)
+    try:
+        now = _stored(engine)
+        assert sum(1 for row in now if row[3] is None) >= 30
+        assert sum(1 for row in now if row[3] is not None) >= 1
+        migrations.downgrade(engine, "0036")
+        then = _stored(engine)
+        assert then == [(d, n, f, f if s is None else s) for d, n, f, s in now]
+        migrations.upgrade(engine)
+        migrations.check(engine)
+        assert _stored(engine) == now
+    finally:
+        engine.dispose()
+    with open_archive(db_url) as reader:
+        assert list(reader.records(history=True)) == before
+    with Archive.open(db_url) as archive:
+        assert archive.verify() == []

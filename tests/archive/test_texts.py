@@ -6,6 +6,7 @@ and back. Every test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -231,6 +232,9 @@ def test_revision_0007_converts_an_archive_with_data_and_back(
         with engine.connect() as conn:
             kinds = conn.execute(text("select kind from compression_dicts")).scalars().all()
             assert kinds == ["text"]  # trained by the migration (30 + 2 versions >= 20)
+            # Made now, whatever form times took at 0007 and took on since (0016, 0035).
+            made = conn.execute(select(CompressionDict.created)).scalar_one()
+            assert abs(made - datetime.now(timezone.utc)) < timedelta(hours=1)
             codecs = conn.execute(select(Version.codec)).scalars().all()
             assert set(codecs) <= {texts.CODEC_ZSTD, texts.CODEC_DELTA}
     finally:

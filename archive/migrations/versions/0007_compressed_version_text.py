@@ -37,7 +37,6 @@ from sqlalchemy.engine import Connection
 
 from archive import compression, texts
 from archive.bodies import body_hash
-from archive.schema import UTCDateTime
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -63,7 +62,9 @@ VERSIONS = sa.table(
 DICTIONARIES = sa.table(
     "compression_dicts",
     sa.column("id", sa.Integer()),
-    sa.column("created", UTCDateTime()),
+    # As this revision's code wrote a time (text on SQLite until revision 0016, which
+    # converts it), not through the program's type, whose form moved since.
+    sa.column("created", sa.DateTime(timezone=True)),
     sa.column("sha256", sa.String()),
     sa.column("data", sa.LargeBinary()),
     sa.column("kind", sa.String()),

@@ -35,6 +35,8 @@ CAPTURES_AT_ONCE = 1000
 #: The format of ``archive.compression.pack_json`` at this revision (pinned by revision
 #: 0032, which added format 2: the code before 0032 reads format 1 alone).
 JSON_FORMAT = 1
+#: What SQLite's times counted from at this revision (revision 0016).
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 # What ``archive.schema.answers_to_store`` and ``answers_read_back`` do at this
@@ -105,11 +107,14 @@ def _rewrite(convert: Callable[[Any, str, datetime], Any]) -> None:
     from archive.schema import Capture
 
     columns = Capture.__table__.c
+    # The fetch time as stored, read here as this revision stored it (not through the
+    # program's type, whose SQLite origin moved in revision 0035).
+    fetched_at = sa.type_coerce(columns.fetched_at, sa.types.NullType()).label("fetched_at")
     bind = op.get_bind()
     last = 0
     while True:
         rows = bind.execute(
-            sa.select(columns.id, columns.url, columns.fetched_at, columns.http)
+            sa.select(columns.id, columns.url, fetched_at, columns.http)
             .where(columns.id > last, columns.http.is_not(None))
             .order_by(columns.id)
             .limit(CAPTURES_AT_ONCE)
@@ -122,7 +127,22 @@ def _rewrite(convert: Callable[[Any, str, datetime], Any]) -> None:
             .where(columns.id == sa.bindparam("_id"))
             .values(http=sa.bindparam("new", type_=sa.LargeBinary)),
             [
-                {"_id": r.id, "new": pack_json(convert(r.http, r.url, r.fetched_at), JSON_FORMAT)}
+                {
+                    "_id": r.id,
+                    "new": pack_json(convert(r.http, r.url, _time(r.fetched_at)), JSON_FORMAT),
+                }
                 for r in rows
             ],
         )
+
+
+def _time(stored: Any) -> datetime:
+    """A stored fetch time at this revision: PostgreSQL's own, or on SQLite whole
+    microseconds since 1970 (revision 0016; since 2026 from revision 0035)."""
+    if isinstance(stored, datetime):
+        return (
+            stored.astimezone(timezone.utc)
+            if stored.tzinfo
+            else stored.replace(tzinfo=timezone.utc)
+        )
+    return UNIX_EPOCH + timedelta(microseconds=int(stored))

@@ -27,7 +27,7 @@ alone through :func:`archive.ingest.ingest`, so one bad page fails alone.
 Imports: ``archive.ingest`` (the fetch's category and the roles of its addresses),
 ``archive.versioning`` (normalisation, hashes, the near-duplicate rule's helpers),
 ``archive.bodies``, ``archive.texts``, ``archive.search``, ``archive.languages``,
-``archive.dedup``, the schema, ``archive.records`` and ``archive.urls``.
+``archive.dedup``, ``archive.lsh``, the schema, ``archive.records`` and ``archive.urls``.
 """
 
 from __future__ import annotations

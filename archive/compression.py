@@ -116,6 +116,17 @@ def without_magic(frame: bytes) -> bytes:
     return frame[4:] if frame[:4] == FRAME_MAGIC else frame
 
 
+def varint(n: int) -> bytes:
+    """``n`` (>= 0) as a base-128 varint, low group first: the lengths and entries the
+    archive keeps in its own small formats (``archive.texts``, ``archive.lsh``)."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
 def compress_open(data: bytes, dictionary: bytes, follower: bytes) -> tuple[bytes, bytes]:
     """(``data`` compressed with the trained ``dictionary`` as a zstd frame left open, its
     last block flushed; ``follower`` compressed as the rest of that frame).

@@ -12,7 +12,8 @@ sets of word 3-shingles (three consecutive lower-cased words):
 
 Finding candidates never scans: each version's sketch (64 one-permutation MinHash
 bins) is cut into :data:`BANDS` bands of :data:`ROWS` bins, each band hashed to one
-23-bit key (:data:`KEY_BITS`) stored in the indexed table ``near_dup_keys``. Two texts
+23-bit key (:data:`KEY_BITS`) kept in the near-duplicate index (``archive.lsh``: posting
+lists by bucket, read by primary key). Two texts
 become candidates when any band key matches: with 16 bands of 4 rows the chance is
 1-(1-s^4)^16, i.e. >99.9 % at s = 0.8, 64 % at 0.5 and 12 % at 0.3. Each candidate is
 then confirmed by the exact Jaccard of the two texts, so the LSH only decides what to

@@ -16,10 +16,11 @@ to the row or makes it: two PostgreSQL transactions that touch the same buckets 
 take their row locks in the same order and never deadlock, and a row is written once
 per transaction, whatever number of the group's versions it gains. Until then they wait
 in the session (``info[PENDING]``), where :func:`shared` reads them too, so a later page
-of the same transaction finds an earlier one. A rollback drops them with the versions
-they name.
+of the same transaction finds an earlier one. A rollback (or a session closed without
+a commit) drops them with the versions they name; a savepoint may not add any.
 
-Imports: ``archive.dedup`` (the key's width) and the schema.
+Imports: ``archive.compression`` (varints), ``archive.dedup`` (the key's width) and the
+schema.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from typing import Any, cast
 from sqlalchemy import LargeBinary, Table, bindparam, event, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
+from archive.compression import varint
 from archive.dedup import KEY_BITS
+from archive.errors import ArchiveError
 from archive.schema import NearDupBucket, Version
 
 #: Bits of a key the entry keeps (the rest name its bucket: 2^16 buckets).
@@ -70,14 +73,8 @@ def version_of(entry: int) -> int:
 
 
 def encode(entries: Iterable[int]) -> bytes:
-    """``entries`` as base-128 varints, low group first, one after another."""
-    out = bytearray()
-    for n in entries:
-        while n >= 0x80:
-            out.append(n & 0x7F | 0x80)
-            n >>= 7
-        out.append(n)
-    return bytes(out)
+    """``entries`` as base-128 varints (``archive.compression.varint``), one after another."""
+    return b"".join(varint(n) for n in entries)
 
 
 def decode(data: bytes) -> Iterator[int]:
@@ -96,9 +93,14 @@ def decode(data: bytes) -> Iterator[int]:
 
 def add(s: Session, version_id: int, keys: Iterable[int]) -> None:
     """Index ``version_id`` under ``keys`` (each distinct key once) when ``s`` commits."""
+    if s.in_nested_transaction():
+        # A savepoint rolled back would have to take back only its own entries.
+        raise ArchiveError(
+            "near-duplicate keys are written with their transaction, not a savepoint"
+        )
     pending: dict[int, bytearray] = s.info.setdefault(PENDING, {})
     for key in dict.fromkeys(keys):
-        pending.setdefault(bucket_of(key), bytearray()).extend(encode((entry(version_id, key),)))
+        pending.setdefault(bucket_of(key), bytearray()).extend(varint(entry(version_id, key)))
 
 
 def shared(s: Session, keys: Iterable[int]) -> Counter[int]:
@@ -160,7 +162,8 @@ def _append(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(_BUCKETS)
     joined = _BUCKETS.c.entries.op("||")(statement.excluded.entries)
-    # SQLite's || makes text of two blobs; the cast keeps the bytes a blob.
+    # SQLite's || makes text of two blobs, byte for byte in a UTF-8 database (no entry
+    # is a zero byte: version ids start at 1); the cast makes the bytes a blob again.
     return statement.on_conflict_do_update(
         index_elements=[_BUCKETS.c.bucket], set_={"entries": sql_cast(joined, LargeBinary)}
     )
@@ -170,9 +173,12 @@ def _before_commit(s: Session) -> None:
     write_pending(s)  # looked up at each commit (a test replaces it)
 
 
-def _after_rollback(s: Session) -> None:
-    s.info.pop(PENDING, None)
+def _after_transaction_end(s: Session, transaction: SessionTransaction) -> None:
+    """Whatever ended the session's transaction (commit, rollback, close), what it had
+    not written goes with it: a session used again starts with nothing pending."""
+    if transaction.parent is None:
+        s.info.pop(PENDING, None)
 
 
 event.listen(Session, "before_commit", _before_commit)
-event.listen(Session, "after_rollback", _after_rollback)
+event.listen(Session, "after_transaction_end", _after_transaction_end)

@@ -235,7 +235,7 @@ def encode_page(data: bytes, dictionary: tuple[int, bytes], page: FirstPage) -> 
     cut = _text_start(data)
     head = compression.compress_frame(data[:cut], dictionary[1], named=True)
     page.stored, rest = compression.compress_open(page.data, page.dictionary, data[cut:])
-    return Encoded(CODEC_PAGE, _length(len(head)) + head + rest, dictionary[0])
+    return Encoded(CODEC_PAGE, compression.varint(len(head)) + head + rest, dictionary[0])
 
 
 def page_parts(data: bytes) -> tuple[bytes, bytes]:
@@ -271,16 +271,6 @@ def _text_start(data: bytes) -> int:
     if not data.startswith(_FIELDS_MARK):
         raise ArchiveError("a pack without its fields cannot follow its page")
     return data.index(_SEPARATOR, data.index(_SEPARATOR) + 1) + 1
-
-
-def _length(n: int) -> bytes:
-    """``n`` as a base-128 varint, low group first."""
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def _read_length(data: bytes) -> tuple[int, int]:

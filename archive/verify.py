@@ -11,24 +11,27 @@ The search index is checked against the versions it is fed from (in their own
 transaction, so a crash never leaves them apart): every version indexed, nothing
 indexed without a version, and the index's mark of which versions are current (SQLite:
 ``search_superseded``, revision 0014; PostgreSQL: ``search_vectors.current``, 0008)
-true. A finding there names ``osce-archive index``, which rebuilds the index.
+true. A finding there names ``osce-archive index``, which rebuilds the index. So is the
+near-duplicate index (``archive.lsh``): every entry names a stored version, and every
+version with a sketch has entries.
 
-Imports: ``archive.bodies``, ``archive.listings``, ``archive.texts``,
+Imports: ``archive.bodies``, ``archive.listings``, ``archive.lsh``, ``archive.texts``,
 ``archive.versioning`` (the hashes) and the schema; it reads through the session it is
 given, so it never needs the store.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from archive import bodies
+from archive import bodies, lsh
 from archive.errors import ArchiveError
 from archive.listings import ListingReader
-from archive.schema import Body, Capture, Version
+from archive.schema import Body, Capture, NearDupBucket, Version
 from archive.texts import TextReader
 from archive.versioning import content_hash, text_hash, version_content
 
@@ -37,7 +40,13 @@ BATCH = 200
 
 def verify(s: Session) -> list[str]:
     """Every problem found, one line each (empty when all holds)."""
-    return [*check_bodies(s), *check_versions(s), *check_listings(s), *check_search(s)]
+    return [
+        *check_bodies(s),
+        *check_versions(s),
+        *check_listings(s),
+        *check_near_index(s),
+        *check_search(s),
+    ]
 
 
 def check_bodies(s: Session) -> Iterator[str]:
@@ -112,6 +121,27 @@ _INDEX = {
     ),
     "postgresql": ("search_vectors", "version_id", "i.current"),
 }
+
+
+def check_near_index(s: Session) -> Iterator[str]:
+    """The near-duplicate index (``archive.lsh``), which no foreign key guards: every entry
+    names a version, and every version with a sketch (a text long enough for one) has
+    entries."""
+    entries: Counter[int] = Counter()
+    for bucket, stored in s.execute(select(NearDupBucket.bucket, NearDupBucket.entries)):
+        try:
+            entries.update(lsh.version_of(n) for n in lsh.decode(bytes(stored)))
+        except ValueError as error:
+            yield f"near-duplicate bucket {bucket}: {error}"
+    sketched = {
+        i: bool(has) for i, has in s.execute(select(Version.id, Version.sketch.is_not(None)))
+    }
+    for version_id in sorted(set(entries) - set(sketched)):
+        count = entries[version_id]
+        yield f"near-duplicate index: {count} entries name version id {version_id}, not stored"
+    for version_id, has_sketch in sorted(sketched.items()):
+        if has_sketch and version_id not in entries:
+            yield f"near-duplicate index: version id {version_id} has a sketch but no entries"
 
 
 def _out_of_step(dialect: str) -> dict[str, str]:

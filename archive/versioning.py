@@ -15,8 +15,9 @@ the version or the touch, deduplication and the change-log entry commit together
 The version's text is stored compressed (``archive.texts``) and put into the search
 index (``archive.search``) in the same transaction: the index cannot read it from SQL.
 
-Imports: ``archive.dedup``, ``archive.normalise``, ``archive.search``, ``archive.texts``,
-the schema and ``archive.records``.
+Imports: ``archive.dedup``, ``archive.lsh`` (the near-duplicate index),
+``archive.normalise``, ``archive.search``, ``archive.texts``, the schema and
+``archive.records``.
 """
 
 from __future__ import annotations

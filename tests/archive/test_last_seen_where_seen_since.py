@@ -38,8 +38,8 @@ def test_a_version_seen_once_keeps_no_last_seen(db_url: str, tmp_path: Path) -> 
     changed = make_record(57001, text="A new text for the second version of this item.")
     fetches = [(capture_for(record, 0), record), (capture_for(record, 5), record)]
     fetches += [(capture_for(changed, 9), changed)]
-    one = Archive.open(db_url)
-    grouped = Archive.open(f"sqlite:///{tmp_path / 'grouped.sqlite'}")
+    one = Archive.open(f"sqlite:///{tmp_path / 'one.sqlite'}")
+    grouped = Archive.open(db_url)  # the crawl's path, on both databases
     try:
         for capture, item in fetches:
             one.ingest(capture, item)

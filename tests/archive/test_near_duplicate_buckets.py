@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from archive import lsh, migrations
 from archive.db import make_engine
+from archive.errors import ArchiveError
 from archive.schema import NearDupBucket
 from archive.store import Archive
 from tests.archive.conftest import capture_for, make_record
@@ -80,6 +81,45 @@ def _upgrade(url: str) -> None:
         migrations.upgrade(engine)
     finally:
         engine.dispose()
+
+
+def test_a_session_closed_uncommitted_or_in_a_savepoint_adds_nothing(db_url: str) -> None:
+    with Archive.open(db_url) as archive:
+        s = archive.session()
+        s.begin()
+        lsh.add(s, 999_999, [5])
+        s.close()  # no commit, no rollback called
+        assert lsh.PENDING not in s.info
+        with s.begin():  # the same session again: nothing left to write
+            pass
+        with archive.session() as s, s.begin(), s.begin_nested():
+            with pytest.raises(ArchiveError, match="savepoint"):
+                lsh.add(s, 999_998, [6])
+        assert _buckets(archive.engine) == {}
+
+
+def test_verify_names_entries_without_a_version_and_versions_without_entries(
+    db_url: str,
+) -> None:
+    with Archive.open(db_url) as archive:
+        _fill(archive)
+        assert archive.verify() == []
+        buckets = _buckets(archive.engine)
+        first, second = sorted(buckets)[:2]
+        lost = {lsh.version_of(n) for n in lsh.decode(buckets[second])}
+        with archive.session() as s, s.begin():
+            lsh.add(s, 999_999, [first << lsh.LOW_BITS])  # a version that is not stored
+        with archive.engine.begin() as conn:
+            conn.execute(text("DELETE FROM near_dup_buckets WHERE bucket = :b"), {"b": second})
+        problems = archive.verify()
+    assert "near-duplicate index: 1 entries name version id 999999, not stored" in problems
+    # Each version had its entries in other buckets too: none lost all of them.
+    assert lost and not [p for p in problems if "has a sketch but no entries" in p]
+    with Archive.open(db_url) as archive:
+        with archive.engine.begin() as conn:
+            conn.execute(text("DELETE FROM near_dup_buckets"))
+        orphans = [p for p in archive.verify() if "has a sketch but no entries" in p]
+    assert len(orphans) >= 20
 
 
 def _append_concurrently(url: str, rounds: int) -> tuple[set[tuple[int, int]], list[Any]]:

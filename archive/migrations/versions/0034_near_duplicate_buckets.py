@@ -7,7 +7,8 @@ one row, whose ``entries`` are base-128 varints of ``version_id << 7 | the key's
 bits``: about 75 B/page, with the same candidates found by reading the new text's
 sixteen buckets by primary key.
 
-Upgrading groups the keys by bucket, each bucket's entries in (version, key) order;
+Upgrading groups the keys by bucket (read in bucket order, one bucket in memory at a
+time), each bucket's entries in (version, key) order;
 downgrading makes the rows again from the entries (the table as revision 0011 made it).
 
 Revision ID: 0034
@@ -45,22 +46,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("bucket", name=op.f("pk_near_dup_buckets")),
     )
     bind = op.get_bind()
-    buckets: dict[int, bytearray] = {}
+    # Bucket by bucket, each one's entries in (version, key) order, as the program appends
+    # them; one bucket in memory at a time.
+    bucket = KEYS.c.key.op(">>")(LOW_BITS)
     rows = bind.execute(
-        sa.select(KEYS.c.key, KEYS.c.version_id).order_by(KEYS.c.version_id, KEYS.c.key)
+        sa.select(bucket, KEYS.c.key, KEYS.c.version_id).order_by(
+            bucket, KEYS.c.version_id, KEYS.c.key
+        ),
+        execution_options={"stream_results": True, "yield_per": ROWS_AT_ONCE},
     )
-    for key, version_id in rows:
-        entry = version_id << LOW_BITS | key & LOW_MASK
-        buckets.setdefault(key >> LOW_BITS, bytearray()).extend(_encode(entry))
-    ordered = sorted(buckets)
-    for start in range(0, len(ordered), ROWS_AT_ONCE):
-        bind.execute(
-            sa.insert(BUCKETS),
-            [
-                {"bucket": b, "entries": bytes(buckets[b])}
-                for b in ordered[start : start + ROWS_AT_ONCE]
-            ],
-        )
+    batch: list[dict[str, object]] = []
+    current, entries = None, bytearray()
+    for number, key, version_id in rows:
+        if number != current:
+            if current is not None:
+                batch.append({"bucket": current, "entries": bytes(entries)})
+            current, entries = number, bytearray()
+            if len(batch) >= ROWS_AT_ONCE:
+                bind.execute(sa.insert(BUCKETS), batch)
+                batch = []
+        entries += _encode(version_id << LOW_BITS | key & LOW_MASK)
+    if current is not None:
+        batch.append({"bucket": current, "entries": bytes(entries)})
+    if batch:
+        bind.execute(sa.insert(BUCKETS), batch)
     op.drop_table("near_dup_keys")
 
 

@@ -50,8 +50,14 @@ READ_AT_ONCE = 500
 
 _BUCKETS = cast(Table, NearDupBucket.__table__)
 _VERSIONS = cast(Table, Version.__table__)
+# Built once: building a statement (its operands, then its cache key) costs about as much
+# as running it, and these run for every new text and every commit.
 _READ = select(_BUCKETS.c.bucket, _BUCKETS.c.entries).where(
     _BUCKETS.c.bucket.in_(bindparam("buckets", expanding=True))
+)
+_CANDIDATES = select(_VERSIONS.c.id, _VERSIONS.c.document_id, _VERSIONS.c.sketch).where(
+    _VERSIONS.c.id.in_(bindparam("ids", expanding=True)),
+    _VERSIONS.c.document_id != bindparam("document_id"),
 )
 
 
@@ -117,9 +123,10 @@ def shared(s: Session, keys: Iterable[int]) -> Counter[int]:
     pending: dict[int, bytearray] = s.info.get(PENDING, {})
     rows += [(bucket, bytes(pending[bucket])) for bucket in buckets if bucket in pending]
     for bucket, entries in rows:
+        base = bucket << LOW_BITS  # key_of and version_of, inline: every entry passes here
         for n in decode(entries):
-            if key_of(bucket, n) in wanted:
-                counts[version_of(n)] += 1
+            if base | n & LOW_MASK in wanted:
+                counts[n >> LOW_BITS] += 1
     return counts
 
 
@@ -132,13 +139,10 @@ def candidates(
     ranked = sorted(counts, key=lambda version_id: (-counts[version_id], version_id))
     found: list[tuple[int, str, bytes | None]] = []
     conn = s.connection()
-    v = _VERSIONS.c
     for start in range(0, len(ranked), READ_AT_ONCE):
         chunk = ranked[start : start + READ_AT_ONCE]
-        query = select(v.id, v.document_id, v.sketch).where(
-            v.id.in_(chunk), v.document_id != document_id
-        )
-        found += [(row.id, row.document_id, row.sketch) for row in conn.execute(query)]
+        rows = conn.execute(_CANDIDATES, {"ids": chunk, "document_id": document_id})
+        found += [(row.id, row.document_id, row.sketch) for row in rows]
         if len(found) >= limit:
             break
     found.sort(key=lambda row: (-counts[row[0]], row[0]))
@@ -152,7 +156,7 @@ def write_pending(s: Session) -> None:
         return
     conn = s.connection()
     conn.execute(
-        _append(conn.dialect.name),
+        _APPEND[conn.dialect.name],
         [{"bucket": bucket, "entries": bytes(pending[bucket])} for bucket in sorted(pending)],
     )
 
@@ -167,6 +171,9 @@ def _append(dialect: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=[_BUCKETS.c.bucket], set_={"entries": sql_cast(joined, LargeBinary)}
     )
+
+
+_APPEND = {dialect: _append(dialect) for dialect in ("sqlite", "postgresql")}
 
 
 def _before_commit(s: Session) -> None:

@@ -180,7 +180,7 @@ def test_unordered_appends_would_deadlock(pg_url: str, monkeypatch: pytest.Monke
             conn = s.connection()
             for bucket, entries in pending.items():  # as added: a random order
                 conn.execute(
-                    lsh._append(conn.dialect.name), [{"bucket": bucket, "entries": bytes(entries)}]
+                    lsh._APPEND[conn.dialect.name], [{"bucket": bucket, "entries": bytes(entries)}]
                 )
 
     monkeypatch.setattr(lsh, "write_pending", unordered)

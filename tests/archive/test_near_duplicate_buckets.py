@@ -176,12 +176,8 @@ def test_unordered_appends_would_deadlock(pg_url: str, monkeypatch: pytest.Monke
 
     def unordered(s: Session) -> None:
         pending = s.info.pop(lsh.PENDING, None)
-        if pending:
-            conn = s.connection()
-            for bucket, entries in pending.items():  # as added: a random order
-                conn.execute(
-                    lsh._APPEND[conn.dialect.name], [{"bucket": bucket, "entries": bytes(entries)}]
-                )
+        for bucket, entries in (pending or {}).items():  # as added: a random order
+            lsh.append(s, [(bucket, bytes(entries))])
 
     monkeypatch.setattr(lsh, "write_pending", unordered)
     try:

@@ -58,6 +58,7 @@ from archive.schema import (
     Version,
     own_listing,
     same_text,
+    seen_since,
 )
 from archive.schema import Capture as CaptureRow
 from archive.texts import (
@@ -342,11 +343,9 @@ class _Group:
 
     def _touch(self, newest: Any, seen_at: datetime) -> None:
         """The newest version seen again at ``seen_at``: its last sighting moves, kept
-        NULL while it is the first (as ``Version.last_seen``'s setter keeps it)."""
-        seen = max(newest.last_seen, seen_at)
-        self.conn.execute(
-            _TOUCH_VERSION, {"_id": newest.id, "seen": None if seen == newest.first_seen else seen}
-        )
+        as ``Version.last_seen`` keeps it (``seen_since``)."""
+        seen = seen_since(newest.first_seen, max(newest.last_seen, seen_at))
+        self.conn.execute(_TOUCH_VERSION, {"_id": newest.id, "seen": seen})
 
     def _save_document(self, document: dict[str, Any], *names: str) -> None:
         statement = _SAVED.get(names)

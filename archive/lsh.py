@@ -27,7 +27,7 @@ three statements are SQL on the driver's cursor (below), of the tables
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import event
@@ -85,18 +85,21 @@ def encode(entries: Iterable[int]) -> bytes:
     return b"".join(varint(n) for n in entries)
 
 
-def decode(data: bytes) -> Iterator[int]:
-    """The entries of a bucket's row (:func:`encode`'s input, in order)."""
+def decode(data: bytes) -> list[int]:
+    """The entries of a bucket's row (:func:`encode`'s input, in order). A list, not a
+    generator: every entry of a new text's buckets passes here on the crawl's writer."""
+    out: list[int] = []
     n = shift = 0
     for byte in data:
         n |= (byte & 0x7F) << shift
         if byte & 0x80:
             shift += 7
         else:
-            yield n
+            out.append(n)
             n = shift = 0
     if shift:
         raise ValueError("a near-duplicate bucket ends inside an entry")
+    return out
 
 
 def add(s: Session, version_id: int, keys: Iterable[int]) -> None:
@@ -114,29 +117,25 @@ def add(s: Session, version_id: int, keys: Iterable[int]) -> None:
 def shared(s: Session, keys: Iterable[int]) -> Counter[int]:
     """Version id -> how many of ``keys`` it has, for every version that has one: the
     archive's and those ``s`` has not written yet."""
+    cursor, mark, _ = _cursor(s)
+    return _shared(s, cursor, mark, keys)
+
+
+def _shared(s: Session, cursor: Any, mark: str, keys: Iterable[int]) -> Counter[int]:
     wanted = set(keys)
     buckets = sorted({bucket_of(k) for k in wanted})
     counts: Counter[int] = Counter()
     if not buckets:
         return counts
-    cursor, mark, _ = _cursor(s)
     cursor.execute(_READ.format(", ".join([mark] * len(buckets))), buckets)
     rows: list[tuple[int, bytes]] = cursor.fetchall()
     pending: dict[int, bytearray] = s.info.get(PENDING, {})
     rows += [(bucket, bytes(pending[bucket])) for bucket in buckets if bucket in pending]
     for bucket, entries in rows:
-        # decode, key_of and version_of inline: every entry of sixteen buckets passes here.
-        base = bucket << LOW_BITS
-        n = shift = 0
-        for byte in entries:
-            if byte & 0x80:
-                n |= (byte & 0x7F) << shift
-                shift += 7
-                continue
-            n |= byte << shift
+        base = bucket << LOW_BITS  # key_of and version_of inline: every entry passes here
+        for n in decode(entries):
             if base | n & LOW_MASK in wanted:
                 counts[n >> LOW_BITS] += 1
-            n = shift = 0
     return counts
 
 
@@ -145,17 +144,14 @@ def candidates(
 ) -> list[tuple[int, str, bytes | None]]:
     """(id, document id, sketch) of at most ``limit`` versions of other documents that
     share a key with ``keys``: those sharing most first, then the earliest."""
-    counts = shared(s, keys)
+    cursor, mark, _ = _cursor(s)  # one for the lookup's two statements
+    counts = _shared(s, cursor, mark, keys)
     ranked = sorted(counts, key=lambda version_id: (-counts[version_id], version_id))
     found: list[tuple[int, str, bytes | None]] = []
-    if not ranked:
-        return found
-    cursor, mark, _ = _cursor(s)
     for start in range(0, len(ranked), READ_AT_ONCE):
         chunk = ranked[start : start + READ_AT_ONCE]
-        cursor.execute(
-            _CANDIDATES.format(", ".join([mark] * len(chunk)), mark), [*chunk, document_id]
-        )
+        marks = ", ".join([mark] * len(chunk))
+        cursor.execute(_CANDIDATES.format(marks, mark), [*chunk, document_id])
         found += [(i, d, None if k is None else bytes(k)) for i, d, k in cursor.fetchall()]
         if len(found) >= limit:
             break

@@ -105,8 +105,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     revision 0016 a time is kept there as whole microseconds since :data:`EPOCH` (6 bytes
     from mid-2021 to mid-2030, 8 outside, where SQLAlchemy's text form took 26), exact to
     the microsecond and in the same order, so comparisons and ``ORDER BY`` work on the
-    integers. Either way the program binds and
-    reads aware UTC datetimes; a naive one is refused.
+    integers. Either way the program binds and reads aware UTC datetimes; a naive one is
+    refused.
     """
 
     impl = DateTime(timezone=True)
@@ -760,7 +760,7 @@ class Version(Base):
 
     @last_seen.setter
     def last_seen(self, value: datetime) -> None:
-        self.seen_since = None if value == self.first_seen else value
+        self.seen_since = seen_since(self.first_seen, value)
 
     def fill(self, fields: dict[str, Any]) -> None:
         """Set fields read back: a pack's (``archive.texts.PACKED_FIELDS``) or the names
@@ -800,12 +800,18 @@ def same_text(digest: Any) -> ColumnElement[bool]:
     return and_(text_key(column) == text_key(digest), column == digest)
 
 
+def seen_since(first_seen: datetime, last_seen: datetime) -> datetime | None:
+    """What ``versions.last_seen`` keeps of a version's last sighting (revision 0037):
+    nothing where it is the first."""
+    return None if last_seen == first_seen else last_seen
+
+
 class NearDupBucket(Base):
     """The near-duplicate index (``archive.lsh``): LSH band keys of the versions' texts
     (``archive.dedup``) as posting lists, one row per bucket of keys.
 
     Two texts that share a key are candidates, confirmed by their exact similarity; the
-    lookup reads the sixteen buckets of the new text's keys by their primary key, never
+    lookup reads the (at most sixteen) buckets of the new text's keys by primary key, never
     a scan of all texts. ``entries`` are base-128 varints of ``version_id << 7`` and the
     key's low 7 bits (the bucket is the key's top 16), in the order they were written.
 

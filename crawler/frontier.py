@@ -91,6 +91,9 @@ DEFAULT_KINDS = SITE.default_kinds
 #: Places from a listing page's edge within which its neighbour is read as well, when a
 #: listing-dated item's page is read again (a date correction moves an item a few places).
 TARGET_EDGE = 8
+#: Pages a sought item's search walks past its first page (``Frontier.steer``): items
+#: added, removed or redated ahead of it move it from the page its rank gave.
+MAX_STEER = 6
 
 #: A listing chain never reads more pages than this (a site that pages forever).
 MAX_LISTING_PAGES = 5000
@@ -354,6 +357,16 @@ class ChainState:
 
 
 @dataclass
+class Sought:
+    """A listing-dated item whose listing page phase 2b reads: where it should be."""
+
+    chain: str
+    published: str  # its date as the archive knows it (the listing sorts by date)
+    page: int  # the page it should be on, as the rank or the pages read so far say
+    steps: int = 0  # pages walked past the first
+
+
+@dataclass
 class Frontier:
     """The decisions of one run. Holds only sets of ids and the sitemap's lastmods."""
 
@@ -380,6 +393,9 @@ class Frontier:
         self.read_pages: set[tuple[str, int]] = set()  # (chain, page) requested in this run
         self.new_by_kind: dict[str | None, int] = {}  # unknown items listings showed
         self.page_sizes: dict[str, int] = {}  # chain -> entries per page the site shows
+        self.sought: dict[str, Sought] = {}  # key -> listing-dated item phase 2b looks for
+        # (chain, page) -> (newest, oldest) date a page read for them showed, None: no entry
+        self.page_dates: dict[tuple[str, int], tuple[str, str] | None] = {}
         self._sitemap_languages = False  # the sitemap lists versions in other languages
 
     # -- budget ----------------------------------------------------------------------------
@@ -453,7 +469,7 @@ class Frontier:
             return []
         chains = self.chains()
         dates: dict[str, list[str]] = {chain.name: [] for chain in chains}
-        wanted: list[tuple[ChainState, str]] = []
+        wanted: list[tuple[ChainState, str, str]] = []
         for state in states:
             listed = state.listing is not None and state.listing.source == "listing"
             if state.deleted or not listed or not state.published:
@@ -469,13 +485,13 @@ class Frontier:
                 continue
             url, lastmod = self.sitemap.get(key, (None, None))
             if url is not None and lastmod_moved(ListingEntry(url=url, lastmod=lastmod), state):
-                wanted.append((chain, state.published))
+                wanted.append((chain, state.published, key))
         if not wanted:
             return []
         for chain_dates in dates.values():
             chain_dates.sort(reverse=True)
         pages: set[tuple[str, int]] = set()
-        for chain, published in wanted:
+        for chain, published, key in wanted:
             newer = dates[chain.name]
             # places ahead of the item: archived items dated later, and this run's new ones
             rank = _count_greater(newer, published) + sum(
@@ -486,6 +502,7 @@ class Frontier:
             size = self.page_size(chain.name)
             edge = min(TARGET_EDGE, size // 2)
             page, place = divmod(rank, size)
+            self.sought[key] = Sought(chain.name, published, page)
             pages.add((chain.name, page))
             if place < edge and page > 0:
                 pages.add((chain.name, page - 1))
@@ -493,6 +510,53 @@ class Frontier:
                 pages.add((chain.name, page + 1))
         by_name = {chain.name: chain for chain in chains}
         return [replace(by_name[name], page=page) for name, page in sorted(pages - self.read_pages)]
+
+    def steer(self, chain: ChainState, entries: Iterable[ListingEntry]) -> list[ChainState]:
+        """Pages to read next after ``chain``'s page, read for items phase 2b seeks, showed
+        ``entries`` (its entries of the chain's kinds, after ``from_listing``): the site,
+        not the archive's count, says where a sought item it did not show has gone.
+
+        A listing runs newest first, so a page whose every entry is newer than the item
+        sends the search a page on, one whose every entry is older a page back, one that
+        spans the item's date without it (its correction moved it) to both neighbours,
+        and there the search ends; so it does after :data:`MAX_STEER` steps, or on an
+        item found."""
+        dated = [e.published for e in entries if e.published]
+        here = (chain.name, chain.page)
+        self.page_dates[here] = (max(dated), min(dated)) if dated else None
+        pages: set[int] = set()
+        for key, sought in list(self.sought.items()):
+            if sought.chain != chain.name:
+                continue
+            if key in self.listed:
+                del self.sought[key]
+                continue
+            pages.update(self._walk(key, sought))
+        read = {page for name, page in self.read_pages if name == chain.name}
+        return [replace(chain, page=page, url=None) for page in sorted(pages - read)]
+
+    def _walk(self, key: str, sought: Sought) -> set[int]:
+        """Walk ``sought`` over the pages already read for it; the page(s) to read next."""
+        while True:
+            here = (sought.chain, sought.page)
+            if here not in self.page_dates:
+                # not read yet (its answer steers on), or asked for and on its way
+                return set() if here in self.read_pages else {sought.page}
+            span = self.page_dates[here]
+            if span is None:  # past the listing's end
+                step = -1
+            elif span[1] > sought.published:  # every entry newer: it is further on
+                step = 1
+            elif span[0] < sought.published:  # every entry older: it is further back
+                step = -1
+            else:  # the page spans its date without it: moved by its correction
+                del self.sought[key]
+                return {p for p in (sought.page - 1, sought.page + 1) if p >= 0}
+            if sought.steps >= MAX_STEER or sought.page + step < 0:
+                del self.sought[key]
+                return set()
+            sought.page += step
+            sought.steps += 1
 
     def listing_entries(
         self, chain: ChainState, entries: Iterable[ListingEntry]

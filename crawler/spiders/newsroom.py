@@ -523,7 +523,12 @@ class NewsroomSpider(Spider):
 
     async def parse_listing(self, response: Response) -> AsyncIterator[Request]:
         chain: ChainState = response.meta["osce_chain"]
+        follow = response.meta.get("osce_follow", True)
         if response.status in LISTING_END_STATUSES:
+            if not follow:  # a page read for sought items (phase 2b), past the end
+                for target in self.frontier.steer(chain, []):
+                    yield self._listing_request(target, follow=False)
+                return
             self.frontier.listing_gone(chain, response.status)
             logger.info("listing %s ends at %s: HTTP %d", chain.name, response.url, response.status)
             return
@@ -534,8 +539,11 @@ class NewsroomSpider(Spider):
         visits, brought_new = self.frontier.from_listing(kept, states)
         for visit in visits:
             yield self._item_request(visit)
-        follow = response.meta.get("osce_follow", True)
-        if follow and self.frontier.next_page(
+        if not follow:  # phase 2b: items sought and not shown send it to other pages
+            for target in self.frontier.steer(chain, kept):
+                yield self._listing_request(target, follow=False)
+            return
+        if self.frontier.next_page(
             chain,
             len(page.entries),
             brought_new,

@@ -244,3 +244,76 @@ def test_listing_dated_item_whose_lastmod_moved_has_its_listing_page_read_again(
     # an item dated by its own page needs no listing page
     states[75] = _dated(1075, target.published or "", source="markup")
     assert f.listing_targets(states) == []
+
+
+def _page(
+    first: int, day0: datetime, rows: int = 50, skip: int | None = None
+) -> list[ListingEntry]:
+    """A listing page of press releases ``first``.. (0 = newest), one a day back from ``day0``."""
+    return [
+        listed(
+            url=f"{BASE}/fsc/{9000 + i}", published=(day0 - timedelta(days=i)).date().isoformat()
+        )
+        for i in range(first, first + rows)
+        if i != skip
+    ]
+
+
+def _seek(new_ahead: int = 0) -> tuple[Frontier, ChainState, str]:
+    """A frontier seeking one listing-dated item at rank 75 (page 1 of 50-row pages)."""
+    f = Frontier(Site(BASE), frozenset({"press-release"}), now=NOW, rows=50)
+    day0 = datetime(2020, 1, 1)
+    states = [_dated(1000 + i, (day0 - timedelta(days=i)).date().isoformat()) for i in range(200)]
+    states[75] = _dated(1075, states[75].published or "", source="listing")
+    f.add_sitemap([(f"{BASE}/fsc/1075", "L1")])
+    [chain] = f.listing_targets(states)
+    assert (chain.page, list(f.sought)) == (1, ["1075"])
+    f.listing_url(chain)  # requested, as the spider does
+    return f, chain, states[75].published or ""
+
+
+def test_a_sought_item_not_on_its_page_is_followed_by_the_dates_the_site_shows() -> None:
+    """Items added ahead of it since the archive counted move it down: the page its rank
+    gave shows only newer entries, so the next page is read, and there it is found."""
+    f, chain, _ = _seek()
+    day0 = datetime(2020, 1, 1) + timedelta(days=60)  # 60 new entries ahead of everything
+    [after] = f.steer(chain, _page(50, day0))  # its page: entries 60 days newer and more
+    assert after.page == 2 and after.url is None
+    f.listing_url(after)
+    page2 = _page(100, day0)  # where it is now: place 135
+    entries = [*page2[:35], listed(url=f"{BASE}/fsc/1075", published=page2[35].published)]
+    f.from_listing(entries, [None] * len(entries))
+    assert f.steer(after, entries) == [] and f.sought == {}
+    # the other way: entries removed ahead of it move it up
+    f, chain, _ = _seek()
+    [before] = f.steer(chain, _page(50, datetime(2020, 1, 1) - timedelta(days=70)))
+    assert before.page == 0
+
+
+def test_a_sought_item_moved_by_its_correction_sends_the_search_to_both_neighbours() -> None:
+    f, chain, published = _seek()
+    day0 = datetime(2020, 1, 1)
+    # page 1 spans its date but its correction took it off the page
+    pages = sorted(p.page for p in f.steer(chain, _page(50, day0, skip=75)))
+    assert pages == [0, 2] and f.sought == {}
+    assert any(e.published == published for e in _page(50, day0))
+
+
+def test_a_sought_item_search_ends_at_the_listing_end_and_within_its_steps() -> None:
+    f, chain, _ = _seek()
+    [back] = f.steer(chain, [])  # an empty page (past the end): the search steps back
+    assert back.page == 0
+    # a page already read is walked without being read again; the walk ends at MAX_STEER
+    from crawler.frontier import MAX_STEER
+
+    f, chain, _ = _seek()
+    far = datetime(2020, 1, 1) + timedelta(days=10_000)  # the site shows only newer entries
+    asked = [chain]
+    for _ in range(MAX_STEER + 3):
+        nxt = f.steer(asked[-1], _page(50 * asked[-1].page, far))
+        if not nxt:
+            break
+        f.listing_url(nxt[0])
+        asked.append(nxt[0])
+    assert [c.page for c in asked] == list(range(1, 2 + MAX_STEER))
+    assert f.sought == {}

@@ -4,7 +4,10 @@ Some items carry no date of their own: their date comes from the listing page th
 lists them. When such an item's date is corrected, its page changes nothing a crawl can
 date, and the listing page holding it may sit far below the pages an incremental run
 reads. The benchmark found 11 such misses at 25,000 items; this test pins the case on a
-small site, with an item deep enough that ordinary paging never reaches its page.
+small site, with an item deep enough that ordinary paging never reaches its page. The
+archive's count of the items ahead of it says on which page to look; where items ahead
+of it were removed since (the second test), the page it was on shows only older ones,
+and the crawl follows the site's dates to the page that holds it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from replica import ReplicaServer, Site
+from replica.generator import Rates
 from tests.crawl.conftest import archived_records, wanted_truth
 
 ROWS = 50  # the crawl's listing page size (OSCE_FRONTIER_LISTING_ROWS)
@@ -65,5 +69,42 @@ def test_incremental_run_catches_a_date_corrected_on_a_deep_listing_page(
         # the catch costs a few listing pages, not a full re-read of the listings
         listing_pages = [e.path for e in server.log if e.path.startswith("/press-releases?")]
         assert len(listing_pages) <= 2 + 2 * len(deep) + 2, listing_pages
+    finally:
+        server.stop()
+
+
+def test_a_date_corrected_item_that_items_removed_ahead_of_it_moved_up_a_page_is_caught(
+    crawl: Any, tmp_path: Path
+) -> None:
+    # seed 4 with 15 % of the items removed: 90 gone, and the one listing-dated date
+    # correction deep enough moves from place 227 to 196 of the press releases, off the
+    # page (and the page's edges) its rank in the archive points to.
+    site = Site(items=600, seed=4, rates=Rates(delete=0.15))
+    server = ReplicaServer(site).start()
+    try:
+        db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+        base = server.url
+        before = site.ground_truth()
+        ranks = {it.node: i for i, it in enumerate(site.listing_order["press-releases"])}
+        assert crawl(base, db).returncode == 0
+
+        site.set_epoch(1)
+        deep = _deep_listing_dated_date_edits(site, before)
+        now = {it.node: i for i, it in enumerate(site.listing_order["press-releases"])}
+        nodes = [int(item_id.rsplit("/", 1)[1]) for item_id in deep]
+        moved = [n for n in nodes if n in now and ranks[n] // ROWS != now[n] // ROWS]
+        assert moved, "no deep correction left its page: the test could not fail"
+        server.log.clear()
+        result = crawl(base, db)
+        assert result.returncode == 0, result.stderr[-2000:]
+
+        truth = wanted_truth(site, base)
+        records = archived_records(db)
+        for item_id in deep:
+            assert records[item_id]["published"] == truth[item_id]["published"], item_id
+            assert records[item_id]["version"] == 2, item_id
+        # a page or two more for the search, not the listing read again
+        listing_pages = [e.path for e in server.log if e.path.startswith("/press-releases?")]
+        assert len(listing_pages) <= 2 + 4 * len(deep) + 2, listing_pages
     finally:
         server.stop()

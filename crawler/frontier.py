@@ -94,6 +94,8 @@ TARGET_EDGE = 8
 #: Pages a sought item's search walks past its first page (``Frontier.steer``): items
 #: added, removed or redated ahead of it move it from the page its rank gave.
 MAX_STEER = 6
+#: A page whose entries carry no date: it cannot say which way a sought item went.
+UNDATED = ("", "")
 
 #: A listing chain never reads more pages than this (a site that pages forever).
 MAX_LISTING_PAGES = 5000
@@ -394,7 +396,9 @@ class Frontier:
         self.new_by_kind: dict[str | None, int] = {}  # unknown items listings showed
         self.page_sizes: dict[str, int] = {}  # chain -> entries per page the site shows
         self.sought: dict[str, Sought] = {}  # key -> listing-dated item phase 2b looks for
-        # (chain, page) -> (newest, oldest) date a page read for them showed, None: no entry
+        self.lost: set[str] = set()  # sought items whose search ended before a page showed them
+        # (chain, page) -> (newest, oldest) date a page showed; None: no entry (past the
+        # end); UNDATED: entries without dates
         self.page_dates: dict[tuple[str, int], tuple[str, str] | None] = {}
         self._sitemap_languages = False  # the sitemap lists versions in other languages
 
@@ -502,14 +506,21 @@ class Frontier:
             size = self.page_size(chain.name)
             edge = min(TARGET_EDGE, size // 2)
             page, place = divmod(rank, size)
-            self.sought[key] = Sought(chain.name, published, page)
+            sought = self.sought[key] = Sought(chain.name, published, page)
+            if (chain.name, page) in self.page_dates:  # read by phase 2 without it: walk on
+                pages.update((chain.name, p) for p in self._walk(key, sought))
+                continue
             pages.add((chain.name, page))
             if place < edge and page > 0:
                 pages.add((chain.name, page - 1))
             if place >= size - edge:
                 pages.add((chain.name, page + 1))
         by_name = {chain.name: chain for chain in chains}
-        return [replace(by_name[name], page=page) for name, page in sorted(pages - self.read_pages)]
+        pages -= self.read_pages
+        # asked for from here on, though the spider may hold some back a while: a search
+        # steered meanwhile must not ask for them a second time
+        self.read_pages |= pages
+        return [replace(by_name[name], page=page) for name, page in sorted(pages)]
 
     def steer(self, chain: ChainState, entries: Iterable[ListingEntry]) -> list[ChainState]:
         """Pages to read next after ``chain``'s page, read for items phase 2b seeks, showed
@@ -521,9 +532,7 @@ class Frontier:
         spans the item's date without it (its correction moved it) to both neighbours,
         and there the search ends; so it does after :data:`MAX_STEER` steps, or on an
         item found."""
-        dated = [e.published for e in entries if e.published]
-        here = (chain.name, chain.page)
-        self.page_dates[here] = (max(dated), min(dated)) if dated else None
+        self.saw(chain, entries)
         pages: set[int] = set()
         for key, sought in list(self.sought.items()):
             if sought.chain != chain.name:
@@ -535,6 +544,27 @@ class Frontier:
         read = {page for name, page in self.read_pages if name == chain.name}
         return [replace(chain, page=page, url=None) for page in sorted(pages - read)]
 
+    def unfound(self) -> list[str]:
+        """Keys of sought items no page read in this run showed (phase 2b over): their
+        date correction, if any, waits for a later run."""
+        return sorted(key for key in {*self.sought, *self.lost} if key not in self.listed)
+
+    def _end(self, key: str) -> None:
+        """The search for ``key`` ends here, found or not (a page to come may show it)."""
+        del self.sought[key]
+        self.lost.add(key)
+
+    def saw(self, chain: ChainState, entries: Iterable[ListingEntry]) -> None:
+        """Keep the span of dates ``chain``'s page showed (its entries of the chain's
+        kinds), which the search for sought items walks over without reading it again."""
+        entries = list(entries)
+        dated = [e.published for e in entries if e.published]
+        here = (chain.name, chain.page)
+        if dated:
+            self.page_dates[here] = (max(dated), min(dated))
+        else:  # nothing (past the end), or nothing dated: no way to tell where to go
+            self.page_dates[here] = None if not entries else UNDATED
+
     def _walk(self, key: str, sought: Sought) -> set[int]:
         """Walk ``sought`` over the pages already read for it; the page(s) to read next."""
         while True:
@@ -543,6 +573,9 @@ class Frontier:
                 # not read yet (its answer steers on), or asked for and on its way
                 return set() if here in self.read_pages else {sought.page}
             span = self.page_dates[here]
+            if span == UNDATED:
+                self._end(key)
+                return set()
             if span is None:  # past the listing's end
                 step = -1
             elif span[1] > sought.published:  # every entry newer: it is further on
@@ -550,10 +583,10 @@ class Frontier:
             elif span[0] < sought.published:  # every entry older: it is further back
                 step = -1
             else:  # the page spans its date without it: moved by its correction
-                del self.sought[key]
+                self._end(key)
                 return {p for p in (sought.page - 1, sought.page + 1) if p >= 0}
             if sought.steps >= MAX_STEER or sought.page + step < 0:
-                del self.sought[key]
+                self._end(key)
                 return set()
             sought.page += step
             sought.steps += 1

@@ -235,11 +235,13 @@ def test_listing_dated_item_whose_lastmod_moved_has_its_listing_page_read_again(
     f.add_sitemap([(f"{BASE}/fsc/1075", "L1")])  # its <lastmod> moved
     pages = [(c.name, c.page) for c in f.listing_targets(states)]
     assert pages == [("press-release", 1)]  # place 25 of page 1: far from both edges
+    assert ("press-release", 1) in f.read_pages  # asked for: never asked for twice
     # twenty new items on top push it to place 45: near the edge, the next page too
+    f.read_pages.clear()
     f.new_by_kind["press-release"] = 20
     assert [c.page for c in f.listing_targets(states)] == [1, 2]
     # a page this run already read is not read again
-    f.read_pages.add(("press-release", 2))
+    f.read_pages = {("press-release", 2)}
     assert [c.page for c in f.listing_targets(states)] == [1]
     # an item dated by its own page needs no listing page
     states[75] = _dated(1075, target.published or "", source="markup")
@@ -249,10 +251,11 @@ def test_listing_dated_item_whose_lastmod_moved_has_its_listing_page_read_again(
 def _page(
     first: int, day0: datetime, rows: int = 50, skip: int | None = None
 ) -> list[ListingEntry]:
-    """A listing page of press releases ``first``.. (0 = newest), one a day back from ``day0``."""
+    """Press releases ``first``.. (0 = newest, node 1000 + i) of a listing page, one a day
+    back from ``day0``; ``skip``: the one not shown."""
     return [
         listed(
-            url=f"{BASE}/fsc/{9000 + i}", published=(day0 - timedelta(days=i)).date().isoformat()
+            url=f"{BASE}/fsc/{1000 + i}", published=(day0 - timedelta(days=i)).date().isoformat()
         )
         for i in range(first, first + rows)
         if i != skip
@@ -290,20 +293,49 @@ def test_a_sought_item_not_on_its_page_is_followed_by_the_dates_the_site_shows()
     assert before.page == 0
 
 
+def test_a_sought_item_on_a_page_phase_2_read_without_it_is_sought_from_that_page_on() -> None:
+    f = Frontier(Site(BASE), frozenset({"press-release"}), now=NOW, rows=50)
+    day0 = datetime(2020, 1, 1)
+    states = [_dated(1000 + i, (day0 - timedelta(days=i)).date().isoformat()) for i in range(200)]
+    states[75] = _dated(1075, states[75].published or "", source="listing")
+    f.add_sitemap([(f"{BASE}/fsc/1075", "L1")])
+    [chain] = f.chains()
+    for page in (0, 1):  # phase 2 read two pages, both newer than it now (60 items added)
+        chain.page = page
+        f.listing_url(chain)
+        f.saw(chain, _page(50 * page, day0 + timedelta(days=60)))
+    [target] = f.listing_targets(states)
+    assert target.page == 2 and f.sought["1075"].page == 2
+
+
 def test_a_sought_item_moved_by_its_correction_sends_the_search_to_both_neighbours() -> None:
     f, chain, published = _seek()
     day0 = datetime(2020, 1, 1)
     # page 1 spans its date but its correction took it off the page
-    pages = sorted(p.page for p in f.steer(chain, _page(50, day0, skip=75)))
+    entries = _page(50, day0, skip=75)
+    assert published in {e.published for e in _page(50, day0)} - {e.published for e in entries}
+    f.from_listing(entries, [None] * len(entries))
+    pages = sorted(p.page for p in f.steer(chain, entries))
     assert pages == [0, 2] and f.sought == {}
-    assert any(e.published == published for e in _page(50, day0))
+    # where the same page shows it, the search ends there
+    f, chain, _ = _seek()
+    entries = _page(50, day0)
+    f.from_listing(entries, [None] * len(entries))
+    assert f.steer(chain, entries) == [] and f.sought == {} and f.unfound() == []
+
+
+def test_a_page_without_dates_ends_the_search_and_the_item_is_reported_unfound() -> None:
+    f, chain, _ = _seek()
+    undated = [listed(url=f"{BASE}/fsc/{2000 + i}", published=None) for i in range(50)]
+    assert f.steer(chain, undated) == []  # no way to tell which way it went: not a page back
+    assert f.unfound() == ["1075"]
 
 
 def test_a_sought_item_search_ends_at_the_listing_end_and_within_its_steps() -> None:
     f, chain, _ = _seek()
     [back] = f.steer(chain, [])  # an empty page (past the end): the search steps back
     assert back.page == 0
-    # a page already read is walked without being read again; the walk ends at MAX_STEER
+    # a site that shows only newer entries page after page: the walk ends at MAX_STEER
     from crawler.frontier import MAX_STEER
 
     f, chain, _ = _seek()

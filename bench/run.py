@@ -596,10 +596,9 @@ def run(items: int, peer: bool) -> dict[str, Any]:
         con.execute(f"VACUUM INTO '{packed}'")
     finally:
         con.close()
-    r["archive_vacuumed_bytes_per_item"] = split_search(table_bytes(packed))[0] / pages
-    r["archive_vacuumed_vs_warc"] = r["archive_vacuumed_bytes_per_item"] / (
-        r["warc_gz_bytes"] / pages
-    )
+    vacuumed = split_search(table_bytes(packed))[0]
+    r["archive_vacuumed_bytes_per_item"] = vacuumed / pages
+    r["archive_vacuumed_vs_warc"] = vacuumed / r["warc_gz_bytes"]
     _fresh(packed)
 
     log("export")

@@ -262,13 +262,21 @@ def _page(
     ]
 
 
-def _seek(new_ahead: int = 0) -> tuple[Frontier, ChainState, str]:
-    """A frontier seeking one listing-dated item at rank 75 (page 1 of 50-row pages)."""
+def _archived() -> tuple[Frontier, list[AddressState]]:
+    """A frontier and 200 archived press releases, one a day back from 2020-01-01, the
+    76th (node 1075, rank 75: page 1 of 50-row pages) dated by its listing alone and its
+    sitemap ``<lastmod>`` moved."""
     f = Frontier(Site(BASE), frozenset({"press-release"}), now=NOW, rows=50)
     day0 = datetime(2020, 1, 1)
     states = [_dated(1000 + i, (day0 - timedelta(days=i)).date().isoformat()) for i in range(200)]
     states[75] = _dated(1075, states[75].published or "", source="listing")
     f.add_sitemap([(f"{BASE}/fsc/1075", "L1")])
+    return f, states
+
+
+def _seek() -> tuple[Frontier, ChainState, str]:
+    """A frontier seeking one listing-dated item at rank 75 (page 1 of 50-row pages)."""
+    f, states = _archived()
     [chain] = f.listing_targets(states)
     assert (chain.page, list(f.sought)) == (1, ["1075"])
     f.listing_url(chain)  # requested, as the spider does
@@ -294,11 +302,8 @@ def test_a_sought_item_not_on_its_page_is_followed_by_the_dates_the_site_shows()
 
 
 def test_a_sought_item_on_a_page_phase_2_read_without_it_is_sought_from_that_page_on() -> None:
-    f = Frontier(Site(BASE), frozenset({"press-release"}), now=NOW, rows=50)
+    f, states = _archived()
     day0 = datetime(2020, 1, 1)
-    states = [_dated(1000 + i, (day0 - timedelta(days=i)).date().isoformat()) for i in range(200)]
-    states[75] = _dated(1075, states[75].published or "", source="listing")
-    f.add_sitemap([(f"{BASE}/fsc/1075", "L1")])
     [chain] = f.chains()
     for page in (0, 1):  # phase 2 read two pages, both newer than it now (60 items added)
         chain.page = page

@@ -49,10 +49,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from archive import compression, texts
+from archive.db import rewrite_rows
 from archive.errors import ArchiveError
 from archive.schema import Body, Capture, CompressionDict, Sha256
 
@@ -424,8 +425,10 @@ class BodyStore:
         row = CompressionDict(created=now, sha256=body_hash(trained), data=trained, kind=KIND)
         s.add(row)
         s.flush()
-        s.execute(
-            update(Body),
+        rewrite_rows(
+            s,
+            Body,
+            "sha256",
             [
                 {"sha256": sha, "data": compress(raw, trained)[1], "dict_id": row.id}
                 for (sha, _), raw in zip(rows, samples, strict=True)

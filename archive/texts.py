@@ -65,10 +65,11 @@ from types import SimpleNamespace
 from typing import Any, Protocol, cast
 
 import zstandard
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from archive import compression
+from archive.db import rewrite_rows
 from archive.errors import ArchiveError
 from archive.names import Naming, Numbering
 from archive.schema import Body, Capture, CompressionDict, Version
@@ -741,8 +742,10 @@ class TextStore:
         row = CompressionDict(created=now, sha256=sha, data=trained, kind=KIND)
         s.add(row)
         s.flush()
-        s.execute(
-            update(Version),
+        rewrite_rows(
+            s,
+            Version,
+            "id",
             [
                 {
                     "id": version_id,

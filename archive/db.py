@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, bindparam, create_engine, event, text, update
+from sqlalchemy import Engine, Integer, bindparam, create_engine, event, text, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from archive.errors import ArchiveError, redact
 
@@ -115,64 +116,77 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def rewrite_rows(db: Any, model: Any, key: str, values: list[dict[str, Any]]) -> None:
+def rewrite_rows(s: Session, model: Any, key: str, values: list[dict[str, Any]]) -> None:
     """Give rows of ``model`` (a mapped class) new, smaller values, one dict per row with
-    its ``key`` (the primary key) and the columns to set, in ``db``'s transaction (a
-    Session or a Connection).
+    its ``key`` (the primary key) and the columns to set, in ``s``'s transaction.
 
     On PostgreSQL, an ``UPDATE``. On SQLite, the rows are written again where they fill
-    their pages: shrunk in place, each would keep its old page, and the first thousand
-    packs the archive compresses once it has trained a dictionary left some 350 pages of
-    versions two thirds empty (``bench/run.py``'s crawl, 40 bytes an item). A row whose
-    key is not its row id (``bodies``) moves to a new row id at the end of its table, and
-    no foreign key sees a change; rows keyed by their row id (``versions``) are taken out
-    and put back in order under the same keys, the foreign keys that point at them
-    checked at the end of the transaction (through indexes made for the while and
-    dropped: without them each row taken out would read every row that may point at it,
-    a second for the first thousand versions).
+    pages: shrunk in place, each would keep its old page, and the first thousand packs the
+    archive compresses once it has trained a dictionary left some 350 pages of versions
+    two thirds empty (``bench/run.py``'s crawl, 40 bytes an item). A row whose key is not
+    its row id (``bodies``) moves to a new row id at the end of its table, and no foreign
+    key sees a change. Rows keyed by their row id (``versions``) are taken out and put
+    back in order under the same keys, which packs the pages they return to; the foreign
+    keys that point at them are checked when the transaction commits (SQLite's
+    ``defer_foreign_keys``, which ends with the transaction), through indexes made for the
+    while and dropped: without them, each row taken out would read every row that may
+    point at it (a second for the first thousand versions). Objects of the session that
+    hold these rows forget the rewritten columns and read them again.
     """
     if not values:
         return
-    if db.get_bind().dialect.name != "sqlite":
-        db.execute(update(model), values)
-        return
+    s.flush()
     table = model.__table__
-    name = table.name
     sets = [column for column in values[0] if column != key]
     assign = ", ".join(f"{column} = :{column}" for column in sets)
     typed = [bindparam(column, type_=table.c[column].type) for column in [*sets, key]]
-    if [c.name for c in table.primary_key.columns] != [key] or table.c[
-        key
-    ].type.python_type is not int:
-        moved = f"rowid = (SELECT max(rowid) FROM main.{name}) + 1, {assign}"
-        db.execute(
-            text(f"UPDATE main.{name} SET {moved} WHERE {key} = :{key}").bindparams(*typed), values
-        )
-        return
-    held = f"rewrite_{name}"
-    db.execute(
-        text(f"CREATE TEMP TABLE {held} AS SELECT * FROM main.{name} WHERE {key} IN :keys")
-        .bindparams(bindparam("keys", expanding=True, type_=table.c[key].type))
-        .bindparams(keys=[value[key] for value in values])
-    )
-    db.execute(
-        text(f"UPDATE temp.{held} SET {assign} WHERE {key} = :{key}").bindparams(*typed), values
-    )
+    if s.get_bind().dialect.name != "sqlite":
+        s.execute(update(model), values)
+    elif [c.name for c in table.primary_key.columns] == [key] and isinstance(
+        table.c[key].type, Integer
+    ):
+        _put_back_in_order(s, table, key, values, assign, typed)
+    else:
+        moved = f"rowid = (SELECT max(rowid) FROM main.{table.name}) + 1, {assign}"
+        statement = f"UPDATE main.{table.name} SET {moved} WHERE {key} = :{key}"
+        s.execute(text(statement).bindparams(*typed), values)
+    keys = {value[key] for value in values}
+    for held_object in list(s.identity_map.values()):
+        if isinstance(held_object, model) and getattr(held_object, key) in keys:
+            s.expire(held_object, sets)
+
+
+def _put_back_in_order(
+    s: Session, table: Any, key: str, values: list[dict[str, Any]], assign: str, typed: list[Any]
+) -> None:
+    """:func:`rewrite_rows` for rows keyed by their row id, on SQLite."""
     pointing = [
-        (child.name, fk.parent.name)
+        fk
         for child in table.metadata.sorted_tables
         for fk in child.foreign_keys
         if fk.column.table is table
     ]
-    for i, (child, column) in enumerate(pointing):
-        db.execute(text(f"CREATE INDEX main.{held}_{i} ON {child} ({column})"))
-    db.execute(text("PRAGMA defer_foreign_keys = ON"))
-    db.execute(text(f"DELETE FROM main.{name} WHERE {key} IN (SELECT {key} FROM temp.{held})"))
-    db.execute(text(f"INSERT INTO main.{name} SELECT * FROM temp.{held} ORDER BY {key}"))
-    db.execute(text("PRAGMA defer_foreign_keys = OFF"))
+    if any(fk.ondelete for fk in pointing):
+        raise ValueError(f"rows of {table.name} are pointed at with ON DELETE actions")
+    name, held = table.name, f"rewrite_{table.name}"
+    s.execute(text(f"CREATE TEMP TABLE {held} AS SELECT * FROM main.{name} WHERE 0"))
+    copy = f"INSERT INTO temp.{held} SELECT * FROM main.{name} WHERE {key} = :{key}"
+    keyed = bindparam(key, type_=table.c[key].type)
+    s.execute(text(copy).bindparams(keyed), [{key: value[key]} for value in values])
+    s.execute(text(f"CREATE INDEX temp.{held}_key ON {held} ({key})"))
+    s.execute(
+        text(f"UPDATE temp.{held} SET {assign} WHERE {key} = :{key}").bindparams(*typed), values
+    )
+    for i, fk in enumerate(pointing):
+        s.execute(
+            text(f"CREATE INDEX main.{held}_{i} ON {fk.parent.table.name} ({fk.parent.name})")
+        )
+    s.execute(text("PRAGMA defer_foreign_keys = ON"))  # until the transaction ends
+    s.execute(text(f"DELETE FROM main.{name} WHERE {key} IN (SELECT {key} FROM temp.{held})"))
+    s.execute(text(f"INSERT INTO main.{name} SELECT * FROM temp.{held} ORDER BY {key}"))
     for i in range(len(pointing)):
-        db.execute(text(f"DROP INDEX main.{held}_{i}"))
-    db.execute(text(f"DROP TABLE temp.{held}"))
+        s.execute(text(f"DROP INDEX main.{held}_{i}"))
+    s.execute(text(f"DROP TABLE temp.{held}"))
 
 
 # --------------------------------------------------------------------------- reading only

@@ -5,6 +5,8 @@ SQLAlchemy's default psycopg2. SQLite is tuned for one writer and many readers: 
 foreign keys enforced, a busy timeout so a reader never fails on a writer's lock,
 and transactions that really begin at ``BEGIN`` (the driver's own implicit
 transactions would let a read-then-write slip outside the transaction).
+:func:`rewrite_rows` is the one write that depends on the dialect: rows a trained
+dictionary made smaller, written again so that SQLite's pages stay full.
 
 Imports: SQLAlchemy and ``archive.errors`` only.
 """

@@ -610,8 +610,8 @@ class Body(Base):
     """A raw response body, stored once per distinct sha256, compressed.
 
     A row-id table with an index on the digest (``WITHOUT ROWID`` from revision 0021
-    until 0038): rows are appended as they arrive and fill their pages, where the digest's own
-    tree took them in random order and was left a quarter empty by a crawl.
+    until 0038): rows are appended as they arrive and fill their pages, where the
+    digest's own tree took them in random order and was left a quarter empty by a crawl.
 
     A ``zstd-open`` body (revision 0031) is a document's first page, whose frame the
     text of the version read from it continues (``archive.texts``, ``zstd-page``): its

@@ -56,9 +56,11 @@ from archive.schema import (
     Document,
     Sha256,
     Version,
+    moving_from,
     own_listing,
     same_text,
     seen_since,
+    version_url,
 )
 from archive.schema import Capture as CaptureRow
 from archive.texts import (
@@ -347,6 +349,13 @@ class _Group:
         seen = seen_since(newest.first_seen, max(newest.last_seen, seen_at))
         self.conn.execute(_TOUCH_VERSION, {"_id": newest.id, "seen": seen})
 
+    def _move(self, document: dict[str, Any], url: str) -> None:
+        """As ``archive.versioning._move``: the document's versions that left its old
+        address unsaid keep it (``archive.schema.moving_from``)."""
+        if url != document["url"]:
+            self.conn.execute(moving_from(document["id"], document["url"]))
+            document["url"] = url
+
     def _save_document(self, document: dict[str, Any], *names: str) -> None:
         statement = _SAVED.get(names)
         if statement is None:
@@ -383,7 +392,7 @@ class _Group:
             self._touch(newest, seen_at)
             if record.url and record.url != document["url"]:
                 # Moved (a 301 to a new section): not a version, but feeds learn the url.
-                document["url"] = record.url
+                self._move(document, record.url)
                 self._log(document["id"], "moved", newest.number, seen_at, run_id, record.url)
             self._save_document(document, "last_seen", "url")
             return _Effect(
@@ -400,7 +409,7 @@ class _Group:
             document["deleted"] = False
             document["deleted_at"] = None
         document["kind"] = content["kind"]
-        document["url"] = record.url
+        self._move(document, record.url)
         version_id, number, _sig, _thash = self._write_version(
             document, record, content, chash, seen_at, reason, newest
         )
@@ -476,7 +485,7 @@ class _Group:
         row = dict(
             document_id=document["id"],
             number=number,
-            url=record.url,
+            url=version_url(record.url, document["url"]),
             kind=content["kind"],
             published=content["published"],
             date_source=record.date_source,

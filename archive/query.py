@@ -84,6 +84,7 @@ from archive.schema import (
     answers_read_back,
     from_header_column,
     listed_capture,
+    version_url_read,
 )
 from archive.schema import Capture as CaptureRow
 from archive.texts import TextReader
@@ -432,7 +433,10 @@ def _versions_wanted(selection: Selection) -> ColumnElement[bool]:
 def _state_at(as_of: datetime | None) -> tuple[Any, Any, Any]:
     """A record's ``url``, ``last_seen`` and ``deleted`` now, or as they were at ``as_of``."""
     if as_of is None:
-        url = case((vers.c.number == docs.c.current_version, docs.c.url), else_=vers.c.url)
+        url = case(
+            (vers.c.number == docs.c.current_version, docs.c.url),
+            else_=version_url_read(vers, docs),
+        )
         return url, docs.c.last_seen, docs.c.deleted
     # Deleted at T: the last deletion or return logged by T was a deletion (other
     # entries, such as a later duplicate_of link, do not revive it).
@@ -483,8 +487,8 @@ def _state_at(as_of: datetime | None) -> tuple[Any, Any, Any]:
             and_(vers.c.number == docs.c.current_version, docs.c.last_seen <= as_of),
             docs.c.url,
         ),
-        (vers.c.number == newest, func.coalesce(moved_to, vers.c.url)),
-        else_=vers.c.url,
+        (vers.c.number == newest, func.coalesce(moved_to, version_url_read(vers, docs))),
+        else_=version_url_read(vers, docs),
     )
     return url, last_seen, deleted
 

@@ -35,9 +35,11 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    update,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 from archive import compression
@@ -697,7 +699,11 @@ class Version(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
     number: Mapped[int]
-    url: Mapped[str] = mapped_column(Url())
+    # The address the version was read at; NULL while that is still its document's
+    # (``documents.url``; revision 0039: nearly every version). Read it as
+    # ``coalesce(versions.url, documents.url)`` (:func:`version_url_read`); a document's
+    # versions get the address written in before the document moves (:func:`moving_from`).
+    url: Mapped[str | None] = mapped_column(Url())
     kind: Mapped[str] = mapped_column(Coded(KINDS, 64))
     # The title, byline and attachments are in the pack since revision 0024 (the
     # properties below). The title's column stays, empty (''), for scripts that select
@@ -796,6 +802,29 @@ def same_text(digest: Any) -> ColumnElement[bool]:
     through ``ix_versions_text_key`` on the prefix, then whole."""
     column = Version.__table__.c.text_hash
     return and_(text_key(column) == text_key(digest), column == digest)
+
+
+def version_url(url: str, document_url: str) -> str | None:
+    """What ``versions.url`` keeps of the address a version was read at (revision 0039):
+    nothing where it is its document's."""
+    return None if url == document_url else url
+
+
+def version_url_read(versions: Any, documents: Any) -> ColumnElement[Any]:
+    """A version's address in SQL, joined to its document (tables or aliases):
+    ``coalesce(versions.url, documents.url)``."""
+    return func.coalesce(versions.c.url, documents.c.url)
+
+
+def moving_from(document_id: str, address: str) -> Update:
+    """Before a document's address changes from ``address``: the statement that writes
+    it into the document's versions that leave it unsaid (:func:`version_url`), so that
+    each still reads the address it was read at."""
+    return (
+        update(Version)
+        .where(Version.document_id == document_id, Version.url.is_(None))
+        .values(url=address)
+    )
 
 
 def seen_since(first_seen: datetime, last_seen: datetime) -> datetime | None:

@@ -37,7 +37,15 @@ from archive.normalise import clean as _clean
 from archive.normalise import normalise_text, signature_of, text_of
 from archive.normalise import optional as _optional
 from archive.records import CONTENT_FIELDS, Attachment, Record
-from archive.schema import Change, Document, Sha256, Version, same_text
+from archive.schema import (
+    Change,
+    Document,
+    Sha256,
+    Version,
+    moving_from,
+    same_text,
+    version_url,
+)
 from archive.texts import FirstPage, TextReader, TextStore, remember
 
 #: Content fields added after archives existed: hashed only when they hold something, so
@@ -186,7 +194,7 @@ def record_version(
         if record.url and record.url != document.url and not reextract:
             # The item moved (a 301 to a new section): same content, new canonical
             # address. Not a version, but downstream feeds must learn the new url.
-            document.url = record.url
+            _move(session, document, record.url)
             _log(session, document, "moved", newest.number, seen_at, run_id, url=record.url)
             return VersionOutcome("unchanged", document, newest, "moved", content)
         return VersionOutcome("unchanged", document, newest, None, content)
@@ -197,7 +205,7 @@ def record_version(
         document.deleted = False
         document.deleted_at = None
     document.kind = content["kind"]
-    document.url = record.url
+    _move(session, document, record.url)
     version = _write_version(
         session, document, record, content, chash, seen_at, reason, texts, newest
     )
@@ -257,7 +265,7 @@ def _write_version(
     version = Version(
         document_id=document.id,
         number=document.current_version,
-        url=record.url,
+        url=version_url(record.url, document.url),
         date_source=record.date_source,
         language=record.language,
         content_hash=chash,
@@ -279,6 +287,14 @@ def _write_version(
     session.info.setdefault("signatures", {})[version.id] = sig  # reused by dedup_links
     lsh.add(session, version.id, sig.keys)  # written when the transaction commits
     return version
+
+
+def _move(session: Session, document: Document, url: str) -> None:
+    """``document``'s address becomes ``url``; its versions that left the old one unsaid
+    keep it (``archive.schema.moving_from``)."""
+    if url != document.url:
+        session.execute(moving_from(document.id, document.url))
+        document.url = url
 
 
 def _log(

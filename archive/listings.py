@@ -10,7 +10,7 @@ the address fetched. Kept whole, the entry cost about 128 bytes a page on
 ``bench/archive_storage.py``; kept as what the version does not say, about 17 (with the
 JSON prefix of revision 0032, ``archive.compression.JSON_PREFIX_2``).
 
-The stored form of an entry whose fetch made or confirmed a version is a dict of:
+The stored form of an entry is a dict of:
 
 * the key :data:`ELIDED`: the letters of the fields left out because the version (or
   the fetch) says them, :data:`TITLE`, :data:`WHAT`, :data:`URL`, :data:`PUBLISHED`;
@@ -20,11 +20,14 @@ The stored form of an entry whose fetch made or confirmed a version is a dict of
 An entry is only stored so when reading it back gives the same entry: the writer
 compares with the normalised content the version stores (the same content, when the
 fetch found the page unchanged). An entry without :data:`ELIDED` is the whole entry, as
-stored before revision 0032; the writers keep whole the entry of a fetch with no record
-(a 304, a 404, a page that is not an item), whose version, if any, they do not read (the
-revision's upgrade, which reads every version's labels, keeps such an entry beside the
-version the fetch confirmed). :func:`restore` needs the fetch's requested address and the
-version's :class:`VersionLabels`; :class:`ListingReader` reads those for many entries at once.
+stored before revision 0032. The entry of a fetch with no record (a 304, a 404, a page
+that is not an item), whose version, if any, the writers do not read, leaves out only
+what the fetch says, its address (revision 0040: before, it was kept whole), and reads
+back without a version (:func:`needs_labels`); revision 0032's upgrade, which read every
+version's labels, kept such entries of its time beside the version the fetch confirmed.
+:func:`restore` needs the fetch's requested address and, for an entry that
+:func:`needs_labels`, the version's :class:`VersionLabels`; :class:`ListingReader` reads
+those for many entries at once.
 
 Imports: SQLAlchemy, ``archive.errors``, ``archive.records``, ``archive.schema`` and
 ``archive.texts``.
@@ -82,14 +85,22 @@ class VersionLabels:
 def to_store(entry: dict[str, Any], url: str, labels: VersionLabels | None) -> dict[str, Any]:
     """What ``captures.listing`` keeps of ``entry`` (``ListingEntry.to_json()``), brought
     by the fetch of ``url`` that made or confirmed a version saying ``labels`` (None: no
-    version; the entry is kept whole)."""
-    if labels is None or set(entry) != set(FIELDS):
+    version, and only what the fetch says is left out: the address, :data:`URL`)."""
+    if set(entry) != set(FIELDS):
         return entry
     kept: dict[str, Any] = {}
     elided = ""
     for name in FIELDS:
         value = entry[name]
-        if name == "title" and value is not None and value == labels.title:
+        if labels is None:
+            if name == "url" and value == url:
+                elided += URL
+            elif name == "source":
+                if value != _DEFAULT_SOURCE:
+                    kept[name] = value
+            elif value is not None:
+                kept[name] = value
+        elif name == "title" and value is not None and value == labels.title:
             elided += TITLE
         elif name == "what" and value is not None and value == labels.what:
             elided += WHAT
@@ -111,8 +122,16 @@ def to_store(entry: dict[str, Any], url: str, labels: VersionLabels | None) -> d
 
 
 def is_relative(stored: dict[str, Any] | None) -> bool:
-    """Whether a stored entry needs its version's labels to be read."""
+    """Whether a stored entry is kept as what its version and fetch do not say."""
     return stored is not None and ELIDED in stored
+
+
+def needs_labels(stored: dict[str, Any] | None) -> bool:
+    """Whether a stored entry needs its version's labels to be read (one kept beside
+    no version leaves out only its address)."""
+    if stored is None or ELIDED not in stored:
+        return False
+    return bool(set(stored[ELIDED]) - {URL}) or isinstance(stored.get("where"), int)
 
 
 def restore(
@@ -123,18 +142,20 @@ def restore(
     if not is_relative(stored):
         return stored
     assert stored is not None
-    if labels is None:
+    if labels is None and needs_labels(stored):
         raise ArchiveError("a listing entry kept beside its version was read without it")
     entry: dict[str, Any] = {name: None for name in FIELDS}
     entry["source"] = _DEFAULT_SOURCE
     entry.update((k, v) for k, v in stored.items() if k != ELIDED)
     elided = stored[ELIDED]
+    if URL in elided:
+        entry["url"] = url
+    if labels is None:
+        return entry
     if TITLE in elided:
         entry["title"] = labels.title
     if WHAT in elided:
         entry["what"] = labels.what
-    if URL in elided:
-        entry["url"] = url
     if PUBLISHED in elided:
         entry["published"] = labels.published
     if isinstance(entry["where"], int):
@@ -164,7 +185,7 @@ class ListingReader:
     ) -> list[ListingEntry | None]:
         """Each (stored entry, requested address, version id) of a fetch as the entry."""
         labels_of = self.labels(
-            {vid for stored, _, vid in rows if is_relative(stored) and vid is not None}
+            {vid for stored, _, vid in rows if needs_labels(stored) and vid is not None}
         )
         out = []
         for stored, url, version_id in rows:

@@ -1,8 +1,9 @@
 """A fetch's listing entry kept as what its version does not say (revision 0032,
 ``archive.listings``): the frontier, a document's newest capture and re-extraction (in
 this process and in workers) read back the entries given, through both writers; an entry
-beside a fetch with no version stays whole; the entries take less; and the revision
-converts an archive with data and back. Runs on SQLite and PostgreSQL."""
+beside a fetch with no version leaves out only its address (revision 0040); the entries
+take less; and the revisions convert an archive with data and back. Runs on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def test_readers_read_the_entries_given(db_url: str, path: str) -> None:
     assert whole["where"] == 1 and set(whole[listings.ELIDED]) == {"t", "w", "u", "p"}
 
 
-def test_an_entry_beside_no_version_is_kept_whole(db_url: str) -> None:
+def test_an_entry_beside_no_version_leaves_out_only_its_address(db_url: str) -> None:
     record = _record(56100)
     first = replace(capture_for(record, 0), listing=_entry(record))
     later = _entry(record, title="Relabelled on the listing")
@@ -121,7 +122,15 @@ def test_an_entry_beside_no_version_is_kept_whole(db_url: str) -> None:
         assert state is not None and state.listing == later
         stored = list(_stored(archive).values())
     assert listings.ELIDED in stored[0]
-    assert stored[1] == later.to_json()
+    # The 304 read no version: what its entry says stays, but the address fetched and
+    # the default source.
+    assert stored[1] == {
+        listings.ELIDED: "u",
+        **{
+            k: v for k, v in later.to_json().items() if k not in ("url", "source") and v is not None
+        },
+    }
+    assert not listings.needs_labels(stored[1])
 
 
 def _listing_title(body: bytes, url: str, listing: ListingEntry | None = None) -> Record:
@@ -198,10 +207,14 @@ def test_revision_0032_converts_an_archive_with_data_and_back(db_url: str) -> No
         engine.dispose()
     with Archive.open(db_url) as archive:
         after = _stored(archive)
-        # The writer keeps a 304's entry whole (it reads no labels); the revision, which
-        # reads every version's, keeps it beside the version the 304 confirmed.
+        # The writer keeps of a 304's entry what its fetch does not say (it reads no
+        # labels); revision 0032, which reads every version's, keeps it beside the
+        # version the 304 confirmed.
         last = max(after)
-        assert before[last] == _entry(record).to_json() and listings.ELIDED in after[last]
+        assert before[last] == {listings.ELIDED: "u", "kind_label": "Press release"} | {
+            k: v for k, v in _entry(record).to_json().items() if k in ("title", "published")
+        } | {"where": SOURCES[1], "what": ", ".join(FIELDS)}
+        assert listings.needs_labels(after[last])
         assert {**after, last: None} == {**before, last: None}
         assert _states(archive, fetches) == states
         assert archive.address_state(record.url).listing == _entry(record)  # type: ignore[union-attr]
@@ -216,7 +229,12 @@ def test_to_store_keeps_whole_what_would_not_read_back() -> None:
     assert listings.restore(stored, url, labels) == entry
     odd = {**entry, "extra": 1}  # not an entry of this program's fields: kept as it is
     assert listings.to_store(odd, url, labels) is odd
-    assert listings.to_store(entry, url, None) is entry
+    alone = listings.to_store(entry, url, None)  # beside no version: the address left out
+    assert alone == {listings.ELIDED: "u", "title": "A title", "where": "Here", "what": "That"}
+    assert listings.restore(alone, url, None) == entry
+    elsewhere = listings.to_store(entry, f"{BASE}/node/1", None)
+    assert elsewhere == {listings.ELIDED: "", **alone, "url": url} | {listings.ELIDED: ""}
+    assert listings.restore(elsewhere, f"{BASE}/node/1", None) == entry
     with pytest.raises(ArchiveError, match="without it"):
         listings.restore(stored, url, None)
     with pytest.raises(ArchiveError, match="names source 3"):
@@ -239,3 +257,55 @@ def test_verify_names_a_fetch_whose_entry_does_not_read_back(db_url: str) -> Non
         assert "names source 7" in problems[0]
         with pytest.raises(ArchiveError, match="verify lists every such fetch"):
             archive.address_state(fetches[0][0].url)
+
+
+def test_revision_0040_converts_entries_beside_no_version_and_back(db_url: str) -> None:
+    record = _record(56600)
+    page = f"{BASE}/pa/56601"
+    sitemap = ListingEntry(url=page, lastmod="2015-07-05T13:48:00+00:00", source="sitemap")
+    fetches = [
+        (replace(capture_for(record, 0), listing=_entry(record)), record),
+        # a page that is not an item, listed by the sitemap: no version, no labels
+        (capture_for(None, 1, url=page, body=b"<html>a page</html>", listing=sitemap), None),
+        # a 304 whose listing relabels the item: it reads no version either
+        (
+            replace(
+                capture_for(record, 2, status=304),
+                body=None,
+                listing=_entry(record, title="Relabelled"),
+            ),
+            None,
+        ),
+    ]
+    with Archive.open(db_url) as archive:
+        for capture, rec in fetches:
+            archive.ingest(capture, rec)
+        before = _stored(archive)
+        states = [archive.address_state(url) for url in (record.url, page)]
+        assert [s.listing for s in states if s] == [_entry(record, title="Relabelled"), sitemap]
+    ids = sorted(before)
+    assert before[ids[1]] == {
+        listings.ELIDED: "u",
+        "lastmod": "2015-07-05T13:48:00+00:00",
+        "source": "sitemap",
+    }
+    engine = make_engine(db_url)
+    try:
+        migrations.downgrade(engine, "0039")
+        with engine.connect() as conn:
+            rows = {
+                r.id: r.listing for r in conn.execute(select(CaptureRow.id, CaptureRow.listing))
+            }
+        # The revision before reads an entry with ``~`` through its version: these are
+        # whole again; the one beside its version is left as it is.
+        assert rows[ids[1]] == sitemap.to_json()
+        assert rows[ids[2]] == _entry(record, title="Relabelled").to_json()
+        assert rows[ids[0]] == before[ids[0]]
+        migrations.upgrade(engine)
+        migrations.check(engine)
+    finally:
+        engine.dispose()
+    with Archive.open(db_url) as archive:
+        assert _stored(archive) == before
+        assert [archive.address_state(url) for url in (record.url, page)] == states
+        assert archive.verify() == []

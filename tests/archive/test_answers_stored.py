@@ -1,7 +1,8 @@
 """A capture's answers stored less what its own columns say (revision 0028): the first
 answer's address when it is the one requested, a Date header as its offset from the
-fetch time. Exports and the reading room read them back whole, on both ingest paths;
-revision 0028 converts an archive with data and back. Runs on SQLite and PostgreSQL."""
+fetch time; and a Last-Modified header as seconds since 1970 (revision 0041). Exports and
+the reading room read them back whole, on both ingest paths; revisions 0028 and 0041
+convert an archive with data and back. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -127,6 +128,63 @@ def test_stored_answers_read_back_whole_and_revision_0028_converts_them(db_url: 
         migrations.check(engine)
         assert _raw(engine) == raw
         assert _read(engine) == (exported, types)
+    finally:
+        engine.dispose()
+    with Archive.open(db_url) as archive:
+        assert archive.verify() == []
+
+
+#: Last-Modified values: an exact HTTP date (kept as seconds), and others kept as they are.
+MODIFIED = (
+    "Mon, 30 Jun 2025 11:31:00 GMT",
+    "Thu, 01 Jan 1970 00:00:00 GMT",
+    "Mon, 30 Jun 2025 11:31:00 +0000",
+    "Tue, 30 Jun 2025 11:31:00 GMT",  # the wrong weekday: not what http_date writes
+    "1751283060",
+)
+
+
+def _modified(requested: str, value: str) -> list[dict[str, Any]]:
+    answers = _answers(requested, requested, DATES[0])[1:]
+    answers[0]["headers"].append(["Last-Modified", value])
+    return answers
+
+
+def test_last_modified_is_kept_as_seconds_and_revision_0041_converts_it(db_url: str) -> None:
+    requested = f"{BASE}/fsc/1"
+    stored = answers_to_store(_modified(requested, MODIFIED[0]), requested, AT)
+    assert stored is not None and stored[0]["headers"][-1] == ["Last-Modified", 1751283060]
+    for value in MODIFIED:
+        answers = _modified(requested, value)
+        kept = answers_to_store(answers, requested, AT)
+        assert answers_read_back(kept, requested, AT) == answers, value
+        assert kept is not None and isinstance(kept[0]["headers"][-1][1], int) == (
+            value in MODIFIED[:2]
+        )
+    with Archive.open(db_url) as archive:
+        given: dict[str, list[Any]] = {}
+        pairs = []
+        for node, value in zip(range(59100, 59105), MODIFIED, strict=True):
+            record = make_record(node, text=f"Text of item {node}.")
+            capture = capture_for(record, 0)
+            capture = replace(capture, fetched_at=AT, answers=_modified(record.url, value))
+            given[record.url] = capture.answers
+            pairs.append((capture, record))
+        ingest_both_ways(archive, pairs)
+    engine = make_engine(db_url)
+    try:
+        exported, _ = _read(engine)
+        assert exported == given
+        raw = _raw(engine)
+        assert sorted(repr(a[0]["headers"][-1][1]) for a in raw) == sorted(
+            map(repr, [1751283060, 0, *MODIFIED[2:]])
+        )
+        migrations.downgrade(engine, "0040")
+        assert sorted(a[0]["headers"][-1][1] for a in _raw(engine)) == sorted(MODIFIED)
+        assert _read(engine)[0] == exported
+        migrations.upgrade(engine)
+        migrations.check(engine)
+        assert _raw(engine) == raw
     finally:
         engine.dispose()
     with Archive.open(db_url) as archive:

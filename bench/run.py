@@ -28,8 +28,11 @@ the throttle relaxed for loopback (``-s AUTOTHROTTLE_ENABLED=0 -s DOWNLOAD_DELAY
    responses it holds (``bench/archive_storage.py``), as the crawls left it and
    rewritten packed (``VACUUM INTO`` a copy). The replica is served on loopback, so
    the archive keeps its addresses (``http://127.0.0.1:PORT/...``) whole, where those of
-   www.osce.org begin with a one-character code (``archive.schema.URL_PREFIXES``):
-   about 100 B per item more than the same crawl of the site would store;
+   www.osce.org begin with a one-character code (``archive.schema.URL_PREFIXES``); so
+   the full crawl and epoch 1's are made again of a fresh replica under the site's own
+   addresses (``http://www.osce.org/...``, the replica serving them as the crawl's HTTP
+   proxy), and that archive is measured against its own WARC
+   (:func:`storage_at_site_addresses`): what a crawl of the site stores;
 6. export records/s, JSONL and Parquet (``bench/export_speed.py``), and the replica's own
    speed (``bench/replica_speed.py``) against the crawl's request rate.
 
@@ -80,6 +83,9 @@ LOOPBACK = [
     "-s",
     "OSCE_PROGRESS=off",
 ]
+#: The newsroom's own address, which ``storage_at_site_addresses`` crawls through the
+#: replica.
+SITE_ADDRESS = "http://www.osce.org"
 EXTRACT_FLOOR_PAGES = 1500
 REPLICA_SPEED_PAGES = 3000
 PEER_ITEMS = 5000
@@ -169,8 +175,10 @@ def _child_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def crawl(site: str, db: str, name: str, *options: str) -> dict[str, Any]:
-    """``osce-archive crawl`` in a child process: its summary, wall time, CPU and memory."""
+def crawl(site: str, db: str, name: str, *options: str, proxy: str | None = None) -> dict[str, Any]:
+    """``osce-archive crawl`` in a child process: its summary, wall time, CPU and memory;
+    ``proxy``: the replica's address, which serves ``site`` (the site's own addresses)
+    as an HTTP proxy."""
     cmd = [
         sys.executable,
         "-m",
@@ -193,7 +201,7 @@ def crawl(site: str, db: str, name: str, *options: str) -> dict[str, Any]:
         stdout=subprocess.PIPE,
         stderr=err,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(CODE)},
+        env={**os.environ, "PYTHONPATH": str(CODE), **_proxy_env(proxy)},
     )
     memory = TreeMemory(proc.pid)
     memory.start()
@@ -314,6 +322,56 @@ def missed_changes(
         "missed": missed,
         "records_wrong": wrong,
         "markup_only": len(changes["markup_only"]),
+    }
+
+
+def _proxy_env(proxy: str | None) -> dict[str, str]:
+    if proxy is None:
+        return {}
+    return {"http_proxy": proxy, "HTTP_PROXY": proxy, "no_proxy": "", "NO_PROXY": ""}
+
+
+def storage_at_site_addresses(items: int) -> dict[str, Any]:
+    """Step 5 again under the newsroom's own addresses: the same crawls of a fresh replica
+    of ``items`` items (the full one, then epoch 1's), made of ``SITE_ADDRESS`` with the
+    replica as the crawl's HTTP proxy, and their archive against the gzip WARC of its
+    responses. Addresses of the site's own host are stored with their beginning coded
+    (``archive.schema.URL_PREFIXES``), the replica's loopback ones whole: this archive
+    is what a crawl of the site keeps."""
+    db_path = OUT / "bench-site.sqlite"
+    _fresh(db_path)
+    db = f"sqlite:///{db_path}"
+    site = Site(items, seed=SEED)
+    server = spawn(items=items, seed=SEED)
+    try:
+        full = crawl(SITE_ADDRESS, db, "site-full", "--full", proxy=server.url)
+        before = site.ground_truth(SITE_ADDRESS)
+        server.set_epoch(1)
+        site.set_epoch(1)
+        crawl(SITE_ADDRESS, db, "site-epoch", proxy=server.url)
+        check = missed_changes(db, site, SITE_ADDRESS, 1, before)
+    finally:
+        server.stop()
+    from archive_storage import split_search, warc_gz_bytes
+
+    pages = full["item_pages"]
+    stored, _search = split_search(table_bytes(db_path))
+    warc = warc_gz_bytes(stored_responses(db))
+    con = sqlite3.connect(db_path)
+    try:
+        coded = con.execute("select count(*), sum(unicode(url) < 32) from addresses").fetchone()
+    finally:
+        con.close()
+    return {
+        "site": SITE_ADDRESS,
+        "item_pages": pages,
+        "items_per_s": full["items_per_s"],
+        "epoch_missed_changes": len(check["missed"]),
+        "addresses": coded[0],
+        "addresses_coded": coded[1],
+        "archive_bytes_per_item": stored / pages,
+        "warc_gz_bytes_per_item": warc / pages,
+        "archive_vs_warc": stored / warc,
     }
 
 
@@ -601,6 +659,12 @@ def run(items: int, peer: bool) -> dict[str, Any]:
     r["archive_vacuumed_vs_warc"] = vacuumed / r["warc_gz_bytes"]
     _fresh(packed)
 
+    log("storage under the site's own addresses (the replica as the crawl's proxy)")
+    site_storage = storage_at_site_addresses(items)
+    r["site_storage"] = site_storage
+    r["site_archive_bytes_per_item"] = site_storage["archive_bytes_per_item"]
+    r["site_archive_vs_warc"] = site_storage["archive_vs_warc"]
+
     log("export")
     rates = export_rates(db)
     r["export_jsonl_records_per_s"] = rates["jsonl"]
@@ -767,6 +831,14 @@ def table(r: dict[str, Any]) -> str:
             f(r["archive_vacuumed_bytes_per_item"], 0),
             f"{r['archive_vacuumed_vs_warc']:.2f} of the WARC",
         ),
+        (
+            "  under the site's own addresses, bytes/item",
+            f(r["site_archive_bytes_per_item"], 0),
+            f"{r['site_archive_vs_warc']:.2f} of its WARC "
+            f"({r['site_storage']['warc_gz_bytes_per_item']:,.0f} B/item); "
+            + _met("archive_vs_warc", r["site_archive_vs_warc"])
+            + f"; {r['site_storage']['epoch_missed_changes']} changes missed",
+        ),
         ("search index, bytes/item", f(r["search_index_bytes_per_item"], 0), ""),
         ("WARC.gz (warcio), bytes/item", f(r["warc_gz_bytes_per_item"], 0), ""),
         (f"peak RSS at {small} items, MB", f(r["rss_mb_at_5k"]), ""),
@@ -845,6 +917,8 @@ KEYS = (
     "epoch_missed_changes",
     "archive_bytes_per_item",
     "archive_vacuumed_bytes_per_item",
+    "site_archive_bytes_per_item",
+    "site_archive_vs_warc",
     "search_index_bytes_per_item",
     "warc_gz_bytes_per_item",
     "rss_mb_at_5k",

@@ -144,3 +144,14 @@ def test_subprocess_server_writes_a_jsonl_log(replica_process_factory) -> None: 
     log = proc.read_log()
     assert [e.path for e in log] == ["/fsc/55436", "/fsc/55436"]
     assert [e.attempt for e in log] == [0, 1]
+
+
+def test_the_replica_serves_the_site_own_addresses_as_a_proxy(replica: ReplicaServer) -> None:
+    # What a client sends the HTTP proxy it is told to use: the whole address.
+    c = Client(replica.url)
+    proxied = c.get("http://www.osce.org/fsc/55436", Host="www.osce.org")
+    assert proxied.status == 200
+    assert '<link rel="canonical" href="http://www.osce.org/fsc/55436">' in proxied.text
+    assert proxied.text == c.get("/fsc/55436", Host="www.osce.org").text
+    moved = c.get("http://www.osce.org/node/55436?x=1", Host="www.osce.org")
+    assert moved.status == 301 and moved.headers["location"] == "http://www.osce.org/fsc/55436"

@@ -38,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
@@ -714,11 +714,21 @@ class Version(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
     number: Mapped[int]
-    # The address the version was read at; NULL while that is still its document's
-    # (``documents.url``; revision 0039: nearly every version). Read it as
-    # ``coalesce(versions.url, documents.url)`` (:func:`version_url_read`); a document's
-    # versions get the address written in before the document moves (:func:`moving_from`).
-    url: Mapped[str | None] = mapped_column(Url())
+    # The column ``url``: the address the version was read at, NULL while that is still
+    # its document's (``documents.url``; revision 0039: nearly every version); a
+    # document's versions get the address written in before the document moves
+    # (:func:`moving_from`). In SQL read it as ``coalesce(versions.url, documents.url)``
+    # (:func:`version_url_read`); the attribute ``url`` below reads it so.
+    url_stored: Mapped[str | None] = mapped_column("url", Url())
+    url: Mapped[str] = column_property(
+        func.coalesce(
+            url_stored,
+            select(Document.url)
+            .where(Document.id == document_id)
+            .correlate_except(Document)
+            .scalar_subquery(),
+        )
+    )
     kind: Mapped[str] = mapped_column(Coded(KINDS, 64))
     # The title, byline and attachments are in the pack since revision 0024 (the
     # properties below). The title's column stays, empty (''), for scripts that select
@@ -837,8 +847,8 @@ def moving_from(document_id: str, address: str) -> Update:
     each still reads the address it was read at."""
     return (
         update(Version)
-        .where(Version.document_id == document_id, Version.url.is_(None))
-        .values(url=address)
+        .where(Version.document_id == document_id, Version.url_stored.is_(None))
+        .values(url_stored=address)
     )
 
 

@@ -265,7 +265,7 @@ def _write_version(
     version = Version(
         document_id=document.id,
         number=document.current_version,
-        url=version_url(record.url, document.url),
+        url_stored=version_url(record.url, document.url),
         date_source=record.date_source,
         language=record.language,
         content_hash=chash,

@@ -9,13 +9,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from archive import migrations
 from archive.api import open_archive
 from archive.db import make_engine
 from archive.records import Capture, Record
-from archive.schema import pack_url
+from archive.schema import Version, pack_url
 from archive.store import Archive
 from tests.archive.conftest import BASE, at, capture_for, make_record
 
@@ -53,8 +54,26 @@ def _stored(db_url: str) -> list[tuple[Any, ...]]:
 
 
 def _seen(db_url: str) -> dict[str, Any]:
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            # the ORM's attribute, which the reading room and a document's history read
+            held = [
+                (v.document_id, v.url)
+                for v in s.scalars(select(Version).order_by(Version.document_id, Version.number))
+            ]
+    finally:
+        engine.dispose()
+    with Archive.open(db_url) as archive:
+        versions = archive.history("osce.org/55436").versions
+        history = [v.record["url"] for v in versions]
+        # what a reader is told changed: the address moved from A to B, then to C
+        moves = [v.changes.get("url") for v in versions[1:]]
     with open_archive(db_url) as reader:
         return {
+            "held": held,
+            "history of 55436": history,
+            "moves": moves,
             "history": [(r["id"], r["url"]) for r in reader.records(history=True)],
             "current": [(r["id"], r["url"]) for r in reader.records()],
             # between the move to B (hour 1) and the edit at B (hour 2), and before it
@@ -84,14 +103,18 @@ def test_a_version_keeps_its_address_only_after_its_document_moves(db_url: str, 
     ]
     seen = _seen(db_url)
     other = f"{BASE}/fsc/55437"
+    every = [
+        ("osce.org/55436", A),
+        ("osce.org/55436", B),
+        ("osce.org/55436", C),
+        ("osce.org/55437", other),
+        ("osce.org/55437", other),
+    ]
     assert seen == {
-        "history": [
-            ("osce.org/55436", A),
-            ("osce.org/55436", B),
-            ("osce.org/55436", C),
-            ("osce.org/55437", other),
-            ("osce.org/55437", other),
-        ],
+        "held": every,
+        "history of 55436": [A, B, C],
+        "moves": [{"old": A, "new": B}, {"old": B, "new": C}],
+        "history": every,
         "current": [("osce.org/55436", C), ("osce.org/55437", other)],
         "before the edit": [B],
         "before the move": [A],

@@ -432,8 +432,8 @@ def answers_to_store(
     ``Date`` header that :func:`http_date` gives back from the fetch time is stored as
     its offset from it in whole seconds (a number; a header value is always a string),
     and a ``Last-Modified`` header that it gives back as seconds since 1970 (revision
-    0041: 29 characters a fetch that compressed poorly, about 13 B/item on
-    ``bench/run.py``). :func:`answers_read_back` restores them."""
+    0041: its 29 characters compressed poorly, about 13 B/item on ``bench/run.py``).
+    :func:`answers_read_back` restores them."""
     if not answers:
         return answers
     stored = []

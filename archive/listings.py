@@ -82,34 +82,31 @@ class VersionLabels:
         return ", ".join(self.fields_of_work) or None
 
 
+#: The labels of no version: an entry kept against them leaves out only its address.
+_NOTHING_SAID = VersionLabels(None, (), ())
+
+
 def to_store(entry: dict[str, Any], url: str, labels: VersionLabels | None) -> dict[str, Any]:
     """What ``captures.listing`` keeps of ``entry`` (``ListingEntry.to_json()``), brought
     by the fetch of ``url`` that made or confirmed a version saying ``labels`` (None: no
     version, and only what the fetch says is left out: the address, :data:`URL`)."""
     if set(entry) != set(FIELDS):
         return entry
+    said = labels or _NOTHING_SAID
     kept: dict[str, Any] = {}
     elided = ""
     for name in FIELDS:
         value = entry[name]
-        if labels is None:
-            if name == "url" and value == url:
-                elided += URL
-            elif name == "source":
-                if value != _DEFAULT_SOURCE:
-                    kept[name] = value
-            elif value is not None:
-                kept[name] = value
-        elif name == "title" and value is not None and value == labels.title:
+        if name == "title" and value is not None and value == said.title:
             elided += TITLE
-        elif name == "what" and value is not None and value == labels.what:
+        elif name == "what" and value is not None and value == said.what:
             elided += WHAT
         elif name == "url" and value == url:
             elided += URL
-        elif name == "published" and value is not None and value == labels.published:
+        elif name == "published" and value is not None and value == said.published:
             elided += PUBLISHED
-        elif name == "where" and value in labels.sources:
-            kept[name] = labels.sources.index(value)
+        elif name == "where" and value in said.sources:
+            kept[name] = said.sources.index(value)
         elif name == "source":
             if value != _DEFAULT_SOURCE:
                 kept[name] = value
@@ -142,20 +139,20 @@ def restore(
     if not is_relative(stored):
         return stored
     assert stored is not None
-    if labels is None and needs_labels(stored):
-        raise ArchiveError("a listing entry kept beside its version was read without it")
+    if labels is None:
+        if needs_labels(stored):
+            raise ArchiveError("a listing entry kept beside its version was read without it")
+        labels = _NOTHING_SAID
     entry: dict[str, Any] = {name: None for name in FIELDS}
     entry["source"] = _DEFAULT_SOURCE
     entry.update((k, v) for k, v in stored.items() if k != ELIDED)
     elided = stored[ELIDED]
-    if URL in elided:
-        entry["url"] = url
-    if labels is None:
-        return entry
     if TITLE in elided:
         entry["title"] = labels.title
     if WHAT in elided:
         entry["what"] = labels.what
+    if URL in elided:
+        entry["url"] = url
     if PUBLISHED in elided:
         entry["published"] = labels.published
     if isinstance(entry["where"], int):

@@ -330,10 +330,13 @@ def _proxy_env(proxy: str | None) -> dict[str, str]:
         return {}
     # https too, so that no request of the crawl could go past the replica
     return {
-        name: value
-        for var in ("http_proxy", "https_proxy")
-        for name, value in ((var, proxy), (var.upper(), proxy))
-    } | {"no_proxy": "", "NO_PROXY": ""}
+        "http_proxy": proxy,
+        "HTTP_PROXY": proxy,
+        "https_proxy": proxy,
+        "HTTPS_PROXY": proxy,
+        "no_proxy": "",
+        "NO_PROXY": "",
+    }
 
 
 def storage_at_site_addresses(items: int) -> dict[str, Any]:

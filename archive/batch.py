@@ -210,7 +210,8 @@ class _Group:
                 urls.add(normalise_address(record.url))
         if urls:
             for row in self.conn.execute(select(_ADDRESSES).where(_ADDRESSES.c.url.in_(urls))):
-                self.addresses[row.url] = dict(row._mapping)
+                address = self.addresses[row.url] = dict(row._mapping)
+                address["last_seen"] = address["last_seen"] or address["first_seen"]
 
     def _write(self) -> list[int]:
         """The group's deferred rows, one executemany per table, in the order their
@@ -221,7 +222,7 @@ class _Group:
         if self.new_addresses:
             inserted = conn.execute(
                 insert(_ADDRESSES).returning(_ADDRESSES.c.id, sort_by_parameter_order=True),
-                [{name: row[name] for name in _ADDRESS_COLUMNS} for row in self.new_addresses],
+                [_address_row(row) for row in self.new_addresses],
             )
             for row, (address_id,) in zip(self.new_addresses, inserted.all(), strict=True):
                 row["id"] = address_id
@@ -229,7 +230,7 @@ class _Group:
             conn.execute(
                 _UPDATE_ADDRESS,
                 [
-                    {"_id": row["id"], **{n: row[n] for n in _ADDRESS_COLUMNS if n != "url"}}
+                    {"_id": row["id"], **_address_row(row, "url")}
                     for row in self.changed_addresses.values()
                 ],
             )
@@ -748,6 +749,14 @@ class _Group:
                 and address["url"] != canonical
             ):
                 address["how"] = "alias"
+
+
+def _address_row(address: dict[str, Any], *leaving: str) -> dict[str, Any]:
+    """An address of the group as its row keeps it: ``last_seen`` only where it moved on
+    from ``first_seen`` (revision 0042, as ``Address.last_seen`` keeps it)."""
+    row = {name: address[name] for name in _ADDRESS_COLUMNS if name not in leaving}
+    row["last_seen"] = seen_since(address["first_seen"], address["last_seen"])
+    return row
 
 
 def _fetched(address: dict[str, Any], capture: Capture, now: datetime, kind: str) -> None:

@@ -317,7 +317,7 @@ class BodyStore:
                 pending.clear()
             self._train(s, now)
         if page is not None and page.stored is not None:
-            return self._keep(s, pending, sha, data, now, CODEC_OPEN, page.stored, page.dict_id)
+            return self._keep(s, pending, sha, data, CODEC_OPEN, page.stored, page.dict_id)
         zdict = self.dictionary
         codec, stored = compress(data, zdict[1] if zdict else None)
         dict_id = zdict[0] if zdict is not None and codec == CODEC_ZSTD else None
@@ -332,7 +332,7 @@ class BodyStore:
             if len(against) <= BASE_SHARE * len(stored):
                 stored, codec, dict_id = against, CODEC_REF, None
                 base, text_of = found.base, found.text_of
-        return self._keep(s, pending, sha, data, now, codec, stored, dict_id, base, text_of)
+        return self._keep(s, pending, sha, data, codec, stored, dict_id, base, text_of)
 
     @staticmethod
     def _keep(
@@ -340,7 +340,6 @@ class BodyStore:
         pending: list[dict[str, Any]] | None,
         sha: str,
         data: bytes,
-        now: datetime,
         codec: str,
         stored: bytes,
         dict_id: int | None,
@@ -353,7 +352,6 @@ class BodyStore:
             codec=codec,
             dict_id=dict_id,
             data=stored,
-            stored_at=now,
             base=base,
             text_of=text_of,
         )
@@ -410,10 +408,12 @@ class BodyStore:
         return None if row is None else (row.body_sha256, row.base)
 
     def _train(self, s: Session, now: datetime) -> None:
+        # Every body stored without a dictionary, unless a first training failed: then as
+        # many of them, by digest (their storing time is not kept since revision 0042).
         rows = s.execute(
             select(Body.sha256, Body.data)
             .where(Body.codec == CODEC_ZSTD, Body.dict_id.is_(None))
-            .order_by(Body.stored_at, Body.sha256)
+            .order_by(Body.sha256)
             .limit(TRAIN_AFTER)
         ).all()
         samples = [decompress(CODEC_ZSTD, data) for _, data in rows]

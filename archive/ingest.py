@@ -333,7 +333,7 @@ def _new_address(url: str, how: str, now: datetime) -> Address:
         document_id=None,
         how=how,
         first_seen=now,
-        last_seen=now,
+        seen_since=None,  # first_seen (revision 0042)
         etag=None,
         last_modified=None,
         last_fetched=None,

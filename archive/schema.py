@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from sqlalchemy import (
     JSON,
@@ -542,6 +542,26 @@ class Base(DeclarativeBase):
     }
 
 
+class SeenOnce:
+    """A row whose ``last_seen`` is kept only where it moved on from ``first_seen``: the
+    column ``last_seen`` (the attribute ``seen_since``) is NULL while they are the same
+    (:func:`seen_since`; revisions 0037 for versions, 0042 for addresses). In SQL, read
+    it as ``coalesce(last_seen, first_seen)``."""
+
+    if TYPE_CHECKING:
+        first_seen: datetime
+        seen_since: datetime | None
+
+    @property
+    def last_seen(self) -> datetime:
+        """When a fetch last met it: its ``first_seen`` unless met since."""
+        return self.seen_since or self.first_seen
+
+    @last_seen.setter
+    def last_seen(self, value: datetime) -> None:
+        self.seen_since = seen_since(self.first_seen, value)
+
+
 class Document(Base):
     """One newsroom item, whatever addresses it was seen at: id ``osce.org/<node>``."""
 
@@ -572,7 +592,7 @@ Index(
 )
 
 
-class Address(Base):
+class Address(SeenOnce, Base):
     """Every address seen, normalised (``archive.urls``), with its fetch state.
 
     The frontier reads its conditional-request validators (ETag, Last-Modified)
@@ -587,7 +607,9 @@ class Address(Base):
     document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), index=True)
     how: Mapped[str] = mapped_column(Coded(ADDRESS_ROLES))  # canonical|redirect|alias|page
     first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
+    # NULL where it is ``first_seen`` (revision 0042: most addresses are met by one
+    # fetch): the attribute ``last_seen`` reads it (SeenOnce).
+    seen_since: Mapped[datetime | None] = mapped_column("last_seen", default=None)
     etag: Mapped[str | None] = mapped_column(String(500))
     # Coded when it is an IMF-fixdate (HttpDate, revision 0029).
     last_modified: Mapped[str | None] = mapped_column(HttpDate(100))
@@ -642,7 +664,8 @@ class Body(Base):
     codec: Mapped[str] = mapped_column(Coded(BODY_CODECS))  # zstd | zstd-ref | identity | zstd-open
     dict_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dicts.id"))
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    stored_at: Mapped[datetime]
+    # When it was stored is its first capture's ``fetched_at`` (``stored_at`` until
+    # revision 0042).
     # zstd-ref (revision 0017): what a page fetched again was compressed against instead
     # of the trained dictionary: an earlier body of its document (itself without a base)
     # and the pack of the version read from it (``archive.bodies``).
@@ -695,7 +718,7 @@ class ReadBack(Generic[_T]):
         obj.__dict__[self._key] = value
 
 
-class Version(Base):
+class Version(SeenOnce, Base):
     """What a reader saw of a document during a span of time: normalised content.
 
     The body text and the provenance are not columns: they are stored together as one
@@ -748,8 +771,8 @@ class Version(Base):
     # Indexed by its first bytes only (``ix_versions_text_key``, revision 0025).
     text_hash: Mapped[str] = mapped_column(Sha256())
     first_seen: Mapped[datetime]
-    # NULL where it is ``first_seen`` (revision 0037: most versions are seen once): read
-    # it as ``last_seen`` (in SQL, ``coalesce(last_seen, first_seen)``).
+    # NULL where it is ``first_seen`` (revision 0037: most versions are seen once): the
+    # attribute ``last_seen`` reads it (SeenOnce).
     seen_since: Mapped[datetime | None] = mapped_column("last_seen", default=None)
     # Abbreviated since revision 0023 (READER_PIECES).
     extractor_version: Mapped[str] = mapped_column(Abbreviated())
@@ -781,15 +804,6 @@ class Version(Base):
     provenance = ReadBack[dict[str, Any]](
         "Date candidates, warnings and the models that read the page."
     )
-
-    @property
-    def last_seen(self) -> datetime:
-        """When a fetch last gave this version: its ``first_seen`` unless seen since."""
-        return self.seen_since or self.first_seen
-
-    @last_seen.setter
-    def last_seen(self, value: datetime) -> None:
-        self.seen_since = seen_since(self.first_seen, value)
 
     def fill(self, fields: dict[str, Any]) -> None:
         """Set fields read back: a pack's (``archive.texts.PACKED_FIELDS``) or the names
@@ -853,8 +867,8 @@ def moving_from(document_id: str, address: str) -> Update:
 
 
 def seen_since(first_seen: datetime, last_seen: datetime) -> datetime | None:
-    """What ``versions.last_seen`` keeps of a version's last sighting (revision 0037):
-    nothing where it is the first."""
+    """What ``last_seen`` keeps of a version's or an address's last sighting (revisions
+    0037 and 0042, :class:`SeenOnce`): nothing where it is the first."""
     return None if last_seen == first_seen else last_seen
 
 

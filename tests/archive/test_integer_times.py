@@ -45,8 +45,12 @@ def _stored_types(engine: Any) -> dict[str, set[str]]:
     return out
 
 
+#: Time columns a later revision dropped: the revisions before it still convert them.
+DROPPED = {"bodies": ("stored_at",)}  # revision 0042
+
+
 def test_the_revision_rewrites_every_time_column_the_models_declare() -> None:
-    assert load_revision("0016_integer_times.py").TIMES == _time_columns()
+    assert load_revision("0016_integer_times.py").TIMES == {**_time_columns(), **DROPPED}
 
 
 def test_a_time_is_kept_to_the_microsecond_and_in_order() -> None:

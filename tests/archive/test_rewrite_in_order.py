@@ -84,7 +84,9 @@ def _first_bodies_row_ids(path: Path) -> list[int]:
     con = sqlite3.connect(path)
     try:
         rows = con.execute(
-            "SELECT rowid FROM bodies ORDER BY stored_at, sha256 LIMIT ?", (TRAINED_AFTER,)
+            "SELECT b.rowid FROM bodies b JOIN captures c ON c.body_sha256 = b.sha256 "
+            "GROUP BY b.rowid ORDER BY min(c.id) LIMIT ?",
+            (TRAINED_AFTER,),
         )
         return [int(r) for (r,) in rows]
     finally:

@@ -40,6 +40,11 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 #: (``VACUUM`` after ``PRAGMA page_size``, outside WAL: the README's upgrade notes).
 SQLITE_PAGE_SIZE = 8192
 
+#: About how large SQLite lets the write-ahead log grow before it copies it back into the
+#: database: its default of 1,000 pages, counted in bytes of 4,096-byte pages, so that an
+#: archive of larger pages needs no more free disk than before.
+SQLITE_WAL_CHECKPOINT_BYTES = 1000 * 4096
+
 
 def normalise_url(url: str | URL) -> URL:
     """``postgresql://`` and ``postgres://`` -> ``postgresql+psycopg://``."""
@@ -94,6 +99,8 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            page = int(cursor.execute("PRAGMA page_size").fetchone()[0])
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_BYTES // page}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()

@@ -1,7 +1,8 @@
 """A new SQLite archive is made of 8 KiB pages (``archive.db.SQLITE_PAGE_SIZE``), where
 4 KiB pages of compressed bodies left about half a body empty at the end of each; an
 archive made before keeps its own page size and works as before, and one rewritten with
-the README's commands reads the same with the new size."""
+the README's commands reads the same with the new size. Either way the write-ahead log
+is copied back at the same size in bytes (a disk nearly full fills no sooner)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from archive.api import open_archive
-from archive.db import SQLITE_PAGE_SIZE
+from archive.db import SQLITE_PAGE_SIZE, SQLITE_WAL_CHECKPOINT_BYTES, make_engine
 from archive.store import Archive
 from tests.archive.conftest import capture_for, make_record
 
@@ -20,6 +21,18 @@ def _page_size(path: Path) -> int:
         return int(con.execute("PRAGMA page_size").fetchone()[0])
     finally:
         con.close()
+
+
+def _wal_bytes(url: str) -> int:
+    """How many bytes the archive's connections let the log reach before a checkpoint."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return int(pages) * int(size)
+    finally:
+        engine.dispose()
 
 
 def _fill(url: str, nodes: range) -> None:
@@ -42,6 +55,7 @@ def test_a_new_archive_takes_the_larger_pages(tmp_path: Path) -> None:
     _fill(f"sqlite:///{path}", range(55400, 55405))
     assert SQLITE_PAGE_SIZE == 8192
     assert _page_size(path) == SQLITE_PAGE_SIZE
+    assert _wal_bytes(f"sqlite:///{path}") == SQLITE_WAL_CHECKPOINT_BYTES == 4096 * 1000
 
 
 def test_an_archive_made_with_smaller_pages_keeps_them_and_works(tmp_path: Path) -> None:
@@ -54,6 +68,7 @@ def test_an_archive_made_with_smaller_pages_keeps_them_and_works(tmp_path: Path)
     _fill(url, range(55400, 55405))
     _fill(url, range(55405, 55410))  # opened again: the archive is not rewritten
     assert _page_size(path) == 4096
+    assert _wal_bytes(url) == SQLITE_WAL_CHECKPOINT_BYTES
     before = _texts(url)
     assert len(before) == 10
 

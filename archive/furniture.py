@@ -1,8 +1,9 @@
 """Learned furniture models kept in the archive, read and written as plain data.
 
 The crawler learns a model of each host's furniture (``crawler.extraction.furniture``);
-the archive keeps every version of it (table ``furniture_models``), so that a version
-row's ``furniture_version`` always names a model that can be read back, and the next
+the archive keeps every version of it (table ``furniture_models``), so that the model a
+version names (``furniture_version``; its name's number in ``names`` since revision 0043)
+can always be read back, and the next
 run starts from the newest one. Models are opaque JSON here: the archive never
 interprets them.
 
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.bodies import BodyReader
-from archive.schema import Capture, Document, FurnitureModelRow, Version
+from archive.schema import Capture, Document, FurnitureModelRow, Name, Version
 
 Sessions = Callable[[], Session]
 
@@ -104,6 +105,8 @@ def hosts(sessions: Sessions) -> list[str]:
 def stale_documents(sessions: Sessions, site: str, version: str) -> list[str]:
     """Ids of the live documents of ``site`` (the id's prefix, e.g. ``osce.org``) whose
     newest version was read with another furniture model than ``version``."""
+    # the number of the model's name (revision 0043); 0, no row's, if it has none yet
+    model = func.coalesce(select(Name.id).where(Name.name == version).scalar_subquery(), 0)
     newest = (
         select(Version.document_id, func.max(Version.number).label("number"))
         .group_by(Version.document_id)
@@ -119,7 +122,7 @@ def stale_documents(sessions: Sessions, site: str, version: str) -> list[str]:
         .where(
             Document.deleted.is_(False),
             Document.id.like(f"{site}/%"),
-            (Version.furniture_version.is_(None)) | (Version.furniture_version != version),
+            Version.furniture_id.is_(None) | (Version.furniture_id != model),
         )
         .order_by(Version.document_id)
     )

@@ -4,11 +4,13 @@ A version's sources and fields of work are lists of names (``OSCE Mission to Sko
 ``Combating trafficking in human beings``): a few dozen names that thousands of rows
 repeat. Each is stored once, in the table ``names``, and the lists keep its number:
 ``versions.sources`` and ``versions.fields_of_work`` are JSON arrays of integers (about
-80 B/page on ``bench/archive_storage.py``). The numbers are learned from what the
-archive reads, never listed here: a name first written gets the next number, in the same
-transaction as the version that holds it (on PostgreSQL, which several writers may
-share, in a short transaction of its own just before), and keeps it. A name longer than
-:data:`NAME_MAX` characters stays in its list as it is (an array may hold both).
+80 B/page on ``bench/archive_storage.py``); since revision 0043 the name of the furniture
+model that read a version is numbered too (``versions.furniture``). The numbers are
+learned from what the archive reads, never listed here: a name first written gets the
+next number, in the same transaction as the version that holds it (on PostgreSQL, which
+several writers may share, in a short transaction of its own just before), and keeps it.
+A name longer than :data:`NAME_MAX` characters stays in its list as it is (an array may
+hold both).
 
 Writing: :class:`Numbering` (a cache of the database, forgotten with a failed
 transaction, as ``archive.texts.TextStore`` forgets its dictionary). Reading:
@@ -57,6 +59,16 @@ class Numbering:
             self._learn(db, wanted)
         return [self._known.get(n, n) for n in names]
 
+    def number(self, db: Connection | Session, name: str | None) -> int | None:
+        """The number of one name (given now if it has none), None for None: a furniture
+        model's name (``versions.furniture``, revision 0043)."""
+        if name is None:
+            return None
+        number = self.numbers(db, [name])[0]
+        if not isinstance(number, int):
+            raise ArchiveError(f"a model's name longer than {NAME_MAX} characters: {name[:40]!r}")
+        return number
+
     def _learn(self, db: Connection | Session, wanted: list[str]) -> None:
         self._known.update(_lookup(db, wanted))
         missing = sorted(n for n in wanted if n not in self._known)
@@ -101,6 +113,10 @@ class Naming:
             return [v if isinstance(v, str) else self._names[v] for v in values]
         except KeyError as exc:
             raise ArchiveError(f"a version's list names number {exc.args[0]}, unknown") from None
+
+    def name(self, number: int | None) -> str | None:
+        """The name numbered ``number`` (None for None)."""
+        return None if number is None else self.names([number])[0]
 
 
 def number_sql(param: str) -> str:

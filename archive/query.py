@@ -261,6 +261,7 @@ class Snapshot:
                     stats.extractor_versions.add(row.extractor_version)
                 text, _provenance, fields = self.texts.read_all(row)
                 fields.update(self.texts.names(row))
+                fields["furniture_version"] = self.texts.name(row.furniture_id)
                 record = _record(row, aliases.get(row.id, ()), text, fields)
                 record["reports_on"] = links.reports_on.get(row.id, [])
                 record["reported_by"] = links.reported_by.get(row.id, [])
@@ -296,7 +297,7 @@ class Snapshot:
                 vers.c.number.label("version"),
                 vers.c.first_seen.label("version_seen"),
                 vers.c.reason.label("version_reason"),
-                vers.c.furniture_version,
+                vers.c.furniture.label("furniture_id"),
                 vers.c.content_hash,
                 docs.c.first_seen,
                 last_seen.label("last_seen"),
@@ -518,7 +519,7 @@ def _record(row: Any, aliases: Sequence[str], text: str, fields: dict[str, Any])
         "duplicate_of": row.duplicate_of,
         "site": str(row.id).split("/", 1)[0],
         "reason": "extraction" if row.version_reason == REEXTRACTED else "source",
-        "furniture_version": row.furniture_version,
+        "furniture_version": fields["furniture_version"],
     }
 
 

@@ -232,7 +232,8 @@ def record_correction(
         link_versions(s, record.id, record.language_versions, capture.fetched_at)
         if result.outcome == "unchanged" and result.version is not None:
             # The same content: the new model reads it so too (and it is not read again).
-            result.version.furniture_version = record.furniture_version
+            numbering = (texts or TextStore()).numbering
+            result.version.furniture_id = numbering.number(s, record.furniture_version)
         return result.outcome
 
 

@@ -725,10 +725,11 @@ class Version(SeenOnce, Base):
     compressed *pack* (``packed``, read with ``codec``, the trained dictionary ``dict_id``
     and, for a delta, the pack of the version ``base_id``; revision 0007), and so, since
     revision 0024, are the title, the byline and the attachments; the sources and fields
-    of work are columns of their names' numbers (revision 0026, ``archive.names``).
-    ``text``, ``provenance``, ``title``, ``byline``, ``attachments``, ``sources`` and
-    ``fields_of_work`` are plain attributes that ``archive.texts`` fills when it writes a
-    version or reads one back (``TextReader.load``), the one way to read them.
+    of work are columns of their names' numbers (revision 0026, ``archive.names``), and
+    so is the furniture model's name (revision 0043). ``text``, ``provenance``, ``title``,
+    ``byline``, ``attachments``, ``sources``, ``fields_of_work`` and ``furniture_version``
+    are plain attributes that ``archive.texts`` fills when it writes a version or reads
+    one back (``TextReader.load``), the one way to read them.
     """
 
     __tablename__ = "versions"
@@ -776,7 +777,9 @@ class Version(SeenOnce, Base):
     seen_since: Mapped[datetime | None] = mapped_column("last_seen", default=None)
     # Abbreviated since revision 0023 (READER_PIECES).
     extractor_version: Mapped[str] = mapped_column(Abbreviated())
-    furniture_version: Mapped[str | None] = mapped_column(Abbreviated())
+    # The number of the furniture model's name in ``names`` (``archive.names``; revision
+    # 0043, the name itself before): the attribute ``furniture_version`` below reads it.
+    furniture_id: Mapped[int | None] = mapped_column("furniture", Integer, default=None)
     reason: Mapped[str] = mapped_column(Coded(VERSION_REASONS))  # created|changed|...
     # The text's MinHash sketch (archive.dedup.pack, 32 bytes since revision 0027; 64
     # from 0011, 128 before):
@@ -798,6 +801,9 @@ class Version(SeenOnce, Base):
         """The files the item links to for download, ``[{"title", "url"}, ...]`` in page
         order (revision 0006); None for a version read before the archive read them
         (``reextract`` does), ``[]`` when it read the page and found none."""
+    )
+    furniture_version = ReadBack[str | None](
+        "The name of the furniture model that read it, if any (its number since 0043)."
     )
     sources = ReadBack[list[str]]("The sources' names (their numbers since revision 0026).")
     fields_of_work = ReadBack[list[str]]("The fields of work's names (likewise).")

@@ -440,6 +440,11 @@ class TextReader:
             "fields_of_work": self._naming.names(row.field_ids),
         }
 
+    def name(self, number: int | None) -> str | None:
+        """A name a version holds by its number (the furniture model's,
+        ``versions.furniture``; revision 0043)."""
+        return self._naming.name(number)
+
     def read_all(
         self, row: StoredText, page: bytes | None = None
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -533,6 +538,7 @@ class TextReader:
             version.text, version.provenance, fields = self.read_all(version, pages.get(version.id))
             version.fill(fields)
             version.fill(self.names(version))
+            version.furniture_version = self.name(version.furniture_id)
         return versions
 
     def _prefetch(self, base_ids: set[int | None]) -> None:
@@ -696,9 +702,10 @@ class TextStore:
         now: datetime,
         page: FirstPage | None = None,
     ) -> None:
-        """Set ``version``'s stored columns from its ``text``, ``provenance`` and
-        :data:`PACKED_FIELDS`, in ``s``'s transaction; ``previous`` (the document's newest
-        version, flushed) may serve as the base of a delta. ``page``: the document's
+        """Set ``version``'s stored columns from its ``text``, ``provenance``,
+        :data:`PACKED_FIELDS` and the names it holds (numbered, ``archive.names``), in
+        ``s``'s transaction; ``previous`` (the document's newest version, flushed) may
+        serve as the base of a delta. ``page``: the document's
         first page, new, which the text of its first version follows (:data:`CODEC_PAGE`)
         once the archive has a text dictionary."""
         if not self._loaded:
@@ -712,6 +719,7 @@ class TextStore:
                 base = (base_id, TextReader(s).base_pack(base_id))
         version.source_ids = self.numbering.numbers(s, version.sources)
         version.field_ids = self.numbering.numbers(s, version.fields_of_work)
+        version.furniture_id = self.numbering.number(s, version.furniture_version)
         fields = {name: getattr(version, name) for name in PACKED_FIELDS}
         data = pack(version.text, version.provenance, fields)
         if page is not None and previous is None and self.dictionary is not None:

@@ -10,7 +10,7 @@ learned from what the archive reads, never listed here: a name first written get
 next number, in the same transaction as the version that holds it (on PostgreSQL, which
 several writers may share, in a short transaction of its own just before), and keeps it.
 A name longer than :data:`NAME_MAX` characters stays in its list as it is (an array may
-hold both).
+hold both); a furniture model's name that long is refused (``Numbering.number``).
 
 Writing: :class:`Numbering` (a cache of the database, forgotten with a failed
 transaction, as ``archive.texts.TextStore`` forgets its dictionary). Reading:

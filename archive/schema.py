@@ -328,10 +328,10 @@ class Coded(_CodedText):
         return self.values[code - 1]
 
 
-#: Pieces of the names a version gives the code that read it (``extractor_version``, such as
-#: ``osce-extract-3+trafilatura-2.3.1``, and ``furniture_version``, ``fm-`` and a digest),
-#: each stored as one control character (revision 0023): the n-th as ``chr(n + 1)``.
-#: Append only; a revision keeps its own copy.
+#: Pieces of the name a version gives the code that read it (``extractor_version``, such
+#: as ``osce-extract-3+trafilatura-2.3.1``; the furniture model's too, ``fm-`` and a
+#: digest, until revision 0043 numbered it), each stored as one control character
+#: (revision 0023): the n-th as ``chr(n + 1)``. Append only; a revision keeps its own copy.
 READER_PIECES = ("osce-extract-", "+trafilatura-", "+generic-", "fm-")
 
 
@@ -990,8 +990,9 @@ class FurnitureModelRow(Base):
     """A furniture model learned for one host (``crawler.extraction`` learns it; the
     archive keeps every version): its blocks as JSON, how many pages taught it, when.
 
-    Versions name it by ``furniture_version``; the newest row of a host is the model the
-    next run starts from.
+    Versions name it by its ``version`` (``Version.furniture_version``, kept as that
+    name's number in ``names`` since revision 0043); the newest row of a host is the
+    model the next run starts from.
     """
 
     __tablename__ = "furniture_models"

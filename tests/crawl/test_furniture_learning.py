@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from archive.db import make_engine
-from archive.schema import Document, Version
+from archive.schema import Document, Name, Version
 from crawler.extraction.page import norm_key
 from crawler.sites import DEFAULT as SITE
 from replica import Faults
@@ -76,7 +76,9 @@ def test_first_run_learns_keeps_and_names_its_model(serve: Any, crawl: Any, tmp_
     # Every document's newest version names the run's final model.
     newest = _rows(
         db,
-        select(Version.furniture_version).join(
+        select(Name.name)
+        .join(Version, Version.furniture_id == Name.id)  # its name's number (revision 0043)
+        .join(
             Document,
             (Document.id == Version.document_id) & (Document.current_version == Version.number),
         ),

@@ -51,11 +51,17 @@ def downgrade() -> None:
     with op.batch_alter_table("addresses", schema=None) as batch_op:
         batch_op.alter_column("last_seen", existing_type=TIME, nullable=False)
     op.add_column("bodies", sa.Column("stored_at", TIME, nullable=True))
-    # Every body came with a fetch; the first run's start stands in for one that did not.
+    # Every body came with a fetch: its first. One pass over the captures (their digest is
+    # not indexed), joined to the bodies (SQLite 3.33 and PostgreSQL update from a join).
     op.execute(
-        "UPDATE bodies SET stored_at = coalesce("
-        "(SELECT min(c.fetched_at) FROM captures c WHERE c.body_sha256 = bodies.sha256), "
-        "(SELECT min(r.started_at) FROM runs r))"
+        "UPDATE bodies SET stored_at = f.at FROM ("
+        "SELECT body_sha256, min(fetched_at) AS at FROM captures "
+        "WHERE body_sha256 IS NOT NULL GROUP BY body_sha256"
+        ") AS f WHERE f.body_sha256 = bodies.sha256"
+    )
+    # The first run's start stands in for a body no capture brought (none should be).
+    op.execute(
+        "UPDATE bodies SET stored_at = (SELECT min(started_at) FROM runs) WHERE stored_at IS NULL"
     )
     with op.batch_alter_table("bodies", schema=None) as batch_op:
         batch_op.alter_column("stored_at", existing_type=TIME, nullable=False)

@@ -33,8 +33,9 @@ depends_on: str | Sequence[str] | None = None
 #: As revision 0023 stored the names (``archive.schema.Abbreviated`` then).
 PIECES = ("osce-extract-", "+trafilatura-", "+generic-", "fm-")
 ESCAPE = "\x1f"
-#: The width of ``names.name`` (revision 0026).
+#: The width of ``names.name`` (revision 0026), and of ``versions.furniture_version``.
 NAME_MAX = 200
+WIDTH = 64
 
 
 def _decode(stored: str) -> str:
@@ -89,15 +90,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
-    op.add_column("versions", sa.Column("furniture_version", sa.String(64), nullable=True))
+    op.add_column("versions", sa.Column("furniture_version", sa.String(WIDTH), nullable=True))
     numbers = conn.execute(
         sa.text(
             "SELECT DISTINCT v.furniture, n.name FROM versions v JOIN names n ON n.id = v.furniture"
         )
     ).all()
     for number, name in numbers:
+        stored = _encode(name)
+        if len(stored) > WIDTH:
+            raise RuntimeError(f"a furniture model's name longer than {WIDTH}: {name[:40]!r}")
         conn.execute(
             sa.text("UPDATE versions SET furniture_version = :v WHERE furniture = :n"),
-            {"v": _encode(name), "n": number},
+            {"v": stored, "n": number},
         )
     _drop("furniture")

@@ -11,12 +11,9 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from archive import migrations
-from archive.api import open_archive
-from archive.db import make_engine
 from archive.schema import Version
 from archive.store import Archive
-from tests.archive.conftest import capture_for, make_record
+from tests.archive.conftest import capture_for, make_record, revision_round_trip
 from tests.archive.test_dedup import MEETING_A
 from tests.archive.test_lean_storage import _fill
 
@@ -69,22 +66,10 @@ def test_revision_0037_converts_an_archive_with_data_and_back(db_url: str) -> No
         _fill(archive)
         again = make_record(55436, text=MEETING_A)  # as _fill stored it
         archive.ingest(capture_for(again, 30), again)  # seen again: its last_seen moves
-    with open_archive(db_url) as reader:
-        before = list(reader.records(history=True))
-    engine = make_engine(db_url)
-    try:
-        now = _stored(engine)
-        assert sum(1 for row in now if row[3] is None) >= 30
-        assert sum(1 for row in now if row[3] is not None) >= 1
-        migrations.downgrade(engine, "0036")
-        then = _stored(engine)
-        assert then == [(d, n, f, f if s is None else s) for d, n, f, s in now]
-        migrations.upgrade(engine)
-        migrations.check(engine)
-        assert _stored(engine) == now
-    finally:
-        engine.dispose()
-    with open_archive(db_url) as reader:
-        assert list(reader.records(history=True)) == before
-    with Archive.open(db_url) as archive:
-        assert archive.verify() == []
+
+    def at_0036(engine: Any, now: list[tuple[Any, ...]]) -> None:
+        assert _stored(engine) == [(d, n, f, f if s is None else s) for d, n, f, s in now]
+
+    now = revision_round_trip(db_url, "0036", _stored, at_0036)
+    assert sum(1 for row in now if row[3] is None) >= 30
+    assert sum(1 for row in now if row[3] is not None) >= 1

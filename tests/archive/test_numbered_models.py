@@ -12,13 +12,11 @@ from typing import Any
 
 from sqlalchemy import inspect, select, text
 
-from archive import migrations
 from archive.api import open_archive
-from archive.db import make_engine
 from archive.schema import Version
 from archive.store import Archive
 from archive.texts import TextReader
-from tests.archive.conftest import capture_for, make_record
+from tests.archive.conftest import capture_for, make_record, revision_round_trip
 from tests.archive.test_abbreviated_names import MODEL, NEWER, _fill
 
 
@@ -87,11 +85,8 @@ def test_a_page_read_again_the_same_is_stamped_with_the_new_model(db_url: str) -
 def test_revision_0043_converts_an_archive_with_data_and_back(db_url: str) -> None:
     with Archive.open(db_url) as archive:
         _fill(archive)
-    before = _records(db_url)
-    engine = make_engine(db_url)
-    try:
-        numbered = _numbers(engine)
-        migrations.downgrade(engine, "0042")
+
+    def at_0042(engine: Any, _numbered: Any) -> None:
         assert "furniture" not in {c["name"] for c in inspect(engine).get_columns("versions")}
         with engine.connect() as conn:
             stored = list(
@@ -99,12 +94,7 @@ def test_revision_0043_converts_an_archive_with_data_and_back(db_url: str) -> No
             )
         # as revision 0023 abbreviated them: "fm-" as one character
         assert stored == ["\x04" + MODEL[3:], "\x04" + NEWER[3:], None, "\x04" + MODEL[3:]]
-        migrations.upgrade(engine)
-        migrations.check(engine)
-        assert _numbers(engine) == numbered
-    finally:
-        engine.dispose()
-    assert _records(db_url) == before
+
+    revision_round_trip(db_url, "0042", _numbers, at_0042)
     with Archive.open(db_url) as archive:
         assert archive.stale_documents("osce.org", MODEL) == ["osce.org/57002", "osce.org/57003"]
-        assert archive.verify() == []

@@ -73,12 +73,6 @@ train = compression.train
 body_hash = compression.digest
 #: Train the archive's dictionary once it holds this many bodies compressed without one.
 TRAIN_AFTER = 1000
-#: Bytes of the bodies' dictionary: larger than zstd's usual 110 KB (the texts' size,
-#: ``compression.DICT_SIZE``), since a site's pages share tens of kilobytes of markup and
-#: the dictionary is stored once. On 3,000 replica pages compressed after training on
-#: 1,000 (three sets of them), 192 KiB stored each in 526 to 535 bytes where 110 KB
-#: stored them in 563 to 577: some 40 B/page for 84 KB more, once per archive.
-DICT_SIZE = 196_608
 #: ``compression_dicts.kind`` of the bodies' dictionary (``archive.texts`` trains its own).
 KIND = "body"
 #: Bases a reader keeps decompressed (the versions of one document share one).
@@ -424,7 +418,7 @@ class BodyStore:
         ).all()
         samples = [decompress(CODEC_ZSTD, data) for _, data in rows]
         try:
-            trained = train(samples, DICT_SIZE)
+            trained = train(samples)
         except Exception:  # noqa: BLE001 - zstd refuses samples too alike: no dictionary yet
             self._plain = 0  # try again after as many more bodies
             return

@@ -43,7 +43,10 @@ ZSTD_LEVEL = 10
 FRAME_MAGIC = b"\x28\xb5\x2f\xfd"
 CODEC_ZSTD = "zstd"
 CODEC_IDENTITY = "identity"
-#: Dictionary size: zstd's own default for ``--train`` (110 KB).
+#: Dictionary size: zstd's own default for ``--train`` (110 KiB). Larger ones store the
+#: replica's pages smaller only because its prose is drawn from word pools a dictionary
+#: learns: with each page's paragraphs made unique, a 192 KiB one trained on 1,000 pages
+#: stored 2,000 others 6 to 9 bytes larger each (2026-12-06; ``docs/performance.md``).
 DICT_SIZE = 112_640
 #: Data smaller than this is kept as it is.
 MIN_COMPRESS = 64

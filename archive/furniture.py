@@ -3,9 +3,8 @@
 The crawler learns a model of each host's furniture (``crawler.extraction.furniture``);
 the archive keeps every version of it (table ``furniture_models``), so that the model a
 version names (``furniture_version``; its name's number in ``names`` since revision 0043)
-can always be read back, and the next
-run starts from the newest one. Models are opaque JSON here: the archive never
-interprets them.
+can always be read back, and the next run starts from the newest one. Models are opaque
+JSON here: the archive never interprets them.
 
 Imports: the schema and ``archive.bodies``; the store calls it, never the other way.
 """

@@ -115,8 +115,12 @@ class Naming:
             raise ArchiveError(f"a version's list names number {exc.args[0]}, unknown") from None
 
     def name(self, number: int | None) -> str | None:
-        """The name numbered ``number`` (None for None)."""
-        return None if number is None else self.names([number])[0]
+        """The name numbered ``number`` (None for None): one per record read, so a name
+        known already is returned without building a list."""
+        if number is None:
+            return None
+        known = self._names.get(number)
+        return known if known is not None else self.names([number])[0]
 
 
 def number_sql(param: str) -> str:

@@ -705,9 +705,9 @@ class TextStore:
         """Set ``version``'s stored columns from its ``text``, ``provenance``,
         :data:`PACKED_FIELDS` and the names it holds (numbered, ``archive.names``), in
         ``s``'s transaction; ``previous`` (the document's newest version, flushed) may
-        serve as the base of a delta. ``page``: the document's
-        first page, new, which the text of its first version follows (:data:`CODEC_PAGE`)
-        once the archive has a text dictionary."""
+        serve as the base of a delta. ``page``: the document's first page, new, which the
+        text of its first version follows (:data:`CODEC_PAGE`) once the archive has a text
+        dictionary."""
         if not self._loaded:
             self._load(s)
         if self.dictionary is None and self._plain >= TRAIN_AFTER:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -114,6 +115,28 @@ def ingest_both_ways(archive: Archive, pairs: list[tuple[Capture, Record]]) -> N
     archive.ingest_many([pair for i, pair in enumerate(pairs) if not i % 2])
     for capture, record in pairs[1::2]:
         archive.ingest(capture, record)
+
+
+@contextmanager
+def written_both_ways(
+    db_url: str, tmp_path: Path, fetches: list[tuple[Capture, Record]], split: int | None = None
+) -> Iterator[tuple[Archive, Archive]]:
+    """(one, grouped): ``fetches`` written one at a time (``ingest``, the ORM's path) into
+    an SQLite file of its own, and as the crawl writes them (``ingest_many``) into
+    ``db_url``, on both databases, in two groups split at ``split`` (one group if None)."""
+    one = Archive.open(f"sqlite:///{tmp_path / 'one.sqlite'}")
+    grouped = Archive.open(db_url)
+    try:
+        for capture, record in fetches:
+            one.ingest(capture, record)
+        cut = len(fetches) if split is None else split
+        for group in (fetches[:cut], fetches[cut:]):
+            if group:
+                grouped.ingest_many(group)
+        yield one, grouped
+    finally:
+        one.close()
+        grouped.close()
 
 
 def stored_values(

@@ -13,7 +13,12 @@ from sqlalchemy import select, text
 
 from archive.schema import Version
 from archive.store import Archive
-from tests.archive.conftest import capture_for, make_record, revision_round_trip
+from tests.archive.conftest import (
+    capture_for,
+    make_record,
+    revision_round_trip,
+    written_both_ways,
+)
 from tests.archive.test_dedup import MEETING_A
 from tests.archive.test_lean_storage import _fill
 
@@ -35,14 +40,8 @@ def test_a_version_seen_once_keeps_no_last_seen(db_url: str, tmp_path: Path) -> 
     changed = make_record(57001, text="A new text for the second version of this item.")
     fetches = [(capture_for(record, 0), record), (capture_for(record, 5), record)]
     fetches += [(capture_for(changed, 9), changed)]
-    one = Archive.open(f"sqlite:///{tmp_path / 'one.sqlite'}")
-    grouped = Archive.open(db_url)  # the crawl's path, on both databases
-    try:
-        for capture, item in fetches:
-            one.ingest(capture, item)
-        grouped.ingest_many(fetches[:2])
-        grouped.ingest_many(fetches[2:])
-        for archive in (one, grouped):
+    with written_both_ways(db_url, tmp_path, fetches, split=2) as archives:
+        for archive in archives:
             rows = _stored(archive.engine)
             # v1 seen at 0 h and again at 5 h; v2 once, at 9 h.
             assert [(n, s is None) for _, n, _, s in rows] == [(1, False), (2, True)]
@@ -56,9 +55,6 @@ def test_a_version_seen_once_keeps_no_last_seen(db_url: str, tmp_path: Path) -> 
             # What ``osce-archive history`` shows.
             views = archive.history("osce.org/57001").versions
             assert [(v.first_seen, v.last_seen) for v in views] == seen
-    finally:
-        one.close()
-        grouped.close()
 
 
 def test_revision_0037_converts_an_archive_with_data_and_back(db_url: str) -> None:

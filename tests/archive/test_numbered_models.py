@@ -16,7 +16,12 @@ from archive.api import open_archive
 from archive.schema import Version
 from archive.store import Archive
 from archive.texts import TextReader
-from tests.archive.conftest import capture_for, make_record, revision_round_trip
+from tests.archive.conftest import (
+    capture_for,
+    make_record,
+    revision_round_trip,
+    written_both_ways,
+)
 from tests.archive.test_abbreviated_names import MODEL, NEWER, _fill
 
 
@@ -32,17 +37,12 @@ def _records(db_url: str) -> list[tuple[str, Any]]:
 
 
 def test_a_model_is_stored_once_and_read_back_by_name(db_url: str, tmp_path: Path) -> None:
-    one = Archive.open(f"sqlite:///{tmp_path / 'one.sqlite'}")
-    grouped = Archive.open(db_url)  # the crawl's path, on both databases
     fetches = []
     for node, model in ((57001, MODEL), (57002, NEWER), (57003, None), (57004, MODEL)):
         record = replace(make_record(node), furniture_version=model)
         fetches.append((capture_for(record, node - 57000), record))
-    try:
-        for capture, record in fetches:
-            one.ingest(capture, record)
-        grouped.ingest_many(fetches)
-        for archive in (one, grouped):
+    with written_both_ways(db_url, tmp_path, fetches) as archives:
+        for archive in archives:
             numbers = [n for _, n in _numbers(archive.engine)]
             assert all(isinstance(n, int) for n in numbers if n is not None)
             assert numbers[0] == numbers[3] != numbers[1] and numbers[2] is None
@@ -61,9 +61,6 @@ def test_a_model_is_stored_once_and_read_back_by_name(db_url: str, tmp_path: Pat
             ("osce.org/57003", None),
             ("osce.org/57004", MODEL),
         ]
-    finally:
-        one.close()
-        grouped.close()
 
 
 def test_a_page_read_again_the_same_is_stamped_with_the_new_model(db_url: str) -> None:

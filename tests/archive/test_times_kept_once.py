@@ -15,7 +15,12 @@ from archive.db import make_engine
 from archive.schema import Address
 from archive.store import Archive
 from archive.urls import normalise_address
-from tests.archive.conftest import capture_for, make_record, revision_round_trip
+from tests.archive.conftest import (
+    capture_for,
+    make_record,
+    revision_round_trip,
+    written_both_ways,
+)
 from tests.archive.test_dedup import MEETING_A
 from tests.archive.test_lean_storage import _fill
 
@@ -38,14 +43,8 @@ def test_an_address_met_once_keeps_no_last_seen(db_url: str, tmp_path: Path) -> 
     other = make_record(57002)
     fetches = [(capture_for(record, 0), record), (capture_for(other, 2), other)]
     fetches += [(capture_for(record, 5), record)]  # 57001's address met again at 5 h
-    one = Archive.open(f"sqlite:///{tmp_path / 'one.sqlite'}")
-    grouped = Archive.open(db_url)  # the crawl's path, on both databases
-    try:
-        for capture, item in fetches:
-            one.ingest(capture, item)
-        grouped.ingest_many(fetches[:2])
-        grouped.ingest_many(fetches[2:])
-        for archive in (one, grouped):
+    with written_both_ways(db_url, tmp_path, fetches, split=2) as archives:
+        for archive in archives:
             rows = {url: row for url, *row in _addresses(archive.engine)}
             again, once = (normalise_address(r.url) for r in (record, other))
             with archive.session() as s:
@@ -61,9 +60,6 @@ def test_an_address_met_once_keeps_no_last_seen(db_url: str, tmp_path: Path) -> 
             )
             assert sorted(r[1] is None for r in rows.values()) == [False, True]
             assert "stored_at" not in _body_columns(archive.engine)
-    finally:
-        one.close()
-        grouped.close()
 
 
 def test_revision_0042_converts_an_archive_with_data_and_back(db_url: str) -> None:

@@ -44,7 +44,14 @@ from sqlalchemy.orm import Session
 from archive import dedup, lsh, search
 from archive.bodies import PAGE_OUTCOMES, REFETCH_OUTCOMES, BodyStore, Prefix, body_hash
 from archive.errors import ArchiveError
-from archive.ingest import IngestResult, _address_roles, capture_row, category
+from archive.ingest import (
+    IngestResult,
+    _address_roles,
+    capture_row,
+    category,
+    fetch_state,
+    newest_fetches,
+)
 from archive.languages import link_versions
 from archive.listings import VersionLabels
 from archive.normalise import signature_of, text_of
@@ -122,6 +129,9 @@ _INSERT_DOCUMENT = insert(_DOCUMENTS)
 _INSERT_VERSION = insert(_VERSIONS)
 _SAVED: dict[tuple[str, ...], Any] = {}
 _ADDRESS_COLUMNS = tuple(c.name for c in _ADDRESSES.c if c.name != "id")
+#: An address's key for what its newest capture says (``archive.schema.FetchSaid``, None
+#: where it has none): what its fetch state's NULL columns read (revision 0044).
+_SAID = "_said"
 _UPDATE_ADDRESS = (
     update(_ADDRESSES)
     .where(_ADDRESSES.c.id == bindparam("_id"))
@@ -209,9 +219,14 @@ class _Group:
             if record is not None and record.is_item:
                 urls.add(normalise_address(record.url))
         if urls:
+            loaded = []
             for row in self.conn.execute(select(_ADDRESSES).where(_ADDRESSES.c.url.in_(urls))):
                 address = self.addresses[row.url] = dict(row._mapping)
                 address["last_seen"] = address["last_seen"] or address["first_seen"]
+                loaded.append(address)
+            said = newest_fetches(self.conn, [address["id"] for address in loaded])
+            for address in loaded:
+                address[_SAID] = said.get(address["id"])
 
     def _write(self) -> list[int]:
         """The group's deferred rows, one executemany per table, in the order their
@@ -710,6 +725,7 @@ class _Group:
                     last_fetched=None,
                     last_status=None,
                     listing=None,
+                    **{_SAID: None},
                 )
                 self.new_addresses.append(address)
             address["last_seen"] = max(address["last_seen"], now)
@@ -724,7 +740,7 @@ class _Group:
         requested = normalise_address(capture.url)
         answered = normalise_address(capture.answered_url)
         for url in {requested, answered}:
-            _fetched(known[url], capture, now, kind_of_fetch)
+            _fetched(known[url], capture, kind_of_fetch, url == requested)
         if capture.listing is not None:
             listing = capture.listing.to_json()
             for url in {requested, canonical or answered}:
@@ -761,12 +777,10 @@ def _address_row(address: dict[str, Any], *leaving: str) -> dict[str, Any]:
     return row
 
 
-def _fetched(address: dict[str, Any], capture: Capture, now: datetime, kind: str) -> None:
-    """As ``archive.ingest._fetched``: the validators of the next conditional request."""
-    address["last_fetched"] = now
+def _fetched(address: dict[str, Any], capture: Capture, kind: str, own: bool) -> None:
+    """As ``archive.ingest._fetched``: the validators of the next conditional request,
+    kept against what the address's newest capture says (``_SAID``: the group's own
+    captures are written after its addresses, in the order they were met)."""
+    stored, address[_SAID] = fetch_state(address, address[_SAID], capture, kind, own)
+    address.update(stored)
     address["last_status"] = capture.status
-    if kind in ("item", "page", "not_modified"):
-        if capture.etag is not None or kind != "not_modified":
-            address["etag"] = capture.etag
-        if capture.last_modified is not None or kind != "not_modified":
-            address["last_modified"] = capture.last_modified

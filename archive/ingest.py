@@ -14,11 +14,12 @@ Imports: ``archive.bodies``, ``archive.texts``, ``archive.versioning``,
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from archive.bodies import REFETCH_OUTCOMES, BodyStore, Prefix, body_hash
@@ -27,11 +28,15 @@ from archive.languages import link_versions
 from archive.listings import VersionLabels, to_store
 from archive.records import Capture, Record
 from archive.schema import (
+    ADDRESS_STATE_SAID,
     Address,
     Document,
+    FetchSaid,
     Version,
     answers_to_store,
     own_listing,
+    state_read,
+    state_to_store,
     to_header_column,
 )
 from archive.schema import Capture as CaptureRow
@@ -317,8 +322,10 @@ def _link_addresses(
         _demote_old_canonical(s, item.id, canonical)
     requested = normalise_address(capture.url)
     answered = normalise_address(capture.answered_url)
-    for url in {requested, answered}:
-        _fetched(existing[url], capture, now, category)
+    fetched = {url: existing[url] for url in (requested, answered)}
+    before = newest_fetches(s.connection(), {a.id for a in fetched.values() if a.id is not None})
+    for url, address in fetched.items():
+        _fetched(address, capture, category, before.get(address.id), url == requested)
     if capture.listing is not None:
         listing = capture.listing.to_json()
         for url in {requested, canonical or answered}:
@@ -342,15 +349,61 @@ def _new_address(url: str, how: str, now: datetime) -> Address:
     )
 
 
-def _fetched(address: Address, capture: Capture, now: datetime, category: str) -> None:
-    """What the frontier's next conditional request needs of a fetched address."""
-    address.last_fetched = now
-    address.last_status = capture.status
+def newest_fetches(conn: Connection, address_ids: Collection[int]) -> dict[int, FetchSaid]:
+    """What the newest capture of each of ``address_ids`` says, by address id (none for
+    an address never fetched itself): what its fetch state left NULL reads
+    (``archive.schema.ADDRESS_STATE_SAID``, revision 0044)."""
+    if not address_ids:
+        return {}
+    c = CaptureRow.__table__.c
+    newest = (
+        select(func.max(c.id).label("id"))
+        .where(c.address_id.in_(list(address_ids)))
+        .group_by(c.address_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(c.address_id, c.url, c.fetched_at, c.etag, c.last_modified, c.http).join(
+            newest, newest.c.id == c.id
+        )
+    )
+    return {
+        row.address_id: FetchSaid.of_row(
+            row.url, row.fetched_at, row.etag, row.last_modified, row.http
+        )
+        for row in rows
+    }
+
+
+def fetch_state(
+    stored: dict[str, Any], said: FetchSaid | None, capture: Capture, category: str, own: bool
+) -> tuple[dict[str, Any], FetchSaid | None]:
+    """What the frontier's next conditional request needs of an address that ``capture``
+    fetched (``own``: it asked for the address, else was redirected there), from what
+    the address stores (``stored``, its :data:`~archive.schema.ADDRESS_STATE_SAID`
+    columns) and what its newest capture says (``said``): the columns to store and what
+    its newest capture says then. The validators stay where a 304 does not repeat them
+    and where the fetch was not of a page."""
+    state = {name: state_read(name, stored[name], said) for name in ADDRESS_STATE_SAID}
+    state["last_fetched"] = capture.fetched_at
     if category in ("item", "page", "not_modified"):
         if capture.etag is not None or category != "not_modified":
-            address.etag = capture.etag
+            state["etag"] = capture.etag
         if capture.last_modified is not None or category != "not_modified":
-            address.last_modified = capture.last_modified
+            state["last_modified"] = capture.last_modified
+    if own:
+        said = FetchSaid(capture.fetched_at, capture.etag, capture.last_modified)
+    return {name: state_to_store(name, state[name], said) for name in state}, said
+
+
+def _fetched(
+    address: Address, capture: Capture, category: str, said: FetchSaid | None, own: bool
+) -> None:
+    """What the frontier's next conditional request needs of a fetched address."""
+    stored = {name: getattr(address, name) for name in ADDRESS_STATE_SAID}
+    for name, value in fetch_state(stored, said, capture, category, own)[0].items():
+        setattr(address, name, value)
+    address.last_status = capture.status
 
 
 def _demote_old_canonical(s: Session, document_id: str, canonical: str) -> None:

@@ -45,15 +45,17 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
     Engine,
+    LargeBinary,
     Select,
     and_,
     case,
@@ -62,11 +64,12 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from archive import languages, texts
+from archive import compression, languages, texts
 from archive.bodies import BodyReader
 from archive.errors import ArchiveError, UnknownDocument
 from archive.export import FETCH_SIZE, Record, StoredCapture, iso_time
@@ -77,6 +80,7 @@ from archive.schema import (
     Body,
     Change,
     Document,
+    FetchSaid,
     Lock,
     Report,
     Run,
@@ -84,6 +88,8 @@ from archive.schema import (
     answers_read_back,
     from_header_column,
     listed_capture,
+    newest_capture,
+    state_read,
     version_url_read,
 )
 from archive.schema import Capture as CaptureRow
@@ -777,14 +783,22 @@ def changes_since(session: Session, seq: int = 0, limit: int | None = None) -> l
 # ================================================================== what the frontier asks
 
 
+class Validators(NamedTuple):
+    """An address's conditional-request validators (its last ETag and Last-Modified)."""
+
+    etag: str | None
+    last_modified: str | None
+
+
 @dataclass(frozen=True)
 class AddressState:
     """What the archive knows of an address, for the frontier's next visit."""
 
     url: str  # normalised (archive.urls.normalise_address)
     document_id: str | None
-    etag: str | None
-    last_modified: str | None
+    # Its validators, or how to read them: most are its newest capture's, whose answers
+    # are unpacked only for the few addresses a run asks again (revision 0044).
+    validators: Validators | Callable[[], Validators] = field(compare=False, repr=False)
     last_fetched: datetime | None
     last_status: int | None
     last_changed: datetime | None  # the newest version's first_seen
@@ -796,9 +810,33 @@ class AddressState:
     date_source: str | None = None  # ... and where it came from (a "listing" date is only
     # as fresh as the listing page it was read from)
 
+    @cached_property
+    def _validators(self) -> Validators:
+        given = self.validators
+        return given if isinstance(given, Validators) else given()
+
+    @property
+    def etag(self) -> str | None:
+        return self._validators.etag
+
+    @property
+    def last_modified(self) -> str | None:
+        return self._validators.last_modified
+
+    def as_dict(self) -> dict[str, Any]:
+        """Its values by name, as its fields were before revision 0044 (validators read)."""
+        out = {"url": self.url, "document_id": self.document_id}
+        out.update(etag=self.etag, last_modified=self.last_modified)
+        out.update((f.name, getattr(self, f.name)) for f in fields(self)[3:])
+        return out
+
 
 #: An address's newest capture with a listing entry (``archive.schema.listed_capture``).
 _LISTED = aliased(CaptureRow, name="listed")
+
+
+#: An address's newest capture (``archive.schema.newest_capture``).
+_NEWEST = aliased(CaptureRow, name="newest")
 
 
 def _state_query() -> Select[Any]:
@@ -808,7 +846,7 @@ def _state_query() -> Select[Any]:
             Address.document_id,
             Address.etag,
             Address.last_modified,
-            Address.last_fetched,
+            func.coalesce(Address.last_fetched, _NEWEST.fetched_at),
             Address.last_status,
             Version.first_seen,
             Document.deleted,
@@ -822,6 +860,13 @@ def _state_query() -> Select[Any]:
             _LISTED.listing,
             _LISTED.url,
             _LISTED.version_id,
+            # what the newest capture says, its answers packed (read on demand)
+            _NEWEST.id,
+            _NEWEST.url,
+            _NEWEST.fetched_at,
+            _NEWEST.etag,
+            _NEWEST.last_modified,
+            type_coerce(_NEWEST.http, LargeBinary),
         )
         .outerjoin(Document, Document.id == Address.document_id)
         .outerjoin(
@@ -829,7 +874,29 @@ def _state_query() -> Select[Any]:
             (Version.document_id == Document.id) & (Version.number == Document.current_version),
         )
         .outerjoin(_LISTED, _LISTED.id == listed_capture())
+        .outerjoin(_NEWEST, _NEWEST.id == newest_capture())
     )
+
+
+def _validators(row: Any) -> Validators | Callable[[], Validators]:
+    """An address's validators from a row of :func:`_state_query`: at once where the
+    address keeps both, else a function that reads its newest capture's answers."""
+    etag, last_modified = row[2], row[3]
+    if row[16] is None or (etag is not None and last_modified is not None):
+        return Validators(
+            state_read("etag", etag, None), state_read("last_modified", last_modified, None)
+        )
+    newest = row[16:]
+
+    def read() -> Validators:
+        packed = newest[5]
+        http = None if packed is None else compression.unpack_json(packed)
+        said = FetchSaid.of_row(newest[1], newest[2], newest[3], newest[4], http)
+        return Validators(
+            state_read("etag", etag, said), state_read("last_modified", last_modified, said)
+        )
+
+    return read
 
 
 def _states(reader: ListingReader, rows: Sequence[Any]) -> list[AddressState]:
@@ -846,8 +913,7 @@ def _states(reader: ListingReader, rows: Sequence[Any]) -> list[AddressState]:
         AddressState(
             url=row[0],
             document_id=row[1],
-            etag=row[2],
-            last_modified=row[3],
+            validators=_validators(row),
             last_fetched=row[4],
             last_status=row[5],
             last_changed=row[6],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from sqlalchemy import (
     JSON,
@@ -423,6 +423,71 @@ def from_header_column(stored: str | None, answers: list[Any] | None, column: st
     return stored
 
 
+class FetchSaid(NamedTuple):
+    """What a fetch says of its address's next visit: when it was made and the validators
+    its final answer gave (``etag`` and ``last_modified`` as the capture's own columns
+    read them, :func:`from_header_column`)."""
+
+    fetched_at: datetime
+    etag: str | None
+    last_modified: str | None
+
+    @classmethod
+    def of_row(
+        cls,
+        url: str,
+        fetched_at: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        http: list[Any] | None,
+    ) -> FetchSaid:
+        """What a stored capture says, from its columns (``http`` as the model reads it)."""
+        if etag is None or last_modified is None:
+            answers = answers_read_back(http, url, fetched_at)
+            etag = from_header_column(etag, answers, "etag")
+            last_modified = from_header_column(last_modified, answers, "last_modified")
+        else:
+            etag = from_header_column(etag, None, "etag")
+            last_modified = from_header_column(last_modified, None, "last_modified")
+        return cls(fetched_at, etag, last_modified)
+
+
+#: An address's fetch state that its newest capture (:func:`newest_capture`) says too:
+#: ``etag``, ``last_modified`` and ``last_fetched`` are NULL where they are what it says
+#: (revision 0044: every fetch kept them twice, on the capture and on its address, about
+#: 45 B/item). Written with :func:`state_to_store` and read with :func:`state_read`,
+#: against the ``FetchSaid`` of that capture (None where the address has none). Only a
+#: fetch of the address itself (its ``captures.address_id``) says it: the target of a
+#: redirect keeps what the redirect's fetch set.
+ADDRESS_STATE_SAID = ("etag", "last_modified", "last_fetched")
+#: Stored for "none" where the newest capture names a validator (a header value the
+#: program keeps is never empty: an empty one reads back as none).
+_NO_VALIDATOR = ""
+
+
+def _said_of(column: str, said: FetchSaid) -> Any:
+    return said.fetched_at if column == "last_fetched" else getattr(said, column)
+
+
+def state_to_store(column: str, value: Any, said: FetchSaid | None) -> Any:
+    """What address column ``column`` (one of :data:`ADDRESS_STATE_SAID`) keeps for
+    ``value``: NULL where the address's newest capture says the same (``said``: None
+    where it has none)."""
+    if said is not None and value == _said_of(column, said):
+        return None
+    if value is None and column != "last_fetched":  # an address fetched has a time
+        return _NO_VALIDATOR
+    return value
+
+
+def state_read(column: str, stored: Any, said: FetchSaid | None) -> Any:
+    """Address column ``column``'s value from what it keeps and what the address's
+    newest capture says (``said``: None where it has none)."""
+    if stored is None:
+        return None if said is None else _said_of(column, said)
+    return stored if stored != _NO_VALIDATOR else None
+
+
 def answers_to_store(
     answers: list[Any] | None, requested: str, fetched_at: datetime
 ) -> list[Any] | None:
@@ -596,7 +661,8 @@ class Address(SeenOnce, Base):
     """Every address seen, normalised (``archive.urls``), with its fetch state.
 
     The frontier reads its conditional-request validators (ETag, Last-Modified)
-    and last status from here. Addresses of pages that are not items have no
+    and last status from here, and from its newest capture where they are the same
+    (:data:`ADDRESS_STATE_SAID`). Addresses of pages that are not items have no
     document.
     """
 
@@ -610,6 +676,8 @@ class Address(SeenOnce, Base):
     # NULL where it is ``first_seen`` (revision 0042: most addresses are met by one
     # fetch): the attribute ``last_seen`` reads it (SeenOnce).
     seen_since: Mapped[datetime | None] = mapped_column("last_seen", default=None)
+    # These three are NULL where the address's newest capture says the same (revision
+    # 0044): read them with state_read, write them with state_to_store.
     etag: Mapped[str | None] = mapped_column(String(500))
     # Coded when it is an IMF-fixdate (HttpDate, revision 0029).
     last_modified: Mapped[str | None] = mapped_column(HttpDate(100))
@@ -1042,6 +1110,18 @@ def listed_capture() -> ColumnElement[Any]:
         .where(Capture.address_id == Address.id, Capture.listing.is_not(None))
         .order_by(Capture.id.desc())
         .limit(1)
+        .correlate(Address)
+        .scalar_subquery()
+    )
+
+
+def newest_capture() -> ColumnElement[Any]:
+    """The id of an address's newest capture: what its ``etag``, ``last_modified`` and
+    ``last_fetched`` left NULL say (:data:`ADDRESS_STATE_SAID`, revision 0044). Read
+    through the ``(address_id, id)`` index, backwards."""
+    return (
+        select(func.max(Capture.id))
+        .where(Capture.address_id == Address.id)
         .correlate(Address)
         .scalar_subquery()
     )

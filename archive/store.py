@@ -29,12 +29,12 @@ from archive.bodies import BodyReader, BodyStore
 from archive.db import display_url, make_engine
 from archive.errors import ArchiveError, one_line, redact
 from archive.ingest import OUTCOMES, IngestResult, ingest
-from archive.query import AddressState
+from archive.query import AddressState, Validators
 from archive.records import Capture, Record
 from archive.runs import DEFAULT_STALE_AFTER, RunLock
 from archive.texts import TextStore
 
-__all__ = ["OUTCOMES", "AddressState", "Archive", "IngestResult"]
+__all__ = ["OUTCOMES", "AddressState", "Archive", "IngestResult", "Validators"]
 
 logger = logging.getLogger(__name__)
 

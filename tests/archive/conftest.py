@@ -139,6 +139,14 @@ def written_both_ways(
         grouped.close()
 
 
+#: ``addresses.last_fetched`` as the program reads it, in SQL written as text: NULL where
+#: the address's newest capture was that fetch (revision 0044), the column before it.
+LAST_FETCHED = (
+    "coalesce(last_fetched, (SELECT n.fetched_at FROM captures n WHERE n.id = "
+    "(SELECT max(c.id) FROM captures c WHERE c.address_id = addresses.id)))"
+)
+
+
 def stored_values(
     engine: Any, columns: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[str]]:

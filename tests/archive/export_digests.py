@@ -131,9 +131,9 @@ def digest(url: str) -> dict[str, str]:
         out["status"] = _json_sha(status)
         out["verify"] = _json_sha(archive.verify())
         states = list(archive.iter_address_states(all_addresses=True))
-        out["address states"] = _json_sha([vars(s) for s in states])
+        out["address states"] = _json_sha([s.as_dict() for s in states])
         urls = [s.url for s in states]
-        out["address_states"] = _json_sha([vars(s) for s in archive.address_states(urls) if s])
+        out["address_states"] = _json_sha([s.as_dict() for s in archive.address_states(urls) if s])
         out["read_body"] = _json_sha(
             [_sha(archive.read_body(r) or b"") for r in _body_keys(archive)]
         )

@@ -16,7 +16,7 @@ from archive.api import open_archive
 from archive.db import make_engine
 from archive.schema import EPOCH_UNIX_MICROS, Change, from_sqlite_time, sqlite_time
 from archive.store import Archive
-from tests.archive.conftest import load_revision
+from tests.archive.conftest import LAST_FETCHED, load_revision
 from tests.archive.test_integer_times import DROPPED, _time_columns
 from tests.archive.test_lean_storage import _fill
 
@@ -35,6 +35,8 @@ def _raw_times(engine: Any) -> dict[str, list[int | None]]:
                 # NULL where it is first_seen: versions' since 0037, addresses' since 0042
                 if column == "last_seen" and table in ("versions", "addresses"):
                     value = "coalesce(last_seen, first_seen)"
+                if table == "addresses" and column == "last_fetched":  # revision 0044
+                    value = LAST_FETCHED
                 out[f"{table}.{column}"] = list(
                     conn.execute(text(f"SELECT {value} FROM {table} ORDER BY 1")).scalars()
                 )

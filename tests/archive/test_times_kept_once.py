@@ -16,6 +16,7 @@ from archive.schema import Address
 from archive.store import Archive
 from archive.urls import normalise_address
 from tests.archive.conftest import (
+    LAST_FETCHED,
     capture_for,
     make_record,
     revision_round_trip,
@@ -29,7 +30,9 @@ def _addresses(engine: Any) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return list(
             conn.execute(
-                text("SELECT url, first_seen, last_seen, last_fetched FROM addresses ORDER BY url")
+                text(
+                    f"SELECT url, first_seen, last_seen, {LAST_FETCHED} FROM addresses ORDER BY url"
+                )
             )
         )
 

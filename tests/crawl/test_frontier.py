@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from archive.records import ListingEntry
-from archive.store import AddressState
+from archive.store import AddressState, Validators
 from crawler.frontier import (
     ChainState,
     Frontier,
@@ -44,6 +44,7 @@ def state(**kw: object) -> AddressState:
         ),
     }
     values.update(kw)
+    values["validators"] = Validators(values.pop("etag"), values.pop("last_modified"))
     return AddressState(**values)  # type: ignore[arg-type]
 
 

@@ -212,18 +212,21 @@ class _Group:
 
     def _read_addresses(self, pairs: Sequence[tuple[Capture, Record | None]]) -> None:
         urls: set[str] = set()
+        fetched: set[str] = set()  # whose fetch state a fetch of the group sets
         for capture, record in pairs:
-            urls.add(normalise_address(capture.url))
-            urls.add(normalise_address(capture.answered_url))
+            fetched.add(normalise_address(capture.url))
+            fetched.add(normalise_address(capture.answered_url))
             urls.update(normalise_address(h) for h in capture.redirects)
             if record is not None and record.is_item:
                 urls.add(normalise_address(record.url))
+        urls |= fetched
         if urls:
             loaded = []
             for row in self.conn.execute(select(_ADDRESSES).where(_ADDRESSES.c.url.in_(urls))):
                 address = self.addresses[row.url] = dict(row._mapping)
                 address["last_seen"] = address["last_seen"] or address["first_seen"]
-                loaded.append(address)
+                if row.url in fetched:
+                    loaded.append(address)
             said = newest_fetches(self.conn, [address["id"] for address in loaded])
             for address in loaded:
                 address[_SAID] = said.get(address["id"])

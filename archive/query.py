@@ -790,9 +790,10 @@ class Validators(NamedTuple):
     last_modified: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AddressState:
-    """What the archive knows of an address, for the frontier's next visit."""
+    """What the archive knows of an address, for the frontier's next visit. Two states
+    are equal where their values are (:meth:`as_dict`: the validators read)."""
 
     url: str  # normalised (archive.urls.normalise_address)
     document_id: str | None
@@ -822,6 +823,14 @@ class AddressState:
     @property
     def last_modified(self) -> str | None:
         return self._validators.last_modified
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AddressState):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.url, self.document_id, self.last_fetched))
 
     def as_dict(self) -> dict[str, Any]:
         """Its values by name, as its fields were before revision 0044 (validators read)."""

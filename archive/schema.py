@@ -454,9 +454,10 @@ class FetchSaid(NamedTuple):
 
 #: An address's fetch state that its newest capture (:func:`newest_capture`) says too:
 #: ``etag``, ``last_modified`` and ``last_fetched`` are NULL where they are what it says
-#: (revision 0044: every fetch kept them twice, on the capture and on its address, about
-#: 45 B/item). Written with :func:`state_to_store` and read with :func:`state_read`,
-#: against the ``FetchSaid`` of that capture (None where the address has none). Only a
+#: (revision 0044: every fetch kept them twice, on the capture and on its address; 41
+#: B/item on ``bench/run.py``'s archive under the site's addresses). Written with
+#: :func:`state_to_store` and read with :func:`state_read`, against the ``FetchSaid``
+#: of that capture (None where the address has none: NULL then reads none). Only a
 #: fetch of the address itself (its ``captures.address_id``) says it: the target of a
 #: redirect keeps what the redirect's fetch set.
 ADDRESS_STATE_SAID = ("etag", "last_modified", "last_fetched")
@@ -473,7 +474,9 @@ def state_to_store(column: str, value: Any, said: FetchSaid | None) -> Any:
     """What address column ``column`` (one of :data:`ADDRESS_STATE_SAID`) keeps for
     ``value``: NULL where the address's newest capture says the same (``said``: None
     where it has none)."""
-    if said is not None and value == _said_of(column, said):
+    if said is None:
+        return value  # NULL reads none where the address has no capture
+    if value == _said_of(column, said):
         return None
     if value is None and column != "last_fetched":  # an address fetched has a time
         return _NO_VALIDATOR

@@ -51,8 +51,9 @@ def answered(capture: Capture, etag: str | None, last_modified: str | None) -> C
 def _fetches() -> tuple[list[tuple[Capture, Record | None]], dict[str, tuple[Any, ...]]]:
     """Fetches of five items and what each address's state reads after them:
     (etag, last_modified, last_fetched, which of the three columns are NULL)."""
-    a, b, c, d, e = (make_record(n, text=f"Text of item {n}.") for n in range(58001, 58006))
+    a, b, c, d, e, f = (make_record(n, text=f"Text of item {n}.") for n in range(58001, 58007))
     moved = f"{BASE}/moved/58005"
+    moved_f = f"{BASE}/moved/58006"
     fetches: list[tuple[Capture, Record | None]] = [
         # a: fetched, then a 304 that repeats its validators
         (answered(capture_for(a, 0), '"a1"', DATE_1), a),
@@ -72,6 +73,14 @@ def _fetches() -> tuple[list[tuple[Capture, Record | None]], dict[str, tuple[Any
             ),
             e,
         ),
+        # f: the same, its answer without a Last-Modified: the target, which has no
+        # capture of its own, keeps none as NULL
+        (
+            answered(
+                capture_for(f, 6, url=moved_f, final_url=f.url, redirects=[f.url]), '"f1"', None
+            ),
+            f,
+        ),
     ]
     expected = {
         a.url: ('"a1"', DATE_1, at(2), {"etag", "last_modified", "last_fetched"}),
@@ -80,6 +89,7 @@ def _fetches() -> tuple[list[tuple[Capture, Record | None]], dict[str, tuple[Any
         d.url: (None, None, at(1), {"last_modified", "last_fetched"}),
         moved: ('"e1"', DATE_2, at(5), {"etag", "last_modified", "last_fetched"}),
         e.url: ('"e1"', DATE_2, at(5), set()),
+        f.url: ('"f1"', None, at(6), {"last_modified"}),
     }
     return fetches, expected
 
@@ -182,7 +192,7 @@ def test_revision_0044_converts_an_archive_with_data_and_back(db_url: str) -> No
             )
             kept = dict(conn.execute(text("SELECT url, etag FROM addresses")).all())
         assert sorted(v for v in kept.values() if v is not None) == sorted(
-            ['"a1"', '"b1"', '"c1"', '"e1"', '"e1"']
+            ['"a1"', '"b1"', '"c1"', '"e1"', '"e1"', '"f1"', '"f1"']
         )
         assert "" not in kept.values()
 

@@ -3,10 +3,11 @@
 
 Every fetch wrote its time and its final answer's validators twice: on the capture
 (``fetched_at``, and the ETag and Last-Modified headers in ``http``) and on the address
-fetched, for the frontier's next conditional request. On ``bench/run.py``'s crawl the
-address's copies were about 45 B/item. They are NULL now where the address's newest
-capture (``archive.schema.newest_capture``) says the same; a validator the address has
-not while that capture names one is the empty string. The program reads them with
+fetched, for the frontier's next conditional request. On ``bench/run.py``'s crawl under
+the site's addresses the address's copies took 41 B/item. They are NULL now where the
+address's newest capture (``archive.schema.newest_capture``) says the same; a validator
+the address has not while that capture names one is the empty string (an address with
+no capture of its own keeps its values as before). The program reads them with
 ``archive.schema.state_read``.
 
 Upgrading compares each address with its newest capture, in this revision's own copy of

@@ -799,7 +799,7 @@ class AddressState:
     document_id: str | None
     # Its validators, or how to read them: most are its newest capture's, whose answers
     # are unpacked only for the few addresses a run asks again (revision 0044).
-    validators: Validators | Callable[[], Validators] = field(compare=False, repr=False)
+    validators: Validators | Callable[[], Validators] = field(repr=False)
     last_fetched: datetime | None
     last_status: int | None
     last_changed: datetime | None  # the newest version's first_seen

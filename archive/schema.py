@@ -442,14 +442,14 @@ class FetchSaid(NamedTuple):
         http: list[Any] | None,
     ) -> FetchSaid:
         """What a stored capture says, from its columns (``http`` as the model reads it)."""
-        if etag is None or last_modified is None:
-            answers = answers_read_back(http, url, fetched_at)
-            etag = from_header_column(etag, answers, "etag")
-            last_modified = from_header_column(last_modified, answers, "last_modified")
-        else:
-            etag = from_header_column(etag, None, "etag")
-            last_modified = from_header_column(last_modified, None, "last_modified")
-        return cls(fetched_at, etag, last_modified)
+        # the answers are read only where a column leaves a validator to them
+        needed = etag is None or last_modified is None
+        answers = answers_read_back(http, url, fetched_at) if needed else None
+        return cls(
+            fetched_at,
+            from_header_column(etag, answers, "etag"),
+            from_header_column(last_modified, answers, "last_modified"),
+        )
 
 
 #: An address's fetch state that its newest capture (:func:`newest_capture`) says too:
